@@ -1,0 +1,75 @@
+package org.stageforge.cli;
+
+import org.stageforge.ExitCodes;
+import org.stageforge.StageforgeException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/** Entry point: a thin picocli shell over the library API. */
+@Command(name = "stageforge",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Build Gentoo root filesystems reproducibly, without a Gentoo host or root.",
+        footer = {"", ExitCodes.HELP},
+        subcommands = {
+                CommandLine.HelpCommand.class,
+        })
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand");
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI with the given arguments and returns the exit code (used by tests too). */
+    public static int execute(String... args) {
+        return commandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true)).execute(args);
+    }
+
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExitCodeExceptionMapper(Main::exitCodeOf);
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            PrintWriter e = cmd.getErr();
+            if (ex instanceof StageforgeException se) {
+                e.println("stageforge: " + se.getMessage());
+                return se.exitCode();
+            }
+            e.println("stageforge: internal error: " + ex);
+            ex.printStackTrace(e);
+            return ExitCodes.FAILURE;
+        });
+        return cl;
+    }
+
+    private static int exitCodeOf(Throwable t) {
+        if (t instanceof StageforgeException se) return se.exitCode();
+        if (t instanceof CommandLine.ParameterException) return ExitCodes.USAGE;
+        return ExitCodes.FAILURE;
+    }
+
+    /** Version from the jar manifest; "dev" when run from classes. */
+    public static final class Version implements CommandLine.IVersionProvider {
+        public static String get() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return v == null ? "dev" : v;
+        }
+
+        @Override
+        public String[] getVersion() {
+            return new String[] {"stageforge " + get()};
+        }
+    }
+}
