@@ -123,6 +123,16 @@ public final class Version implements Comparable<Version> {
         return new Version(s, Arrays.copyOf(starts, count), Arrays.copyOf(ends, count), letter, ranks, sStart, sEnd, revAt);
     }
 
+    /**
+     * Portage's {@code vercmp(a, b)} on text: the sign of the comparison, or null when either is
+     * not a valid version. As in Portage, identical strings compare equal without validation.
+     */
+    public static Integer vercmp(String a, String b) {
+        if (a.equals(b)) return 0;
+        if (!isValid(a) || !isValid(b)) return null;
+        return Integer.signum(parse(a).compareTo(parse(b)));
+    }
+
     /** True when {@code s} is a valid version; cheaper than catching {@link ParseException}. */
     public static boolean isValid(String s) {
         return validLength(s, 0, s.length()) == s.length();
