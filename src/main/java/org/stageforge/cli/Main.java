@@ -15,6 +15,8 @@ import java.io.PrintWriter;
         footer = {"", ExitCodes.HELP},
         subcommands = {
                 CommandLine.HelpCommand.class,
+                IndexCommand.class,
+                VdbCommand.class,
         })
 public final class Main implements Runnable {
 

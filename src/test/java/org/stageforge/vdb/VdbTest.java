@@ -142,9 +142,9 @@ class VdbTest {
     @Test
     void badNumbersNameTheFile() {
         VdbEntry e = VdbEntry.builder("a", "b-1").field("COUNTER", "x1").build();
-        assertThatThrownBy(e::counter).isInstanceOf(ParseException.class).hasMessage("a/b-1/COUNTER:1: not a number: 'x1'");
+        assertThatThrownBy(e::counter).isInstanceOf(ParseException.class).hasMessage("var/db/pkg/a/b-1/COUNTER:1: not a number: 'x1'");
         VdbEntry bad = VdbEntry.builder("a", "b-1").file("environment.bz2", new byte[] {1, 2, 3}).build();
-        assertThatThrownBy(bad::environment).isInstanceOf(ParseException.class).hasMessageStartingWith("a/b-1/environment.bz2: not valid bzip2 data");
+        assertThatThrownBy(bad::environment).isInstanceOf(ParseException.class).hasMessageStartingWith("var/db/pkg/a/b-1/environment.bz2: not valid bzip2 data");
     }
 
     @Test
