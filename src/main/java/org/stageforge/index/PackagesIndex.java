@@ -272,24 +272,7 @@ public record PackagesIndex(String source, Map<String, String> header, List<Pack
 
     /** Writes {@link #toBytes()} to a file atomically (temporary file beside it, then rename). */
     public void write(Path file) {
-        writeAtomically(file, toBytes());
-    }
-
-    static void writeAtomically(Path file, byte[] data) {
-        try {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-            try {
-                Files.write(tmp, data);
-                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new StageforgeException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        AtomicFiles.write(file, toBytes());
     }
 
     /** Builds an index in memory (entries get the header's inherited values). */

@@ -3,6 +3,7 @@ package org.stageforge.vdb;
 import org.stageforge.ExitCodes;
 import org.stageforge.ParseException;
 import org.stageforge.StageforgeException;
+import org.stageforge.index.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -45,6 +47,8 @@ public final class Vdb {
     // PMS package version at the end of a PF: the package name is what precedes it
     private static final Pattern PF_VERSION = Pattern.compile(
             "-\\d+(\\.\\d+)*[a-z]?((_alpha|_beta|_pre|_rc|_p)\\d*)*(-r\\d+)?$");
+
+    private static final Set<java.nio.file.attribute.PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-r--r--");
 
     private final Path root;
 
@@ -136,14 +140,18 @@ public final class Vdb {
         try {
             Files.createDirectories(catDir);
             tmp = Files.createTempDirectory(catDir, ".new-" + entry.pf() + "-");
+            // temporary directories are created 0700; Portage's entries are 0755 with 0644 files
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
             for (var f : entry.files().entrySet()) {
                 if (f.getKey().equals(VdbEntry.METADATA)) continue;
                 Files.write(tmp.resolve(f.getKey()), f.getValue(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                Files.setPosixFilePermissions(tmp.resolve(f.getKey()), FILE_MODE);
             }
             String body = entry.metadataBody();
             if (!body.isEmpty()) {
                 Path meta = tmp.resolve(VdbEntry.METADATA);
                 Files.writeString(meta, body, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                Files.setPosixFilePermissions(meta, FILE_MODE);
                 // stamp after the last change to the directory: appending changes only the file
                 long ns = Files.getLastModifiedTime(tmp).to(TimeUnit.NANOSECONDS);
                 Files.writeString(meta, "#dir_mtime=" + ns + "\n", StandardOpenOption.APPEND);
@@ -204,7 +212,7 @@ public final class Vdb {
             }
         }
         long next = counter + 1;
-        org.stageforge.vdb.WorldFile.writeAtomically(file, Long.toString(next).getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(file, Long.toString(next).getBytes(StandardCharsets.UTF_8));
         return next;
     }
 

@@ -70,6 +70,9 @@ class VdbTest {
         Path dir = root.resolve("var/db/pkg/sys-libs/zlib-1.3-r1");
         String meta = Files.readString(dir.resolve("metadata"));
         assertThat(meta).isEqualTo(zlib(0).metadataBody() + "#dir_mtime=" + Files.getLastModifiedTime(dir).to(TimeUnit.NANOSECONDS) + "\n");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwxr-xr-x");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("SLOT")))).isEqualTo("rw-r--r--");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("metadata")))).isEqualTo("rw-r--r--");
         VdbEntry back = vdb.get("sys-libs/zlib-1.3-r1").orElseThrow();
         assertThat(back.files().keySet()).contains("metadata", "CONTENTS", "environment.bz2");
         assertThat(back.contents()).isEqualTo(zlib(0).contents());
@@ -152,6 +155,7 @@ class VdbTest {
         new WorldFile(List.of("sys-libs/zlib", "app-misc/foo", "sys-libs/zlib"), List.of()).write(root);
         assertThat(Files.readString(root.resolve(WorldFile.WORLD))).isEqualTo("app-misc/foo\nsys-libs/zlib\n");
         assertThat(Files.readString(root.resolve(WorldFile.WORLD_SETS))).isEmpty();
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve(WorldFile.WORLD)))).isEqualTo("rw-r--r--");
         Files.writeString(root.resolve(WorldFile.WORLD), "# comment\n  sys-apps/b  \n\na/a\n");
         WorldFile w = WorldFile.read(root).withAtom("c/c:1");
         assertThat(w.atoms()).containsExactly("a/a", "c/c:1", "sys-apps/b");
