@@ -18,6 +18,8 @@ import java.io.PrintWriter;
                 VersionCommand.class,
                 AtomCommand.class,
                 DependCommand.class,
+                IndexCommand.class,
+                VdbCommand.class,
         })
 public final class Main implements Runnable {
 
