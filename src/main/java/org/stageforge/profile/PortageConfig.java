@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import org.stageforge.atom.Cpv;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -42,6 +44,8 @@ public final class PortageConfig {
     private final List<Entry> packageMask;
     private final List<Entry> profilePackageMask;
     private final List<Entry> packageUnmask;
+    private PackageQueries queries;
+    private Licenses licenses;
 
     private PortageConfig(Profile profile, UserConfig user, Map<String, String> environment) {
         this.profile = profile;
@@ -244,6 +248,21 @@ public final class PortageConfig {
     /** Per-package USE inputs. */
     record PackageLayers(String userUse, String iuseDefaults) {}
 
+    private synchronized PackageQueries queries() {
+        if (queries == null) queries = new PackageQueries(this);
+        return queries;
+    }
+
+    private synchronized Licenses licenses() {
+        if (licenses == null) {
+            List<Path> files = new ArrayList<>();
+            for (RepoMap.Repo r : profile.repos().withProfiles()) files.add(r.profilesDir().resolve("license_groups"));
+            if (user.licenseGroups() != null) files.add(user.licenseGroups());
+            licenses = new Licenses(files);
+        }
+        return licenses;
+    }
+
     // ---- construction -------------------------------------------------------------------------
 
     /** A profile of a repository with an empty user configuration (as Portage with no /etc/portage). */
@@ -373,6 +392,77 @@ public final class PortageConfig {
 
     public List<Entry> packageUnmask() {
         return packageUnmask;
+    }
+
+    /**
+     * The package's enabled USE as Portage computes it in setcpv: IUSE defaults, make.defaults and
+     * profile package.use, make.conf, user package.use and the environment's USE in that order,
+     * then use.force / use.mask (with package.use.force/mask, and their stable variants when the
+     * package is stable for this configuration), limited to IUSE plus the profile's implicit IUSE.
+     *
+     * @param iuse     the package's IUSE as written ({@code +flag} / {@code -flag} defaults)
+     * @param keywords the package's KEYWORDS
+     */
+    public Set<String> effectiveUse(Cpv cpv, String slot, String repo, Collection<String> iuse,
+                                    Collection<String> keywords) {
+        return Collections.unmodifiableSet(queries().effectiveUse(cpv, slot, repo, iuse, keywords));
+    }
+
+    /** The package's masked flags (use.mask, package.use.mask and stable variants when stable). */
+    public Set<String> useMask(Cpv cpv, String slot, String repo, Collection<String> keywords) {
+        PackageQueries q = queries();
+        return Collections.unmodifiableSet(new TreeSet<>(q.useMaskOrForce(cpv, slot, repo,
+                q.isStable(cpv, slot, repo, keywords), true)));
+    }
+
+    /** The package's forced flags (use.force, package.use.force and stable variants when stable). */
+    public Set<String> useForce(Cpv cpv, String slot, String repo, Collection<String> keywords) {
+        PackageQueries q = queries();
+        return Collections.unmodifiableSet(new TreeSet<>(q.useMaskOrForce(cpv, slot, repo,
+                q.isStable(cpv, slot, repo, keywords), false)));
+    }
+
+    /** True when ACCEPT_KEYWORDS and package.accept_keywords accept one of the package's KEYWORDS. */
+    public boolean isKeywordVisible(Cpv cpv, String slot, String repo, Collection<String> keywords) {
+        return queries().missingKeywords(cpv, slot, repo, keywords).isEmpty();
+    }
+
+    /** The keywords to accept for the package to become visible ({@code **} for empty KEYWORDS); empty if visible. */
+    public List<String> missingKeywords(Cpv cpv, String slot, String repo, Collection<String> keywords) {
+        return queries().missingKeywords(cpv, slot, repo, keywords);
+    }
+
+    /** True when the package counts as stable (its stable keyword is what makes it visible). */
+    public boolean isStable(Cpv cpv, String slot, String repo, Collection<String> keywords) {
+        return queries().isStable(cpv, slot, repo, keywords);
+    }
+
+    /** True when ACCEPT_LICENSE (with @GROUPs) and package.license accept {@code license} under {@code use}. */
+    public boolean acceptsLicense(Cpv cpv, String slot, String repo, String license, Set<String> use) {
+        return missingLicenses(cpv, slot, repo, license, use).isEmpty();
+    }
+
+    /** The licenses of a LICENSE string that are not accepted for the package; empty when acceptable. */
+    public List<String> missingLicenses(Cpv cpv, String slot, String repo, String license, Set<String> use) {
+        List<String> tokens = new ArrayList<>(UseCalculator.words(get("ACCEPT_LICENSE")));
+        for (PackageRules.Rule r : new PackageRules(user.packageLicense(), null).ordered(cpv, slot, null, repo)) {
+            tokens.addAll(r.entry().values());
+        }
+        return Licenses.missing(license, licenses().expand(tokens), use);
+    }
+
+    /** The package.mask entry masking the package (with its comment), or null when not masked. */
+    public MaskReason maskReason(Cpv cpv, String slot, String repo) {
+        return queries().maskReason(cpv, slot, repo);
+    }
+
+    /** Implicit IUSE of this profile (IUSE_IMPLICIT and USE_EXPAND_IMPLICIT values, EAPI 5+). */
+    public Set<String> implicitIuse() {
+        return Collections.unmodifiableSet(queries().implicitIuseSet());
+    }
+
+    Map<String, String> profileDefaults() {
+        return defaults;
     }
 
     public UserConfig user() {

@@ -3,6 +3,7 @@ package org.stageforge.profile;
 import org.stageforge.ExitCodes;
 import org.stageforge.ParseException;
 import org.stageforge.StageforgeException;
+import org.stageforge.atom.Atom;
 import org.stageforge.config.ConfigFiles;
 import org.stageforge.config.ShellConfig;
 
@@ -171,21 +172,21 @@ public final class ProfileLoader {
     private Profile.NodeData readNode(ProfileNode n, Map<String, String> makeDefaults) {
         boolean r = n.allowDirectories();
         return new Profile.NodeData(n, makeDefaults,
-                atoms(n.file("packages"), r),
-                atoms(n.file("package.mask"), r),
-                r ? atoms(n.file("package.unmask"), r) : List.of(),
+                atoms(n, n.file("packages"), r),
+                atoms(n, n.file("package.mask"), r),
+                r ? atoms(n, n.file("package.unmask"), r) : List.of(),
                 flags(n.file("use.mask"), r),
                 flags(n.file("use.force"), r),
                 stableAllowed(n) ? flags(n.file("use.stable.mask"), r) : List.of(),
                 stableAllowed(n) ? flags(n.file("use.stable.force"), r) : List.of(),
-                atomDict(n.file("package.use"), r, true),
-                atomDict(n.file("package.use.mask"), r, true),
-                atomDict(n.file("package.use.force"), r, true),
-                stableAllowed(n) ? atomDict(n.file("package.use.stable.mask"), r, true) : List.of(),
-                stableAllowed(n) ? atomDict(n.file("package.use.stable.force"), r, true) : List.of(),
-                atomDict(n.file("package.accept_keywords"), r, false),
-                atomDict(n.file("package.keywords"), r, false),
-                atoms(n.file("package.provided"), r));
+                atomDict(n, n.file("package.use"), r, true),
+                atomDict(n, n.file("package.use.mask"), r, true),
+                atomDict(n, n.file("package.use.force"), r, true),
+                stableAllowed(n) ? atomDict(n, n.file("package.use.stable.mask"), r, true) : List.of(),
+                stableAllowed(n) ? atomDict(n, n.file("package.use.stable.force"), r, true) : List.of(),
+                atomDict(n, n.file("package.accept_keywords"), r, false),
+                atomDict(n, n.file("package.keywords"), r, false),
+                provided(n.file("package.provided"), r));
     }
 
     /** use.stable.* and package.use.stable.* exist from EAPI 5 (and in any repo using portage-2). */
@@ -199,18 +200,52 @@ public final class ProfileLoader {
         return ok;
     }
 
-    /** Lines of a package list file (packages, package.mask...): each line one atom with its prefix. */
-    private List<Entry> atoms(Path file, boolean recursive) {
+    /**
+     * Lines of a package list file (packages, package.mask...): each line one atom with its
+     * {@code -} (removal) or, in packages, {@code *} (system) prefix. Invalid atoms are skipped
+     * with a warning, as Portage does.
+     */
+    private List<Entry> atoms(ProfileNode n, Path file, boolean recursive) {
+        boolean packagesFile = file.getFileName().toString().equals("packages");
         List<Entry> out = new ArrayList<>();
         for (ConfigFiles.Line l : ConfigFiles.lines(file, recursive)) {
             String t = l.text();
-            if (t.indexOf(' ') >= 0) {
-                warnings.add("invalid atom in " + l.origin() + ": " + t);
+            String a = t;
+            if (packagesFile && t.equals("-*")) {
+                out.add(new Entry(t, List.of(), l.file(), l.number()));
                 continue;
             }
-            out.add(new Entry(t, List.of(), l.file(), l.number()));
+            if (a.startsWith("-")) a = a.substring(1);
+            if (packagesFile && a.startsWith("*")) a = a.substring(1);
+            if (validAtom(n, a, l)) out.add(new Entry(t, List.of(), l.file(), l.number()));
         }
         return out;
+    }
+
+    /** package.provided: cat/pkg-version lines, kept as written (Portage only records them). */
+    private List<Entry> provided(Path file, boolean recursive) {
+        List<Entry> out = new ArrayList<>();
+        for (ConfigFiles.Line l : ConfigFiles.lines(file, recursive)) {
+            try {
+                org.stageforge.atom.Cpv.parse(l.text());
+                out.add(new Entry(l.text(), List.of(), l.file(), l.number()));
+            } catch (ParseException e) {
+                warnings.add("invalid package name in " + l.origin() + ": " + l.text());
+            }
+        }
+        return out;
+    }
+
+    private boolean validAtom(ProfileNode n, String atom, ConfigFiles.Line l) {
+        boolean allowRepo = n.repo() == null || n.repo().profileFormats().contains("profile-repo-deps");
+        try {
+            Atom a = Atom.parse(atom, allowRepo);
+            if (a.isBlocker()) throw new ParseException(atom, 0, 0, "blocker not allowed here");
+            return true;
+        } catch (ParseException e) {
+            warnings.add("invalid atom in " + l.origin() + ": " + e.getMessage());
+            return false;
+        }
     }
 
     /** A flag list file (use.mask...): invalid flags are skipped with a warning, as Portage does. */
@@ -232,10 +267,11 @@ public final class ProfileLoader {
      * An atom-keyed file (package.use...): the first word is the atom, the rest its values. Lines
      * for the same atom are joined, as Portage's grabdict does.
      */
-    private List<Entry> atomDict(Path file, boolean recursive, boolean useFlags) {
+    private List<Entry> atomDict(ProfileNode n, Path file, boolean recursive, boolean useFlags) {
         Map<String, Entry> byAtom = new LinkedHashMap<>();
         for (ConfigFiles.Line l : ConfigFiles.lines(file, recursive)) {
             String[] w = l.text().split(" ");
+            if (!validAtom(n, w[0], l)) continue;
             List<String> vals = new ArrayList<>();
             for (int i = 1; i < w.length; i++) {
                 String f = w[i].startsWith("-") ? w[i].substring(1) : w[i];

@@ -25,10 +25,12 @@ public final class UserConfig {
     private final List<Entry> packageAcceptKeywords;
     private final List<Entry> packageLicense;
     private final Map<String, List<Entry>> sets;
+    private final Path licenseGroups;
 
     private UserConfig(Map<String, String> makeConf, List<Entry> packageMask, List<Entry> packageUnmask,
                        List<Entry> packageUse, List<Entry> packageAcceptKeywords, List<Entry> packageLicense,
-                       Map<String, List<Entry>> sets) {
+                       Map<String, List<Entry>> sets, Path licenseGroups) {
+        this.licenseGroups = licenseGroups;
         this.makeConf = Collections.unmodifiableMap(makeConf);
         this.packageMask = List.copyOf(packageMask);
         this.packageUnmask = List.copyOf(packageUnmask);
@@ -40,7 +42,7 @@ public final class UserConfig {
 
     /** No user configuration at all. */
     public static UserConfig empty() {
-        return new UserConfig(Map.of(), List.of(), List.of(), List.of(), List.of(), List.of(), Map.of());
+        return new UserConfig(Map.of(), List.of(), List.of(), List.of(), List.of(), List.of(), Map.of(), null);
     }
 
     /** Reads {@code etc} (the etc/portage directory); {@code makeConf} was parsed by the caller. */
@@ -54,8 +56,10 @@ public final class UserConfig {
                 sets.put(setsDir.relativize(f).toString().replace('\\', '/'), list(f));
             }
         }
+        Path groups = Files.isRegularFile(etc.resolve("license_groups")) ? etc.resolve("license_groups") : null;
         return new UserConfig(makeConf, list(etc.resolve("package.mask")), list(etc.resolve("package.unmask")),
-                dict(etc.resolve("package.use"), true), keywords, dict(etc.resolve("package.license"), false), sets);
+                dict(etc.resolve("package.use"), true), keywords, dict(etc.resolve("package.license"), false), sets,
+                groups);
     }
 
     private static List<Entry> list(Path p) {
@@ -135,6 +139,11 @@ public final class UserConfig {
             out.addAll(e.values());
         }
         return any ? String.join(" ", out) : null;
+    }
+
+    /** etc/portage/license_groups when present, else null. */
+    public Path licenseGroups() {
+        return licenseGroups;
     }
 
     /** User sets from etc/portage/sets: name → atoms. */
