@@ -15,6 +15,7 @@ import java.io.PrintWriter;
         footer = {"", ExitCodes.HELP},
         subcommands = {
                 CommandLine.HelpCommand.class,
+                ProfileCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -211,6 +211,7 @@ public final class ShellConfig {
         private final boolean allowSourcing;
         private Source cur;
         private String pushback;
+        private int tokenLine;
 
         Lexer(String content, String name, Path dir, Map<String, String> expandMap, boolean allowSourcing) {
             this.cur = new Source(content, name, dir);
@@ -218,8 +219,9 @@ public final class ShellConfig {
             this.allowSourcing = allowSourcing;
         }
 
+        /** An error at the line where the last token started (Portage reports where the lexer stopped). */
         ParseException error(String msg) {
-            return new ParseException(cur.name, cur.line, 0, msg);
+            return new ParseException(cur.name, tokenLine > 0 ? tokenLine : cur.line, 0, msg);
         }
 
         String getToken() {
@@ -269,10 +271,12 @@ public final class ShellConfig {
             int escapedState = 'a';
             loop:
             while (true) {
+                int line = cur.line;
                 int c = cur.next();
                 switch (state) {
                     case ' ' -> {
                         if (c == -1) break loop;
+                        tokenLine = line;
                         if (ws(c)) {
                             if (tok.length() > 0 || quoted) break loop;
                         } else if (c == '#') {
