@@ -20,6 +20,7 @@ import java.io.PrintWriter;
                 DependCommand.class,
                 IndexCommand.class,
                 VdbCommand.class,
+                ProfileCommand.class,
         })
 public final class Main implements Runnable {
 
