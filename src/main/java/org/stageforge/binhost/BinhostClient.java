@@ -335,7 +335,7 @@ public final class BinhostClient implements AutoCloseable {
             Files.delete(fin);
         }
         Path part = fin.resolveSibling(fin.getFileName() + ".part");
-        long transferred = 0;
+        long[] received = {0};
         StageforgeException last = null;
         boolean restartedAfterMismatch = false;
         try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.READ,
@@ -346,9 +346,8 @@ public final class BinhostClient implements AutoCloseable {
             for (int attempt = 1; attempt <= opts.maxAttempts(); attempt++) {
                 long have = ch.size();
                 try {
-                    transferred += source instanceof BinhostSource.Http
-                            ? httpTransfer(ref, ch, have, listener)
-                            : localTransfer(ref, segs, ch, listener);
+                    if (source instanceof BinhostSource.Http) httpTransfer(ref, ch, have, received, listener);
+                    else localTransfer(ref, segs, ch, received, listener);
                 } catch (Transient t) {
                     last = new StageforgeException(ref.label() + ": download of " + packageUri(ref) + " incomplete after "
                             + attempt + " attempt(s): got " + ch.size() + " of " + ref.size() + " bytes ("
@@ -379,7 +378,7 @@ public final class BinhostClient implements AutoCloseable {
                 runVerifiersOrDiscard(part, ref);
                 Files.move(part, fin, StandardCopyOption.ATOMIC_MOVE);
                 fsyncDir(fin.getParent());
-                return new FetchedPackage(ref, fin, false, transferred);
+                return new FetchedPackage(ref, fin, false, received[0]);
             }
         } catch (StageforgeException e) {
             Files.deleteIfExists(part);
@@ -418,8 +417,8 @@ public final class BinhostClient implements AutoCloseable {
         return null;
     }
 
-    private long localTransfer(BinpkgRef ref, List<String> segs, FileChannel ch, FetchListener listener)
-            throws IOException {
+    private void localTransfer(BinpkgRef ref, List<String> segs, FileChannel ch, long[] received,
+                               FetchListener listener) throws IOException {
         Path src = localFile(ref, segs);
         if (!Files.isRegularFile(src))
             throw new StageforgeException(ref.label() + ": " + ref.path() + " is missing on binhost " + source.display(),
@@ -435,14 +434,14 @@ public final class BinhostClient implements AutoCloseable {
                 long k = in.transferTo(pos, n - pos, ch);
                 if (k <= 0) break;
                 pos += k;
+                received[0] += k;
                 listener.bytes(ref, k);
             }
-            return pos;
         }
     }
 
-    /** Appends to {@code ch} from offset {@code have}; returns bytes received. */
-    private long httpTransfer(BinpkgRef ref, FileChannel ch, long have, FetchListener listener)
+    /** Appends to {@code ch} from offset {@code have}, adding what arrives to {@code received}. */
+    private void httpTransfer(BinpkgRef ref, FileChannel ch, long have, long[] received, FetchListener listener)
             throws IOException, Transient {
         URI uri = packageUri(ref);
         HttpRequest.Builder b = request(uri);
@@ -477,7 +476,7 @@ public final class BinhostClient implements AutoCloseable {
                     start = have;
                 }
                 case 416 -> {
-                    if (have == ref.size()) return 0;
+                    if (have == ref.size()) return;
                     discard(ch, ref, listener);
                     throw new Transient("server refused range bytes=" + have + "-", null);
                 }
@@ -491,12 +490,12 @@ public final class BinhostClient implements AutoCloseable {
             long length = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
             if (length >= 0 && start + length > ref.size())
                 throw tooLarge(ref, uri, "the server sends " + (start + length) + " bytes");
-            return copyBody(ref, uri, body, ch, start, listener);
+            copyBody(ref, uri, body, ch, start, received, listener);
         }
     }
 
-    private long copyBody(BinpkgRef ref, URI uri, InputStream body, FileChannel ch, long start, FetchListener listener)
-            throws IOException, Transient {
+    private void copyBody(BinpkgRef ref, URI uri, InputStream body, FileChannel ch, long start, long[] received,
+                          FetchListener listener) throws IOException, Transient {
         Idle idle = new Idle(body);
         ScheduledFuture<?> tick = watchdog.scheduleAtFixedRate(idle, 1, 1, TimeUnit.SECONDS);
         long pos = start;
@@ -508,6 +507,7 @@ public final class BinhostClient implements AutoCloseable {
                 if (pos + n > ref.size()) throw tooLarge(ref, uri, "the server sent more");
                 ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                 while (bb.hasRemaining()) pos += ch.write(bb, pos);
+                received[0] += n;
                 listener.bytes(ref, n);
             }
         } catch (IOException e) {
@@ -516,7 +516,6 @@ public final class BinhostClient implements AutoCloseable {
         } finally {
             tick.cancel(false);
         }
-        return pos - start;
     }
 
     /** Closes a body that made no progress for the idle timeout, which unblocks its reader. */
