@@ -1,0 +1,262 @@
+package org.stageforge.vdb;
+
+import org.stageforge.ExitCodes;
+import org.stageforge.ParseException;
+import org.stageforge.StageforgeException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * The installed-package database of a root: {@code var/db/pkg/CAT/PF/}, plus Portage's global
+ * COUNTER file {@code var/cache/edb/counter}.
+ */
+public final class Vdb {
+
+    public static final String VDB_PATH = "var/db/pkg";
+    public static final String COUNTER_PATH = "var/cache/edb/counter";
+
+    /**
+     * The fields Portage's vardbapi caches and therefore consolidates into the {@code metadata}
+     * file; the others (FEATURES, CFLAGS, INHERITED, NEEDED, ...) stay in their own files only.
+     */
+    public static final Set<String> METADATA_FIELDS = Set.of(
+            "BDEPEND", "BUILD_ID", "BUILD_TIME", "CHOST", "COUNTER", "DEFINED_PHASES", "DEPEND",
+            "DESCRIPTION", "EAPI", "HOMEPAGE", "IDEPEND", "IUSE", "KEYWORDS", "LICENSE", "PDEPEND",
+            "PROPERTIES", "PROVIDES", "RDEPEND", "REQUIRES", "RESTRICT", "SLOT", "USE", "repository");
+
+    // PMS package version at the end of a PF: the package name is what precedes it
+    private static final Pattern PF_VERSION = Pattern.compile(
+            "-\\d+(\\.\\d+)*[a-z]?((_alpha|_beta|_pre|_rc|_p)\\d*)*(-r\\d+)?$");
+
+    private final Path root;
+
+    private Vdb(Path root) {
+        this.root = root;
+    }
+
+    /** The database of the root at {@code root} (it need not exist yet). */
+    public static Vdb open(Path root) {
+        return new Vdb(root);
+    }
+
+    public Path root() { return root; }
+
+    public Path dir() { return root.resolve(VDB_PATH); }
+
+    /** Every installed package "CAT/PF", sorted. In-progress and hidden directories are skipped. */
+    public List<String> cpvs() {
+        List<String> out = new ArrayList<>();
+        for (Path cat : children(dir())) {
+            String c = cat.getFileName().toString();
+            if (hidden(c) || !Files.isDirectory(cat, LinkOption.NOFOLLOW_LINKS)) continue;
+            for (Path pkg : children(cat)) {
+                String p = pkg.getFileName().toString();
+                if (hidden(p) || !Files.isDirectory(pkg, LinkOption.NOFOLLOW_LINKS)) continue;
+                out.add(c + "/" + p);
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    private static boolean hidden(String name) {
+        return name.startsWith(".") || name.startsWith("-MERGING-");
+    }
+
+    /** Every installed package with all its files. */
+    public List<VdbEntry> installed() {
+        return cpvs().stream().map(c -> get(c).orElseThrow()).toList();
+    }
+
+    /** The installed package "CAT/PF", if present. */
+    public Optional<VdbEntry> get(String cpv) {
+        String[] cp = split(cpv);
+        Path d = dir().resolve(cp[0]).resolve(cp[1]);
+        if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) return Optional.empty();
+        TreeMap<String, byte[]> files = new TreeMap<>();
+        for (Path f : children(d)) {
+            String name = f.getFileName().toString();
+            if (name.startsWith(".")) continue;
+            if (Files.isSymbolicLink(f)) throw new ParseException(f.toString(), 0, 0, "VDB file is a symbolic link");
+            if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) continue;
+            try {
+                files.put(name, Files.readAllBytes(f));
+            } catch (IOException e) {
+                throw new StageforgeException("cannot read " + f + ": " + e.getMessage(), e);
+            }
+        }
+        return Optional.of(new VdbEntry(cp[0], cp[1], files));
+    }
+
+    /** Installed packages of "category/name", sorted by PF. */
+    public List<VdbEntry> findByCp(String cp) {
+        String[] parts = split(cp);
+        return cpvs().stream()
+                .filter(c -> c.startsWith(parts[0] + "/") && packageName(c.substring(parts[0].length() + 1)).equals(parts[1]))
+                .map(c -> get(c).orElseThrow())
+                .toList();
+    }
+
+    /** The package name of a PF ("foo-bar-1.2-r3" -> "foo-bar"); the PF itself if it has no version. */
+    static String packageName(String pf) {
+        var m = PF_VERSION.matcher(pf);
+        return m.find() && m.start() > 0 ? pf.substring(0, m.start()) : pf;
+    }
+
+    /**
+     * Writes an entry as Portage does: every file of the entry, then the consolidated
+     * {@code metadata} file (regenerated from the fields, stamped with the directory's mtime in
+     * nanoseconds). Everything is written into a hidden directory beside the target and renamed
+     * into place, so no half-written entry is ever visible; an existing entry of the same PF is
+     * replaced.
+     */
+    public static void write(Path root, VdbEntry entry) {
+        Path catDir = root.resolve(VDB_PATH).resolve(entry.category());
+        Path target = catDir.resolve(entry.pf());
+        Path tmp = null;
+        Path old = null;
+        try {
+            Files.createDirectories(catDir);
+            tmp = Files.createTempDirectory(catDir, ".new-" + entry.pf() + "-");
+            for (var f : entry.files().entrySet()) {
+                if (f.getKey().equals(VdbEntry.METADATA)) continue;
+                Files.write(tmp.resolve(f.getKey()), f.getValue(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            }
+            String body = entry.metadataBody();
+            if (!body.isEmpty()) {
+                Path meta = tmp.resolve(VdbEntry.METADATA);
+                Files.writeString(meta, body, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                // stamp after the last change to the directory: appending changes only the file
+                long ns = Files.getLastModifiedTime(tmp).to(TimeUnit.NANOSECONDS);
+                Files.writeString(meta, "#dir_mtime=" + ns + "\n", StandardOpenOption.APPEND);
+            }
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                old = catDir.resolve(".old-" + entry.pf() + "-" + Long.toHexString(System.nanoTime()));
+                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            tmp = null;
+        } catch (IOException e) {
+            throw new StageforgeException("cannot write VDB entry " + entry.cpv() + " under " + root + ": " + e.getMessage(), e);
+        } finally {
+            deleteQuietly(tmp);
+            deleteQuietly(old);
+        }
+    }
+
+    /** Removes an installed package (renamed away first, so it disappears at once). */
+    public static boolean remove(Path root, String cpv) {
+        String[] cp = split(cpv);
+        Path catDir = root.resolve(VDB_PATH).resolve(cp[0]);
+        Path target = catDir.resolve(cp[1]);
+        if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) return false;
+        Path gone = catDir.resolve(".del-" + cp[1] + "-" + Long.toHexString(System.nanoTime()));
+        try {
+            Files.move(target, gone, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new StageforgeException("cannot remove VDB entry " + cpv + ": " + e.getMessage(), e);
+        }
+        deleteQuietly(gone);
+        return true;
+    }
+
+    /**
+     * Allocates the next COUNTER as Portage does: one more than the larger of the global counter
+     * file (-1 when missing or unreadable) and the highest COUNTER of any installed package (so 0
+     * in an empty root), and records it in {@code var/cache/edb/counter} (no trailing newline).
+     */
+    public long nextCounter() {
+        long counter = -1;
+        Path file = root.resolve(COUNTER_PATH);
+        try {
+            String s = Files.readString(file, StandardCharsets.UTF_8).strip();
+            if (s.matches("-?\\d{1,18}")) counter = Long.parseLong(s);
+        } catch (NoSuchFileException e) {
+            // a fresh root has no counter file
+        } catch (IOException e) {
+            throw new StageforgeException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        for (String cpv : cpvs()) {
+            Path c = dir().resolve(cpv).resolve("COUNTER");
+            try {
+                String s = Files.readString(c, StandardCharsets.UTF_8).strip();
+                if (s.matches("\\d{1,18}")) counter = Math.max(counter, Long.parseLong(s));
+            } catch (IOException e) {
+                // Portage skips packages whose COUNTER cannot be read
+            }
+        }
+        long next = counter + 1;
+        org.stageforge.vdb.WorldFile.writeAtomically(file, Long.toString(next).getBytes(StandardCharsets.UTF_8));
+        return next;
+    }
+
+    /** Splits "CAT/PF" and refuses anything that could leave the database directory. */
+    static String[] split(String cpv) {
+        int slash = cpv.indexOf('/');
+        if (slash < 0) throw ParseException.at("package", cpv, 0, "expected category/package");
+        String cat = cpv.substring(0, slash);
+        String pf = cpv.substring(slash + 1);
+        checkName("category", cat);
+        checkName("package", pf);
+        return new String[] {cat, pf};
+    }
+
+    /** A single path component: not empty, ".", "..", hidden, and free of '/' and control characters. */
+    static void checkName(String what, String name) {
+        boolean ok = !name.isEmpty() && !name.equals(".") && !name.equals("..") && !name.startsWith(".")
+                && name.chars().noneMatch(c -> c == '/' || c == '\\' || c < 0x20 || c == 0x7f);
+        if (!ok) throw new StageforgeException("unsafe " + what + " name '" + Contents.abbreviate(name) + "'",
+                ExitCodes.BAD_INPUT, null);
+    }
+
+    private static List<Path> children(Path d) {
+        List<Path> l = new ArrayList<>();
+        if (!Files.isDirectory(d)) return l;
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(d)) {
+            s.forEach(l::add);
+        } catch (IOException e) {
+            throw new StageforgeException("cannot list " + d + ": " + e.getMessage(), e);
+        }
+        l.sort(null);
+        return l;
+    }
+
+    private static void deleteQuietly(Path p) {
+        if (p == null || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
+        try {
+            Files.walkFileTree(p, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                    Files.delete(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new StageforgeException("cannot delete " + p + ": " + e.getMessage(), e);
+        }
+    }
+}
