@@ -1,0 +1,434 @@
+package org.stageforge.binhost;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.stageforge.ExitCodes;
+import org.stageforge.StageforgeException;
+import org.stageforge.server.FaultHandler;
+import org.stageforge.server.StaticServer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/** The client against a real HTTP server on loopback and against local directories, on data made here. */
+@Timeout(60)
+class BinhostClientTest {
+    @TempDir
+    Path tmp;
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable c : closeables) c.close();
+    }
+
+    private Path binhost(TestBinhost b) throws IOException {
+        return b.write(tmp.resolve("binhost"));
+    }
+
+    private FaultHandler faults;
+
+    private BinhostClient http(Path dir, BinhostClient.Options opts) {
+        faults = new FaultHandler(dir);
+        StaticServer server = StaticServer.start(dir, "127.0.0.1", 0, faults::wrap);
+        closeables.add(server);
+        BinhostClient c = BinhostClient.open(server.uri().toString(), opts);
+        closeables.add(c);
+        return c;
+    }
+
+    private BinhostClient.Options opts() {
+        return BinhostClient.Options.of(tmp.resolve("cache")).withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5));
+    }
+
+    private BinhostClient local(Path dir, BinhostClient.Options opts) {
+        BinhostClient c = BinhostClient.open(dir.toString(), opts);
+        closeables.add(c);
+        return c;
+    }
+
+    private static BinhostIndex.Entry entry(BinhostClient c, String cpv) {
+        return c.fetchIndex().index().select(cpv).get(0);
+    }
+
+    private static List<Path> partFiles(Path cache) throws IOException {
+        if (!Files.exists(cache)) return List.of();
+        try (Stream<Path> s = Files.walk(cache)) {
+            return s.filter(p -> p.toString().endsWith(".part")).toList();
+        }
+    }
+
+    @Test
+    void fetchAllOverHttpDeliversIdenticalVerifiedFilesAndReportsMissingOnes() throws Exception {
+        TestBinhost b = new TestBinhost()
+                .add("app-misc/one-1.0", 300_000)
+                .add("app-misc/two-2.1-r1", 70_000, true, true)
+                .add("dev-libs/gone-3", 5_000, false, false)
+                .add("sys-apps/three-0.1", 1);
+        Path dir = binhost(b);
+        BinhostClient c = http(dir, opts().withJobs(3));
+        BinhostClient.IndexFetch idx = c.fetchIndex();
+        assertThat(idx.status()).isEqualTo(BinhostClient.IndexFetch.Status.DOWNLOADED);
+        AtomicLong progress = new AtomicLong();
+        FetchResult r = c.fetchAll(idx.index().packages(), new FetchListener() {
+            @Override
+            public void bytes(BinpkgRef ref, long delta) { progress.addAndGet(delta); }
+        });
+
+        assertThat(r.fetched()).hasSize(3);
+        for (FetchedPackage p : r.fetched()) {
+            assertThat(p.fromCache()).isFalse();
+            assertThat(Files.readAllBytes(p.file())).isEqualTo(b.pkg(p.ref().cpv()).data());
+        }
+        assertThat(progress.get()).isEqualTo(300_000 + 70_000 + 1);
+        assertThat(r.missing()).singleElement().satisfies(f -> {
+            assertThat(f.ref().cpv()).isEqualTo("dev-libs/gone-3");
+            assertThat(f.error().getMessage()).contains("dev-libs/gone-3", "HTTP 404", "dev-libs/gone/gone-3-1.gpkg.tar");
+        });
+        assertThat(r.exitCode()).isEqualTo(ExitCodes.NOT_FOUND);
+        assertThat(partFiles(tmp.resolve("cache"))).isEmpty();
+    }
+
+    @Test
+    void secondRunUsesCacheAndConditionalIndexGet() throws Exception {
+        Path dir = binhost(new TestBinhost().add("app-misc/one-1.0", 50_000).add("app-misc/two-1", 20_000));
+        BinhostClient c = http(dir, opts());
+        FetchResult first = c.fetchAll(c.fetchIndex().index().packages(), FetchListener.NONE);
+        assertThat(first.ok()).isTrue();
+        long pkgRequests = faults.packageRequests();
+        assertThat(pkgRequests).isEqualTo(2);
+
+        // a fresh client over the same cache: index answered 304, packages not requested at all
+        BinhostClient again = BinhostClient.open(c.source().display(), opts());
+        closeables.add(again);
+        BinhostClient.IndexFetch idx = again.fetchIndex();
+        assertThat(idx.status()).isEqualTo(BinhostClient.IndexFetch.Status.NOT_MODIFIED);
+        FetchResult second = again.fetchAll(idx.index().packages(), FetchListener.NONE);
+        assertThat(second.fetched()).hasSize(2).allMatch(FetchedPackage::fromCache);
+        assertThat(faults.packageRequests()).isEqualTo(pkgRequests);
+        assertThat(faults.count("/Packages")).isEqualTo(2);
+        FaultHandler.Seen conditional = faults.seen().stream().filter(s -> s.path().equals("/Packages")).toList().get(1);
+        assertThat(conditional.ifNoneMatch()).isNotNull();
+        assertThat(conditional.ifModifiedSince()).isNotNull();
+
+        // a changed index is downloaded again
+        Files.writeString(dir.resolve("Packages"), Files.readString(dir.resolve("Packages")) + "\n");
+        Files.setLastModifiedTime(dir.resolve("Packages"), FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        assertThat(again.fetchIndex().status()).isEqualTo(BinhostClient.IndexFetch.Status.DOWNLOADED);
+    }
+
+    @Test
+    void resumesWithRangeAfterTheConnectionIsCut() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/big-1.0", 400_000, true, true);
+        Path dir = binhost(b);
+        BinhostClient c = http(dir, opts());
+        BinhostIndex.Entry e = entry(c, "app-misc/big-1.0");
+        faults.cutAfter("/" + e.path(), 150_000, 1);
+
+        FetchedPackage p = c.fetch(e);
+
+        assertThat(Files.readAllBytes(p.file())).isEqualTo(b.pkg("app-misc/big-1.0").data());
+        List<FaultHandler.Seen> gets = faults.seen().stream().filter(s -> s.path().equals("/" + e.path())).toList();
+        assertThat(gets).hasSize(2);
+        assertThat(gets.get(0).range()).isNull();
+        // the client resumes from what it had received when the connection broke (at most what was sent)
+        assertThat(gets.get(1).range()).matches("bytes=[0-9]+-");
+        long resumedAt = Long.parseLong(gets.get(1).range().replaceAll("[^0-9]", ""));
+        assertThat(resumedAt).isBetween(1L, 150_000L);
+        assertThat(p.bytesTransferred()).isEqualTo(400_000);
+        assertThat(p.file()).isEqualTo(c.cachePath(e));
+        assertThat(partFiles(tmp.resolve("cache"))).isEmpty();
+    }
+
+    @Test
+    void restartsWhenTheServerIgnoresRange() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/big-1.0", 300_000);
+        Path dir = binhost(b);
+        BinhostClient c = http(dir, opts());
+        BinhostIndex.Entry e = entry(c, "app-misc/big-1.0");
+        faults.ignoreRange("/" + e.path(), 1);
+        Path part = Path.of(c.cachePath(e) + ".part");
+        Files.createDirectories(part.getParent());
+        Files.write(part, java.util.Arrays.copyOf(b.pkg("app-misc/big-1.0").data(), 100_000));
+
+        FetchedPackage p = c.fetch(e);
+
+        assertThat(faults.seen().get(faults.seen().size() - 1).range()).isEqualTo("bytes=100000-");
+        assertThat(p.bytesTransferred()).isEqualTo(300_000);
+        assertThat(Files.readAllBytes(p.file())).isEqualTo(b.pkg("app-misc/big-1.0").data());
+        assertThat(partFiles(tmp.resolve("cache"))).isEmpty();
+    }
+
+    @Test
+    void resumesAPartialFileWithOnlyTheMissingBytes() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/big-1.0", 200_000);
+        Path dir = binhost(b);
+        BinhostClient c = http(dir, opts());
+        BinhostIndex.Entry e = entry(c, "app-misc/big-1.0");
+        Path part = Path.of(c.cachePath(e) + ".part");
+        Files.createDirectories(part.getParent());
+        Files.write(part, java.util.Arrays.copyOf(b.pkg("app-misc/big-1.0").data(), 123_456));
+
+        FetchedPackage p = c.fetch(e);
+
+        assertThat(p.bytesTransferred()).isEqualTo(200_000 - 123_456);
+        assertThat(Files.readAllBytes(p.file())).isEqualTo(b.pkg("app-misc/big-1.0").data());
+    }
+
+    @Test
+    void aFullLengthStalePartGets416ThenFailsVerificationAndIsRefetched() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/big-1.0", 50_000);
+        Path dir = binhost(b);
+        BinhostClient c = http(dir, opts());
+        BinhostIndex.Entry e = entry(c, "app-misc/big-1.0");
+        Path part = Path.of(c.cachePath(e) + ".part");
+        Files.createDirectories(part.getParent());
+        Files.write(part, new byte[50_000]);
+
+        FetchedPackage p = c.fetch(e);
+
+        List<FaultHandler.Seen> gets = faults.seen().stream().filter(s -> s.path().equals("/" + e.path())).toList();
+        assertThat(gets).extracting(FaultHandler.Seen::range).containsExactly("bytes=50000-", null);
+        assertThat(Files.readAllBytes(p.file())).isEqualTo(b.pkg("app-misc/big-1.0").data());
+    }
+
+    @Test
+    void corruptedBytesAreRefusedWithTheChecksumNamed() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/bad-1.0", 80_000);
+        Path dir = binhost(b);
+        BinhostClient c = http(dir, opts());
+        BinhostIndex.Entry e = entry(c, "app-misc/bad-1.0");
+        faults.corrupt("/" + e.path(), 4321, 100);
+
+        StageforgeException ex = catchThrowableOfType(() -> c.fetch(e), StageforgeException.class);
+
+        assertThat(ex.exitCode()).isEqualTo(ExitCodes.VERIFY);
+        assertThat(ex.getMessage()).contains("app-misc/bad-1.0", "SHA1 mismatch", "expected " + e.sha1(), "got ")
+                .doesNotContain("\n");
+        assertThat(c.cachePath(e)).doesNotExist();
+        assertThat(partFiles(tmp.resolve("cache"))).isEmpty();
+    }
+
+    @Test
+    void strongestDigestIsCheckedFirst() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/bad-1.0", 10_000, true, true);
+        Path dir = binhost(b);
+        BinhostClient c = http(dir, opts());
+        BinhostIndex.Entry e = entry(c, "app-misc/bad-1.0");
+        assertThat(c.cachePath(e).toString()).contains("sha512");
+        faults.corrupt("/" + e.path(), 0, 100);
+
+        assertThatThrownBy(() -> c.fetch(e)).isInstanceOf(StageforgeException.class)
+                .hasMessageContaining("SHA512 mismatch: expected " + e.sha512());
+    }
+
+    @Test
+    void persistentTruncationFailsAfterRetriesAndKeepsThePartForLater() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/cut-1.0", 100_000);
+        Path dir = binhost(b);
+        BinhostClient c = http(dir, opts().withMaxAttempts(3));
+        BinhostIndex.Entry e = entry(c, "app-misc/cut-1.0");
+        faults.cutAfter("/" + e.path(), 10_000, 100);
+
+        StageforgeException ex = catchThrowableOfType(() -> c.fetch(e), StageforgeException.class);
+
+        assertThat(ex.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(ex.getMessage()).contains("app-misc/cut-1.0", "3 attempt(s)").containsPattern("got [0-9]+ of 100000 bytes");
+        assertThat(faults.count("/" + e.path())).isEqualTo(3);
+        assertThat(c.cachePath(e)).doesNotExist();
+        Path part = Path.of(c.cachePath(e) + ".part");
+        long kept = Files.size(part);
+        assertThat(kept).isBetween(1L, 10_000L);
+
+        // the next run resumes from there
+        faults.clear("/" + e.path());
+        FetchedPackage p = c.fetch(e);
+        assertThat(p.bytesTransferred()).isEqualTo(100_000 - kept);
+        assertThat(Files.readAllBytes(p.file())).isEqualTo(b.pkg("app-misc/cut-1.0").data());
+    }
+
+    @Test
+    void aStalledBodyIsAbandonedAfterTheIdleTimeoutAndResumed() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/slow-1.0", 100_000);
+        Path dir = binhost(b);
+        BinhostClient c = http(dir, opts().withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(1)));
+        BinhostIndex.Entry e = entry(c, "app-misc/slow-1.0");
+        faults.stallAfter("/" + e.path(), 30_000, 1);
+
+        FetchedPackage p = c.fetch(e);
+
+        assertThat(faults.seen().get(faults.seen().size() - 1).range()).isEqualTo("bytes=30000-");
+        assertThat(Files.readAllBytes(p.file())).isEqualTo(b.pkg("app-misc/slow-1.0").data());
+    }
+
+    @Test
+    void serverErrorsAreRetriedAndOther4xxAreNot() throws Exception {
+        Path dir = binhost(new TestBinhost().add("app-misc/a-1", 1000).add("app-misc/b-1", 1000));
+        BinhostClient c = http(dir, opts());
+        BinhostIndex.Entry a = entry(c, "app-misc/a-1");
+        BinhostIndex.Entry bb = entry(c, "app-misc/b-1");
+        faults.status("/" + a.path(), 503, 2);
+        faults.status("/" + bb.path(), 403, 5);
+
+        assertThat(c.fetch(a).file()).exists();
+        assertThatThrownBy(() -> c.fetch(bb)).isInstanceOf(StageforgeException.class)
+                .hasMessageContaining("HTTP 403").hasMessageContaining("app-misc/b-1");
+        assertThat(faults.count("/" + bb.path())).isEqualTo(1);
+    }
+
+    @Test
+    void aFileLargerThanItsIndexSizeIsRefused() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/fat-1.0", 10_000);
+        Path dir = binhost(b);
+        // the index claims fewer bytes than the file has
+        Path index = dir.resolve("Packages");
+        Files.writeString(index, Files.readString(index).replace("SIZE: 10000", "SIZE: 9000"));
+        BinhostClient c = http(dir, opts());
+        BinhostIndex.Entry e = entry(c, "app-misc/fat-1.0");
+
+        StageforgeException ex = catchThrowableOfType(() -> c.fetch(e), StageforgeException.class);
+        assertThat(ex.exitCode()).isEqualTo(ExitCodes.VERIFY);
+        assertThat(ex.getMessage()).contains("larger than its index SIZE 9000");
+        assertThat(c.cachePath(e)).doesNotExist();
+        assertThat(partFiles(tmp.resolve("cache"))).isEmpty();
+
+        StageforgeException lex = catchThrowableOfType(() -> local(dir, opts()).fetch(e), StageforgeException.class);
+        assertThat(lex.exitCode()).isEqualTo(ExitCodes.VERIFY);
+        assertThat(lex.getMessage()).contains("10000 bytes but the index SIZE is 9000");
+    }
+
+    @Test
+    void unsafeIndexPathsAreRefusedWithoutARequest() throws Exception {
+        Path dir = binhost(new TestBinhost().addRaw("app-misc/evil-1", "../../etc/passwd", new byte[10], false));
+        BinhostClient c = http(dir, opts());
+        BinhostIndex.Entry e = entry(c, "app-misc/evil-1");
+
+        StageforgeException ex = catchThrowableOfType(() -> c.fetch(e), StageforgeException.class);
+        assertThat(ex.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(ex.getMessage()).contains("app-misc/evil-1", "unsafe PATH '../../etc/passwd'");
+        assertThat(faults.packageRequests()).isZero();
+        assertThatThrownBy(() -> local(dir, opts()).fetch(e)).hasMessageContaining("unsafe PATH");
+    }
+
+    @Test
+    void packagesFollowTheIndexUriHeader() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/moved-1", 5_000);
+        Path files = b.write(tmp.resolve("files"));
+        StaticServer filesServer = StaticServer.start(files, 0);
+        closeables.add(filesServer);
+        Path indexOnly = tmp.resolve("index-only");
+        Files.createDirectories(indexOnly);
+        Files.writeString(indexOnly.resolve("Packages"),
+                "URI: " + filesServer.uri() + "/\n" + Files.readString(files.resolve("Packages")));
+        BinhostClient c = http(indexOnly, opts());
+
+        FetchResult r = c.fetchAll(c.fetchIndex().index().packages(), FetchListener.NONE);
+
+        assertThat(r.ok()).isTrue();
+        assertThat(Files.readAllBytes(r.fetched().get(0).file())).isEqualTo(b.pkg("app-misc/moved-1").data());
+        assertThat(faults.packageRequests()).isZero();
+    }
+
+    @Test
+    void missingIndexIsNotFound() throws Exception {
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        BinhostClient c = http(empty, opts());
+        StageforgeException ex = catchThrowableOfType(c::fetchIndex, StageforgeException.class);
+        assertThat(ex.exitCode()).isEqualTo(ExitCodes.NOT_FOUND);
+        assertThat(ex.getMessage()).contains("has no Packages index", "HTTP 404");
+        assertThatThrownBy(() -> local(empty, opts()).fetchIndex())
+                .hasMessageContaining("has no Packages index");
+    }
+
+    @Test
+    void entriesWithoutSizeAreRefused() throws Exception {
+        BinpkgRef ref = new BinhostIndex.Entry("app-misc/x-1", 0, "x.xpak", -1, null, null, null, null, java.util.Map.of());
+        assertThatThrownBy(() -> local(tmp, opts()).fetch(ref)).isInstanceOf(StageforgeException.class)
+                .hasMessageContaining("no SIZE");
+    }
+
+    // ---------------------------------------------------------------- local directory binhost
+
+    @Test
+    void localDirectoryFetchAllReportsMissingAndFetchesTheRest() throws Exception {
+        TestBinhost b = new TestBinhost()
+                .add("app-misc/one-1.0", 30_000)
+                .add("dev-libs/gone-3", 5_000, false, false)
+                .add("dev-libs/gone-4", 5_000, false, false)
+                .add("sys-apps/three-0.1", 100, true, true);
+        Path dir = binhost(b);
+        BinhostClient c = local(dir, opts().withJobs(2));
+        BinhostClient.IndexFetch idx = c.fetchIndex();
+        assertThat(idx.status()).isEqualTo(BinhostClient.IndexFetch.Status.LOCAL);
+
+        FetchResult r = c.fetchAll(idx.index().packages(), FetchListener.NONE);
+
+        assertThat(r.fetched()).extracting(p -> p.ref().cpv()).containsExactly("app-misc/one-1.0", "sys-apps/three-0.1");
+        for (FetchedPackage p : r.fetched())
+            assertThat(Files.readAllBytes(p.file())).isEqualTo(b.pkg(p.ref().cpv()).data());
+        assertThat(r.missing()).extracting(f -> f.ref().cpv()).containsExactly("dev-libs/gone-3", "dev-libs/gone-4");
+        assertThat(r.missing().get(0).error().getMessage())
+                .isEqualTo("dev-libs/gone-3 (build 1): dev-libs/gone/gone-3-1.gpkg.tar is missing on binhost " + dir);
+
+        FetchResult again = c.fetchAll(idx.index().packages(), FetchListener.NONE);
+        assertThat(again.fetched()).allMatch(FetchedPackage::fromCache);
+    }
+
+    @Test
+    void localDirectoryCorruptedFileIsRefused() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/bad-1.0", 1_000);
+        Path dir = binhost(b);
+        BinhostClient c = local(dir, opts());
+        BinhostIndex.Entry e = entry(c, "app-misc/bad-1.0");
+        byte[] data = Files.readAllBytes(dir.resolve(e.path()));
+        data[10] ^= 1;
+        Files.write(dir.resolve(e.path()), data);
+
+        StageforgeException ex = catchThrowableOfType(() -> c.fetch(e), StageforgeException.class);
+        assertThat(ex.exitCode()).isEqualTo(ExitCodes.VERIFY);
+        assertThat(ex.getMessage()).contains("app-misc/bad-1.0", "SHA1 mismatch");
+        assertThat(c.cachePath(e)).doesNotExist();
+        assertThat(partFiles(tmp.resolve("cache"))).isEmpty();
+    }
+
+    @Test
+    void aCorruptedCacheEntryIsReplaced() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/one-1.0", 2_000);
+        Path dir = binhost(b);
+        BinhostClient c = local(dir, opts());
+        BinhostIndex.Entry e = entry(c, "app-misc/one-1.0");
+        Path cached = c.fetch(e).file();
+        byte[] bad = Files.readAllBytes(cached);
+        bad[0] ^= 1;
+        Files.write(cached, bad);
+
+        FetchedPackage p = c.fetch(e);
+
+        assertThat(p.fromCache()).isFalse();
+        assertThat(Files.readAllBytes(p.file())).isEqualTo(b.pkg("app-misc/one-1.0").data());
+    }
+
+    @Test
+    void fileUrlsAreLocalBinhosts() throws Exception {
+        Path dir = binhost(new TestBinhost().add("app-misc/one-1.0", 10));
+        BinhostClient c = local(dir, opts());
+        BinhostClient viaUrl = BinhostClient.open(dir.toUri().toString(), opts());
+        closeables.add(viaUrl);
+        assertThat(viaUrl.source()).isEqualTo(c.source());
+        assertThat(viaUrl.fetchAll(viaUrl.fetchIndex().index().packages(), FetchListener.NONE).ok()).isTrue();
+    }
+}

@@ -1,0 +1,84 @@
+package org.stageforge.binhost;
+
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.stageforge.ExitCodes;
+import org.stageforge.server.FaultHandler;
+import org.stageforge.server.StaticServer;
+import org.stageforge.testutil.Fixtures;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Downloads the real fixture binhosts completely, over loopback HTTP and as local directories. */
+@Timeout(120)
+class BinhostFixtureTest {
+    @TempDir
+    Path tmp;
+
+    @ParameterizedTest
+    @CsvSource({"binhost-gpkg-amd64, 83, 8, http", "binhost-xpak-amd64, 161, 10, http",
+            "binhost-gpkg-amd64, 83, 8, local", "binhost-xpak-amd64, 161, 10, local"})
+    void wholeBinhostArrivesVerifiedAndMissingFilesAreNamed(String name, int entries, int missing, String mode)
+            throws Exception {
+        Path dir = Fixtures.require(name);
+        FaultHandler seen = new FaultHandler(dir);
+        try (StaticServer server = StaticServer.start(dir, "127.0.0.1", 0, seen::wrap);
+             BinhostClient c = BinhostClient.open(mode.equals("http") ? server.uri().toString() : dir.toString(),
+                     BinhostClient.Options.of(tmp.resolve("cache")).withJobs(4))) {
+            BinhostIndex index = c.fetchIndex().index();
+            assertThat(index.packages()).hasSize(entries);
+
+            FetchResult r = c.fetchAll(index.packages(), FetchListener.NONE);
+
+            Set<String> absent = index.packages().stream().filter(e -> !Files.exists(dir.resolve(e.path())))
+                    .map(BinhostIndex.Entry::path).collect(Collectors.toSet());
+            assertThat(absent).hasSize(missing);
+            assertThat(r.fetched()).hasSize(entries - missing);
+            for (FetchedPackage p : r.fetched())
+                assertThat(Files.mismatch(p.file(), dir.resolve(p.ref().path()))).as(p.ref().path()).isEqualTo(-1L);
+            // entries with identical content share one cache file, so only the first of them is transferred
+            long distinct = r.fetched().stream().map(p -> p.ref().sha1()).distinct().count();
+            assertThat(r.fetched().stream().filter(p -> !p.fromCache()).count()).isEqualTo(distinct);
+            assertThat(r.failures()).allMatch(f -> f.error().exitCode() == ExitCodes.NOT_FOUND);
+            assertThat(r.failures()).extracting(f -> f.ref().path()).containsExactlyInAnyOrderElementsOf(absent);
+            for (var f : r.failures())
+                assertThat(f.error().getMessage()).contains(f.ref().cpv(), f.ref().path(), "is missing on binhost");
+            assertThat(r.exitCode()).isEqualTo(ExitCodes.NOT_FOUND);
+            if (mode.equals("http")) assertThat(seen.packageRequests()).isEqualTo(distinct + missing);
+            else assertThat(seen.seen()).isEmpty();
+
+            // a second run over the same cache asks the server only for the missing files again
+            FetchResult again = c.fetchAll(index.packages(), FetchListener.NONE);
+            assertThat(again.fetched()).hasSize(entries - missing).allMatch(FetchedPackage::fromCache);
+            assertThat(again.missing()).hasSize(missing);
+            assertThat(seen.packageRequests()).isEqualTo(mode.equals("http") ? distinct + 2L * missing : 0);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"portage-made-gpkg/signed, 0", "portage-made-gpkg/quickpkg, 8", "binhost-xpak-amd64, 8"})
+    void requiredSignaturesRefuseUnsignedBinpkgs(String name, int refused) throws Exception {
+        Path dir = Fixtures.require(name);
+        try (BinhostClient c = BinhostClient.open(dir.toString(),
+                BinhostClient.Options.of(tmp.resolve("cache")).withRequireSignatures(true))) {
+            List<BinhostIndex.Entry> pkgs = c.fetchIndex().index().packages().stream()
+                    .filter(e -> Files.exists(dir.resolve(e.path()))).limit(8).toList();
+            FetchResult r = c.fetchAll(pkgs, FetchListener.NONE);
+            assertThat(r.failures()).hasSize(Math.min(refused, pkgs.size()));
+            assertThat(r.failures()).allSatisfy(f -> {
+                assertThat(f.error().exitCode()).isEqualTo(ExitCodes.VERIFY);
+                assertThat(f.error().getMessage()).contains(f.ref().cpv(), "is not signed but signatures are required");
+            });
+            for (var f : r.failures()) assertThat(c.cachePath(f.ref())).doesNotExist();
+            assertThat(r.fetched()).hasSize(pkgs.size() - r.failures().size());
+        }
+    }
+}

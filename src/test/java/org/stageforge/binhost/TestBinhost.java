@@ -1,0 +1,89 @@
+package org.stageforge.binhost;
+
+import org.bouncycastle.crypto.digests.Blake2bDigest;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+
+/** Builds a small binhost directory (Packages + files) for tests, with digests computed here. */
+final class TestBinhost {
+    record Pkg(String cpv, String path, byte[] data, boolean present, boolean strongDigests) {}
+
+    private final List<Pkg> pkgs = new ArrayList<>();
+    private final Random random = new Random(42);
+    private String extraHeader = "";
+
+    TestBinhost add(String cpv, int size) {
+        return add(cpv, size, true, false);
+    }
+
+    TestBinhost add(String cpv, int size, boolean present, boolean strongDigests) {
+        byte[] data = new byte[size];
+        random.nextBytes(data);
+        String pn = cpv.substring(cpv.indexOf('/') + 1).replaceAll("-[0-9].*$", "");
+        String cat = cpv.substring(0, cpv.indexOf('/'));
+        String pf = cpv.substring(cpv.indexOf('/') + 1);
+        pkgs.add(new Pkg(cpv, cat + "/" + pn + "/" + pf + "-1.gpkg.tar", data, present, strongDigests));
+        return this;
+    }
+
+    TestBinhost addRaw(String cpv, String path, byte[] data, boolean present) {
+        pkgs.add(new Pkg(cpv, path, data, present, false));
+        return this;
+    }
+
+    TestBinhost header(String line) {
+        extraHeader += line + "\n";
+        return this;
+    }
+
+    List<Pkg> pkgs() { return pkgs; }
+
+    Pkg pkg(String cpv) {
+        return pkgs.stream().filter(p -> p.cpv().equals(cpv)).findFirst().orElseThrow();
+    }
+
+    Path write(Path dir) throws IOException {
+        StringBuilder sb = new StringBuilder("ARCH: amd64\n" + extraHeader + "PACKAGES: " + pkgs.size() + "\nTIMESTAMP: 1700000000\nVERSION: 0\n");
+        for (Pkg p : pkgs) {
+            sb.append("\nBUILD_ID: 1\nCPV: ").append(p.cpv())
+                    .append("\nMD5: ").append(hex("MD5", p.data()))
+                    .append("\nPATH: ").append(p.path())
+                    .append("\nSHA1: ").append(hex("SHA-1", p.data()))
+                    .append("\nSIZE: ").append(p.data().length).append('\n');
+            if (p.strongDigests())
+                sb.append("SHA512: ").append(hex("SHA-512", p.data())).append("\nBLAKE2B: ").append(blake2b(p.data())).append('\n');
+            if (p.present()) {
+                Path f = dir.resolve(p.path());
+                Files.createDirectories(f.getParent());
+                Files.write(f, p.data());
+            }
+        }
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("Packages"), sb.toString(), StandardCharsets.UTF_8);
+        return dir;
+    }
+
+    static String hex(String algo, byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance(algo).digest(data));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String blake2b(byte[] data) {
+        Blake2bDigest d = new Blake2bDigest(512);
+        d.update(data, 0, data.length);
+        byte[] out = new byte[64];
+        d.doFinal(out, 0);
+        return HexFormat.of().formatHex(out);
+    }
+}
