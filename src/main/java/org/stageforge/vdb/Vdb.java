@@ -81,13 +81,14 @@ public final class Vdb {
         return out;
     }
 
+    /** Names Portage's vardbapi skips: dot files, in-progress merges, CVS and lost+found. */
     private static boolean hidden(String name) {
-        return name.startsWith(".") || name.startsWith("-MERGING-");
+        return name.startsWith(".") || name.startsWith("-MERGING-") || name.equals("CVS") || name.equals("lost+found");
     }
 
     /** Every installed package with all its files. */
     public List<VdbEntry> installed() {
-        return cpvs().stream().map(c -> get(c).orElseThrow()).toList();
+        return cpvs().stream().flatMap(c -> get(c).stream()).toList();
     }
 
     /** The installed package "CAT/PF", if present. */
@@ -115,7 +116,7 @@ public final class Vdb {
         String[] parts = split(cp);
         return cpvs().stream()
                 .filter(c -> c.startsWith(parts[0] + "/") && packageName(c.substring(parts[0].length() + 1)).equals(parts[1]))
-                .map(c -> get(c).orElseThrow())
+                .flatMap(c -> get(c).stream())
                 .toList();
     }
 

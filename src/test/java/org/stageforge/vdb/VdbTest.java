@@ -96,6 +96,7 @@ class VdbTest {
         // half-written (hidden) directories are not entries
         Files.createDirectories(root.resolve("var/db/pkg/sys-libs/.new-x-1-123"));
         Files.createDirectories(root.resolve("var/db/pkg/sys-libs/-MERGING-y-1"));
+        Files.createDirectories(root.resolve("var/db/pkg/lost+found/z-1"));
         assertThat(vdb.cpvs()).hasSize(3);
     }
 
