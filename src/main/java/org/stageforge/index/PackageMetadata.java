@@ -82,6 +82,9 @@ public interface PackageMetadata {
 
     default String requiredUse() { return get("REQUIRED_USE"); }
 
+    /** Every eclass the ebuild inherited, directly or not (INHERITED of an installed package). */
+    default List<String> inherited() { return words("INHERITED"); }
+
     /** Words of a value as an ordered set (for USE-like keys). */
     static Set<String> wordSet(List<String> words) {
         return java.util.Collections.unmodifiableSet(new LinkedHashSet<>(words));

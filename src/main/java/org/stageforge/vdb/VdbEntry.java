@@ -93,8 +93,6 @@ public record VdbEntry(String category, String pf, SortedMap<String, byte[]> fil
 
     public List<String> iuseEffective() { return words("IUSE_EFFECTIVE"); }
 
-    public List<String> inherited() { return words("INHERITED"); }
-
     /** The repository the package came from ({@code repository} file). */
     public Optional<String> repo() { return value("repository").filter(s -> !s.isEmpty()); }
 

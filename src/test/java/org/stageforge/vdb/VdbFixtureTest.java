@@ -85,6 +85,8 @@ class VdbFixtureTest {
         assertThat(baselayout.slot()).isEqualTo("0");
         assertThat(baselayout.repo()).hasValue("gentoo");
         assertThat(baselayout.buildId()).isPresent();
+        VdbEntry adm = readFixtureEntry(nodeps.resolve("acct-group/adm-0-r2"), "acct-group/adm-0-r2");
+        assertThat(adm.inherited()).containsExactly("user-info", "acct-group");
         VdbEntry zlib = readFixtureEntry(nodeps.resolve("sys-libs/zlib-1.2.13-r1"), "sys-libs/zlib-1.2.13-r1");
         assertThat(zlib.provides()).isEqualTo("x86_32: libz.so.1 x86_64: libz.so.1");
         assertThat(zlib.neededElf2()).hasSize(2).allMatch(l -> l.contains("libz.so.1"));
