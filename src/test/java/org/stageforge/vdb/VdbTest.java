@@ -145,6 +145,28 @@ class VdbTest {
     }
 
     @Test
+    void symlinksInTheRootAreNotFollowedWhenWriting(@TempDir Path tmp) throws Exception {
+        Path root = tmp.resolve("root");
+        Path elsewhere = tmp.resolve("elsewhere");
+        Files.createDirectories(root.resolve("var"));
+        Files.createDirectories(elsewhere);
+        Files.createSymbolicLink(root.resolve("var/db"), elsewhere);
+        Files.createSymbolicLink(root.resolve("var/lib"), elsewhere);
+        Files.createSymbolicLink(root.resolve("var/cache"), elsewhere);
+        assertThatThrownBy(() -> Vdb.write(root, zlib(1))).isInstanceOf(StageforgeException.class)
+                .hasMessage("refusing to write through symbolic link " + root.resolve("var/db"));
+        assertThatThrownBy(() -> new WorldFile(List.of("a/b"), List.of()).write(root)).isInstanceOf(StageforgeException.class);
+        assertThatThrownBy(() -> Vdb.open(root).nextCounter()).isInstanceOf(StageforgeException.class);
+        try (var s = Files.list(elsewhere)) {
+            assertThat(s.toList()).isEmpty();
+        }
+        Files.createDirectories(elsewhere.resolve("pkg/sys-libs/zlib-1"));
+        assertThatThrownBy(() -> Vdb.remove(root, "sys-libs/zlib-1")).isInstanceOf(StageforgeException.class)
+                .hasMessage("refusing to remove through symbolic link " + root.resolve("var/db"));
+        assertThat(elsewhere.resolve("pkg/sys-libs/zlib-1")).isDirectory();
+    }
+
+    @Test
     void badNumbersNameTheFile() {
         VdbEntry e = VdbEntry.builder("a", "b-1").field("COUNTER", "x1").build();
         assertThatThrownBy(e::counter).isInstanceOf(ParseException.class).hasMessage("var/db/pkg/a/b-1/COUNTER:1: not a number: 'x1'");
