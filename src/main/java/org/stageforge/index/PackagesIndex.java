@@ -268,6 +268,11 @@ public record PackagesIndex(String source, Map<String, String> header, List<Pack
         AtomicFiles.write(file, toBytes());
     }
 
+    /** Writes {@link #toCanonicalBytes} to a file atomically. */
+    public void writeCanonical(Path file, java.util.OptionalLong timestamp) {
+        AtomicFiles.write(file, toCanonicalBytes(timestamp));
+    }
+
     /** Builds an index in memory (entries get the header's inherited values). */
     public static PackagesIndex of(Map<String, String> header, List<Map<String, String>> entries) {
         StringBuilder sb = new StringBuilder();

@@ -70,8 +70,7 @@ public record VdbEntry(String category, String pf, SortedMap<String, byte[]> fil
     }
 
     static String normalize(String s) {
-        String t = s.strip();
-        return t.isEmpty() ? "" : String.join(" ", t.split("\\s+"));
+        return String.join(" ", PackageMetadata.split(s));
     }
 
     /** The parsed CONTENTS (empty when the package installed nothing). */

@@ -59,6 +59,10 @@ class VdbTest {
         assertThat(e.metadataBody()).isEqualTo("#format=1\nBUILD_ID=3\nCOUNTER=7\nEAPI=8\nIUSE=\n"
                 + "RDEPEND=>=sys-libs/glibc-2.38\nSLOT=0/1\nUSE=abi_x86_64 amd64\nrepository=gentoo\n");
         assertThat(VdbEntry.builder("a", "b-1").file("CONTENTS", new byte[0]).build().metadataBody()).isEmpty();
+        // Portage normalizes with Python's str.split(): a no-break space or U+0085 separates words too
+        VdbEntry desc = VdbEntry.builder("a", "b-1").file("DESCRIPTION", " A\u00a0tool\u0085for\t x \n".getBytes(StandardCharsets.UTF_8)).build();
+        assertThat(desc.description()).isEqualTo("A tool for x");
+        assertThat(desc.metadataBody()).isEqualTo("#format=1\nDESCRIPTION=A tool for x\n");
         assertThatThrownBy(() -> VdbEntry.builder("a", "b-1").field("SLOT", "0\n1")).isInstanceOf(IllegalArgumentException.class);
     }
 
