@@ -94,6 +94,31 @@ class VdbFixtureTest {
     }
 
     @Test
+    void installedEntriesAgreeWithTheBinhostIndexTheyCameFrom(@TempDir Path tmp) throws Exception {
+        org.stageforge.index.PackagesIndex idx = org.stageforge.index.PackagesIndex.read(Fixtures.require("binhost-xpak-amd64"));
+        int checked = 0;
+        for (Path c : cases()) {
+            Path in = tmp.resolve(c.getFileName().toString());
+            copyTree(c.resolve("vdb"), in.resolve(Vdb.VDB_PATH));
+            for (VdbEntry e : Vdb.open(in).installed()) {
+                var binpkg = idx.entries(e.cpv()).stream()
+                        .filter(p -> p.buildId().equals(e.buildId())).findFirst().orElseThrow();
+                assertThat(e.binpkgMd5()).as(e.cpv()).isEqualTo(binpkg.md5());
+                assertThat(e.buildTime()).as(e.cpv()).isEqualTo(binpkg.buildTime());
+                assertThat(e.eapi()).as(e.cpv()).isEqualTo(binpkg.eapi());
+                assertThat(e.slot()).as(e.cpv()).isEqualTo(binpkg.slot());
+                assertThat(e.repo()).as(e.cpv()).isEqualTo(binpkg.repo());
+                assertThat(e.get("CHOST")).as(e.cpv()).isEqualTo(binpkg.chost().orElseThrow());
+                assertThat(e.keywords()).as(e.cpv()).isEqualTo(binpkg.keywords());
+                assertThat(e.rdepend()).as(e.cpv()).isEqualTo(binpkg.rdepend());
+                assertThat(e.provides()).as(e.cpv()).isEqualTo(binpkg.provides());
+                checked++;
+            }
+        }
+        assertThat(checked).isEqualTo(12);
+    }
+
+    @Test
     void fixtureWorldFilesAreWhatWeWrite(@TempDir Path tmp) throws Exception {
         int n = 0;
         for (Path c : cases()) {
