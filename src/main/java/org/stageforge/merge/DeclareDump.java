@@ -187,19 +187,92 @@ public final class DeclareDump {
             return true;
         }
 
+        /**
+         * Skips a function definition: up to a line that is just <code>}</code>, jumping over here-document bodies
+         * (bash prints them unindented). Should the here-document detection be fooled (a {@code <<} that is no
+         * here-document), the plain line search is used instead.
+         */
         private void skipFunction() {
-            int start = line;
+            int start = line, startP = p;
             if (restOfLine().stripTrailing().endsWith("{}")) {
                 skipLine();
                 return;
             }
             skipLine();
+            if (skipBody(true)) return;
+            p = startP;
+            line = start;
+            skipLine();
+            if (!skipBody(false)) throw new ParseException(source, start, 0, "function without a closing '}'");
+        }
+
+        private boolean skipBody(boolean heredocs) {
             while (p < d.length) {
                 String l = restOfLine();
                 skipLine();
-                if (l.stripTrailing().equals("}")) return;
+                if (l.stripTrailing().equals("}")) return true;
+                if (!heredocs) continue;
+                for (String[] doc : heredocs(l)) {
+                    boolean found = false;
+                    while (p < d.length && !found) {
+                        String body = restOfLine();
+                        skipLine();
+                        if (doc[1] != null) body = body.replaceFirst("^\\t+", "");
+                        found = body.equals(doc[0]);
+                    }
+                    if (!found) return false;
+                }
             }
-            throw new ParseException(source, start, 0, "function without a closing '}'");
+            return false;
+        }
+
+        /**
+         * Here-document delimiters started on a line: {delimiter, non-null if {@code <<-}}; a {@code <<} inside quotes
+         * or {@code ((...))} is a shift, not a here-document.
+         */
+        private static List<String[]> heredocs(String l) {
+            List<String[]> out = new java.util.ArrayList<>();
+            char quote = 0;
+            int arith = 0;
+            for (int i = 0; i < l.length(); i++) {
+                char c = l.charAt(i);
+                if (quote != 0) {
+                    if (c == quote) quote = 0;
+                    else if (c == '\\' && quote == '"') i++;
+                    continue;
+                }
+                if (c == '\\') { i++; continue; }
+                if (c == '\'' || c == '"') { quote = c; continue; }
+                if (l.startsWith("((", i)) { arith++; i++; continue; }
+                if (l.startsWith("))", i) && arith > 0) { arith--; i++; continue; }
+                if (arith > 0 || c != '<' || i + 1 >= l.length() || l.charAt(i + 1) != '<') continue;
+                if (i + 2 < l.length() && l.charAt(i + 2) == '<') { i += 2; continue; }
+                int j = i + 2;
+                boolean dash = j < l.length() && l.charAt(j) == '-';
+                if (dash) j++;
+                while (j < l.length() && (l.charAt(j) == ' ' || l.charAt(j) == '\t')) j++;
+                StringBuilder w = new StringBuilder();
+                while (j < l.length()) {
+                    char x = l.charAt(j);
+                    if (x == '\'' || x == '"') {
+                        int e = l.indexOf(x, j + 1);
+                        if (e < 0) break;
+                        w.append(l, j + 1, e);
+                        j = e + 1;
+                    } else if (x == '\\' && j + 1 < l.length()) {
+                        w.append(l.charAt(j + 1));
+                        j += 2;
+                    } else if (x == ' ' || x == '\t' || ";&|<>()".indexOf(x) >= 0) {
+                        break;
+                    } else {
+                        w.append(x);
+                        j++;
+                    }
+                }
+                if (w.length() > 0) out.add(new String[]{w.toString(), dash ? "-" : null});
+                i = j - 1;
+            }
+            return out;
         }
 
         private void declare() {
