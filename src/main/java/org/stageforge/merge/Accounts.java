@@ -488,8 +488,17 @@ public final class Accounts {
             return null;
         }
 
+        /** Adds an entry at the end, but before the first NIS line ({@code +...} / {@code -...}), as commonio does. */
         void append(String line) {
-            lines.add(line);
+            int at = lines.size();
+            for (int i = 0; i < lines.size(); i++) {
+                String l = lines.get(i);
+                if (l.startsWith("+") || l.startsWith("-")) {
+                    at = i;
+                    break;
+                }
+            }
+            lines.add(at, line);
             changed = true;
         }
 
