@@ -2,6 +2,7 @@ package org.stageforge.merge;
 
 import org.stageforge.ParseException;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -85,19 +86,25 @@ public final class InstallMask {
                 m.add(index++, inclusive, body, null);
             }
         }
-        m.prepare(m.anchored, new ArrayList<>());
+        m.prepare();
         return m;
     }
 
     /** Precomputes each node's candidate rules, so matching neither allocates nor sorts. */
-    private void prepare(Node node, List<Rule> inherited) {
-        List<Rule> here = new ArrayList<>(inherited);
-        here.addAll(node.rules);
-        List<Rule> all = new ArrayList<>(here);
-        all.addAll(unanchored);
-        all.sort((a, b) -> Integer.compare(b.index, a.index));
-        node.candidates = all.toArray(new Rule[0]);
-        for (Node child : node.children.values()) prepare(child, here);
+    private void prepare() {
+        ArrayDeque<Map.Entry<Node, List<Rule>>> todo = new ArrayDeque<>();
+        todo.push(Map.entry(anchored, List.of()));
+        while (!todo.isEmpty()) {
+            Map.Entry<Node, List<Rule>> e = todo.pop();
+            Node node = e.getKey();
+            List<Rule> here = new ArrayList<>(e.getValue());
+            here.addAll(node.rules);
+            List<Rule> all = new ArrayList<>(here);
+            all.addAll(unanchored);
+            all.sort((a, b) -> Integer.compare(b.index, a.index));
+            node.candidates = all.toArray(new Rule[0]);
+            for (Node child : node.children.values()) todo.push(Map.entry(child, here));
+        }
     }
 
     /** An INSTALL_MASK that masks nothing. */
