@@ -184,8 +184,13 @@ class EnvUpdateTest {
             for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
                 if (line.isEmpty()) continue;
                 JsonNode c = json.readTree(line);
-                Path root = Files.createDirectories(tmp.resolve("r" + n++));
+                n++;
+                Path root = tmp;
                 Path envd = Files.createDirectories(root.resolve("etc/env.d"));
+                try (var old = Files.list(envd)) {
+                    for (Path f : old.toList()) Files.delete(f);
+                }
+                Files.deleteIfExists(root.resolve("etc/ld.so.conf"));
                 for (var it = c.get("files").fields(); it.hasNext(); ) {
                     var f = it.next();
                     Files.writeString(envd.resolve(f.getKey()), f.getValue().asText());
