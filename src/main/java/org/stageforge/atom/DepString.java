@@ -183,7 +183,7 @@ public final class DepString {
     }
 
     private static ParseException error(Kind kind, String s, int offset, int tokenNo, String reason) {
-        return ParseException.at(kind.what, s, offset, reason + " (token " + tokenNo + ")");
+        return Errors.at(kind.what, s, offset, reason + " (token " + tokenNo + ")");
     }
 
     /** Canonical text: tokens separated by single spaces, top level without parentheses. */
