@@ -199,6 +199,12 @@ public record Atom(Blocker blocker, Operator operator, String category, String n
                 : new Atom(Blocker.NONE, operator, category, name, version, slot, subslot, slotOperator, repo, use);
     }
 
+    /** The same atom without USE dependencies. */
+    public Atom withoutUse() {
+        return use.isEmpty() ? this
+                : new Atom(blocker, operator, category, name, version, slot, subslot, slotOperator, repo, List.of());
+    }
+
     /** True when some USE dependency depends on the parent's USE ({@code c=}, {@code e?}, ...). */
     public boolean hasConditionalUse() {
         for (UseDep d : use) if (d.kind().conditional()) return true;

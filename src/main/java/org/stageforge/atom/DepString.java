@@ -321,6 +321,18 @@ public final class DepString {
         return tf;
     }
 
+    /** Every atom of a string, in written order, conditional or not. */
+    public static List<Atom> atoms(DepNode.AllOf root) {
+        List<Atom> out = new ArrayList<>();
+        collectAtoms(root, out);
+        return out;
+    }
+
+    private static void collectAtoms(DepNode d, List<Atom> out) {
+        if (d instanceof DepNode.AtomLeaf a) out.add(a.atom());
+        if (d instanceof DepNode.Group g) for (DepNode c : g.children()) collectAtoms(c, out);
+    }
+
     /** Every USE flag a string refers to, in conditionals and (REQUIRED_USE) as leaves. */
     public static Set<String> flags(DepNode.AllOf root) {
         Set<String> out = new java.util.LinkedHashSet<>();

@@ -85,6 +85,13 @@ class DepStringTest {
     }
 
     @Test
+    void listsAtoms() {
+        DepNode.AllOf t = DepString.parse("a/b x? ( || ( c/d !e/f ) )", DepString.Kind.DEPEND);
+        assertThat(DepString.atoms(t)).extracting(Atom::toString).containsExactly("a/b", "c/d", "!e/f");
+        assertThat(DepString.flags(t)).containsExactly("x");
+    }
+
+    @Test
     void requiredUse() {
         DepNode.AllOf t = DepString.parse("^^ ( a b ) ?? ( c d ) e? ( || ( f !g ) )", DepString.Kind.REQUIRED_USE);
         assertThat(DepString.format(t)).isEqualTo("^^ ( a b ) ?? ( c d ) e? ( || ( f !g ) )");
