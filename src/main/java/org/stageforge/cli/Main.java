@@ -21,6 +21,7 @@ import java.io.PrintWriter;
                 IndexCommand.class,
                 VdbCommand.class,
                 ProfileCommand.class,
+                ResolveCommand.class,
         })
 public final class Main implements Runnable {
 

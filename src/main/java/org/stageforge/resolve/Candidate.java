@@ -1,0 +1,163 @@
+package org.stageforge.resolve;
+
+import org.stageforge.ParseException;
+import org.stageforge.atom.Atom;
+import org.stageforge.atom.Cpv;
+import org.stageforge.atom.DepNode;
+import org.stageforge.atom.DepString;
+import org.stageforge.index.PackageMetadata;
+import org.stageforge.index.PackagesEntry;
+import org.stageforge.vdb.VdbEntry;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One package the resolver may pick: a binary instance of some binhost, or an installed package.
+ * Parsed dependency trees, visibility and the configured USE are computed once, when first needed.
+ */
+final class Candidate {
+    final Cpv cpv;
+    final String cp;
+    final String slot;
+    final String subslot;
+    final String repo;
+    final long buildId;
+    final long buildTime;
+    /** Binhost number (0 = first), -1 for installed packages. */
+    final int binhost;
+    /** Position in its index (0-based), for a deterministic last tie-break. */
+    final int position;
+    final PackagesEntry entry;
+    final VdbEntry installed;
+    final PackageMetadata meta;
+    final Set<String> use;
+    final List<String> iuseRaw;
+    final Set<String> iuse;
+    /** IUSE plus the profile's implicit IUSE: what USE dependencies are checked against. */
+    final Set<String> iuseAll;
+    final String source;
+    final int line;
+
+    private List<DepNode> rdepend;
+    private List<DepNode> pdepend;
+    private List<DepNode> idepend;
+    String visibility;          // rejection reason, "" when visible, null before computed
+    Set<String> wantedUse;      // configured USE limited to IUSE, null before computed
+
+    Candidate(PackageMetadata meta, Cpv cpv, PackagesEntry entry, VdbEntry installed, int binhost, int position,
+              Set<String> implicitIuse, String source, int line) {
+        this.meta = meta;
+        this.cpv = cpv;
+        this.cp = cpv.cp();
+        this.entry = entry;
+        this.installed = installed;
+        this.binhost = binhost;
+        this.position = position;
+        this.source = source;
+        this.line = line;
+        this.slot = meta.slotName();
+        this.subslot = meta.subSlot();
+        String r = meta.value("repository").orElse("").strip();
+        this.repo = r.isEmpty() ? null : r;
+        this.buildId = number(meta.get("BUILD_ID"));
+        this.buildTime = number(meta.get("BUILD_TIME"));
+        this.use = Collections.unmodifiableSet(new LinkedHashSet<>(meta.words("USE")));
+        this.iuseRaw = meta.iuse();
+        Set<String> plain = new LinkedHashSet<>();
+        for (String f : iuseRaw) plain.add(f.startsWith("+") || f.startsWith("-") ? f.substring(1) : f);
+        this.iuse = Collections.unmodifiableSet(plain);
+        Set<String> all = new HashSet<>(implicitIuse);
+        all.addAll(plain);
+        this.iuseAll = all;
+    }
+
+    static Candidate binary(PackagesEntry e, int binhost, int position, Set<String> implicitIuse, String source) {
+        Cpv cpv;
+        try {
+            cpv = Cpv.parse(e.cpv());
+        } catch (ParseException ex) {
+            throw ex.in(source, e.line());
+        }
+        return new Candidate(e, cpv, e, null, binhost, position, implicitIuse, source, e.line());
+    }
+
+    static Candidate installed(VdbEntry v, Set<String> implicitIuse) {
+        String source = "installed package " + v.cpv();
+        Cpv cpv;
+        try {
+            cpv = Cpv.parse(v.cpv());
+        } catch (ParseException ex) {
+            throw ex.in(source, 0);
+        }
+        return new Candidate(v, cpv, null, v, -1, 0, implicitIuse, source, 0);
+    }
+
+    private static long number(String s) {
+        String t = s.strip();
+        if (t.isEmpty() || t.length() > 18 || !t.chars().allMatch(Character::isDigit)) return 0;
+        return Long.parseLong(t);
+    }
+
+    boolean isInstalled() {
+        return installed != null;
+    }
+
+    /** {@code slot key}: packages of one cp and slot replace each other. */
+    String slotKey() {
+        return cp + ":" + slot;
+    }
+
+    boolean matches(Atom a) {
+        return a.matches(cpv, slot, subslot, repo, use, iuseAll);
+    }
+
+    List<DepNode> rdepend() {
+        if (rdepend == null) rdepend = deps("RDEPEND");
+        return rdepend;
+    }
+
+    List<DepNode> pdepend() {
+        if (pdepend == null) pdepend = deps("PDEPEND");
+        return pdepend;
+    }
+
+    List<DepNode> idepend() {
+        if (idepend == null) idepend = deps("IDEPEND");
+        return idepend;
+    }
+
+    /** The dependency string with USE conditionals resolved by the package's own (built) USE. */
+    private List<DepNode> deps(String key) {
+        String text = meta.get(key);
+        if (text.isBlank()) return List.of();
+        try {
+            return DepString.reduce(DepString.parse(text, DepString.Kind.DEPEND), use).children();
+        } catch (ParseException ex) {
+            throw ex.in(source + " (" + cpv + " " + key + ")", line);
+        }
+    }
+
+    /** How messages name this candidate. */
+    String label() {
+        String s = cpv.toString();
+        if (installed != null) return s + " (installed)";
+        return buildId > 0 ? s + " (build " + buildId + ")" : s;
+    }
+
+    /** Flags of {@code flags} limited to IUSE, as {@code a -b} text in IUSE order sorted. */
+    String useText(Set<String> flags) {
+        List<String> out = new ArrayList<>();
+        for (String f : new java.util.TreeSet<>(iuse)) out.add(flags.contains(f) ? f : "-" + f);
+        return String.join(" ", out);
+    }
+
+    @Override
+    public String toString() {
+        return label();
+    }
+}

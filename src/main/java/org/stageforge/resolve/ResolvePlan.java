@@ -1,0 +1,21 @@
+package org.stageforge.resolve;
+
+import java.util.List;
+
+/**
+ * The result of a resolution.
+ *
+ * @param packages       what to merge, in merge order
+ * @param removals       installed CPVs to unmerge because a package of the plan blocks them
+ * @param worldAdditions atoms to add to the world file (explicit targets, unless --oneshot), sorted
+ * @param warnings       things the user should know (cycles broken, ...), one line each
+ */
+public record ResolvePlan(List<PlannedPackage> packages, List<String> removals, List<String> worldAdditions,
+                          List<String> warnings) {
+    public ResolvePlan {
+        packages = List.copyOf(packages);
+        removals = List.copyOf(removals);
+        worldAdditions = List.copyOf(worldAdditions);
+        warnings = List.copyOf(warnings);
+    }
+}
