@@ -15,6 +15,8 @@ import java.io.PrintWriter;
         footer = {"", ExitCodes.HELP},
         subcommands = {
                 CommandLine.HelpCommand.class,
+                PkgCommand.class,
+                KeyCommand.class,
         })
 public final class Main implements Runnable {
 
