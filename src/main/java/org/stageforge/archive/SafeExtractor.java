@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SafeExtractor {
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
-    private static final boolean IS_ROOT = "root".equals(System.getProperty("user.name"));
+    private static final boolean IS_ROOT = LibC.geteuid() == 0;
 
     private final Path root;
     private final ExtractPolicy policy;
@@ -100,10 +100,17 @@ public final class SafeExtractor {
             }
             case FIFO, CHAR, BLOCK -> {
                 created = IS_ROOT && policy.createSpecialFiles() && LibC.mknod(p, e);
-                if (created) finish(p, e);
+                // never open a fifo or device (setting times would): owner and mode only
+                if (created && policy.applyOwnership()) LibC.lchown(p, e.uid(), e.gid());
+                if (created) LibC.chmod(p, e.mode());
             }
         }
         table.add(new ExtractedFile(e, created));
+    }
+
+    /** Whether special files and owners can be applied (effective uid 0). */
+    public static boolean runningAsRoot() {
+        return IS_ROOT;
     }
 
     /** Applies directory modes and times (deepest first, so read-only dirs do not block) and returns the table. */
@@ -179,6 +186,8 @@ public final class SafeExtractor {
             int lchown(String path, int uid, int gid);
 
             int mknod(String path, int mode, long dev);
+
+            int geteuid();
         }
 
         private static final C C_LIB = load();
@@ -189,6 +198,10 @@ public final class SafeExtractor {
             } catch (Throwable t) {
                 return null;
             }
+        }
+
+        static int geteuid() {
+            return C_LIB == null ? -1 : C_LIB.geteuid();
         }
 
         static boolean chmod(Path p, int mode) {

@@ -22,6 +22,8 @@ import java.io.PrintWriter;
                 VdbCommand.class,
                 ProfileCommand.class,
                 ResolveCommand.class,
+                PkgCommand.class,
+                KeyCommand.class,
         })
 public final class Main implements Runnable {
 
