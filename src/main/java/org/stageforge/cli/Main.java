@@ -24,6 +24,9 @@ import java.io.PrintWriter;
                 ResolveCommand.class,
                 PkgCommand.class,
                 KeyCommand.class,
+                BuildCommand.class,
+                LockCommand.class,
+                StatesCommand.class,
         })
 public final class Main implements Runnable {
 

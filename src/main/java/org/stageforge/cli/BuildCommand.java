@@ -1,0 +1,99 @@
+package org.stageforge.cli;
+
+import org.stageforge.ExitCodes;
+import org.stageforge.StageforgeException;
+import org.stageforge.pipeline.Build;
+import org.stageforge.pipeline.BuildOptions;
+import org.stageforge.pipeline.Lock;
+import org.stageforge.pipeline.Part;
+import org.stageforge.pipeline.Reporter;
+import org.stageforge.spec.SpecParser;
+import org.stageforge.spec.StageSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/** {@code stageforge build}: runs the stage pipeline of a spec. */
+@Command(name = "build", mixinStandardHelpOptions = true,
+        description = "Build a stage from a spec: fetch resolve install configure kernel depclean cleanup pack checksum sign publish.")
+public final class BuildCommand implements Runnable {
+    @Parameters(arity = "0..1", paramLabel = "SPEC", description = "The stage spec (TOML); optional with --locked.")
+    Path specFile;
+
+    @Option(names = "--output", paramLabel = "DIR", description = "Where artifacts are published (default: .stageforge/out/NAME).")
+    Path output;
+
+    @Option(names = "--build-dir", paramLabel = "DIR", description = "State, logs and the root (default: .stageforge/build/NAME).")
+    Path buildDir;
+
+    @Option(names = "--locked", paramLabel = "LOCK", description = "Replay the inputs pinned by this lock (refuses any difference).")
+    Path locked;
+
+    @Option(names = "--skip", paramLabel = "PART", description = "Do not run PART (repeatable).")
+    List<String> skip = List.of();
+
+    @Option(names = "--force", paramLabel = "PART", description = "Run PART even when its fingerprint matches (repeatable).")
+    List<String> force = List.of();
+
+    @Option(names = "--from", paramLabel = "PART", description = "Run PART and every later part even when fingerprints match.")
+    String from;
+
+    @Option(names = "--resume", description = "Continue the build in the build directory: finished parts whose fingerprints match are reused.")
+    boolean resume;
+
+    @Option(names = "--format", paramLabel = "FORMAT", description = "Extra output format: oci (an OCI image layout tar).")
+    String format;
+
+    @Option(names = "--quiet", description = "One line per part.")
+    boolean quiet;
+
+    @Option(names = "--verbose", description = "Also every command and file action.")
+    boolean verbose;
+
+    @Option(names = "--json", description = "An event stream, one JSON object per line.")
+    boolean json;
+
+    @Spec
+    CommandSpec cmd;
+
+    @Override
+    public void run() {
+        Lock lock = locked == null ? null : Lock.read(locked);
+        Path sf = specFile;
+        if (sf == null) {
+            if (lock == null) throw new StageforgeException("build: give SPEC (or --locked LOCK)", ExitCodes.USAGE, null);
+            sf = locked.toAbsolutePath().getParent().resolve(lock.spec());
+        }
+        StageSpec spec = SpecParser.parse(sf);
+        if (format != null && !format.equals("oci")) throw new StageforgeException("--format: only 'oci' is known", ExitCodes.USAGE, null);
+        Path bd = buildDir != null ? buildDir : Path.of(".stageforge/build", spec.name());
+        if (resume && !Files.isDirectory(bd.resolve("state"))) {
+            throw new StageforgeException("--resume: no saved state in " + bd, ExitCodes.NOT_FOUND, null);
+        }
+        Path out = output != null ? output : Path.of(".stageforge/out", spec.name());
+        BuildOptions o = new BuildOptions(bd, out, parts(skip), parts(force), from == null ? null : Part.of(from), lock,
+                "oci".equals(format), System.getenv());
+        Reporter.Mode mode = json ? Reporter.Mode.JSON : quiet ? Reporter.Mode.QUIET : verbose ? Reporter.Mode.VERBOSE : Reporter.Mode.NORMAL;
+        try (Reporter rep = new Reporter(cmd.commandLine().getOut(), mode, bd.resolve("logs"), System.console() != null,
+                System.getenv("NO_COLOR") != null, Part.values().length)) {
+            Build.Result r = Build.run(spec, o, rep);
+            if (mode != Reporter.Mode.JSON && !quiet) {
+                for (Path a : r.artifacts()) cmd.commandLine().getOut().println(a);
+            }
+        }
+    }
+
+    static Set<Part> parts(List<String> names) {
+        Set<Part> s = EnumSet.noneOf(Part.class);
+        for (String n : names) s.add(Part.of(n));
+        return s;
+    }
+}

@@ -1,0 +1,209 @@
+package org.stageforge.pipeline;
+
+import org.stageforge.ExitCodes;
+import org.stageforge.StageforgeException;
+import org.stageforge.cli.Main;
+import org.stageforge.spec.StageSpec;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Runs a stage build: the {@link Part}s in order, each reused when its recorded fingerprint matches, else run with its
+ * hooks and recorded. A part's fingerprint is the sha256 of the stageforge version, the part's name, the spec
+ * sections it reads, its hooks, the lock (if any) and the output digests of every earlier part, so any change
+ * upstream re-runs it.
+ *
+ * <p>The root parts (install .. cleanup) change one directory in place. A root part is reused only when the root is
+ * cleanly at or after it; when one must run and the root is not exactly after the previous root part (it is further
+ * along, or a part was interrupted), the root is rebuilt from {@code install}: the root keeps no snapshots.
+ */
+public final class Build {
+    private final StageSpec spec;
+    private final BuildOptions opts;
+    private final Reporter rep;
+    private final StateStore store;
+    private final Map<Part, String> outputs = new LinkedHashMap<>();
+
+    private Build(StageSpec spec, BuildOptions opts, Reporter rep) {
+        this.spec = spec;
+        this.opts = opts;
+        this.rep = rep;
+        this.store = new StateStore(opts.buildDir());
+    }
+
+    /** The result: each part's outcome (done, reused, skipped) and the published artifacts. */
+    public record Result(Map<Part, String> outcomes, List<Path> artifacts) {}
+
+    public static Result run(StageSpec spec, BuildOptions opts, Reporter rep) {
+        return new Build(spec, opts, rep).run(Part.PUBLISH);
+    }
+
+    /** Runs (or reuses) fetch and resolve and returns the lock pinning their results. */
+    public static Lock lock(StageSpec spec, BuildOptions opts, Reporter rep) {
+        new Build(spec, opts, rep).run(Part.RESOLVE);
+        try {
+            return new Parts(spec, opts, rep).lock();
+        } catch (IOException e) {
+            throw new StageforgeException("cannot read the resolve record: " + e.getMessage(), e);
+        }
+    }
+
+    private Result run(Part last) {
+        Map<Part, String> outcomes = new LinkedHashMap<>();
+        Parts parts = new Parts(spec, opts, rep);
+        boolean rootRebuild = false;
+        Part[] all = Part.values();
+        for (int i = 0; i <= last.ordinal(); i++) {
+            Part p = all[i];
+            List<Hooks.Hook> before = Hooks.of(spec.dir(), spec.hooks(), "before", p);
+            List<Hooks.Hook> after = Hooks.of(spec.dir(), spec.hooks(), "after", p);
+            String fp = fingerprint(p, parts, before, after);
+            if (skipped(p)) {
+                outputs.put(p, "skipped");
+                store.put(new PartState(p.id(), "skipped", fp, "skipped", Main.Version.get()));
+                rep.partStart(p);
+                rep.partEnd(p, "skipped", 0);
+                outcomes.put(p, "skipped");
+                continue;
+            }
+            PartState prev = store.get(p).orElse(null);
+            boolean forced = opts.force().contains(p) || (opts.from() != null && p.ordinal() >= opts.from().ordinal())
+                    || (rootRebuild && p.changesRoot());
+            boolean matches = prev != null && prev.done() && prev.fingerprint().equals(fp) && !forced;
+            StateStore.RootStamp stamp = store.root();
+            if (p.changesRoot()) {
+                boolean rootHasIt = stamp.clean() && stamp.at() != null && Part.of(stamp.at()).ordinal() >= p.ordinal();
+                if (matches && rootHasIt) {
+                    reuse(p, prev, outcomes);
+                    continue;
+                }
+                Part needed = previousRootPart(p);
+                boolean rootReady = p == Part.INSTALL
+                        || (stamp.clean() && needed != null && needed.id().equals(stamp.at()));
+                if (!rootReady) {
+                    // the root is past or short of what this part needs: rebuild it from install
+                    rootRebuild = true;
+                    i = Part.INSTALL.ordinal() - 1;
+                    for (Part q : Part.values()) if (q.changesRoot()) outputs.remove(q);
+                    continue;
+                }
+                store.root(new StateStore.RootStamp(p.id(), fp, false));
+            } else if (matches) {
+                reuse(p, prev, outcomes);
+                continue;
+            }
+            rep.partStart(p);
+            long t0 = System.nanoTime();
+            store.remove(p);
+            String out;
+            try {
+                Map<String, String> env = hookEnv(p);
+                Hooks.run(before, spec.dir(), env, rep, p);
+                out = parts.run(p);
+                Hooks.run(after, spec.dir(), env, rep, p);
+            } catch (RuntimeException e) {
+                rep.error(e.getMessage());
+                rep.partEnd(p, "failed", (System.nanoTime() - t0) / 1_000_000);
+                throw e;
+            }
+            if (p.changesRoot()) {
+                // hooks may change the root: the part's identity is its fingerprint, root contents follow from it
+                out = sha256(fp + "\n" + out);
+            }
+            store.put(new PartState(p.id(), "done", fp, out, Main.Version.get()));
+            if (p.changesRoot()) store.root(new StateStore.RootStamp(p.id(), fp, true));
+            outputs.put(p, out);
+            outcomes.put(p, "done");
+            rep.partEnd(p, "done", (System.nanoTime() - t0) / 1_000_000);
+        }
+        return new Result(outcomes, parts.published());
+    }
+
+    private void reuse(Part p, PartState prev, Map<Part, String> outcomes) {
+        outputs.put(p, prev.output());
+        outcomes.put(p, "reused");
+        rep.partStart(p);
+        rep.partEnd(p, "reused", 0);
+    }
+
+    private boolean skipped(Part p) {
+        return opts.skip().contains(p) || (p == Part.KERNEL && spec.kernel().image() == null);
+    }
+
+    /** The last root part before {@code p} that is not skipped (null for install). */
+    private Part previousRootPart(Part p) {
+        for (int o = p.ordinal() - 1; o >= Part.INSTALL.ordinal(); o--) {
+            Part q = Part.values()[o];
+            if (!skipped(q)) return q;
+        }
+        return null;
+    }
+
+    private String fingerprint(Part p, Parts parts, List<Hooks.Hook> before, List<Hooks.Hook> after) {
+        MessageDigest md = sha256();
+        md.update(("stageforge " + Main.Version.get() + "\npart " + p.id() + "\n").getBytes(StandardCharsets.UTF_8));
+        md.update(parts.inputs(p).getBytes(StandardCharsets.UTF_8));
+        Hooks.digest(md, before);
+        md.update((byte) 0);
+        Hooks.digest(md, after);
+        if (opts.lock() != null) md.update(opts.lock().toBytes());
+        for (Map.Entry<Part, String> e : new TreeMap<>(outputs).entrySet()) {
+            if (e.getKey().ordinal() < p.ordinal()) md.update((e.getKey().id() + "=" + e.getValue() + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** The documented hook environment. */
+    private Map<String, String> hookEnv(Part p) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("ROOT", opts.buildDir().resolve("root").toAbsolutePath().toString());
+        env.put("STAGE_NAME", spec.name());
+        env.put("STAGE_VERSION", spec.version());
+        env.put("PART", p.id());
+        env.put("BUILD_DIR", opts.buildDir().toAbsolutePath().toString());
+        env.put("OUTPUT_DIR", opts.outputDir().toAbsolutePath().toString());
+        env.put("SPEC", spec.file().toString());
+        Long sde = Parts.sourceDateEpochIfKnown(opts.buildDir());
+        if (sde != null) env.put("SOURCE_DATE_EPOCH", Long.toString(sde));
+        return env;
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String sha256(String s) {
+        return HexFormat.of().formatHex(sha256().digest(s.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    static String sha256(Path f) {
+        return digestFile(f, "SHA-256");
+    }
+
+    static String digestFile(Path f, String alg) {
+        try (var in = Files.newInputStream(f)) {
+            MessageDigest md = MessageDigest.getInstance(alg);
+            byte[] buf = new byte[1 << 17];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new StageforgeException("cannot read " + f + ": " + e.getMessage(), ExitCodes.NOT_FOUND, e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package org.stageforge.pipeline;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * How to run a build.
+ *
+ * @param buildDir  state, logs, root and intermediate files
+ * @param outputDir where {@code publish} copies the artifacts
+ * @param skip      parts not to run (recorded as skipped)
+ * @param force     parts to run even when their fingerprint matches
+ * @param from      run this part and every later one even when fingerprints match (null: none)
+ * @param lock      replay these pinned inputs (null: resolve afresh)
+ * @param oci       also write an OCI image layout (in addition to {@code [output] oci})
+ * @param env       the calling environment (SOURCE_DATE_EPOCH is honoured; hooks inherit it)
+ */
+public record BuildOptions(Path buildDir, Path outputDir, Set<Part> skip, Set<Part> force, Part from, Lock lock,
+                           boolean oci, Map<String, String> env) {
+    public BuildOptions {
+        skip = Set.copyOf(skip);
+        force = Set.copyOf(force);
+        env = Map.copyOf(env);
+    }
+
+    public static BuildOptions of(Path buildDir, Path outputDir) {
+        return new BuildOptions(buildDir, outputDir, Set.of(), Set.of(), null, null, false, Map.of());
+    }
+
+    public BuildOptions withSkip(Set<Part> s) {
+        return new BuildOptions(buildDir, outputDir, s, force, from, lock, oci, env);
+    }
+
+    public BuildOptions withForce(Set<Part> f) {
+        return new BuildOptions(buildDir, outputDir, skip, f, from, lock, oci, env);
+    }
+
+    public BuildOptions withFrom(Part p) {
+        return new BuildOptions(buildDir, outputDir, skip, force, p, lock, oci, env);
+    }
+
+    public BuildOptions withLock(Lock l) {
+        return new BuildOptions(buildDir, outputDir, skip, force, from, l, oci, env);
+    }
+
+    public BuildOptions withOci(boolean o) {
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, o, env);
+    }
+
+    public BuildOptions withEnv(Map<String, String> e) {
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, e);
+    }
+}

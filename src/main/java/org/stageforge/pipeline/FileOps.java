@@ -1,0 +1,80 @@
+package org.stageforge.pipeline;
+
+import org.stageforge.ExitCodes;
+import org.stageforge.StageforgeException;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.EnumSet;
+import java.util.Set;
+
+/** File operations inside a root that never follow a link out of it. */
+final class FileOps {
+    private FileOps() {}
+
+    /** Deletes a tree without following symbolic links (read-only directories are made writable first). */
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) throws IOException {
+                Files.setPosixFilePermissions(d, EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+                        PosixFilePermission.OWNER_EXECUTE));
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
+                Files.delete(f);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                if (e != null) throw e;
+                Files.delete(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    /** {@code root/rel} as a real directory, created if missing; refuses any symbolic link on the way. */
+    static Path dirInRoot(Path root, String rel) throws IOException {
+        Path p = root;
+        for (String c : rel.split("/")) {
+            if (c.isEmpty() || c.equals(".") || c.equals("..")) throw new StageforgeException("bad path " + rel, ExitCodes.BAD_INPUT, null);
+            p = p.resolve(c);
+            if (Files.isSymbolicLink(p)) {
+                throw new StageforgeException("refusing to write through symbolic link " + root.relativize(p), ExitCodes.VERIFY, null);
+            }
+            if (!Files.exists(p)) Files.createDirectory(p);
+        }
+        return p;
+    }
+
+    /** Copies a file to {@code target} (temporary name, then rename) with the given permission bits. */
+    static void copyInto(Path src, Path target, int mode) throws IOException {
+        if (Files.isSymbolicLink(target)) Files.delete(target);
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        Files.copy(src, tmp, StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(tmp, perms(mode));
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static Set<PosixFilePermission> perms(int mode) {
+        Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] all = {PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+                PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
+                PosixFilePermission.GROUP_READ, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+                PosixFilePermission.OWNER_READ};
+        for (int i = 0; i < 9; i++) if ((mode & (1 << i)) != 0) s.add(all[i]);
+        return s;
+    }
+}

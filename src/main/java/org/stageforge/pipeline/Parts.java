@@ -1,0 +1,480 @@
+package org.stageforge.pipeline;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.bouncycastle.bcpg.ArmoredInputStream;
+import org.bouncycastle.bcpg.ArmoredOutputStream;
+import org.stageforge.ExitCodes;
+import org.stageforge.StageforgeException;
+import org.stageforge.binhost.BinhostClient;
+import org.stageforge.binhost.BinhostIndex;
+import org.stageforge.binhost.FetchResult;
+import org.stageforge.binpkg.BinaryPackage;
+import org.stageforge.binpkg.OpenPgp;
+import org.stageforge.binpkg.VerifyOptions;
+import org.stageforge.cli.Main;
+import org.stageforge.index.PackagesIndex;
+import org.stageforge.merge.InstallMaskSets;
+import org.stageforge.merge.MergeEngine;
+import org.stageforge.merge.MergeOptions;
+import org.stageforge.merge.MergeRequest;
+import org.stageforge.pack.Packer;
+import org.stageforge.profile.PortageConfig;
+import org.stageforge.resolve.Binhost;
+import org.stageforge.resolve.PlannedPackage;
+import org.stageforge.resolve.ResolvePlan;
+import org.stageforge.resolve.ResolveRequest;
+import org.stageforge.resolve.Resolver;
+import org.stageforge.spec.StageSpec;
+import org.stageforge.vdb.Vdb;
+import org.stageforge.vdb.VdbEntry;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+
+/** The parts' work, each behind one method; data passes between parts as files in the build directory. */
+final class Parts {
+    private static final ObjectMapper JSON = StateStore.JSON;
+    private final StageSpec spec;
+    private final BuildOptions opts;
+    private final Reporter rep;
+    private final Path build;
+    private final Path root;
+    private final Path out;
+    private final List<Path> published = new ArrayList<>();
+
+    Parts(StageSpec spec, BuildOptions opts, Reporter rep) {
+        this.spec = spec;
+        this.opts = opts;
+        this.rep = rep;
+        this.build = opts.buildDir().toAbsolutePath();
+        this.root = build.resolve("root");
+        this.out = build.resolve("out");
+    }
+
+    /** Fetch's record: where the repository is, its digest, and each binhost's index copy and digest. */
+    record Inputs(String repoDir, String repoDigest, List<IndexCopy> binhosts) {}
+
+    record IndexCopy(String url, String file, String sha512) {}
+
+    /** Resolve's record: the epoch, the config root and the packages in merge order with their local files. */
+    record Plan(long sourceDateEpoch, List<Pkg> packages) {}
+
+    record Pkg(String cpv, int binhost, String path, String sha512, String file, String worldAtom, List<String> use,
+               long size) {}
+
+    List<Path> published() {
+        return published;
+    }
+
+    /** The spec sections (and other declared inputs) each part reads, for its fingerprint. */
+    String inputs(Part p) {
+        return switch (p) {
+            case FETCH -> spec.section("repo", "binhost");
+            case RESOLVE -> spec.section("profile", "make_conf", "package_use", "accept_keywords", "package_mask",
+                    "package_unmask", "package_license", "world", "mixins", "kernel")
+                    + "SOURCE_DATE_EPOCH=" + opts.env().getOrDefault("SOURCE_DATE_EPOCH", "");
+            case INSTALL -> spec.section("install_mask_sets");
+            case CONFIGURE -> spec.section("system");
+            case KERNEL -> spec.section("kernel") + fileDigest(spec.kernel().image()) + fileDigest(spec.kernel().initramfs());
+            case DEPCLEAN -> "";
+            case CLEANUP -> spec.section("cleanup");
+            case PACK -> spec.section("stage", "output") + "oci=" + opts.oci();
+            case CHECKSUM -> "";
+            case SIGN -> spec.section("output") + fileDigest(spec.output().signingKey());
+            case PUBLISH -> "output=" + opts.outputDir().toAbsolutePath();
+        };
+    }
+
+    private static String fileDigest(Path f) {
+        return f == null || !Files.isRegularFile(f) ? "-" : Build.sha256(f);
+    }
+
+    String run(Part p) {
+        try {
+            return switch (p) {
+                case FETCH -> fetch();
+                case RESOLVE -> resolve();
+                case INSTALL -> install();
+                case CONFIGURE -> configure();
+                case KERNEL -> kernel();
+                case DEPCLEAN -> depclean();
+                case CLEANUP -> cleanup();
+                case PACK -> pack();
+                case CHECKSUM -> checksum();
+                case SIGN -> sign();
+                case PUBLISH -> publish();
+            };
+        } catch (IOException e) {
+            throw new StageforgeException(p.id() + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---- fetch --------------------------------------------------------------------------------------------
+
+    private String fetch() throws IOException {
+        RepoSource.Fetched repo = RepoSource.fetch(spec.repo(), build.resolve("repo"), rep);
+        Lock lock = opts.lock();
+        if (lock != null && !lock.repo().equals(repo.digest())) {
+            throw new StageforgeException("locked repository digest " + lock.repo() + " differs from " + repo.digest(),
+                    ExitCodes.VERIFY, null);
+        }
+        List<IndexCopy> copies = new ArrayList<>();
+        if (lock != null && lock.binhosts().size() != spec.binhosts().size()) {
+            throw new StageforgeException("the lock has " + lock.binhosts().size() + " binhosts, the spec "
+                    + spec.binhosts().size(), ExitCodes.VERIFY, null);
+        }
+        for (int i = 0; i < spec.binhosts().size(); i++) {
+            StageSpec.BinhostSpec b = spec.binhosts().get(i);
+            Path copy = build.resolve("fetch/binhost-" + i + "/Packages");
+            try (BinhostClient c = BinhostClient.open(b.url(), BinhostClient.Options.of(build.resolve("cache/binhost-" + i)))) {
+                BinhostClient.IndexFetch f = c.fetchIndex();
+                Files.createDirectories(copy.getParent());
+                Path tmp = copy.resolveSibling(".Packages.tmp");
+                Files.copy(f.file(), tmp, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+            String sha = Build.digestFile(copy, "SHA-512");
+            if (lock != null && !lock.binhosts().get(i).sha512().equals(sha)) {
+                throw new StageforgeException("binhost " + b.url() + ": Packages index sha512 " + sha.substring(0, 16)
+                        + "... differs from the locked " + lock.binhosts().get(i).sha512().substring(0, 16) + "...",
+                        ExitCodes.VERIFY, null);
+            }
+            rep.action("index", b.url() + " sha512=" + sha);
+            copies.add(new IndexCopy(b.url(), copy.toString(), sha));
+        }
+        Inputs in = new Inputs(repo.dir().toString(), repo.digest(), copies);
+        StateStore.writeAtomically(build.resolve("fetch/inputs.json"), JSON.writeValueAsBytes(in));
+        StringBuilder sb = new StringBuilder(repo.digest());
+        for (IndexCopy c : copies) sb.append('\n').append(c.sha512());
+        return Build.sha256(sb.toString());
+    }
+
+    private Inputs inputsRecord() throws IOException {
+        return JSON.readValue(build.resolve("fetch/inputs.json").toFile(), Inputs.class);
+    }
+
+    // ---- resolve ------------------------------------------------------------------------------------------
+
+    private String resolve() throws IOException {
+        Inputs in = inputsRecord();
+        Path cfgRoot = build.resolve("config");
+        Map<String, Path> mixinNodes = ConfigRoot.write(spec, Path.of(in.repoDir()), cfgRoot);
+        PortageConfig config = PortageConfig.load(cfgRoot, Map.of());
+        List<PackagesIndex> indexes = new ArrayList<>();
+        List<Binhost> hosts = new ArrayList<>();
+        for (IndexCopy c : in.binhosts()) {
+            PackagesIndex idx = PackagesIndex.read(Path.of(c.file()));
+            indexes.add(idx);
+            hosts.add(new Binhost(c.url(), idx));
+        }
+        org.stageforge.spec.Mixins.verify(config, mixinNodes, indexes);
+        List<Pkg> pkgs = new ArrayList<>();
+        Lock lock = opts.lock();
+        long maxBuildTime = 0;
+        if (lock != null) {
+            for (Lock.Pkg lp : lock.packages()) {
+                pkgs.add(new Pkg(lp.cpv(), lp.binhost(), lp.path(), lp.sha512(), null, null, List.of(), -1));
+            }
+        } else {
+            List<String> targets = new ArrayList<>();
+            targets.add("@system");
+            targets.addAll(spec.world());
+            if (spec.kernel().packageAtom() != null) targets.add(spec.kernel().packageAtom());
+            ResolvePlan plan = Resolver.resolve(ResolveRequest.of(config, hosts, targets, ResolveRequest.Options.DEFAULT));
+            for (String w : plan.warnings()) rep.warning(w);
+            for (PlannedPackage pp : plan.packages()) {
+                int hi = 0;
+                while (!hosts.get(hi).name().equals(pp.binhost())) hi++;
+                String worldAtom = null;
+                if (pp.world()) {
+                    for (String a : plan.worldAdditions()) {
+                        if (org.stageforge.atom.Atom.parse(a).cp().equals(pp.cpv().cp())) worldAtom = a;
+                    }
+                }
+                pkgs.add(new Pkg(pp.cpv().toString(), hi, pp.path(), null, null, worldAtom,
+                        new ArrayList<>(new java.util.TreeSet<>(pp.use())), pp.size()));
+                maxBuildTime = Math.max(maxBuildTime, pp.entry().buildTime().orElse(0));
+            }
+        }
+        List<Pkg> fetched = fetchPackages(in, pkgs, lock);
+        long sde;
+        if (lock != null) sde = lock.sourceDateEpoch();
+        else if (opts.env().get("SOURCE_DATE_EPOCH") != null) sde = Packer.sourceDateEpoch(root, OptionalLong.empty(), opts.env());
+        else sde = maxBuildTime;
+        Plan plan = new Plan(sde, fetched);
+        StateStore.writeAtomically(build.resolve("resolve/plan.json"), JSON.writeValueAsBytes(plan));
+        return Build.sha256(lockOf(in, plan).toString().replace(build.toString(), ""));
+    }
+
+    /** Fetches (or checks the cache for) every package and pins its SHA-512; with a lock, refuses any difference. */
+    private List<Pkg> fetchPackages(Inputs in, List<Pkg> pkgs, Lock lock) {
+        List<Pkg> done = new ArrayList<>();
+        for (int hi = 0; hi < in.binhosts().size(); hi++) {
+            IndexCopy ic = in.binhosts().get(hi);
+            StageSpec.BinhostSpec bs = spec.binhosts().get(hi);
+            BinhostIndex index = BinhostIndex.parse(Path.of(ic.file()));
+            Map<String, BinhostIndex.Entry> byPath = new LinkedHashMap<>();
+            for (BinhostIndex.Entry e : index.packages()) byPath.put(e.path(), e);
+            BinhostClient.Options o = BinhostClient.Options.of(build.resolve("cache/binhost-" + hi))
+                    .withRequireSignatures(bs.requireSignatures());
+            if (bs.keyring() != null) {
+                OpenPgp.Keyring keyring = OpenPgp.Keyring.load(bs.keyring());
+                o = o.withVerifier((file, ref) -> {
+                    try (BinaryPackage bp = BinaryPackage.open(file)) {
+                        bp.verify(null, new VerifyOptions(keyring, bs.requireSignatures()));
+                    }
+                });
+            }
+            List<BinhostIndex.Entry> refs = new ArrayList<>();
+            for (Pkg p : pkgs) {
+                if (p.binhost() != hi) continue;
+                BinhostIndex.Entry e = byPath.get(p.path());
+                if (e == null) {
+                    throw new StageforgeException("binhost " + ic.url() + " has no " + p.path() + " (" + p.cpv() + ")",
+                            ExitCodes.NOT_FOUND, null);
+                }
+                refs.add(e);
+            }
+            if (refs.isEmpty()) continue;
+            try (BinhostClient c = BinhostClient.open(ic.url(), o)) {
+                FetchResult r = c.fetchAll(refs, org.stageforge.binhost.FetchListener.NONE);
+                if (!r.ok()) throw r.failures().get(0).error();
+            }
+        }
+        for (Pkg p : pkgs) {
+            Path file = build.resolve("cache/binhost-" + p.binhost()).resolve(p.path()).normalize();
+            if (!file.startsWith(build.resolve("cache"))) {
+                throw new StageforgeException("package path escapes the cache: " + p.path(), ExitCodes.VERIFY, null);
+            }
+            String sha = Build.digestFile(cachedFile(p), "SHA-512");
+            if (p.sha512() != null && !p.sha512().equals(sha)) {
+                throw new StageforgeException(p.cpv() + ": " + p.path() + " sha512 differs from the lock", ExitCodes.VERIFY, null);
+            }
+            rep.action("binpkg", p.path() + " sha512=" + sha);
+            done.add(new Pkg(p.cpv(), p.binhost(), p.path(), sha, cachedFile(p).toString(), p.worldAtom(), p.use(), p.size()));
+        }
+        return done;
+    }
+
+    private Path cachedFile(Pkg p) {
+        try (BinhostClient c = BinhostClient.open(spec.binhosts().get(p.binhost()).url(),
+                BinhostClient.Options.of(build.resolve("cache/binhost-" + p.binhost())))) {
+            BinhostIndex.Entry e = null;
+            for (BinhostIndex.Entry x : BinhostIndex.parse(build.resolve("fetch/binhost-" + p.binhost() + "/Packages")).packages()) {
+                if (x.path().equals(p.path())) e = x;
+            }
+            return c.cachePath(e);
+        }
+    }
+
+    Plan plan() throws IOException {
+        return JSON.readValue(build.resolve("resolve/plan.json").toFile(), Plan.class);
+    }
+
+    /** The lock of this build's fetch and resolve records. */
+    Lock lockOf(Inputs in, Plan plan) {
+        List<Lock.Index> idx = new ArrayList<>();
+        for (IndexCopy c : in.binhosts()) idx.add(new Lock.Index(c.url(), c.sha512()));
+        List<Lock.Pkg> pk = new ArrayList<>();
+        for (Pkg p : plan.packages()) pk.add(new Lock.Pkg(p.cpv(), p.binhost(), p.path(), p.sha512()));
+        return new Lock(Main.Version.get(), spec.file().getFileName().toString(), plan.sourceDateEpoch(), in.repoDigest(), idx, pk);
+    }
+
+    /** The lock after fetch and resolve have run (what {@code stageforge lock} writes). */
+    Lock lock() throws IOException {
+        return lockOf(inputsRecord(), plan());
+    }
+
+    static Long sourceDateEpochIfKnown(Path buildDir) {
+        Path f = buildDir.resolve("resolve/plan.json");
+        if (!Files.isRegularFile(f)) return null;
+        try {
+            return JSON.readValue(f.toFile(), Plan.class).sourceDateEpoch();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    // ---- root parts ---------------------------------------------------------------------------------------
+
+    private String install() throws IOException {
+        Files.createDirectories(build);
+        if (Files.exists(root)) FileOps.deleteTree(root);
+        Files.createDirectories(root);
+        Plan plan = plan();
+        PortageConfig config = PortageConfig.load(build.resolve("config"), Map.of());
+        InstallMaskSets sets = InstallMaskSets.defaults().withAll(spec.installMaskSets());
+        MergeOptions mo = MergeOptions.fromConfig(root, config, sets).withSync(false);
+        List<MergeRequest.Item> items = new ArrayList<>();
+        for (Pkg p : plan.packages()) items.add(new MergeRequest.Item(Path.of(p.file()), p.worldAtom()));
+        MergeEngine.Result r = MergeEngine.merge(new MergeRequest(items, mo));
+        StringBuilder sb = new StringBuilder();
+        for (MergeEngine.PackageResult pr : r.packages()) {
+            rep.action("merged", pr.cpv() + " (" + pr.contents() + " entries)");
+            sb.append(pr.cpv()).append('\n');
+        }
+        for (String s : r.skippedPhases()) rep.log("phase skipped: " + s);
+        return Build.sha256(sb.toString());
+    }
+
+    private String configure() {
+        return SystemConfigurer.apply(spec.system(), root, rep);
+    }
+
+    private String kernel() throws IOException {
+        StageSpec.Kernel k = spec.kernel();
+        Path boot = FileOps.dirInRoot(root, "boot");
+        FileOps.copyInto(k.image(), boot.resolve("vmlinuz-" + k.version()), 0644);
+        rep.action("install", "/boot/vmlinuz-" + k.version());
+        if (k.initramfs() != null) {
+            FileOps.copyInto(k.initramfs(), boot.resolve("initramfs-" + k.version() + ".img"), 0644);
+            rep.action("install", "/boot/initramfs-" + k.version() + ".img");
+        }
+        return Build.sha256(k.version());
+    }
+
+    private String depclean() throws IOException {
+        java.util.Set<String> wanted = new java.util.HashSet<>();
+        for (Pkg p : plan().packages()) wanted.add(p.cpv());
+        List<String> removed = new ArrayList<>();
+        List<VdbEntry> installed = Vdb.open(root).installed();
+        for (VdbEntry e : installed) {
+            if (!wanted.contains(e.cpv())) {
+                Unmerge.run(root, e, installed, rep);
+                removed.add(e.cpv());
+            }
+        }
+        rep.log("depclean removed " + removed.size() + " package(s): " + String.join(" ", removed));
+        return Build.sha256(String.join("\n", removed));
+    }
+
+    private String cleanup() throws IOException {
+        return Cleanup.run(root, spec.cleanup(), rep);
+    }
+
+    // ---- artifacts ----------------------------------------------------------------------------------------
+
+    private String pack() throws IOException {
+        if (Files.exists(out)) FileOps.deleteTree(out);
+        Files.createDirectories(out);
+        Plan plan = plan();
+        long sde = plan.sourceDateEpoch();
+        Map<String, Object> artifacts = new TreeMap<>();
+        String first = null;
+        for (String f : spec.output().formats()) {
+            Path tar = out.resolve(spec.baseName() + "." + f);
+            Packer.Result r = Packer.pack(root, tar, sde);
+            rep.action("pack", tar.getFileName() + " (" + r.entries() + " entries)");
+            artifacts.put(tar.getFileName().toString(), Build.sha256(tar));
+            if (first == null) first = tar.toString();
+        }
+        Files.deleteIfExists(out.resolve("SHA512SUMS"));
+        if (spec.output().oci() || opts.oci()) {
+            Path oci = Oci.write(Path.of(first), out.resolve(spec.baseName() + ".oci.tar"), spec, sde,
+                    spec.output().ociCompression());
+            rep.action("pack", oci.getFileName().toString());
+            artifacts.put(oci.getFileName().toString(), Build.sha256(oci));
+        }
+        Manifest.write(out.resolve(spec.baseName() + ".json"), spec, lock(), root, plan, artifacts);
+        return Build.sha256(artifacts.toString() + Build.sha256(out.resolve(spec.baseName() + ".json")));
+    }
+
+    private List<Path> artifacts() throws IOException {
+        List<Path> l = new ArrayList<>();
+        try (var s = Files.list(out)) {
+            for (Path p : s.sorted().toList()) {
+                String n = p.getFileName().toString();
+                if (n.startsWith(spec.baseName() + ".") && !n.endsWith(".pub.asc") && Files.isRegularFile(p)) l.add(p);
+            }
+        }
+        return l;
+    }
+
+    private String checksum() throws IOException {
+        StringBuilder s256 = new StringBuilder();
+        StringBuilder s512 = new StringBuilder();
+        for (Path p : artifacts()) {
+            String n = p.getFileName().toString();
+            s256.append(Build.digestFile(p, "SHA-256")).append("  ").append(n).append('\n');
+            s512.append(Build.digestFile(p, "SHA-512")).append("  ").append(n).append('\n');
+        }
+        StateStore.writeAtomically(out.resolve("SHA256SUMS"), s256.toString().getBytes(StandardCharsets.UTF_8));
+        StateStore.writeAtomically(out.resolve("SHA512SUMS"), s512.toString().getBytes(StandardCharsets.UTF_8));
+        return Build.sha256(s256 + "\n" + s512);
+    }
+
+    private String sign() throws IOException {
+        OpenPgp.SigningKey key;
+        byte[] pubArmored;
+        if (spec.output().signingKey() != null) {
+            char[] pass = spec.output().passphraseFile() == null ? null
+                    : Files.readString(spec.output().passphraseFile()).strip().toCharArray();
+            key = OpenPgp.SigningKey.load(spec.output().signingKey(), pass);
+            ByteArrayOutputStream bo = new ByteArrayOutputStream();
+            try (ArmoredOutputStream ao = ArmoredOutputStream.builder().build(bo)) {
+                key.publicKey().encode(ao);
+            }
+            pubArmored = bo.toByteArray();
+        } else {
+            Path keys = build.resolve("keys");
+            Path secret = keys.resolve("build-key.sec.asc");
+            Path pub = keys.resolve("build-key.pub.asc");
+            if (!Files.isRegularFile(secret) || !Files.isRegularFile(pub)) {
+                OpenPgp.GeneratedKey g = OpenPgp.generate("stageforge build key for " + spec.name(), null,
+                        new Date(plan().sourceDateEpoch() * 1000));
+                Files.createDirectories(keys);
+                StateStore.writeAtomically(pub, g.publicArmored());
+                StateStore.writeAtomically(secret, g.secretArmored());
+                Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+                rep.warning("no [output] signing_key: signed with a key generated for this build directory (" + pub + ")");
+            }
+            key = OpenPgp.SigningKey.load(secret, null);
+            pubArmored = Files.readAllBytes(pub);
+        }
+        byte[] armored;
+        try (InputStream in = Files.newInputStream(out.resolve("SHA256SUMS"))) {
+            armored = OpenPgp.signDetached(key, in, new Date(plan().sourceDateEpoch() * 1000));
+        }
+        byte[] binary;
+        try (ArmoredInputStream ai = ArmoredInputStream.builder().build(new ByteArrayInputStream(armored))) {
+            binary = ai.readAllBytes();
+        }
+        StateStore.writeAtomically(out.resolve("SHA256SUMS.gpg"), binary);
+        StateStore.writeAtomically(out.resolve(spec.baseName() + ".pub.asc"), pubArmored);
+        return Build.sha256(java.util.HexFormat.of().formatHex(binary) + new String(pubArmored, StandardCharsets.US_ASCII));
+    }
+
+    private String publish() throws IOException {
+        Path dest = opts.outputDir().toAbsolutePath();
+        Files.createDirectories(dest);
+        StringBuilder sb = new StringBuilder();
+        try (var s = Files.list(out)) {
+            for (Path p : s.sorted().toList()) {
+                if (!Files.isRegularFile(p) || p.getFileName().toString().startsWith(".")) continue;
+                Path target = dest.resolve(p.getFileName().toString());
+                Path tmp = dest.resolve("." + p.getFileName() + ".part");
+                Files.copy(p, tmp, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                rep.action("publish", target.toString());
+                published.add(target);
+                sb.append(p.getFileName()).append(' ').append(Build.sha256(target)).append('\n');
+            }
+        }
+        return Build.sha256(sb.toString());
+    }
+
+}

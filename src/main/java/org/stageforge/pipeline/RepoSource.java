@@ -1,0 +1,115 @@
+package org.stageforge.pipeline;
+
+import org.bouncycastle.crypto.digests.Blake2bDigest;
+import org.stageforge.ExitCodes;
+import org.stageforge.StageforgeException;
+import org.stageforge.spec.StageSpec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Brings the ebuild repository (what the profile lives in) into place and digests it: a directory is used in place
+ * and digested over {@code profiles/} and {@code metadata/layout.conf}; a git commit is exported with host git
+ * ({@code git archive}) into the build directory; a snapshot tarball is checked against its digest and unpacked
+ * with host tar (a single top-level directory is entered).
+ */
+final class RepoSource {
+    private RepoSource() {}
+
+    record Fetched(Path dir, String digest) {}
+
+    static Fetched fetch(StageSpec.Repo repo, Path target, Reporter rep) throws IOException {
+        if (repo instanceof StageSpec.DirRepo d) {
+            if (!Files.isDirectory(d.path().resolve("profiles"))) {
+                throw new StageforgeException("[repo] path " + d.path() + " has no profiles/ directory", ExitCodes.NOT_FOUND, null);
+            }
+            return new Fetched(d.path(), "tree:" + treeDigest(d.path()));
+        }
+        FileOps.deleteTree(target);
+        Files.createDirectories(target);
+        if (repo instanceof StageSpec.GitRepo g) {
+            Path clone = target.resolveSibling("repo.git");
+            FileOps.deleteTree(clone);
+            run(rep, List.of("git", "clone", "--quiet", "--bare", g.url(), clone.toString()));
+            String commit = capture(List.of("git", "--git-dir", clone.toString(), "rev-parse", "--verify", g.commit() + "^{commit}")).strip();
+            run(rep, List.of("sh", "-c", "git --git-dir \"$1\" archive --format=tar \"$2\" | tar -x -C \"$3\"", "sh",
+                    clone.toString(), commit, target.toString()));
+            FileOps.deleteTree(clone);
+            return new Fetched(target, "git:" + commit);
+        }
+        StageSpec.SnapshotRepo s = (StageSpec.SnapshotRepo) repo;
+        String actual = s.algorithm().equals("SHA512") ? Build.digestFile(s.path(), "SHA-512") : blake2b(s.path());
+        if (!actual.equals(s.digest())) {
+            throw new StageforgeException("[repo] snapshot " + s.path() + ": " + s.algorithm() + " " + actual.substring(0, 16)
+                    + "... does not match the spec's " + s.digest().substring(0, 16) + "...", ExitCodes.VERIFY, null);
+        }
+        run(rep, List.of("tar", "-x", "--no-same-owner", "--no-same-permissions", "-f", s.path().toString(), "-C", target.toString()));
+        Path dir = target;
+        try (Stream<Path> st = Files.list(target)) {
+            List<Path> top = st.toList();
+            if (top.size() == 1 && Files.isDirectory(top.get(0), LinkOption.NOFOLLOW_LINKS)) dir = top.get(0);
+        }
+        return new Fetched(dir, s.algorithm().toLowerCase() + ":" + actual);
+    }
+
+    /** sha256 over the sorted paths, types and contents of profiles/ and metadata/layout.conf. */
+    static String treeDigest(Path repo) throws IOException {
+        MessageDigest md = Build.sha256();
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(repo.resolve("profiles"))) {
+            files = s.sorted().toList();
+        }
+        Path layout = repo.resolve("metadata/layout.conf");
+        for (Path p : Stream.concat(files.stream(), Files.exists(layout) ? Stream.of(layout) : Stream.empty()).toList()) {
+            md.update(repo.relativize(p).toString().getBytes(StandardCharsets.UTF_8));
+            md.update((byte) 0);
+            if (Files.isSymbolicLink(p)) md.update(("->" + Files.readSymbolicLink(p)).getBytes(StandardCharsets.UTF_8));
+            else if (Files.isRegularFile(p)) md.update(Files.readAllBytes(p));
+            md.update((byte) 0);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static String blake2b(Path f) throws IOException {
+        Blake2bDigest d = new Blake2bDigest(512);
+        try (InputStream in = Files.newInputStream(f)) {
+            byte[] buf = new byte[1 << 17];
+            for (int n; (n = in.read(buf)) > 0; ) d.update(buf, 0, n);
+        }
+        byte[] o = new byte[64];
+        d.doFinal(o, 0);
+        return HexFormat.of().formatHex(o);
+    }
+
+    private static void run(Reporter rep, List<String> cmd) {
+        rep.action("run", String.join(" ", cmd));
+        String out = capture(cmd);
+        if (!out.isBlank()) rep.log(out.strip());
+    }
+
+    private static String capture(List<String> cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new StageforgeException("fetch: '" + String.join(" ", cmd) + "' failed: "
+                        + out.strip().lines().reduce((a, b) -> b).orElse(""), ExitCodes.FAILURE, null);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new StageforgeException("fetch: cannot run " + cmd.get(0) + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StageforgeException("fetch: interrupted", e);
+        }
+    }
+}

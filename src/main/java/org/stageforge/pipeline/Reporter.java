@@ -1,0 +1,154 @@
+package org.stageforge.pipeline;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Where a build tells what it does: the console ({@link Mode}), a progress bar over the parts on a terminal, and
+ * the per-part log {@code BUILD_DIR/logs/<part>.log} (hook output, commands, file actions).
+ */
+public final class Reporter implements AutoCloseable {
+    /** Console verbosity. */
+    public enum Mode {
+        /** A line per part with its outcome, a progress bar on a terminal. */
+        NORMAL,
+        /** A line per part, nothing else. */
+        QUIET,
+        /** Also every command and file action. */
+        VERBOSE,
+        /** One JSON object per line: part-start, part-end, hook, file, warning, error. */
+        JSON
+    }
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private final PrintWriter out;
+    private final Mode mode;
+    private final Path logDir;
+    private final ProgressBar bar;
+    private BufferedWriter log;
+
+    /**
+     * @param tty      the console is a terminal (progress bar in NORMAL mode)
+     * @param noColor  NO_COLOR is set: the bar uses plain ASCII
+     */
+    public Reporter(PrintWriter out, Mode mode, Path logDir, boolean tty, boolean noColor, int parts) {
+        this.out = out;
+        this.mode = mode;
+        this.logDir = logDir;
+        this.bar = tty && mode == Mode.NORMAL ? new ProgressBarBuilder().setTaskName("build").setInitialMax(parts)
+                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
+                .continuousUpdate().build() : null;
+    }
+
+    /** A reporter that prints nothing and logs under {@code logDir}. */
+    public static Reporter silent(Path logDir) {
+        return new Reporter(new PrintWriter(java.io.Writer.nullWriter()), Mode.QUIET, logDir, false, true, 0);
+    }
+
+    void partStart(Part p) {
+        closeLog();
+        try {
+            Files.createDirectories(logDir);
+            log = Files.newBufferedWriter(logDir.resolve(p.id() + ".log"), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (mode == Mode.JSON) event("part-start", "part", p.id());
+        if (bar != null) bar.setExtraMessage(p.id());
+    }
+
+    /** {@code outcome}: done, reused, skipped or failed. */
+    void partEnd(Part p, String outcome, long millis) {
+        switch (mode) {
+            case JSON -> event("part-end", "part", p.id(), "outcome", outcome, "millis", millis);
+            case QUIET -> out.println(p.id() + ": " + outcome);
+            default -> {
+                if (bar != null) bar.step();
+                else out.println(String.format("%-9s %-7s %6.2fs", p.id(), outcome, millis / 1000.0));
+            }
+        }
+        out.flush();
+        log("part " + p.id() + ": " + outcome);
+        closeLog();
+    }
+
+    void hook(Part p, String hook, int exit) {
+        if (mode == Mode.JSON) event("hook", "part", p.id(), "hook", hook, "exit", exit);
+        else if (mode == Mode.VERBOSE) out.println("  hook " + hook + " -> " + exit);
+        log("hook " + hook + " exited " + exit);
+    }
+
+    /** A command run or a file action (VERBOSE and JSON only on the console; always in the log). */
+    void action(String kind, String what) {
+        if (mode == Mode.JSON) event("file", "action", kind, "path", what);
+        else if (mode == Mode.VERBOSE) out.println("  " + kind + " " + what);
+        log(kind + " " + what);
+    }
+
+    void warning(String msg) {
+        if (mode == Mode.JSON) event("warning", "message", msg);
+        else out.println("warning: " + msg);
+        out.flush();
+        log("warning: " + msg);
+    }
+
+    void error(String msg) {
+        if (mode == Mode.JSON) {
+            event("error", "message", msg);
+            out.flush();
+        }
+        log("error: " + msg);
+    }
+
+    /** A line for the current part's log only. */
+    void log(String line) {
+        if (log == null) return;
+        try {
+            log.write(line);
+            log.write('\n');
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void event(String type, Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("event", type);
+        for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
+        try {
+            out.println(MAPPER.writeValueAsString(m));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void closeLog() {
+        if (log == null) return;
+        try {
+            log.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            log = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        closeLog();
+        if (bar != null) bar.close();
+        out.flush();
+    }
+}

@@ -1,0 +1,456 @@
+package org.stageforge.spec;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.stageforge.ExitCodes;
+import org.stageforge.ParseException;
+import org.stageforge.StageforgeException;
+import org.stageforge.atom.Atom;
+import org.tomlj.Toml;
+import org.tomlj.TomlArray;
+import org.tomlj.TomlParseError;
+import org.tomlj.TomlParseResult;
+import org.tomlj.TomlPosition;
+import org.tomlj.TomlTable;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Reads {@code spec.toml} strictly: every key is known, every value has the documented type and form, and every
+ * error is one line {@code spec.toml:LINE:COL: reason}.
+ */
+public final class SpecParser {
+    /** Part names hooks may be attached to (kept in step with the pipeline's parts). */
+    public static final List<String> PARTS = List.of("fetch", "resolve", "install", "configure", "kernel", "depclean",
+            "cleanup", "pack", "checksum", "sign", "publish");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]*");
+    private static final Pattern HEX = Pattern.compile("[0-9a-f]{128}");
+    private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{7,64}");
+    private static final Pattern VAR = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern USER = Pattern.compile("[a-z_][a-z0-9_-]*\\$?");
+    private static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+
+    private final String source;
+    private final Path dir;
+
+    private SpecParser(Path file) {
+        this.source = file.getFileName().toString();
+        this.dir = file.toAbsolutePath().getParent();
+    }
+
+    /** Parses and validates a spec file. */
+    public static StageSpec parse(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new StageforgeException("cannot read " + file + ": " + e.getMessage(), ExitCodes.NOT_FOUND, e);
+        }
+        return new SpecParser(file).parse(file, text);
+    }
+
+    private StageSpec parse(Path file, String text) {
+        TomlParseResult r = Toml.parse(text);
+        if (r.hasErrors()) {
+            TomlParseError e = r.errors().get(0);
+            throw new ParseException(source, e.position().line(), e.position().column(), e.getMessage().replaceFirst(" \\(line \\d+, column \\d+\\)$", ""));
+        }
+        T top = new T(r, "", null);
+        T stage = top.table("stage", true);
+        String name = stage.name("name");
+        String version = stage.name("version");
+        stage.done();
+
+        StageSpec.Repo repo = repo(top.table("repo", true));
+        List<StageSpec.BinhostSpec> binhosts = new ArrayList<>();
+        for (T b : top.tables("binhost")) {
+            String url = b.str("url", true);
+            Path keyring = b.path("keyring", false);
+            boolean req = b.bool("require_signatures", false);
+            if (req && keyring == null) throw b.err("require_signatures", "require_signatures needs a keyring");
+            b.done();
+            binhosts.add(new StageSpec.BinhostSpec(url.contains("://") ? url : dir.resolve(url).normalize().toString(),
+                    keyring, req));
+        }
+        if (binhosts.isEmpty()) throw new ParseException(source, 1, 1, "at least one [[binhost]] is required");
+        String profile = top.str("profile", true);
+        if (profile.startsWith("/") || profile.contains("..")) throw top.err("profile", "profile must be a path under the repository's profiles/");
+        Map<String, String> makeConf = new TreeMap<>();
+        T mc = top.table("make_conf", false);
+        if (mc != null) {
+            for (String k : mc.keys()) {
+                if (!VAR.matcher(k).matches()) throw mc.err(k, "'" + k + "' is not a variable name");
+                makeConf.put(k, mc.str(k, true));
+            }
+            mc.done();
+        }
+        List<String> packageUse = top.atomLines("package_use", true);
+        List<String> acceptKeywords = top.atomLines("accept_keywords", false);
+        List<String> packageMask = top.atomLines("package_mask", false);
+        List<String> packageUnmask = top.atomLines("package_unmask", false);
+        List<String> packageLicense = top.atomLines("package_license", true);
+        List<String> world = top.atoms("world");
+        List<String> mixins = top.strList("mixins");
+        for (int i = 0; i < mixins.size(); i++) {
+            String m = mixins.get(i);
+            if (!Mixins.exists(m, dir)) {
+                throw top.errAt("mixins", i, "unknown mix-in '" + m + "' (shipped: " + String.join(", ", Mixins.SHIPPED) + ", or a directory)");
+            }
+        }
+        Map<String, List<String>> sets = new TreeMap<>();
+        T ims = top.table("install_mask_sets", false);
+        if (ims != null) {
+            for (String k : ims.keys()) {
+                if (!NAME.matcher(k).matches()) throw ims.err(k, "bad set name '" + k + "'");
+                sets.put(k, ims.strList(k));
+            }
+            ims.done();
+        }
+        SystemSpec system = system(top.table("system", false));
+        StageSpec.Cleanup cleanup = cleanup(top.table("cleanup", false));
+        StageSpec.Kernel kernel = kernel(top.table("kernel", false));
+        StageSpec.Output output = output(top.table("output", false));
+        Map<String, List<String>> hooks = new TreeMap<>();
+        T h = top.table("hooks", false);
+        if (h != null) {
+            for (String k : h.keys()) {
+                String part = k.startsWith("before-") ? k.substring(7) : k.startsWith("after-") ? k.substring(6) : "";
+                if (!PARTS.contains(part)) throw h.err(k, "unknown key '" + k + "' in [hooks] (before-PART or after-PART)");
+                hooks.put(k, h.strList(k));
+            }
+            h.done();
+        }
+        top.done();
+        Map<String, String> sections = new TreeMap<>();
+        for (String k : r.keySet()) sections.put(k, canonical(r.get(k)));
+        return new StageSpec(file.toAbsolutePath(), name, version, repo, binhosts, profile, makeConf, packageUse,
+                acceptKeywords, packageMask, packageUnmask, packageLicense, world, mixins, sets, system, cleanup,
+                kernel, output, hooks, sections);
+    }
+
+    private StageSpec.Repo repo(T t) {
+        String name = t.has("name") ? t.name("name") : "gentoo";
+        int forms = (t.has("path") ? 1 : 0) + (t.has("git") ? 1 : 0) + (t.has("snapshot") ? 1 : 0);
+        if (forms != 1) throw new ParseException(source, t.line(), t.col(), "[repo] needs exactly one of path, git, snapshot");
+        StageSpec.Repo repo;
+        if (t.has("path")) {
+            repo = new StageSpec.DirRepo(name, t.path("path", true));
+        } else if (t.has("git")) {
+            String url = t.str("git", true);
+            String commit = t.str("commit", true);
+            if (!COMMIT.matcher(commit).matches()) throw t.err("commit", "commit must be a hex commit id, not '" + commit + "'");
+            repo = new StageSpec.GitRepo(name, url.contains("://") || url.contains("@") ? url : dir.resolve(url).normalize().toString(), commit);
+        } else {
+            Path p = t.path("snapshot", true);
+            String alg;
+            String digest;
+            if (t.has("sha512") == t.has("blake2b")) throw t.err("snapshot", "a snapshot needs exactly one of sha512, blake2b");
+            alg = t.has("sha512") ? "SHA512" : "BLAKE2B";
+            String key = alg.toLowerCase();
+            digest = t.str(key, true).toLowerCase();
+            if (!HEX.matcher(digest).matches()) throw t.err(key, key + " must be 128 hex digits");
+            repo = new StageSpec.SnapshotRepo(name, p, alg, digest);
+        }
+        t.done();
+        return repo;
+    }
+
+    private SystemSpec system(T t) {
+        if (t == null) return SystemSpec.EMPTY;
+        String hostname = t.str("hostname", false);
+        if (hostname != null && !hostname.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})")) throw t.err("hostname", "bad hostname '" + hostname + "'");
+        List<String> locales = t.strList("locales");
+        for (int i = 0; i < locales.size(); i++) {
+            if (!locales.get(i).matches("[A-Za-z0-9_.@-]+ [A-Za-z0-9_-]+")) {
+                throw t.errAt("locales", i, "locale must be 'NAME CHARSET' as in locale.gen, not '" + locales.get(i) + "'");
+            }
+        }
+        String tz = t.str("timezone", false);
+        if (tz != null && (tz.startsWith("/") || tz.contains("..") || !tz.matches("[A-Za-z0-9_+/-]+"))) throw t.err("timezone", "bad timezone '" + tz + "'");
+        String keymap = t.str("keymap", false);
+        if (keymap != null && !keymap.matches("[A-Za-z0-9_.-]+")) throw t.err("keymap", "bad keymap '" + keymap + "'");
+        List<SystemSpec.Fstab> fstab = new ArrayList<>();
+        for (T f : t.tables("fstab")) {
+            fstab.add(new SystemSpec.Fstab(f.word("device", true), f.word("mountpoint", true), f.word("type", true),
+                    f.has("options") ? f.word("options", true) : "defaults", f.integer("dump", 0, 0, 1),
+                    f.integer("pass", 0, 0, 2)));
+            f.done();
+        }
+        List<SystemSpec.Group> groups = new ArrayList<>();
+        for (T g : t.tables("groups")) {
+            groups.add(new SystemSpec.Group(g.account("name"), g.has("gid") ? g.integer("gid", 0, 0, 65533) : null));
+            g.done();
+        }
+        List<SystemSpec.User> users = new ArrayList<>();
+        for (T u : t.tables("users")) {
+            String name = u.account("name");
+            Integer uid = u.has("uid") ? u.integer("uid", 0, 1, 65533) : null;
+            String group = u.has("group") ? u.account("group") : null;
+            List<String> supp = u.strList("groups");
+            for (int i = 0; i < supp.size(); i++) if (!USER.matcher(supp.get(i)).matches()) throw u.errAt("groups", i, "bad group name '" + supp.get(i) + "'");
+            String home = u.str("home", false);
+            if (home != null && !home.startsWith("/")) throw u.err("home", "home must be absolute");
+            String shell = u.str("shell", false);
+            String comment = u.str("comment", false);
+            if (comment != null && (comment.contains(":") || comment.contains("\n"))) throw u.err("comment", "comment may not contain ':' or newlines");
+            String pw = u.str("password", false);
+            if (pw != null && (pw.contains(":") || pw.contains("\n"))) throw u.err("password", "password must be a crypt(3) hash without ':'");
+            List<String> keys = u.strList("authorized_keys");
+            u.done();
+            users.add(new SystemSpec.User(name, uid, group, supp, home, shell, comment, pw, keys));
+        }
+        String rootPw = t.str("root_password", false);
+        if (rootPw != null && (rootPw.contains(":") || rootPw.contains("\n"))) throw t.err("root_password", "root_password must be a crypt(3) hash without ':'");
+        boolean locked = t.bool("root_locked", false);
+        if (locked && rootPw != null) throw t.err("root_locked", "root_locked and root_password exclude each other");
+        List<String> openrc = List.of();
+        List<String> systemd = List.of();
+        T s = t.table("services", false);
+        if (s != null) {
+            openrc = s.strList("openrc");
+            for (int i = 0; i < openrc.size(); i++) {
+                if (!openrc.get(i).matches("[A-Za-z0-9_.@-]+(:[a-z0-9_-]+)?")) throw s.errAt("openrc", i, "OpenRC service must be 'name' or 'name:runlevel'");
+            }
+            systemd = s.strList("systemd");
+            for (int i = 0; i < systemd.size(); i++) {
+                if (!systemd.get(i).matches("[A-Za-z0-9_.@:\\\\-]+\\.(service|socket|timer|target|path|mount)")) throw s.errAt("systemd", i, "bad systemd unit '" + systemd.get(i) + "'");
+            }
+            s.done();
+        }
+        t.done();
+        return new SystemSpec(hostname, locales, tz, keymap, fstab, users, groups, rootPw, locked, openrc, systemd);
+    }
+
+    private StageSpec.Cleanup cleanup(T t) {
+        if (t == null) return new StageSpec.Cleanup(List.of(), false, false);
+        List<String> paths = t.strList("paths");
+        for (int i = 0; i < paths.size(); i++) {
+            String p = paths.get(i);
+            if (!p.startsWith("/") || p.contains("/../") || p.endsWith("/..") || p.equals("/")) throw t.errAt("paths", i, "cleanup path must be absolute inside the root and not '/': '" + p + "'");
+        }
+        StageSpec.Cleanup c = new StageSpec.Cleanup(paths, t.bool("minimal", false), t.bool("headers", false));
+        t.done();
+        return c;
+    }
+
+    private StageSpec.Kernel kernel(T t) {
+        if (t == null) return new StageSpec.Kernel(null, null, null, null);
+        Path image = t.path("image", false);
+        Path initramfs = t.path("initramfs", false);
+        String version = t.has("version") ? t.name("version") : null;
+        String pkg = t.str("package", false);
+        if (pkg != null) atom(t, "package", pkg, -1);
+        if (image == null && pkg == null) throw new ParseException(source, t.line(), t.col(), "[kernel] needs image or package");
+        if (image != null && pkg != null) throw t.err("package", "[kernel] takes image or package, not both");
+        if (image != null && version == null) throw t.err("image", "[kernel] image needs a version (files are named vmlinuz-VERSION)");
+        if (initramfs != null && image == null) throw t.err("initramfs", "initramfs needs image");
+        t.done();
+        return new StageSpec.Kernel(image, initramfs, version, pkg);
+    }
+
+    private StageSpec.Output output(T t) {
+        if (t == null) return new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null);
+        List<String> formats = t.has("formats") ? t.strList("formats") : List.of("tar.zst");
+        if (formats.isEmpty()) throw t.err("formats", "formats may not be empty");
+        for (int i = 0; i < formats.size(); i++) {
+            if (!formats.get(i).equals("tar.zst") && !formats.get(i).equals("tar.xz")) throw t.errAt("formats", i, "format must be tar.zst or tar.xz, not '" + formats.get(i) + "'");
+            if (formats.indexOf(formats.get(i)) != i) throw t.errAt("formats", i, "format '" + formats.get(i) + "' given twice");
+        }
+        boolean oci = t.bool("oci", false);
+        String oc = t.has("oci_compression") ? t.str("oci_compression", true) : "gzip";
+        if (!oc.equals("gzip") && !oc.equals("zstd")) throw t.err("oci_compression", "oci_compression must be gzip or zstd");
+        Path key = t.path("signing_key", false);
+        Path pass = t.path("passphrase_file", false);
+        if (pass != null && key == null) throw t.err("passphrase_file", "passphrase_file needs signing_key");
+        t.done();
+        return new StageSpec.Output(formats, oci, oc, key, pass);
+    }
+
+    private String atom(T t, String key, String value, int index) {
+        try {
+            Atom.parse(value);
+        } catch (ParseException e) {
+            throw index < 0 ? t.err(key, "bad atom '" + value + "': " + e.reason()) : t.errAt(key, index, "bad atom '" + value + "': " + e.reason());
+        }
+        return value;
+    }
+
+    private static String canonical(Object v) {
+        Object plain = v instanceof TomlTable tt ? tt.toMap() : v instanceof TomlArray ta ? ta.toList() : v;
+        try {
+            return JSON.writeValueAsString(plain);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A table being read: remembers which keys were consumed so the rest are reported as unknown. */
+    private final class T {
+        private final TomlTable table;
+        private final String name;
+        private final Set<String> used = new HashSet<>();
+        private final TomlPosition pos;
+
+        T(TomlTable table, String name, TomlPosition pos) {
+            this.table = table;
+            this.name = name;
+            this.pos = pos;
+        }
+
+        Set<String> keys() {
+            used.addAll(table.keySet());
+            return new java.util.TreeSet<>(table.keySet());
+        }
+
+        boolean has(String key) {
+            return table.contains(List.of(key));
+        }
+
+        int line() {
+            return pos == null ? 0 : pos.line();
+        }
+
+        int col() {
+            return pos == null ? 0 : pos.column();
+        }
+
+        private String where() {
+            return name.isEmpty() ? "the top level" : "[" + name + "]";
+        }
+
+        ParseException err(String key, String reason) {
+            TomlPosition p = table.inputPositionOf(List.of(key));
+            return new ParseException(source, p == null ? 0 : p.line(), p == null ? 0 : p.column(), reason);
+        }
+
+        ParseException errAt(String key, int index, String reason) {
+            TomlArray a = table.getArray(List.of(key));
+            TomlPosition p = a == null || index >= a.size() ? null : a.inputPositionOf(index);
+            if (p == null) return err(key, reason);
+            return new ParseException(source, p.line(), p.column(), reason);
+        }
+
+        void done() {
+            for (String k : new java.util.TreeSet<>(table.keySet())) {
+                if (!used.contains(k)) throw err(k, "unknown key '" + k + "' in " + where());
+            }
+        }
+
+        private Object get(String key, boolean required, String type) {
+            used.add(key);
+            Object v = table.get(List.of(key));
+            if (v == null && required) {
+                throw new ParseException(source, 0, 0, "missing key '" + key + "' (" + type + ") in " + where());
+            }
+            return v;
+        }
+
+        T table(String key, boolean required) {
+            Object v = get(key, required, "a table");
+            if (v == null) return null;
+            if (!(v instanceof TomlTable tt)) throw err(key, where() + " " + key + ": expected a table");
+            return new T(tt, name.isEmpty() ? key : name + "." + key, table.inputPositionOf(List.of(key)));
+        }
+
+        List<T> tables(String key) {
+            Object v = get(key, false, "an array of tables");
+            if (v == null) return List.of();
+            if (!(v instanceof TomlArray a) || !(a.isEmpty() || a.get(0) instanceof TomlTable)) {
+                throw err(key, where() + " " + key + ": expected an array of tables ([[" + key + "]])");
+            }
+            List<T> out = new ArrayList<>();
+            for (int i = 0; i < a.size(); i++) out.add(new T(a.getTable(i), (name.isEmpty() ? "" : name + ".") + key, a.inputPositionOf(i)));
+            return out;
+        }
+
+        String str(String key, boolean required) {
+            Object v = get(key, required, "a string");
+            if (v == null) return null;
+            if (!(v instanceof String s)) throw err(key, where() + " " + key + ": expected a string");
+            if (s.isBlank()) throw err(key, where() + " " + key + ": may not be empty");
+            if (s.indexOf('\0') >= 0) throw err(key, where() + " " + key + ": NUL character");
+            return s;
+        }
+
+        String name(String key) {
+            String s = str(key, true);
+            if (!NAME.matcher(s).matches()) throw err(key, "bad " + key + " '" + s + "' (letters, digits, . _ + -)");
+            return s;
+        }
+
+        String word(String key, boolean required) {
+            String s = str(key, required);
+            if (s != null && !s.matches("\\S+")) throw err(key, key + " may not contain whitespace: '" + s + "'");
+            return s;
+        }
+
+        String account(String key) {
+            String s = str(key, true);
+            if (!USER.matcher(s).matches() || s.length() > 32) throw err(key, "bad account name '" + s + "'");
+            return s;
+        }
+
+        Path path(String key, boolean required) {
+            String s = str(key, required);
+            return s == null ? null : dir.resolve(s).normalize();
+        }
+
+        boolean bool(String key, boolean dflt) {
+            Object v = get(key, false, "a boolean");
+            if (v == null) return dflt;
+            if (!(v instanceof Boolean b)) throw err(key, where() + " " + key + ": expected true or false");
+            return b;
+        }
+
+        int integer(String key, int dflt, int min, int max) {
+            Object v = get(key, false, "an integer");
+            if (v == null) return dflt;
+            if (!(v instanceof Long l) || l < min || l > max) throw err(key, where() + " " + key + ": expected an integer " + min + ".." + max);
+            return l.intValue();
+        }
+
+        List<String> strList(String key) {
+            Object v = get(key, false, "an array of strings");
+            if (v == null) return List.of();
+            if (!(v instanceof TomlArray a)) throw err(key, where() + " " + key + ": expected an array of strings");
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < a.size(); i++) {
+                if (!(a.get(i) instanceof String s) || s.isBlank() || s.indexOf('\n') >= 0 || s.indexOf('\0') >= 0) {
+                    throw errAt(key, i, where() + " " + key + ": element " + (i + 1) + " must be a non-empty one-line string");
+                }
+                out.add(s);
+            }
+            return out;
+        }
+
+        List<String> atoms(String key) {
+            List<String> l = strList(key);
+            for (int i = 0; i < l.size(); i++) {
+                if (!l.get(i).startsWith("@")) atom(this, key, l.get(i), i);
+            }
+            return l;
+        }
+
+        /** package.* style lines: an atom, then words (flags, keywords, licenses). */
+        List<String> atomLines(String key, boolean needWords) {
+            List<String> l = strList(key);
+            for (int i = 0; i < l.size(); i++) {
+                String[] w = l.get(i).trim().split("\\s+");
+                if (!w[0].equals("*/*")) atom(this, key, w[0], i);
+                if (needWords && w.length < 2) throw errAt(key, i, key + " line needs an atom and at least one value: '" + l.get(i) + "'");
+            }
+            return l;
+        }
+    }
+
+}

@@ -1,0 +1,90 @@
+package org.stageforge.spec;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A stage description as read from {@code spec.toml} (see {@code docs/spec.md}). Paths are absolute, resolved
+ * against the spec's directory. {@code sections} holds each top-level key's value in canonical form (sorted JSON)
+ * so parts can fingerprint exactly the subtree they depend on.
+ */
+public record StageSpec(Path file, String name, String version, Repo repo, List<BinhostSpec> binhosts, String profile,
+                        Map<String, String> makeConf, List<String> packageUse, List<String> acceptKeywords,
+                        List<String> packageMask, List<String> packageUnmask, List<String> packageLicense,
+                        List<String> world, List<String> mixins, Map<String, List<String>> installMaskSets,
+                        SystemSpec system, Cleanup cleanup, Kernel kernel, Output output,
+                        Map<String, List<String>> hooks, Map<String, String> sections) {
+
+    public StageSpec {
+        binhosts = List.copyOf(binhosts);
+        makeConf = Map.copyOf(makeConf);
+        packageUse = List.copyOf(packageUse);
+        acceptKeywords = List.copyOf(acceptKeywords);
+        packageMask = List.copyOf(packageMask);
+        packageUnmask = List.copyOf(packageUnmask);
+        packageLicense = List.copyOf(packageLicense);
+        world = List.copyOf(world);
+        mixins = List.copyOf(mixins);
+        installMaskSets = Map.copyOf(installMaskSets);
+        hooks = Map.copyOf(hooks);
+        sections = Map.copyOf(sections);
+    }
+
+    /** The spec's directory (hooks and relative paths live there). */
+    public Path dir() {
+        return file.toAbsolutePath().getParent();
+    }
+
+    /** {@code name-version}, the artifacts' base name. */
+    public String baseName() {
+        return name + "-" + version;
+    }
+
+    /** The canonical JSON of the given top-level keys, for fingerprints ("" for an absent key). */
+    public String section(String... keys) {
+        StringBuilder sb = new StringBuilder();
+        for (String k : keys) sb.append(k).append('=').append(sections.getOrDefault(k, "")).append('\n');
+        return sb.toString();
+    }
+
+    /** Where the ebuild repository (profiles) comes from: exactly one of the three forms. */
+    public sealed interface Repo permits DirRepo, GitRepo, SnapshotRepo {
+        /** The repository name written to repos.conf. */
+        String name();
+    }
+
+    /** A repository directory used in place. */
+    public record DirRepo(String name, Path path) implements Repo {}
+
+    /** A commit of a git repository (URL or directory), exported with host git. */
+    public record GitRepo(String name, String url, String commit) implements Repo {}
+
+    /** A snapshot tarball with its expected digest ({@code algorithm} is SHA512 or BLAKE2B). */
+    public record SnapshotRepo(String name, Path path, String algorithm, String digest) implements Repo {}
+
+    /** One binhost: URL or directory, optional OpenPGP keyring, and whether every binpkg must be signed. */
+    public record BinhostSpec(String url, Path keyring, boolean requireSignatures) {}
+
+    /** What the cleanup part removes besides tmp, logs and caches. */
+    public record Cleanup(List<String> paths, boolean minimal, boolean headers) {
+        public Cleanup {
+            paths = List.copyOf(paths);
+        }
+    }
+
+    /** An optional kernel: prebuilt files for /boot, or a package atom merged with the stage. */
+    public record Kernel(Path image, Path initramfs, String version, String packageAtom) {
+        public boolean configured() {
+            return image != null || packageAtom != null;
+        }
+    }
+
+    /** Output settings. */
+    public record Output(List<String> formats, boolean oci, String ociCompression, Path signingKey,
+                         Path passphraseFile) {
+        public Output {
+            formats = List.copyOf(formats);
+        }
+    }
+}
