@@ -375,9 +375,12 @@ final class Parts {
         long sde = plan.sourceDateEpoch();
         Map<String, Object> artifacts = new TreeMap<>();
         String first = null;
+        // the VDB's per-package metadata cache carries directory mtimes of this run; Portage has no such file
+        List<String> excludes = new ArrayList<>(org.stageforge.pack.RootScanner.DEFAULT_EXCLUDES);
+        for (String cpv : Vdb.open(root).cpvs()) excludes.add(Vdb.VDB_PATH + "/" + cpv + "/" + VdbEntry.METADATA);
         for (String f : spec.output().formats()) {
             Path tar = out.resolve(spec.baseName() + "." + f);
-            Packer.Result r = Packer.pack(root, tar, sde);
+            Packer.Result r = Packer.pack(root, tar, sde, excludes);
             rep.action("pack", tar.getFileName() + " (" + r.entries() + " entries)");
             artifacts.put(tar.getFileName().toString(), Build.sha256(tar));
             if (first == null) first = tar.toString();

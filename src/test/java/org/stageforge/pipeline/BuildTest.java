@@ -1,0 +1,50 @@
+package org.stageforge.pipeline;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.stageforge.StageforgeException;
+import org.stageforge.spec.SpecParser;
+import org.stageforge.spec.StageSpec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class BuildTest {
+    @TempDir
+    Path tmp;
+
+    private Build.Result build(TestStage t, BuildOptions o) {
+        return Build.run(SpecParser.parse(t.spec), o, Reporter.silent(o.buildDir().resolve("logs")));
+    }
+
+    @Test
+    void buildsPublishesAndReusesEveryPart() throws Exception {
+        TestStage t = TestStage.create(tmp.resolve("s"), "");
+        BuildOptions o = BuildOptions.of(tmp.resolve("b"), tmp.resolve("out"));
+        Build.Result r = build(t, o);
+        assertThat(r.outcomes()).containsEntry(Part.INSTALL, "done").containsEntry(Part.KERNEL, "skipped");
+        Path out = tmp.resolve("out");
+        assertThat(out.resolve("tiny-1.0.tar.zst")).exists();
+        assertThat(Files.readString(out.resolve("SHA256SUMS"))).contains("  tiny-1.0.tar.zst\n").contains("  tiny-1.0.json\n");
+        assertThat(Files.readString(out.resolve("SHA512SUMS"))).contains("  tiny-1.0.tar.zst\n");
+        assertThat(out.resolve("SHA256SUMS.gpg")).exists();
+        assertThat(Files.readString(out.resolve("tiny-1.0.pub.asc"))).startsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----");
+        assertThat(Files.readString(out.resolve("tiny-1.0.json"))).contains("app-misc/hello-1.0").contains("lock_sha256");
+        assertThat(tmp.resolve("b/root/usr/bin/hello")).exists();
+        String first = TestStage.sha256(out.resolve("tiny-1.0.tar.zst"));
+
+        Build.Result again = build(t, o);
+        assertThat(again.outcomes().values()).allMatch(v -> v.equals("reused") || v.equals("skipped"));
+        assertThat(TestStage.sha256(out.resolve("tiny-1.0.tar.zst"))).isEqualTo(first);
+
+        // a fresh build directory gives the same bytes
+        build(t, BuildOptions.of(tmp.resolve("b2"), tmp.resolve("out2")));
+        assertThat(TestStage.sha256(tmp.resolve("out2/tiny-1.0.tar.zst"))).isEqualTo(first);
+    }
+}

@@ -1,0 +1,133 @@
+package org.stageforge.pipeline;
+
+import org.stageforge.archive.Compression;
+import org.stageforge.binpkg.GpkgWriter;
+import org.stageforge.index.PackagesIndex;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** A tiny repository (profile "test"), a binhost of self-made GPKGs and a spec, all under one directory. */
+final class TestStage {
+    final Path dir;
+    final Path spec;
+
+    private TestStage(Path dir) {
+        this.dir = dir;
+        this.spec = dir.resolve("spec.toml");
+    }
+
+    static void write(Path p, String s) throws IOException {
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, s, StandardCharsets.UTF_8);
+    }
+
+    /** Repository + binhost (baselayout, hello needing baselayout, systemd) + a spec with {@code extra} appended. */
+    static TestStage create(Path dir, String extra) throws IOException {
+        TestStage t = new TestStage(dir);
+        Path repo = dir.resolve("repo");
+        write(repo.resolve("profiles/repo_name"), "gentoo\n");
+        write(repo.resolve("metadata/layout.conf"), "masters =\nprofile-formats = portage-2\n");
+        write(repo.resolve("profiles/license_groups"), "FREE MIT\n");
+        write(repo.resolve("profiles/test/eapi"), "8\n");
+        write(repo.resolve("profiles/test/make.defaults"), """
+                ARCH="amd64"
+                ACCEPT_KEYWORDS="amd64"
+                ACCEPT_LICENSE="@FREE"
+                USE="systemd"
+                CONFIG_PROTECT="/etc"
+                CONFIG_PROTECT_MASK="/etc/env.d"
+                """);
+        write(repo.resolve("profiles/test/packages"), "*sys-apps/baselayout\n");
+        Path bh = dir.resolve("binhost");
+        List<Map<String, String>> entries = new ArrayList<>();
+        entries.add(pkg(dir, bh, "sys-apps/baselayout-2.0", "", Map.of("etc/os-release", "NAME=Test\n",
+                "usr/share/doc/baselayout/README", "doc\n", "usr/lib/libbase.a", "static\n")));
+        entries.add(pkg(dir, bh, "app-misc/hello-1.0", "sys-apps/baselayout", Map.of("usr/bin/hello", "#!/bin/sh\necho hello\n",
+                "usr/share/man/man1/hello.1", ".TH HELLO 1\n", "usr/lib/systemd/system/hello.service", "[Unit]\n")));
+        entries.add(pkg(dir, bh, "sys-apps/systemd-255", "", Map.of("usr/lib/systemd/systemd", "elf\n")));
+        Map<String, String> header = new LinkedHashMap<>();
+        header.put("PACKAGES", Integer.toString(entries.size()));
+        header.put("VERSION", "0");
+        header.put("REPO", "gentoo");
+        PackagesIndex.of(header, entries).write(bh.resolve("Packages"));
+        write(t.spec, """
+                profile = "test"
+                world = ["app-misc/hello"]
+
+                [stage]
+                name = "tiny"
+                version = "1.0"
+
+                [repo]
+                path = "repo"
+
+                [[binhost]]
+                url = "binhost"
+                """ + extra);
+        return t;
+    }
+
+    private static Map<String, String> pkg(Path dir, Path bh, String cpv, String rdepend, Map<String, String> files)
+            throws IOException {
+        String cat = cpv.substring(0, cpv.indexOf('/'));
+        String pf = cpv.substring(cpv.indexOf('/') + 1);
+        Path image = dir.resolve("images/" + pf);
+        for (Map.Entry<String, String> f : files.entrySet()) write(image.resolve(f.getKey()), f.getValue());
+        Map<String, byte[]> md = new TreeMap<>();
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("CATEGORY", cat);
+        m.put("PF", pf);
+        m.put("SLOT", "0");
+        m.put("EAPI", "8");
+        m.put("KEYWORDS", "amd64");
+        m.put("LICENSE", "MIT");
+        m.put("IUSE", "systemd");
+        m.put("USE", "amd64 systemd");
+        m.put("RDEPEND", rdepend);
+        m.put("BUILD_TIME", "1700000000");
+        m.put("repository", "gentoo");
+        m.put("DEFINED_PHASES", "");
+        m.forEach((k, v) -> md.put(k, (v + "\n").getBytes(StandardCharsets.UTF_8)));
+        Path out = bh.resolve(cat + "/" + pf + "-1.gpkg.tar");
+        Files.createDirectories(out.getParent());
+        GpkgWriter.write(out, image, md, new GpkgWriter.Options(Compression.ZSTD, 1700000000L, null, null));
+        byte[] data = Files.readAllBytes(out);
+        Map<String, String> e = new LinkedHashMap<>();
+        e.put("CPV", cpv);
+        e.put("BUILD_ID", "1");
+        e.put("BUILD_TIME", "1700000000");
+        e.put("EAPI", "8");
+        e.put("IUSE", "systemd");
+        e.put("KEYWORDS", "amd64");
+        e.put("LICENSE", "MIT");
+        e.put("PATH", cat + "/" + pf + "-1.gpkg.tar");
+        if (!rdepend.isEmpty()) e.put("RDEPEND", rdepend);
+        e.put("SHA512", hex("SHA-512", data));
+        e.put("SIZE", Long.toString(data.length));
+        e.put("SLOT", "0");
+        e.put("USE", "amd64 systemd");
+        return e;
+    }
+
+    static String hex(String alg, byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance(alg).digest(data));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String sha256(Path f) throws IOException {
+        return hex("SHA-256", Files.readAllBytes(f));
+    }
+}
