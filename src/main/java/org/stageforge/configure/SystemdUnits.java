@@ -81,11 +81,24 @@ final class SystemdUnits {
         if (!seen.add(name)) return;
         Matcher m = UNIT.matcher(name);
         if (!m.matches()) throw new StageforgeException("invalid unit name '" + name + "'", ExitCodes.BAD_INPUT, null);
-        String prefix = m.group(1), instance = m.group(3), type = m.group(4);
+        String prefix = m.group(1);
+        String instance = m.group(3);
+        String type = m.group(4);
         Found f = find(name);
         if (f == null && instance != null && !instance.isEmpty()) f = find(prefix + "@." + type);
         if (f == null) throw new StageforgeException("service " + name + ": no unit file " + name + " in "
                 + String.join(", ", SEARCH_PATH) + " of the root", ExitCodes.NOT_FOUND, null);
+        if (!f.file.equals(name) && !f.file.equals(prefix + "@." + type)) {
+            // reached through an alias symlink: systemctl enables the real unit under its own name
+            if (!seen.add(f.file)) return;
+            m = UNIT.matcher(f.file);
+            m.matches();
+            boolean template = "".equals(m.group(3));
+            prefix = m.group(1);
+            type = m.group(4);
+            instance = template ? (instance == null ? "" : instance) : null;
+            name = template && !instance.isEmpty() ? prefix + "@" + instance + "." + type : f.file;
+        }
         UnitFile u = f.install;
         if (instance != null && instance.isEmpty()) {
             List<String> def = u.get("DefaultInstance");
