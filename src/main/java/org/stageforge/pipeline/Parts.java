@@ -331,8 +331,8 @@ final class Parts {
         return Build.sha256(sb.toString());
     }
 
-    private String configure() {
-        return SystemConfigurer.apply(spec.system(), root, rep);
+    private String configure() throws IOException {
+        return SystemConfigurer.apply(spec.system(), root, plan().sourceDateEpoch(), rep);
     }
 
     private String kernel() throws IOException {

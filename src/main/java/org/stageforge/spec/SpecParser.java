@@ -167,12 +167,16 @@ public final class SpecParser {
 
     private SystemSpec system(T t) {
         if (t == null) return SystemSpec.EMPTY;
+        String init = t.str("init", false);
+        if (init != null && !init.equals("openrc") && !init.equals("systemd")) throw t.err("init", "init must be openrc or systemd");
+        String lang = t.str("lang", false);
+        String collate = t.str("lc_collate", false);
         String hostname = t.str("hostname", false);
         if (hostname != null && !hostname.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})")) throw t.err("hostname", "bad hostname '" + hostname + "'");
         List<String> locales = t.strList("locales");
         for (int i = 0; i < locales.size(); i++) {
-            if (!locales.get(i).matches("[A-Za-z0-9_.@-]+ [A-Za-z0-9_-]+")) {
-                throw t.errAt("locales", i, "locale must be 'NAME CHARSET' as in locale.gen, not '" + locales.get(i) + "'");
+            if (!locales.get(i).matches("[A-Za-z0-9_.@-]+( [A-Za-z0-9_-]+)?")) {
+                throw t.errAt("locales", i, "locale must be 'NAME CHARMAP' as in locale.gen, not '" + locales.get(i) + "'");
             }
         }
         String tz = t.str("timezone", false);
@@ -225,10 +229,13 @@ public final class SpecParser {
             for (int i = 0; i < systemd.size(); i++) {
                 if (!systemd.get(i).matches("[A-Za-z0-9_.@:\\\\-]+\\.(service|socket|timer|target|path|mount)")) throw s.errAt("systemd", i, "bad systemd unit '" + systemd.get(i) + "'");
             }
+            if (!openrc.isEmpty() && !systemd.isEmpty()) throw s.err("systemd", "services.openrc and services.systemd exclude each other");
+            if ("systemd".equals(init) && !openrc.isEmpty()) throw s.err("openrc", "init is systemd: use services.systemd");
+            if ("openrc".equals(init) && !systemd.isEmpty()) throw s.err("systemd", "init is openrc: use services.openrc");
             s.done();
         }
         t.done();
-        return new SystemSpec(hostname, locales, tz, keymap, fstab, users, groups, rootPw, locked, openrc, systemd);
+        return new SystemSpec(init, hostname, locales, lang, collate, tz, keymap, fstab, users, groups, rootPw, locked, openrc, systemd);
     }
 
     private StageSpec.Cleanup cleanup(T t) {

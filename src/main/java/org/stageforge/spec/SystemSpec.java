@@ -5,10 +5,11 @@ import java.util.List;
 /**
  * The {@code [system]} section: configuration applied to the root by the configure part.
  *
+ * @param init         openrc or systemd; null: implied by the services list, else detected from the root
  * @param rootPassword a crypt(3) hash for root, or null
  * @param rootLocked   lock root's password ({@code !} in shadow)
  */
-public record SystemSpec(String hostname, List<String> locales, String timezone, String keymap, List<Fstab> fstab,
+public record SystemSpec(String init, String hostname, List<String> locales, String lang, String lcCollate, String timezone, String keymap, List<Fstab> fstab,
                          List<User> users, List<Group> groups, String rootPassword, boolean rootLocked,
                          List<String> openrc, List<String> systemd) {
 
@@ -21,7 +22,7 @@ public record SystemSpec(String hostname, List<String> locales, String timezone,
         systemd = List.copyOf(systemd);
     }
 
-    public static final SystemSpec EMPTY = new SystemSpec(null, List.of(), null, null, List.of(), List.of(), List.of(),
+    public static final SystemSpec EMPTY = new SystemSpec(null, null, List.of(), null, null, null, null, List.of(), List.of(), List.of(),
             null, false, List.of(), List.of());
 
     /** One fstab line. */
