@@ -32,8 +32,11 @@ public record Lock(String stageforge, String spec, long sourceDateEpoch, String 
     /** One binhost: its URL or directory and the SHA-512 of its Packages index. */
     public record Index(String url, String sha512) {}
 
-    /** One binary package: binhost position (0-based, spec order), PATH in that binhost, SHA-512. */
-    public record Pkg(String cpv, int binhost, String path, String sha512) {}
+    /**
+     * One binary package: binhost position (0-based, spec order), PATH in that binhost, SHA-512, and the atom it
+     * adds to the world file (null: none).
+     */
+    public record Pkg(String cpv, int binhost, String path, String sha512, String world) {}
 
     public static Lock read(Path file) {
         try {

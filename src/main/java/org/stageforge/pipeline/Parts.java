@@ -187,7 +187,7 @@ final class Parts {
         long maxBuildTime = 0;
         if (lock != null) {
             for (Lock.Pkg lp : lock.packages()) {
-                pkgs.add(new Pkg(lp.cpv(), lp.binhost(), lp.path(), lp.sha512(), null, null, List.of(), -1));
+                pkgs.add(new Pkg(lp.cpv(), lp.binhost(), lp.path(), lp.sha512(), null, lp.world(), List.of(), -1));
             }
         } else {
             List<String> targets = new ArrayList<>();
@@ -290,7 +290,7 @@ final class Parts {
         List<Lock.Index> idx = new ArrayList<>();
         for (IndexCopy c : in.binhosts()) idx.add(new Lock.Index(c.url(), c.sha512()));
         List<Lock.Pkg> pk = new ArrayList<>();
-        for (Pkg p : plan.packages()) pk.add(new Lock.Pkg(p.cpv(), p.binhost(), p.path(), p.sha512()));
+        for (Pkg p : plan.packages()) pk.add(new Lock.Pkg(p.cpv(), p.binhost(), p.path(), p.sha512(), p.worldAtom()));
         return new Lock(Main.Version.get(), spec.file().getFileName().toString(), plan.sourceDateEpoch(), in.repoDigest(), idx, pk);
     }
 

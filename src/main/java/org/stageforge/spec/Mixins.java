@@ -46,7 +46,7 @@ public final class Mixins {
 
     /** Writes mix-in {@code name} as a profile node under {@code target} and returns the node directory. */
     public static Path materialize(String name, Path specDir, Path target) {
-        Path node = target.resolve(SHIPPED.contains(name) ? name : "local-" + Integer.toHexString(name.hashCode()));
+        Path node = target.resolve(SHIPPED.contains(name) ? name : "local-" + name.replaceAll("[^A-Za-z0-9._-]", "_"));
         try {
             Files.createDirectories(node);
             if (SHIPPED.contains(name)) {
@@ -95,7 +95,7 @@ public final class Mixins {
                 for (Cpv c : probes) {
                     MaskReason r = config.maskReason(c, "0", null);
                     if (r == null) {
-                        throw failed(mixin, "package.mask " + text, "it does not mask " + c + ": " + undoneBy(config, c, text));
+                        throw failed(mixin, "package.mask " + text, "it does not mask " + c + ": " + undoneBy(config, node, c, text));
                     }
                 }
             }
@@ -103,7 +103,7 @@ public final class Mixins {
                 String flag = l.text().trim();
                 if (flag.startsWith("-")) continue;
                 if (!config.useMask().contains(flag)) {
-                    throw failed(mixin, "use.mask " + flag, "USE=" + flag + " is not masked: " + useUndoneBy(config, flag));
+                    throw failed(mixin, "use.mask " + flag, "USE=" + flag + " is not masked: " + useUndoneBy(config, node, flag));
                 }
                 for (PackagesIndex idx : candidates) {
                     for (PackagesEntry e : idx.entries()) {
@@ -136,7 +136,25 @@ public final class Mixins {
         return new StageforgeException("mix-in '" + mixin + "': " + mask + " did not land: " + why, ExitCodes.BAD_INPUT, null);
     }
 
-    private static String undoneBy(PortageConfig config, Cpv c, String text) {
+    /** The profile nodes evaluated after the mix-in's node (only those can undo its masks). */
+    private static List<Profile.NodeData> after(PortageConfig config, Path node) {
+        List<Profile.NodeData> nodes = config.profile().nodes();
+        Path real = realPath(node);
+        for (int i = 0; i < nodes.size(); i++) {
+            if (realPath(nodes.get(i).node().location()).equals(real)) return nodes.subList(i + 1, nodes.size());
+        }
+        return nodes;
+    }
+
+    private static Path realPath(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
+    }
+
+    private static String undoneBy(PortageConfig config, Path node, Cpv c, String text) {
         for (Entry e : config.packageUnmask()) {
             try {
                 if (Atom.parse(e.value()).matchesCpv(c)) return "package.unmask '" + e.value() + "' at " + e.origin();
@@ -144,7 +162,7 @@ public final class Mixins {
                 // invalid entries were already reported by the profile loader
             }
         }
-        for (Profile.NodeData n : config.profile().nodes()) {
+        for (Profile.NodeData n : after(config, node)) {
             for (Entry e : n.packageMask()) {
                 if (e.value().equals("-" + text)) return "'" + e.value() + "' at " + e.origin();
             }
@@ -152,8 +170,8 @@ public final class Mixins {
         return "removed by a later profile node";
     }
 
-    private static String useUndoneBy(PortageConfig config, String flag) {
-        for (Profile.NodeData n : config.profile().nodes()) {
+    private static String useUndoneBy(PortageConfig config, Path node, String flag) {
+        for (Profile.NodeData n : after(config, node)) {
             for (Entry e : n.useMask()) {
                 if (e.value().equals("-" + flag)) return "'-" + flag + "' at " + e.origin();
             }

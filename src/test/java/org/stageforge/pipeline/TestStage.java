@@ -51,7 +51,10 @@ final class TestStage {
         Path bh = dir.resolve("binhost");
         List<Map<String, String>> entries = new ArrayList<>();
         entries.add(pkg(dir, bh, "sys-apps/baselayout-2.0", "", Map.of("etc/os-release", "NAME=Test\n",
-                "usr/share/doc/baselayout/README", "doc\n", "usr/lib/libbase.a", "static\n")));
+                "usr/share/doc/baselayout/README", "doc\n", "usr/lib/libbase.a", "static\n",
+                "etc/init.d/sshd", "#!/sbin/openrc-run\n", "sbin/openrc", "elf\n",
+                "usr/share/zoneinfo/Europe/Berlin", "TZif2\n", "etc/passwd", "root:x:0:0:root:/root:/bin/bash\n",
+                "etc/group", "root:x:0:\n", "etc/shadow", "root:*:10770:0:::::\n", "var/tmp/junk", "x\n")));
         entries.add(pkg(dir, bh, "app-misc/hello-1.0", "sys-apps/baselayout", Map.of("usr/bin/hello", "#!/bin/sh\necho hello\n",
                 "usr/share/man/man1/hello.1", ".TH HELLO 1\n", "usr/lib/systemd/system/hello.service", "[Unit]\n")));
         entries.add(pkg(dir, bh, "sys-apps/systemd-255", "", Map.of("usr/lib/systemd/systemd", "elf\n")));
