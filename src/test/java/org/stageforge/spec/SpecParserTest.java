@@ -1,0 +1,218 @@
+package org.stageforge.spec;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.stageforge.ParseException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SpecParserTest {
+    @TempDir
+    Path tmp;
+
+    static final String MINIMAL = """
+            profile = "default/linux/amd64/23.0"
+            [stage]
+            name = "s"
+            version = "1"
+            [repo]
+            path = "repo"
+            [[binhost]]
+            url = "https://example.org/bin"
+            """;
+
+    private StageSpec parse(String text) throws IOException {
+        Path f = tmp.resolve("spec.toml");
+        Files.writeString(f, text);
+        return SpecParser.parse(f);
+    }
+
+    @Test
+    void everyKey() throws IOException {
+        Files.writeString(tmp.resolve("key.asc"), "x");
+        StageSpec s = parse("""
+                profile = "default/linux/amd64/23.0"
+                package_use = ["app-misc/hello -nls ssl"]
+                accept_keywords = ["app-misc/hello ~amd64", "dev-lang/rust"]
+                package_mask = [">=sys-libs/glibc-3"]
+                package_unmask = ["=sys-libs/glibc-3.0"]
+                package_license = ["app-misc/hello MIT"]
+                world = ["app-misc/hello", "@extra"]
+                mixins = ["no-systemd"]
+
+                [stage]
+                name = "stage3"
+                version = "2024.1"
+
+                [repo]
+                name = "gentoo"
+                git = "https://example.org/gentoo.git"
+                commit = "0123456789abcdef0123456789abcdef01234567"
+
+                [[binhost]]
+                url = "https://example.org/bin"
+                keyring = "key.asc"
+                require_signatures = true
+
+                [[binhost]]
+                url = "local-bin"
+
+                [make_conf]
+                FEATURES = "-news"
+                INSTALL_MASK = "@docs"
+
+                [install_mask_sets]
+                extra = ["/usr/share/x", "/opt/y"]
+
+                [system]
+                init = "openrc"
+                hostname = "box"
+                locales = ["en_US.UTF-8 UTF-8", "de_DE.UTF-8"]
+                lang = "en_US.UTF-8"
+                lc_collate = "C"
+                timezone = "Europe/Berlin"
+                keymap = "de-latin1"
+                root_password = "$6$salt$hash"
+                [[system.fstab]]
+                device = "LABEL=root"
+                mountpoint = "/"
+                type = "ext4"
+                options = "noatime"
+                dump = 0
+                pass = 1
+                [[system.groups]]
+                name = "wheel2"
+                gid = 2000
+                [[system.users]]
+                name = "alice"
+                uid = 1000
+                group = "users"
+                groups = ["wheel"]
+                home = "/home/alice"
+                shell = "/bin/zsh"
+                comment = "Alice"
+                password = "$6$x$y"
+                authorized_keys = ["ssh-ed25519 AAAA alice"]
+                [system.services]
+                openrc = ["sshd", "net.eth0:boot"]
+
+                [cleanup]
+                paths = ["/usr/share/doc/*", "/var/**.tmp"]
+                minimal = true
+                headers = true
+
+                [kernel]
+                image = "vmlinuz"
+                initramfs = "initrd.img"
+                version = "6.6.1"
+
+                [output]
+                formats = ["tar.zst", "tar.xz"]
+                oci = true
+                oci_compression = "zstd"
+                signing_key = "key.asc"
+                passphrase_file = "pass"
+
+                [hooks]
+                before-pack = ["echo hi"]
+                after-install = ["true", "false"]
+                """);
+        assertThat(s.name()).isEqualTo("stage3");
+        assertThat(s.version()).isEqualTo("2024.1");
+        assertThat(s.repo()).isEqualTo(new StageSpec.GitRepo("gentoo", "https://example.org/gentoo.git", "0123456789abcdef0123456789abcdef01234567"));
+        assertThat(s.binhosts()).containsExactly(new StageSpec.BinhostSpec("https://example.org/bin", tmp.resolve("key.asc"), true),
+                new StageSpec.BinhostSpec(tmp.resolve("local-bin").toString(), null, false));
+        assertThat(s.profile()).isEqualTo("default/linux/amd64/23.0");
+        assertThat(s.makeConf()).isEqualTo(Map.of("FEATURES", "-news", "INSTALL_MASK", "@docs"));
+        assertThat(s.packageUse()).containsExactly("app-misc/hello -nls ssl");
+        assertThat(s.acceptKeywords()).hasSize(2);
+        assertThat(s.packageMask()).containsExactly(">=sys-libs/glibc-3");
+        assertThat(s.packageUnmask()).containsExactly("=sys-libs/glibc-3.0");
+        assertThat(s.packageLicense()).containsExactly("app-misc/hello MIT");
+        assertThat(s.world()).containsExactly("app-misc/hello", "@extra");
+        assertThat(s.mixins()).containsExactly("no-systemd");
+        assertThat(s.installMaskSets()).isEqualTo(Map.of("extra", List.of("/usr/share/x", "/opt/y")));
+        SystemSpec sys = s.system();
+        assertThat(sys.init()).isEqualTo("openrc");
+        assertThat(sys.hostname()).isEqualTo("box");
+        assertThat(sys.locales()).containsExactly("en_US.UTF-8 UTF-8", "de_DE.UTF-8");
+        assertThat(sys.lang()).isEqualTo("en_US.UTF-8");
+        assertThat(sys.lcCollate()).isEqualTo("C");
+        assertThat(sys.timezone()).isEqualTo("Europe/Berlin");
+        assertThat(sys.keymap()).isEqualTo("de-latin1");
+        assertThat(sys.rootPassword()).isEqualTo("$6$salt$hash");
+        assertThat(sys.fstab()).containsExactly(new SystemSpec.Fstab("LABEL=root", "/", "ext4", "noatime", 0, 1));
+        assertThat(sys.groups()).containsExactly(new SystemSpec.Group("wheel2", 2000));
+        assertThat(sys.users()).containsExactly(new SystemSpec.User("alice", 1000, "users", List.of("wheel"), "/home/alice",
+                "/bin/zsh", "Alice", "$6$x$y", List.of("ssh-ed25519 AAAA alice")));
+        assertThat(sys.openrc()).containsExactly("sshd", "net.eth0:boot");
+        assertThat(s.cleanup()).isEqualTo(new StageSpec.Cleanup(List.of("/usr/share/doc/*", "/var/**.tmp"), true, true));
+        assertThat(s.kernel()).isEqualTo(new StageSpec.Kernel(tmp.resolve("vmlinuz"), tmp.resolve("initrd.img"), "6.6.1", null));
+        assertThat(s.output()).isEqualTo(new StageSpec.Output(List.of("tar.zst", "tar.xz"), true, "zstd", tmp.resolve("key.asc"), tmp.resolve("pass")));
+        assertThat(s.hooks()).isEqualTo(Map.of("before-pack", List.of("echo hi"), "after-install", List.of("true", "false")));
+        assertThat(s.section("world")).isEqualTo("world=[\"app-misc/hello\",\"@extra\"]\n");
+    }
+
+    @Test
+    void defaultsAndOtherRepoForms() throws IOException {
+        StageSpec s = parse(MINIMAL);
+        assertThat(s.repo()).isEqualTo(new StageSpec.DirRepo("gentoo", tmp.resolve("repo")));
+        assertThat(s.output()).isEqualTo(new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null));
+        assertThat(s.system()).isEqualTo(SystemSpec.EMPTY);
+        assertThat(s.kernel().configured()).isFalse();
+        assertThat(s.cleanup()).isEqualTo(new StageSpec.Cleanup(List.of(), false, false));
+        String digest = "ab".repeat(64);
+        s = parse(MINIMAL.replace("path = \"repo\"", "snapshot = \"gentoo.tar.xz\"\nblake2b = \"" + digest + "\""));
+        assertThat(s.repo()).isEqualTo(new StageSpec.SnapshotRepo("gentoo", tmp.resolve("gentoo.tar.xz"), "BLAKE2B", digest));
+    }
+
+    static Stream<Arguments> errors() {
+        return Stream.of(
+                Arguments.of("[system]\nhostnme = \"x\"", "spec.toml:11:1: unknown key 'hostnme' in [system]"),
+                Arguments.of("colour = 1", "spec.toml:1:1: unknown key 'colour' in the top level"),
+                Arguments.of("[output]\nformats = [\"zip\"]", "spec.toml:11:12: format must be tar.zst or tar.xz, not 'zip'"),
+                Arguments.of("[output]\noci = \"yes\"", "spec.toml:11:1: [output] oci: expected true or false"),
+                Arguments.of("world = [\"app-misc/hello\", \"not an atom\"]", "spec.toml:1:28: bad atom 'not an atom'"),
+                Arguments.of("[system]\ntimezone = \"../../etc/shadow\"", "spec.toml:11:1: bad timezone '../../etc/shadow'"),
+                Arguments.of("[cleanup]\npaths = [\"/\"]", "spec.toml:11:10: cleanup path must be absolute inside the root and not '/': '/'"),
+                Arguments.of("[hooks]\nbefore-bake = [\"x\"]", "spec.toml:11:1: unknown key 'before-bake' in [hooks] (before-PART or after-PART)"),
+                Arguments.of("mixins = [\"no-such\"]", "spec.toml:1:11: unknown mix-in 'no-such'"),
+                Arguments.of("[[system.users]]\nname = \"Root Kit\"", "spec.toml:11:1: bad account name 'Root Kit'"),
+                Arguments.of("[system.services]\nopenrc = [\"a\"]\nsystemd = [\"b.service\"]", "spec.toml:12:1: services.openrc and services.systemd exclude each other"),
+                Arguments.of("[kernel]\nimage = \"vmlinuz\"", "spec.toml:11:1: [kernel] image needs a version"),
+                Arguments.of("[make_conf]\nUSE = 3", "spec.toml:11:1: [make_conf] USE: expected a string"),
+                Arguments.of("[stage]\nname = \"x\"", "spec.toml:10:1"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("errors")
+    void errorsNameTheLine(String extra, String message) throws IOException {
+        String e = extra;
+        // top-level keys go first (after a table they would belong to it), tables after the minimal spec
+        String text = e.startsWith("[") ? MINIMAL + "\n" + e + "\n" : e + "\n" + MINIMAL;
+        assertThatThrownBy(() -> parse(text))
+                .isInstanceOf(ParseException.class).hasMessageStartingWith(message);
+    }
+
+    @Test
+    void missingKeysAndRepoForms() {
+        assertThatThrownBy(() -> parse(MINIMAL.replace("version = \"1\"\n", ""))).hasMessage("spec.toml: missing key 'version' (a string) in [stage]");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("path = \"repo\"", "path = \"repo\"\ngit = \"x\"")))
+                .hasMessage("spec.toml:5:1: [repo] needs exactly one of path, git, snapshot");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("path = \"repo\"", "snapshot = \"s.tar\"\nsha512 = \"00\"")))
+                .hasMessage("spec.toml:7:1: sha512 must be 128 hex digits");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("[[binhost]]\nurl = \"https://example.org/bin\"\n", "")))
+                .hasMessageContaining("at least one [[binhost]] is required");
+    }
+}
