@@ -262,6 +262,28 @@ class GpkgWriterTest {
         assertThat(Files.getAttribute(target.resolve("usr/bin/foo2"), "unix:nlink")).isEqualTo(2);
     }
 
+    @Test
+    void xpakCreationIsDeterministicAndListsLikeGnuTar() throws Exception {
+        Path a = create("demo-1.0-r1-3.xpak", "--format", "xpak");
+        Path b = create("again.xpak", "--format", "xpak");
+        assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
+        try (BinaryPackage bp = BinaryPackage.open(a)) {
+            assertThat(bp.format()).isEqualTo(BinaryPackage.Format.XPAK);
+            assertThat(bp.metadata().get("CATEGORY")).isEqualTo("app-misc");
+            assertThat(bp.metadata().raw("environment.bz2")).isEqualTo(Files.readAllBytes(meta.resolve("environment.bz2")));
+            List<TarEntry> es = bp.entries();
+            assertThat(es.get(0).path()).isEqualTo("./");
+            assertThat(es).hasSize(12);
+            assertThat(es.stream().map(GnuTar::describe).toList()).isEqualTo(BinpkgFixturesTest.gnuTarListing(bp));
+        }
+        Path key = tmp.resolve("key.asc");
+        assertThat(cli("key", "generate", "--name", "K <k@example.org>", "-o", key.toString()).code()).isZero();
+        Run signed = cli("pkg", "create", "--format", "xpak", "--image", image.toString(), "--metadata", meta.toString(),
+                "--sign-key", key.toString(), "-o", tmp.resolve("s.xpak").toString());
+        assertThat(signed.code()).isEqualTo(2);
+        assertThat(signed.err()).contains("XPAK packages cannot be signed");
+    }
+
     static void flipByte(Path f, long at) throws IOException {
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer b = ByteBuffer.allocate(1);
