@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** GPKGs written by {@code pkg create}: GNU tar agrees, Manifest and signatures verify (also with gpg), determinism. */
 class GpkgWriterTest {
-    private static final String CAP = "0100000200200000000000000000000000000000";
+    private static final String CAP = "0100000200200000ff00000000c3280000000000"; // not valid UTF-8 on purpose
 
     @TempDir
     Path tmp;
@@ -142,6 +142,17 @@ class GpkgWriterTest {
             assertThat(g.members()).extracting(GpkgPackage.Member::name)
                     .containsExactly("gpkg-1", "metadata.tar.zst", "image.tar.zst", "Manifest");
         }
+        // a second, independent PAX reader (Python's tarfile) sees the same binary capability bytes
+        Process py = new ProcessBuilder("bash", "-c", "tar -xOf '" + p + "' demo-1.0-r1/image.tar.zst | zstd -dcq | python3 -c '"
+                + "import sys, tarfile\n"
+                + "t = tarfile.open(fileobj=sys.stdin.buffer, mode=\"r|\")\n"
+                + "for m in t:\n"
+                + "    v = m.pax_headers.get(\"SCHILY.xattr.security.capability\")\n"
+                + "    if v is not None: print(m.name, v.encode(\"utf-8\", \"surrogateescape\").hex())\n'").start();
+        String pyOut = new String(py.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(py.waitFor()).isZero();
+        assertThat(pyOut).isEqualTo("image/usr/bin/ping " + CAP);
+
         String manifest = outerMember(p, "demo-1.0-r1/Manifest");
         assertThat(manifest.split("\n")).hasSize(3).allMatch(l -> l.matches(
                 "DATA (gpkg-1|metadata\\.tar\\.zst|image\\.tar\\.zst) \\d+ SHA512 [0-9a-f]{128} BLAKE2B [0-9a-f]{128}"));
