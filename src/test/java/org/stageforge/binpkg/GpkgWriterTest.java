@@ -234,6 +234,16 @@ class GpkgWriterTest {
             VerifyReport r = bp.verify(IndexEntryChecks.NONE, new VerifyOptions(OpenPgp.Keyring.load(key), true));
             assertThat(r.signers()).hasSize(3);
         }
+        // a signed package whose image signature was removed fails even without --require-signature
+        Path stripped = tmp.resolve("stripped.gpkg.tar");
+        Path sx = Files.createDirectories(tmp.resolve("sx"));
+        assertThat(sh(tmp, "tar -xf '" + p + "' -C '" + sx + "' && cd '" + sx + "' && rm demo-1.0-r1/image.tar.zst.sig"
+                + " && tar --format=ustar -cf '" + stripped + "' demo-1.0-r1/gpkg-1 demo-1.0-r1/metadata.tar.zst"
+                + " demo-1.0-r1/metadata.tar.zst.sig demo-1.0-r1/image.tar.zst demo-1.0-r1/Manifest")).isZero();
+        try (BinaryPackage bp = BinaryPackage.open(stripped)) {
+            assertThatThrownBy(() -> bp.verify(IndexEntryChecks.NONE, new VerifyOptions(OpenPgp.Keyring.load(key), false)))
+                    .isInstanceOf(StageforgeException.class).hasMessageContaining("image.tar.zst: no detached signature");
+        }
         // a different key does not verify it
         Path other = tmp.resolve("other.asc");
         assertThat(cli("key", "generate", "--name", "O <o@example.org>", "-o", other.toString()).code()).isZero();
