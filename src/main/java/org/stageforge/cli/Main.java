@@ -21,6 +21,8 @@ import java.io.PrintWriter;
                 IndexCommand.class,
                 VdbCommand.class,
                 ProfileCommand.class,
+                PkgCommand.class,
+                KeyCommand.class,
         })
 public final class Main implements Runnable {
 
