@@ -84,9 +84,7 @@ final class Licenses {
     }
 
     private static List<String> tokens(String s) {
-        List<String> out = new ArrayList<>();
-        for (String w : s.strip().split("\\s+")) if (!w.isEmpty()) out.add(w);
-        return out;
+        return ConfigFiles.words(s);
     }
 
     /**

@@ -9,7 +9,6 @@ import org.stageforge.config.ReposConf;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -98,7 +97,7 @@ public final class RepoMap {
 
     private static List<String> words(String s) {
         if (s == null || s.isBlank()) return List.of();
-        return List.copyOf(Arrays.asList(s.strip().split("\\s+")));
+        return List.copyOf(ConfigFiles.words(s));
     }
 
     public Repo get(String name) {
