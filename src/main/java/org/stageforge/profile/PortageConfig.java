@@ -123,9 +123,11 @@ public final class PortageConfig {
             String prefix = k.toLowerCase(Locale.ROOT) + "_";
             Set<String> vals = new TreeSet<>();
             for (String f : u) if (f.startsWith(prefix)) vals.add(f.substring(prefix.length()));
+            // the variable's own order first (duplicates kept, as Portage does), then the rest sorted
             List<String> ordered = new ArrayList<>();
-            for (String x : UseCalculator.words(get(k))) if (vals.contains(x) && !ordered.contains(x)) ordered.add(x);
-            for (String x : vals) if (!ordered.contains(x)) ordered.add(x);
+            for (String x : UseCalculator.words(get(k))) if (vals.contains(x)) ordered.add(x);
+            Set<String> listed = new java.util.HashSet<>(ordered);
+            for (String x : vals) if (!listed.contains(x)) ordered.add(x);
             if (!ordered.isEmpty()) finals.put(k, String.join(" ", ordered));
             else if (get(k) != null) finals.put(k, "");
         }
@@ -224,6 +226,9 @@ public final class PortageConfig {
         byName.put("conf", new UseCalculator.Layer(conf.getOrDefault("USE", ""), conf, false));
         String dflt = pkgDefaultsUse != null ? pkgDefaultsUse : String.join(" ", nonEmpty(makeDefaultsUse));
         byName.put("defaults", new UseCalculator.Layer(dflt, defaults, true));
+        // FEATURES=test turns the test flag on below the profile (Portage's "features" layer)
+        boolean test = UseCalculator.words(finals.get("FEATURES")).contains("test");
+        byName.put("features", new UseCalculator.Layer(test ? "test" : "", Map.of(), false));
         if (pkg != null) {
             byName.put("pkg", new UseCalculator.Layer(pkg.userUse(), Map.of(), false));
             byName.put("pkginternal", new UseCalculator.Layer(pkg.iuseDefaults(), Map.of(), false));

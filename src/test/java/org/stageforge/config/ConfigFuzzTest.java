@@ -72,7 +72,7 @@ class ConfigFuzzTest {
     void makeConfParserOnlyThrowsParseException() {
         Random r = new Random(20260101L);
         int parsed = 0;
-        for (int i = 0; i < 5000; i++) {
+        for (int i = 0; i < 3000; i++) {
             String input = i % 5 == 0 ? random(r, r.nextInt(80)) : mutate(r, MAKE_CONF);
             try {
                 ShellConfig.parse(input, "fuzz.conf", tmp, new HashMap<>(), true);
@@ -83,7 +83,7 @@ class ConfigFuzzTest {
                 fail("input " + escape(input) + " threw " + e, e);
             }
         }
-        assertThat(parsed).isGreaterThan(100); // the corpus is not all rejected
+        assertThat(parsed).isGreaterThan(60); // the corpus is not all rejected
     }
 
     @Test
@@ -95,7 +95,7 @@ class ConfigFuzzTest {
         Files.writeString(repo.resolve("profiles/base/make.defaults"), "ARCH=amd64\nACCEPT_KEYWORDS=amd64\n");
         Path prof = Files.createDirectories(repo.resolve("profiles/p"));
         List<String> names = PROFILE_FILES.keySet().stream().sorted().toList();
-        for (int i = 0; i < 400; i++) {
+        for (int i = 0; i < 250; i++) {
             for (String n : names) Files.writeString(prof.resolve(n), PROFILE_FILES.get(n));
             String victim = names.get(r.nextInt(names.size()));
             String content = mutate(r, PROFILE_FILES.get(victim));

@@ -218,6 +218,13 @@ class PortageConfigTest {
     }
 
     @Test
+    void featuresTestEnablesTheTestFlagBelowUserUse() {
+        assertThat(child(Map.of()).use()).doesNotContain("test");
+        assertThat(child(Map.of("FEATURES", "test")).use()).contains("test");
+        assertThat(child(Map.of("FEATURES", "test", "USE", "-test")).use()).doesNotContain("test");
+    }
+
+    @Test
     void environmentOverridesMakeConf() {
         PortageConfig c = child(Map.of("CHOST", "aarch64-unknown-linux-gnu", "FEATURES", "-more", "ELIBC", "musl"));
         assertThat(c.get("CHOST")).isEqualTo("aarch64-unknown-linux-gnu");
