@@ -43,10 +43,10 @@ final class PackageQueries {
         }
         for (RepoMap.Repo r : config.profile().repos().withProfiles()) repoRules.put(r.name(), repoNode(r));
         UserConfig u = config.user();
-        this.userUse = rules(u.packageUse());
-        this.userKeywords = rules(u.packageAcceptKeywords());
-        this.mask = rules(config.packageMask());
-        this.unmask = rules(config.packageUnmask());
+        this.userUse = new PackageRules(u.packageUse(), warnings, true);
+        this.userKeywords = new PackageRules(u.packageAcceptKeywords(), warnings, true);
+        this.mask = new PackageRules(config.packageMask(), warnings, true);
+        this.unmask = new PackageRules(config.packageUnmask(), warnings, true);
         this.iuseImplicit = implicitIuse();
     }
 

@@ -450,7 +450,7 @@ public final class PortageConfig {
     /** The licenses of a LICENSE string that are not accepted for the package; empty when acceptable. */
     public List<String> missingLicenses(Cpv cpv, String slot, String repo, String license, Set<String> use) {
         List<String> tokens = new ArrayList<>(UseCalculator.words(get("ACCEPT_LICENSE")));
-        for (PackageRules.Rule r : new PackageRules(user.packageLicense(), null).ordered(cpv, slot, null, repo)) {
+        for (PackageRules.Rule r : new PackageRules(user.packageLicense(), null, true).ordered(cpv, slot, null, repo)) {
             tokens.addAll(r.entry().values());
         }
         return Licenses.missing(license, licenses().expand(tokens), use);

@@ -217,7 +217,7 @@ public final class ProfileLoader {
             }
             if (a.startsWith("-")) a = a.substring(1);
             if (packagesFile && a.startsWith("*")) a = a.substring(1);
-            if (validAtom(n, a, l)) out.add(new Entry(t, List.of(), l.file(), l.number()));
+            if (validAtom(n, a, l, true)) out.add(new Entry(t, List.of(), l.file(), l.number()));
         }
         return out;
     }
@@ -236,11 +236,12 @@ public final class ProfileLoader {
         return out;
     }
 
-    private boolean validAtom(ProfileNode n, String atom, ConfigFiles.Line l) {
+    private boolean validAtom(ProfileNode n, String atom, ConfigFiles.Line l, boolean allowUse) {
         boolean allowRepo = n.repo() == null || n.repo().profileFormats().contains("profile-repo-deps");
         try {
             Atom a = Atom.parse(atom, allowRepo);
             if (a.isBlocker()) throw new ParseException(atom, 0, 0, "blocker not allowed here");
+            if (!allowUse && !a.use().isEmpty()) throw new ParseException(atom, 0, 0, "USE dependencies not allowed here");
             return true;
         } catch (ParseException e) {
             warnings.add("invalid atom in " + l.origin() + ": " + e.getMessage());
@@ -271,7 +272,8 @@ public final class ProfileLoader {
         Map<String, Entry> byAtom = new LinkedHashMap<>();
         for (ConfigFiles.Line l : ConfigFiles.lines(file, recursive)) {
             String[] w = l.text().split(" ");
-            if (!validAtom(n, w[0], l)) continue;
+            // package.use* keys may not carry USE dependencies; package.accept_keywords ones may
+            if (!validAtom(n, w[0], l, !useFlags)) continue;
             List<String> vals = new ArrayList<>();
             for (int i = 1; i < w.length; i++) {
                 String f = w[i].startsWith("-") ? w[i].substring(1) : w[i];

@@ -189,7 +189,7 @@ class PortageConfigTest {
         Files.writeString(etc.resolve("package.use"), "cat/pkg -p1 u3 PYTHON_TARGETS: py7\n*/* glob\n");
         Files.writeString(etc.resolve("package.mask"), "# mine\ncat/mine\n-cat/masked\n");
         Files.writeString(etc.resolve("package.unmask"), "=cat/ver-1\n");
-        Files.writeString(etc.resolve("package.accept_keywords"), "cat/kw\n");
+        Files.writeString(etc.resolve("package.accept_keywords"), "cat/kw\nwild-*/* ~x86\n");
         Files.writeString(etc.resolve("package.license"), "cat/lic MIT\n");
         Files.createDirectories(etc.resolve("profile"));
         Files.writeString(etc.resolve("profile/use.force"), "userforced\n");
@@ -211,6 +211,15 @@ class PortageConfigTest {
         assertThat(u).containsExactlyInAnyOrder("u3", "user1", "fromenv", "amd64", "elibc_glibc");
         Cpv kw = Cpv.parse("cat/kw-1");
         assertThat(c.isKeywordVisible(kw, "0", "test", List.of("~amd64"))).isTrue();
+        assertThat(c.isKeywordVisible(Cpv.parse("wild-cat/any-1"), "0", "test", List.of("~x86"))).isTrue();
+        assertThat(c.isKeywordVisible(Cpv.parse("tame-cat/any-1"), "0", "test", List.of("~x86"))).isFalse();
+        // as in Portage, ACCEPT_KEYWORDS from the environment is applied after package.accept_keywords
+        assertThat(stableOnlyVisible(root, Cpv.parse("wild-cat/any-1"))).isFalse();
+        assertThat(PortageConfig.load(root, Map.of("ACCEPT_KEYWORDS", "-~amd64"))
+                .isKeywordVisible(Cpv.parse("wild-cat/any-1"), "0", "test", List.of("~x86"))).isTrue();
+        assertThat(stableOnlyVisible(root, Cpv.parse("cat/kw-1"))).isFalse();
+        PortageConfig envStable = PortageConfig.load(root, Map.of("ACCEPT_KEYWORDS", "-~amd64"));
+        assertThat(envStable.isKeywordVisible(Cpv.parse("wild-cat/any-1"), "0", "test", List.of("amd64"))).isTrue();
         PortageConfig stableOnly = PortageConfig.load(root, Map.of("ACCEPT_KEYWORDS", "-~amd64"));
         assertThat(stableOnly.get("ACCEPT_KEYWORDS")).isEqualTo("amd64");
         assertThat(c.acceptsLicense(Cpv.parse("cat/lic-1"), "0", "test", "MIT ugly", Set.of())).isTrue();
@@ -222,6 +231,11 @@ class PortageConfigTest {
         assertThat(child(Map.of()).use()).doesNotContain("test");
         assertThat(child(Map.of("FEATURES", "test")).use()).contains("test");
         assertThat(child(Map.of("FEATURES", "test", "USE", "-test")).use()).doesNotContain("test");
+    }
+
+    private static boolean stableOnlyVisible(Path root, Cpv cpv) {
+        return PortageConfig.load(root, Map.of("ACCEPT_KEYWORDS", "-~amd64")).isKeywordVisible(cpv, "0", "test",
+                List.of("~amd64"));
     }
 
     @Test
