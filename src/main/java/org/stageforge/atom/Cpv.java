@@ -1,6 +1,5 @@
 package org.stageforge.atom;
 
-import org.stageforge.ParseException;
 
 import java.util.Objects;
 
@@ -19,11 +18,11 @@ public record Cpv(String category, String name, Version version) implements Comp
     /** Parses {@code cat/pkg-ver[-rN]}. */
     public static Cpv parse(String s) {
         int slash = s.indexOf('/');
-        if (slash < 0) throw ParseException.at("package", s, 0, "expected category/name-version");
-        if (!Names.isCategory(s, 0, slash)) throw ParseException.at("package", s, 0, "invalid category name");
+        if (slash < 0) throw Errors.at("package", s, 0, "expected category/name-version");
+        if (!Names.isCategory(s, 0, slash)) throw Errors.at("package", s, 0, "invalid category name");
         int h = splitVersion(s, slash + 1, s.length());
-        if (h == NO_VERSION) throw ParseException.at("package", s, slash + 1, "expected name-version (no valid version found)");
-        if (h == NAME_LOOKS_VERSIONED) throw ParseException.at("package", s, slash + 1, "package name must not end in '-' and a version");
+        if (h == NO_VERSION) throw Errors.at("package", s, slash + 1, "expected name-version (no valid version found)");
+        if (h == NAME_LOOKS_VERSIONED) throw Errors.at("package", s, slash + 1, "package name must not end in '-' and a version");
         return new Cpv(s.substring(0, slash), s.substring(slash + 1, h), Version.parse(s.substring(h + 1)));
     }
 
@@ -37,15 +36,18 @@ public record Cpv(String category, String name, Version version) implements Comp
      * name first): returns the offset of the separating hyphen, or a negative code.
      */
     static int splitVersion(String s, int from, int to) {
-        for (int h = from + 1; h < to; h++) {
-            if (s.charAt(h) != '-') continue;
+        // a version (with revision) holds at most one hyphen, so only the last four hyphens can
+        // start "version" or "version-version"; this keeps hostile long names linear
+        int[] hy = new int[4];
+        int count = 0;
+        for (int i = to - 1; i > from && count < 4; i--) if (s.charAt(i) == '-') hy[count++] = i;
+        for (int c = count - 1; c >= 0; c--) {
+            int h = hy[c];
             if (!Names.isPackageChars(s, from, h)) return NO_VERSION;
             if (Version.validLength(s, h + 1, to) > 0) return h;
-            for (int k = h + 2; k < to; k++) {
-                if (s.charAt(k) == '-' && Version.validLength(s, h + 1, k) > 0
-                        && Version.validLength(s, k + 1, to) > 0) {
-                    return NAME_LOOKS_VERSIONED;
-                }
+            for (int d = c - 1; d >= 0; d--) {
+                int k = hy[d];
+                if (Version.validLength(s, h + 1, k) > 0 && Version.validLength(s, k + 1, to) > 0) return NAME_LOOKS_VERSIONED;
             }
         }
         return NO_VERSION;

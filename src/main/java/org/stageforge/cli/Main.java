@@ -15,6 +15,9 @@ import java.io.PrintWriter;
         footer = {"", ExitCodes.HELP},
         subcommands = {
                 CommandLine.HelpCommand.class,
+                VersionCommand.class,
+                AtomCommand.class,
+                DependCommand.class,
                 ProfileCommand.class,
         })
 public final class Main implements Runnable {

@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import org.stageforge.atom.Cpv;
+import org.stageforge.atom.DepString;
+import org.stageforge.atom.LicenseGroups;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -45,7 +47,7 @@ public final class PortageConfig {
     private final List<Entry> profilePackageMask;
     private final List<Entry> packageUnmask;
     private PackageQueries queries;
-    private Licenses licenses;
+    private LicenseGroups licenseGroups;
 
     private PortageConfig(Profile profile, UserConfig user, Map<String, String> environment) {
         this.profile = profile;
@@ -258,14 +260,15 @@ public final class PortageConfig {
         return queries;
     }
 
-    private synchronized Licenses licenses() {
-        if (licenses == null) {
-            List<Path> files = new ArrayList<>();
-            for (RepoMap.Repo r : profile.repos().withProfiles()) files.add(r.profilesDir().resolve("license_groups"));
-            if (user.licenseGroups() != null) files.add(user.licenseGroups());
-            licenses = new Licenses(files);
+    /** license_groups of the repositories, then the user's (etc/portage/license_groups). */
+    private synchronized LicenseGroups licenseGroups() {
+        if (licenseGroups == null) {
+            LicenseGroups g = LicenseGroups.empty();
+            for (RepoMap.Repo r : profile.repos().withProfiles()) g = g.stack(LicenseGroups.read(r.profilesDir().resolve("license_groups")));
+            if (user.licenseGroups() != null) g = g.stack(LicenseGroups.read(user.licenseGroups()));
+            licenseGroups = g;
         }
-        return licenses;
+        return licenseGroups;
     }
 
     // ---- construction -------------------------------------------------------------------------
@@ -453,7 +456,8 @@ public final class PortageConfig {
         for (PackageRules.Rule r : new PackageRules(user.packageLicense(), null, true).ordered(cpv, slot, null, repo)) {
             tokens.addAll(r.entry().values());
         }
-        return Licenses.missing(license, licenses().expand(tokens), use);
+        return licenseGroups().acceptLicense(tokens)
+                .missing(DepString.parse(license, DepString.Kind.LICENSE), use);
     }
 
     /** The package.mask entry masking the package (with its comment), or null when not masked. */

@@ -12,14 +12,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Every row of Portage's vercmp answers must agree. */
 class VersionCorpusTest {
 
-    /** Portage's vercmp: identical strings are equal before any validation. */
     static String vercmp(String a, String b) {
-        if (a.equals(b)) return "0";
-        try {
-            return Integer.toString(Integer.signum(Version.parse(a).compareTo(Version.parse(b))));
-        } catch (ParseException e) {
-            return "invalid";
+        Integer c = Version.vercmp(a, b);
+        if (c != null && !a.equals(b)) {
+            // the exception path must agree with the validity check
+            try {
+                assertThat(Integer.signum(Version.parse(a).compareTo(Version.parse(b)))).isEqualTo(c);
+            } catch (ParseException e) {
+                throw new AssertionError(a + " vs " + b, e);
+            }
         }
+        return c == null ? "invalid" : c.toString();
     }
 
     @Test
