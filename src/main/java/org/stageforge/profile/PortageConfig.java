@@ -234,6 +234,7 @@ public final class PortageConfig {
         if (pkg != null) {
             byName.put("pkg", new UseCalculator.Layer(pkg.userUse(), Map.of(), false));
             byName.put("pkginternal", new UseCalculator.Layer(pkg.iuseDefaults(), Map.of(), false));
+            byName.put("repo", new UseCalculator.Layer(pkg.repoVars().getOrDefault("USE", ""), pkg.repoVars(), false));
         }
         List<String> order = new ArrayList<>(List.of(getOrDefault("USE_ORDER",
                 "env:pkg:conf:defaults:pkginternal:features:repo:env.d").split(":")));
@@ -252,8 +253,8 @@ public final class PortageConfig {
         return out;
     }
 
-    /** Per-package USE inputs. */
-    record PackageLayers(String userUse, String iuseDefaults) {}
+    /** Per-package USE inputs: user package.use, IUSE defaults, repository-level make.defaults + package.use. */
+    record PackageLayers(String userUse, String iuseDefaults, Map<String, String> repoVars) {}
 
     private synchronized PackageQueries queries() {
         if (queries == null) queries = new PackageQueries(this);

@@ -227,6 +227,19 @@ class PortageConfigTest {
     }
 
     @Test
+    void repositoryLevelUseSitsBelowTheProfile() {
+        repo.write("profiles/make.defaults", "USE=\"repoflag b\"\n");
+        repo.write("profiles/package.use", "cat/pkg repopkg\n");
+        Set<String> u = child(Map.of()).effectiveUse(Cpv.parse("cat/pkg-1"), "0", "test",
+                List.of("repoflag", "repopkg", "b"), List.of("amd64"));
+        assertThat(u).contains("repoflag", "repopkg").doesNotContain("b"); // the child profile's -b wins
+        Set<String> other = child(Map.of()).effectiveUse(Cpv.parse("cat/other-1"), "0", "test",
+                List.of("repoflag", "repopkg"), List.of("amd64"));
+        assertThat(other).contains("repoflag").doesNotContain("repopkg");
+        assertThat(child(Map.of()).use()).doesNotContain("repoflag"); // only applies per package
+    }
+
+    @Test
     void featuresTestEnablesTheTestFlagBelowUserUse() {
         assertThat(child(Map.of()).use()).doesNotContain("test");
         assertThat(child(Map.of("FEATURES", "test")).use()).contains("test");
