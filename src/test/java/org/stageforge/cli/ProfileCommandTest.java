@@ -55,6 +55,8 @@ class ProfileCommandTest {
         Files.createSymbolicLink(etc.resolve("make.profile"), repo.resolve("profiles/p"));
         Run r = run("profile", "show", "--config-root", tmp.resolve("root").toString());
         assertThat(r.code()).as(r.err()).isZero();
+        Run withEnv = run("profile", "show", "--config-root", tmp.resolve("root").toString(), "-e", "USE=-x extra");
+        assertThat(withEnv.out()).contains("USE: amd64 extra\n");
         assertThat(r.out()).contains("chain:\n  p\n").contains("USE: amd64 x\n")
                 .contains("sys-apps/base  (" + repo.toRealPath().resolve("profiles/p/packages") + ":1)")
                 .contains("cat/bad  (" + repo.toRealPath().resolve("profiles/p/package.mask") + ":1)");
