@@ -69,7 +69,7 @@ public final class ProfileLoader {
         l.add(top, null, 0);
         if (userProfileDir != null && Files.isDirectory(userProfileDir)) {
             Path u = userProfileDir.toAbsolutePath().normalize();
-            l.nodes.add(new ProfileNode(u, u.toString(), null, l.eapiOf(u), true, null));
+            l.nodes.add(new ProfileNode(u, u.toString(), null, l.eapiOf(u, "0"), true, null));
         }
 
         Map<String, String> expand = new HashMap<>();
@@ -107,7 +107,7 @@ public final class ProfileLoader {
             throw new ParseException(String.valueOf(parentFile), 0, 0, "profile parents nested too deeply (a cycle?)");
         }
         RepoMap.Repo repo = repos.containing(dir);
-        String eapi = eapiOf(dir);
+        String eapi = eapiOf(dir, repo == null ? "0" : repo.profileEapiDefault());
         boolean allowDirs = repo == null || repo.portage1Profiles() || eapiAllowsDirectories(eapi);
         boolean parentColon = repo != null && repo.allowParentColon();
 
@@ -142,15 +142,29 @@ public final class ProfileLoader {
         nodes.add(new ProfileNode(dir, name, repo, eapi, allowDirs, deprecated));
     }
 
-    private String eapiOf(Path dir) {
+    private String eapiOf(Path dir, String dflt) {
         Path eapiFile = dir.resolve("eapi");
-        if (!Files.isRegularFile(eapiFile)) return "0";
+        if (!Files.isRegularFile(eapiFile)) return dflt;
         List<String> raw = ConfigFiles.rawLines(eapiFile);
         String eapi = raw.isEmpty() ? "" : raw.get(0).strip();
         if (!SUPPORTED_EAPIS.contains(eapi)) {
             throw new ParseException(eapiFile.toString(), 1, 0, "unsupported EAPI '" + eapi + "'");
         }
         return eapi;
+    }
+
+    /** Atom features the node's EAPI does not have (Portage skips such atoms), or null. */
+    private static String eapiProblem(Atom a, String eapi) {
+        int e = eapi.matches("[0-9]+") ? Integer.parseInt(eapi) : Integer.MAX_VALUE;
+        if (a.slot() != null && e < 1) return "slot dependency";
+        if (!a.use().isEmpty() && e < 2) return "USE dependency";
+        if ((a.subslot() != null || a.slotOperator() != null) && e < 5) return "sub-slot or slot operator";
+        if (e < 4) {
+            for (org.stageforge.atom.UseDep d : a.use()) {
+                if (d.missing() != org.stageforge.atom.UseDep.Missing.NONE) return "USE dependency default";
+            }
+        }
+        return null;
     }
 
     private static boolean eapiAllowsDirectories(String eapi) {
@@ -242,6 +256,8 @@ public final class ProfileLoader {
             Atom a = Atom.parse(atom, allowRepo);
             if (a.isBlocker()) throw new ParseException(atom, 0, 0, "blocker not allowed here");
             if (!allowUse && !a.use().isEmpty()) throw new ParseException(atom, 0, 0, "USE dependencies not allowed here");
+            String eapiProblem = eapiProblem(a, n.eapi());
+            if (eapiProblem != null) throw new ParseException(atom, 0, 0, eapiProblem + " not allowed in EAPI " + n.eapi());
             return true;
         } catch (ParseException e) {
             warnings.add("invalid atom in " + l.origin() + ": " + e.getMessage());

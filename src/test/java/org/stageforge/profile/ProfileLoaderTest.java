@@ -89,6 +89,24 @@ class ProfileLoaderTest {
     }
 
     @Test
+    void atomsMustFitTheNodeEapi() {
+        TestRepo r = new TestRepo(tmp.resolve("repo"), "test");
+        r.profile("old", "package.mask", "cat/a:1\ncat/b\ncat/c:1/2\n");
+        r.profile("new", "eapi", "5\n");
+        r.profile("new", "package.mask", "cat/a:1\ncat/c:1/2\n");
+        r.profile("new", "parent", "../old\n");
+        Profile p = ProfileLoader.load(r.profileDir("new"), RepoMap.of(r.root));
+        assertThat(p.nodes().get(0).packageMask()).extracting(Entry::value).containsExactly("cat/b");
+        assertThat(p.nodes().get(1).packageMask()).extracting(Entry::value).containsExactly("cat/a:1", "cat/c:1/2");
+        assertThat(p.warnings()).hasSize(2).allMatch(w -> w.contains("EAPI 0"));
+
+        r.write("metadata/layout.conf", "profile-formats = portage-2 profile-default-eapi\nprofile_eapi_when_unspecified = 5\n");
+        Profile q = ProfileLoader.load(r.profileDir("old"), RepoMap.of(r.root));
+        assertThat(q.chain().get(0).eapi()).isEqualTo("5");
+        assertThat(q.nodes().get(0).packageMask()).hasSize(3);
+    }
+
+    @Test
     void profileFilesMayBeDirectories() {
         TestRepo r = new TestRepo(tmp.resolve("repo"), "test");
         r.profile("p", "package.mask/20-second", "cat/two\n");
