@@ -68,6 +68,9 @@ public final class ProfileCommand {
                 List<String> chain = c.chain();
                 name = chain.isEmpty() ? "" : chain.get(chain.size() - 1);
             }
+            PrintWriter err = spec.commandLine().getErr();
+            for (String w : c.warnings()) err.println("stageforge: warning: " + w);
+            err.flush();
             PrintWriter out = spec.commandLine().getOut();
             if (json) printJson(out, name, c);
             else printText(out, name, c);

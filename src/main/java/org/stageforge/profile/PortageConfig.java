@@ -466,6 +466,20 @@ public final class PortageConfig {
         return queries().maskReason(cpv, slot, repo);
     }
 
+    /**
+     * What Portage would only warn about: invalid or unsupported entries that were skipped,
+     * deprecated profile nodes. Per-package files are checked on the first per-package query.
+     */
+    public List<String> warnings() {
+        List<String> out = new ArrayList<>(profile.warnings());
+        PackageQueries q;
+        synchronized (this) {
+            q = queries;
+        }
+        if (q != null) out.addAll(q.warnings());
+        return out;
+    }
+
     /** Implicit IUSE of this profile (IUSE_IMPLICIT and USE_EXPAND_IMPLICIT values, EAPI 5+). */
     public Set<String> implicitIuse() {
         return Collections.unmodifiableSet(queries().implicitIuseSet());

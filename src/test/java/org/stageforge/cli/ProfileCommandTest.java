@@ -51,10 +51,12 @@ class ProfileCommandTest {
         Files.writeString(repo.resolve("profiles/p/make.defaults"), "ARCH=amd64\nUSE=\"x\"\n");
         Files.writeString(repo.resolve("profiles/p/packages"), "*sys-apps/base\n");
         Files.writeString(repo.resolve("profiles/p/package.mask"), "cat/bad\n");
+        Files.writeString(repo.resolve("profiles/p/deprecated"), "other\n");
         Path etc = Files.createDirectories(tmp.resolve("root/etc/portage"));
         Files.createSymbolicLink(etc.resolve("make.profile"), repo.resolve("profiles/p"));
         Run r = run("profile", "show", "--config-root", tmp.resolve("root").toString());
         assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).isEqualTo("stageforge: warning: profile p is deprecated\n");
         Run withEnv = run("profile", "show", "--config-root", tmp.resolve("root").toString(), "-e", "USE=-x extra");
         assertThat(withEnv.out()).contains("USE: amd64 extra\n");
         assertThat(r.out()).contains("chain:\n  p\n").contains("USE: amd64 x\n")
