@@ -65,8 +65,7 @@ public final class ProfileCommand {
             } else {
                 if (profile != null) throw new StageforgeException("PROFILE is not used with --config-root", ExitCodes.USAGE, null);
                 c = PortageConfig.load(source.configRoot, env);
-                List<String> chain = c.chain();
-                name = chain.isEmpty() ? "" : chain.get(chain.size() - 1);
+                name = c.profile().name();
             }
             PrintWriter err = spec.commandLine().getErr();
             for (String w : c.warnings()) err.println("stageforge: warning: " + w);

@@ -17,19 +17,26 @@ public final class Profile {
                            List<Entry> packageUseStableForce, List<Entry> packageAcceptKeywords,
                            List<Entry> packageKeywords, List<Entry> packageProvided) {}
 
+    private final String name;
     private final List<NodeData> nodes;
     private final RepoMap repos;
     private final Map<String, String> globals;
     private final Map<String, String> expandAfterDefaults;
     private final List<String> warnings;
 
-    Profile(List<NodeData> nodes, RepoMap repos, Map<String, String> globals, Map<String, String> expandAfterDefaults,
-            List<String> warnings) {
+    Profile(String name, List<NodeData> nodes, RepoMap repos, Map<String, String> globals,
+            Map<String, String> expandAfterDefaults, List<String> warnings) {
+        this.name = name;
         this.nodes = List.copyOf(nodes);
         this.repos = repos;
         this.globals = Map.copyOf(globals);
         this.expandAfterDefaults = Map.copyOf(expandAfterDefaults);
         this.warnings = List.copyOf(warnings);
+    }
+
+    /** The name of the profile that was loaded (its node name; the user's profile dir is not it). */
+    public String name() {
+        return name;
     }
 
     public List<NodeData> nodes() {

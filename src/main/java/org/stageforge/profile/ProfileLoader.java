@@ -67,6 +67,7 @@ public final class ProfileLoader {
             throw new StageforgeException("cannot resolve profile " + profileDir + ": " + e.getMessage(), e);
         }
         l.add(top, null, 0);
+        String name = l.nodes.get(l.nodes.size() - 1).name();
         if (userProfileDir != null && Files.isDirectory(userProfileDir)) {
             Path u = userProfileDir.toAbsolutePath().normalize();
             l.nodes.add(new ProfileNode(u, u.toString(), null, l.eapiOf(u, "0"), true, null));
@@ -90,7 +91,7 @@ public final class ProfileLoader {
             Map<String, String> md = ShellConfig.parse(n.file("make.defaults"), expand, false, n.allowDirectories());
             data.add(l.readNode(n, md == null ? Map.of() : md));
         }
-        return new Profile(data, repos, globals, expand, l.warnings);
+        return new Profile(name, data, repos, globals, expand, l.warnings);
     }
 
     private static String globalsText() {

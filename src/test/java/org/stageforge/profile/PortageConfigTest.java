@@ -196,6 +196,7 @@ class PortageConfigTest {
 
         PortageConfig c = PortageConfig.load(root, Map.of("USE", "fromenv"));
         assertThat(c.chain()).hasSize(3).startsWith("base", "child");
+        assertThat(c.profile().name()).isEqualTo("child");
         assertThat(c.use()).contains("user1", "user2", "glob", "fromenv", "userforced", "python_targets_py9")
                 .doesNotContain("a", "python_targets_py3", "x86");
         assertThat(c.get("ARCH")).isEqualTo("amd64"); // profile-only: make.conf cannot change it
