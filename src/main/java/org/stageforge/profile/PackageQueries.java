@@ -190,16 +190,18 @@ final class PackageQueries {
     /** Accepted keyword groups for the package: ACCEPT_KEYWORDS plus package.accept_keywords. */
     private Set<String> acceptedGroups(Cpv cpv, String slot, String repo) {
         List<String> global = UseCalculator.words(config.get("ACCEPT_KEYWORDS"));
-        List<String> defaults = new ArrayList<>();
-        for (String k : global) if (!k.startsWith("~") && !k.startsWith("-")) defaults.add("~" + k);
         List<String> unmask = new ArrayList<>();
+        // an atom without keywords accepts ~arch: from the final ACCEPT_KEYWORDS for profile
+        // entries, from the profile's own (unstacked) ACCEPT_KEYWORDS for user entries, as Portage does
+        List<String> defaults = testing(global);
         for (NodeRules n : nodes) {
             for (PackageRules.Rule r : n.acceptKeywords().ordered(cpv, slot, null, repo)) {
                 unmask.addAll(r.entry().values().isEmpty() ? defaults : r.entry().values());
             }
         }
+        List<String> userDefaults = testing(UseCalculator.words(config.profileDefaults().get("ACCEPT_KEYWORDS")));
         for (PackageRules.Rule r : userKeywords.ordered(cpv, slot, null, repo)) {
-            unmask.addAll(r.entry().values().isEmpty() ? defaults : r.entry().values());
+            unmask.addAll(r.entry().values().isEmpty() ? userDefaults : r.entry().values());
         }
         List<String> groups = new ArrayList<>(global);
         groups.addAll(unmask);
@@ -209,6 +211,12 @@ final class PackageQueries {
             return Incrementals.stack(groups);
         }
         return new LinkedHashSet<>(groups);
+    }
+
+    private static List<String> testing(List<String> keywords) {
+        List<String> out = new ArrayList<>();
+        for (String k : keywords) if (!k.startsWith("~") && !k.startsWith("-")) out.add("~" + k);
+        return out;
     }
 
     /** Portage's _getMissingKeywords: the package keywords not accepted (empty when visible). */

@@ -186,7 +186,7 @@ class PortageConfigTest {
         Files.writeString(etc.resolve("make.conf/00-main"), "USE=\"user1 -a\"\nACCEPT_KEYWORDS=\"~amd64\"\n"
                 + "ARCH=\"x86\"\nPYTHON_TARGETS=\"py9\"\nFEATURES=\"-extra\"\nACCEPT_LICENSE=\"-* ugly\"\n");
         Files.writeString(etc.resolve("make.conf/10-more"), "USE=\"${USE} user2\"\n");
-        Files.writeString(etc.resolve("package.use"), "cat/pkg -p1 u3 PYTHON_TARGETS: py7\n*/* glob\n");
+        Files.writeString(etc.resolve("package.use"), "cat/pkg -p1 u3 PYTHON_TARGETS: py7\n*/* glob\ncat/pkg -u3 u4\n");
         Files.writeString(etc.resolve("package.mask"), "# mine\ncat/mine\n-cat/masked\n");
         Files.writeString(etc.resolve("package.unmask"), "=cat/ver-1\n");
         Files.writeString(etc.resolve("package.accept_keywords"), "cat/kw\nwild-*/* ~x86\n");
@@ -207,9 +207,10 @@ class PortageConfigTest {
         assertThat(mine.comment()).isEqualTo("# mine\n");
         assertThat(c.maskReason(Cpv.parse("cat/ver-1"), "0", "test")).isNull();
 
-        Set<String> u = c.effectiveUse(Cpv.parse("cat/pkg-1"), "0", "test", List.of("p1", "u3", "user1", "fromenv"),
-                List.of("amd64"));
-        assertThat(u).containsExactlyInAnyOrder("u3", "user1", "fromenv", "amd64", "elibc_glibc");
+        Set<String> u = c.effectiveUse(Cpv.parse("cat/pkg-1"), "0", "test",
+                List.of("p1", "u3", "u4", "user1", "fromenv"), List.of("amd64"));
+        // a later line for the same atom adds to it and wins (-u3), as Portage joins them
+        assertThat(u).containsExactlyInAnyOrder("u4", "user1", "fromenv", "amd64", "elibc_glibc");
         Cpv kw = Cpv.parse("cat/kw-1");
         assertThat(c.isKeywordVisible(kw, "0", "test", List.of("~amd64"))).isTrue();
         assertThat(c.isKeywordVisible(Cpv.parse("wild-cat/any-1"), "0", "test", List.of("~x86"))).isTrue();
