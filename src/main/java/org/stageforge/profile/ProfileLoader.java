@@ -32,7 +32,8 @@ public final class ProfileLoader {
 
     private final RepoMap repos;
     private final List<ProfileNode> nodes = new ArrayList<>();
-    private final List<String> warnings = new ArrayList<>();
+    // per-package files are read lazily, possibly from several threads
+    private final List<String> warnings = java.util.Collections.synchronizedList(new ArrayList<>());
 
     private ProfileLoader(RepoMap repos) {
         this.repos = repos;
@@ -186,22 +187,18 @@ public final class ProfileLoader {
 
     private Profile.NodeData readNode(ProfileNode n, Map<String, String> makeDefaults) {
         boolean r = n.allowDirectories();
+        boolean stable = stableAllowed(n);
         return new Profile.NodeData(n, makeDefaults,
                 atoms(n, n.file("packages"), r),
                 atoms(n, n.file("package.mask"), r),
                 r ? atoms(n, n.file("package.unmask"), r) : List.of(),
                 flags(n.file("use.mask"), r),
                 flags(n.file("use.force"), r),
-                stableAllowed(n) ? flags(n.file("use.stable.mask"), r) : List.of(),
-                stableAllowed(n) ? flags(n.file("use.stable.force"), r) : List.of(),
-                atomDict(n, n.file("package.use"), r, true),
-                atomDict(n, n.file("package.use.mask"), r, true),
-                atomDict(n, n.file("package.use.force"), r, true),
-                stableAllowed(n) ? atomDict(n, n.file("package.use.stable.mask"), r, true) : List.of(),
-                stableAllowed(n) ? atomDict(n, n.file("package.use.stable.force"), r, true) : List.of(),
-                atomDict(n, n.file("package.accept_keywords"), r, false),
-                atomDict(n, n.file("package.keywords"), r, false),
-                provided(n.file("package.provided"), r));
+                stable ? flags(n.file("use.stable.mask"), r) : List.of(),
+                stable ? flags(n.file("use.stable.force"), r) : List.of(),
+                provided(n.file("package.provided"), r),
+                file -> file.contains(".stable.") && !stable ? List.of()
+                        : atomDict(n, n.file(file), r, file.startsWith("package.use")));
     }
 
     /** use.stable.* and package.use.stable.* exist from EAPI 5 (and in any repo using portage-2). */
