@@ -2,6 +2,9 @@ package org.stageforge.profile;
 
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
+import org.stageforge.atom.Cpv;
+import org.stageforge.atom.DepString;
+import org.stageforge.atom.LicenseGroups;
 import org.stageforge.config.ConfigFiles;
 import org.stageforge.config.ShellConfig;
 
@@ -10,9 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
-import org.stageforge.atom.Cpv;
-import org.stageforge.atom.DepString;
-import org.stageforge.atom.LicenseGroups;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
