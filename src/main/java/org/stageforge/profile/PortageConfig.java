@@ -265,7 +265,11 @@ public final class PortageConfig {
     private synchronized LicenseGroups licenseGroups() {
         if (licenseGroups == null) {
             LicenseGroups g = LicenseGroups.empty();
-            for (RepoMap.Repo r : profile.repos().withProfiles()) g = g.stack(LicenseGroups.read(r.profilesDir().resolve("license_groups")));
+            for (RepoMap.Repo r : profile.repos().withProfiles()) {
+                Path f = r.profilesDir().resolve("license_groups");
+                // only regular files: a fifo or device in a hostile repository must not block us
+                if (Files.isRegularFile(f)) g = g.stack(LicenseGroups.read(f));
+            }
             if (user.licenseGroups() != null) g = g.stack(LicenseGroups.read(user.licenseGroups()));
             licenseGroups = g;
         }
