@@ -66,6 +66,18 @@ class DepStringTest {
     }
 
     @Test
+    void longInputIsShownAroundTheFault() {
+        String dep = "a/b ".repeat(100) + "x/y-1 " + "c/d ".repeat(100) + "\u0001";
+        assertThatThrownBy(() -> DepString.parse(dep, DepString.Kind.DEPEND))
+                .isInstanceOf(ParseException.class)
+                .hasMessageContaining("string '...").hasMessageContaining("a/b x/y-1 c/d").hasMessageContaining("c/d ...'")
+                .hasMessageContaining("position 403")
+                .satisfies(e -> assertThat(e.getMessage().length()).isLessThan(400));
+        assertThatThrownBy(() -> DepString.parse("a/b\u0001c", DepString.Kind.DEPEND))
+                .hasMessageContaining("a/b\\u0001c").hasMessageNotContaining("\u0001");
+    }
+
+    @Test
     void printsCanonicalForm() {
         DepNode.AllOf t = DepString.parse("  a/b\n\t|| (  c/d ( e/f g/h )  )  !x? ( >=i/j-1 ) ", DepString.Kind.DEPEND);
         assertThat(DepString.format(t)).isEqualTo("a/b || ( c/d ( e/f g/h ) ) !x? ( >=i/j-1 )");
