@@ -23,6 +23,7 @@ import java.io.PrintWriter;
                 ProfileCommand.class,
                 PkgCommand.class,
                 KeyCommand.class,
+                ProfileCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -49,6 +49,8 @@ public final class ShellConfig {
             }
             return any ? out : null;
         }
+        // a directory without recursion, a fifo or a device is not a config file (and must not block us)
+        if (!Files.isRegularFile(path)) return null;
         String content = ConfigFiles.read(path);
         if (content == null) return null;
         return parse(content, path.toString(), path.getParent(), expandMap, allowSourcing);
