@@ -2,8 +2,8 @@ package org.stageforge.binhost;
 
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
+import org.stageforge.index.PackagesIndex;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -59,8 +59,9 @@ public final class BinhostClient implements AutoCloseable {
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
 
     /**
-     * How to fetch. {@code verifier} (may be null) runs after the digests matched, e.g. GPKG Manifest
-     * verification; {@code requireSignatures} additionally refuses binpkgs that carry no signature.
+     * How to fetch. {@code verifier} (may be null) runs after the digests matched; by default it checks
+     * GPKG Manifests ({@link PackageVerifier#MANIFEST}). {@code requireSignatures} additionally refuses
+     * binpkgs that carry no signature at all ({@link SignaturePresence}), keyring or not.
      * {@code idleTimeout} bounds both the wait for response headers and any pause in a body.
      */
     public record Options(Path cacheDir, int jobs, int maxAttempts, boolean requireSignatures,
@@ -72,7 +73,8 @@ public final class BinhostClient implements AutoCloseable {
         }
 
         public static Options of(Path cacheDir) {
-            return new Options(cacheDir, 4, 3, false, null, Duration.ofSeconds(30), Duration.ofSeconds(60));
+            return new Options(cacheDir, 4, 3, false, PackageVerifier.MANIFEST, Duration.ofSeconds(30),
+                    Duration.ofSeconds(60));
         }
 
         public Options withJobs(int n) {
@@ -97,8 +99,13 @@ public final class BinhostClient implements AutoCloseable {
     }
 
     /** A parsed index, the file it was read from, and whether it came over the network. */
-    public record IndexFetch(BinhostIndex index, Path file, Status status) {
+    public record IndexFetch(PackagesIndex index, Path file, Status status) {
         public enum Status { LOCAL, DOWNLOADED, NOT_MODIFIED }
+
+        /** Every entry, as the fetcher sees it. */
+        public List<IndexRef> refs() {
+            return IndexRef.all(index);
+        }
     }
 
     private final BinhostSource source;
@@ -142,7 +149,7 @@ public final class BinhostClient implements AutoCloseable {
             Path file = l.dir().resolve("Packages");
             if (!Files.isRegularFile(file))
                 throw new StageforgeException("binhost " + l.dir() + " has no Packages index", ExitCodes.NOT_FOUND, null);
-            return new IndexFetch(BinhostIndex.parse(file), file, IndexFetch.Status.LOCAL);
+            return new IndexFetch(PackagesIndex.read(file), file, IndexFetch.Status.LOCAL);
         }
         URI base = ((BinhostSource.Http) source).base();
         URI url = URI.create(base + "/Packages");
@@ -150,9 +157,9 @@ public final class BinhostClient implements AutoCloseable {
         Path file = dir.resolve("Packages");
         Path meta = dir.resolve("Packages.http");
         IndexFetch.Status status = fetchIndexFile(url, dir, file, meta);
-        BinhostIndex index;
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            index = BinhostIndex.parse(url.toString(), r);
+        PackagesIndex index;
+        try {
+            index = PackagesIndex.parse(url.toString(), Files.readAllBytes(file));
         } catch (IOException e) {
             throw new StageforgeException("cannot read cached index " + file + ": " + e.getMessage(), e);
         }
@@ -216,7 +223,7 @@ public final class BinhostClient implements AutoCloseable {
     }
 
     /** Portage fetches packages relative to the index's URI header; only http(s) targets are honoured. */
-    private static URI indexBase(BinhostIndex index, URI fallback) {
+    private static URI indexBase(PackagesIndex index, URI fallback) {
         String uri = index.header().get("URI");
         if (uri == null || uri.isBlank()) return fallback;
         try {

@@ -51,15 +51,16 @@ final class TestBinhost {
     }
 
     Path write(Path dir) throws IOException {
-        StringBuilder sb = new StringBuilder("ARCH: amd64\n" + extraHeader + "PACKAGES: " + pkgs.size() + "\nTIMESTAMP: 1700000000\nVERSION: 0\n");
+        StringBuilder sb = new StringBuilder("ARCH: amd64\n" + extraHeader + "PACKAGES: " + pkgs.size() + "\nTIMESTAMP: 1700000000\nVERSION: 0\n\n");
         for (Pkg p : pkgs) {
-            sb.append("\nBUILD_ID: 1\nCPV: ").append(p.cpv())
+            sb.append("BUILD_ID: 1\nCPV: ").append(p.cpv())
                     .append("\nMD5: ").append(hex("MD5", p.data()))
                     .append("\nPATH: ").append(p.path())
                     .append("\nSHA1: ").append(hex("SHA-1", p.data()))
                     .append("\nSIZE: ").append(p.data().length).append('\n');
             if (p.strongDigests())
                 sb.append("SHA512: ").append(hex("SHA-512", p.data())).append("\nBLAKE2B: ").append(blake2b(p.data())).append('\n');
+            sb.append('\n');
             if (p.present()) {
                 Path f = dir.resolve(p.path());
                 Files.createDirectories(f.getParent());
