@@ -504,7 +504,8 @@ public final class BinhostClient implements AutoCloseable {
     private void copyBody(BinpkgRef ref, URI uri, InputStream body, FileChannel ch, long start, long[] received,
                           FetchListener listener) throws IOException, Transient {
         Idle idle = new Idle(body);
-        ScheduledFuture<?> tick = watchdog.scheduleAtFixedRate(idle, 1, 1, TimeUnit.SECONDS);
+        long period = Math.max(50, opts.idleTimeout().toMillis() / 4);
+        ScheduledFuture<?> tick = watchdog.scheduleAtFixedRate(idle, period, period, TimeUnit.MILLISECONDS);
         long pos = start;
         byte[] buf = new byte[1 << 16];
         try {
@@ -518,7 +519,7 @@ public final class BinhostClient implements AutoCloseable {
                 listener.bytes(ref, n);
             }
         } catch (IOException e) {
-            if (idle.fired) throw new Transient("no data for " + opts.idleTimeout().toSeconds() + " s after " + pos + " bytes", e);
+            if (idle.fired) throw new Transient("no data for " + opts.idleTimeout().toMillis() + " ms after " + pos + " bytes", e);
             throw new Transient("connection lost after " + pos + " bytes: " + describe(e), e);
         } finally {
             tick.cancel(false);

@@ -15,6 +15,7 @@ import java.io.PrintWriter;
         footer = {"", ExitCodes.HELP},
         subcommands = {
                 CommandLine.HelpCommand.class,
+                BinhostCommand.class,
         })
 public final class Main implements Runnable {
 

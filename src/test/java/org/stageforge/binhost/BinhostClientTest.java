@@ -267,7 +267,7 @@ class BinhostClientTest {
     void aStalledBodyIsAbandonedAfterTheIdleTimeoutAndResumed() throws Exception {
         TestBinhost b = new TestBinhost().add("app-misc/slow-1.0", 100_000);
         Path dir = binhost(b);
-        BinhostClient c = http(dir, opts().withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(1)));
+        BinhostClient c = http(dir, opts().withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(500)));
         IndexRef e = entry(c, "app-misc/slow-1.0");
         faults.stallAfter("/" + e.path(), 30_000, 1);
 

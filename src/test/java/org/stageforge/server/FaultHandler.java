@@ -103,7 +103,7 @@ public final class FaultHandler implements HttpHandler {
                 }
                 out.write(data, 0, (int) r.arg());
                 out.flush();
-                if (r.kind() == Kind.STALL) Thread.sleep(4000);
+                if (r.kind() == Kind.STALL) Thread.sleep(2000);
                 ex.getConnection().close();
             }
         }
