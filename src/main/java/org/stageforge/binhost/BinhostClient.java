@@ -156,18 +156,13 @@ public final class BinhostClient implements AutoCloseable {
         Path dir = opts.cacheDir().resolve("index").resolve(sha256(base.toString()).substring(0, 16));
         Path file = dir.resolve("Packages");
         Path meta = dir.resolve("Packages.http");
-        IndexFetch.Status status = fetchIndexFile(url, dir, file, meta);
-        PackagesIndex index;
-        try {
-            index = PackagesIndex.parse(url.toString(), Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new StageforgeException("cannot read cached index " + file + ": " + e.getMessage(), e);
-        }
-        packageBase = indexBase(index, base);
-        return new IndexFetch(index, file, status);
+        IndexFetch fetched = fetchIndexFile(url, dir, file, meta);
+        packageBase = indexBase(fetched.index(), base);
+        return fetched;
     }
 
-    private IndexFetch.Status fetchIndexFile(URI url, Path dir, Path file, Path meta) {
+    /** A new index is parsed before it replaces the cached one, so a bad download never sticks. */
+    private IndexFetch fetchIndexFile(URI url, Path dir, Path file, Path meta) {
         Properties validators = new Properties();
         boolean cached = Files.isRegularFile(file);
         if (cached && Files.isRegularFile(meta)) {
@@ -190,7 +185,8 @@ public final class BinhostClient implements AutoCloseable {
                 HttpResponse<InputStream> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
                 try (InputStream body = resp.body()) {
                     int sc = resp.statusCode();
-                    if (sc == 304 && cached) return IndexFetch.Status.NOT_MODIFIED;
+                    if (sc == 304 && cached) return new IndexFetch(parseCached(url, file, meta), file,
+                            IndexFetch.Status.NOT_MODIFIED);
                     if (sc == 404 || sc == 410)
                         throw new StageforgeException("binhost " + source.display() + " has no Packages index (HTTP "
                                 + sc + " for " + url + ")", ExitCodes.NOT_FOUND, null);
@@ -202,14 +198,23 @@ public final class BinhostClient implements AutoCloseable {
                         }
                         throw last;
                     }
+                    byte[] data;
+                    try {
+                        data = readBounded(body, url);
+                    } catch (Transient t) {
+                        last = new StageforgeException("fetching " + url + " failed: " + t.getMessage(), ExitCodes.FAILURE, t);
+                        backoff(attempt);
+                        continue;
+                    }
+                    PackagesIndex index = PackagesIndex.parse(url.toString(), data);
                     Files.createDirectories(dir);
-                    writeAtomically(file, out -> copyBounded(body, out, MAX_INDEX_BYTES, url));
+                    writeAtomically(file, out -> out.write(data));
                     Properties p = new Properties();
                     resp.headers().firstValue("ETag").ifPresent(v -> p.setProperty("ETag", v));
                     resp.headers().firstValue("Last-Modified").ifPresent(v -> p.setProperty("Last-Modified", v));
                     p.setProperty("URL", url.toString());
                     writeAtomically(meta, out -> p.store(out, null));
-                    return IndexFetch.Status.DOWNLOADED;
+                    return new IndexFetch(index, file, IndexFetch.Status.DOWNLOADED);
                 }
             } catch (IOException e) {
                 last = new StageforgeException("fetching " + url + " failed: " + describe(e), ExitCodes.FAILURE, e);
@@ -236,15 +241,42 @@ public final class BinhostClient implements AutoCloseable {
         return fallback;
     }
 
-    private static void copyBounded(InputStream in, OutputStream out, long limit, URI url) throws IOException {
-        byte[] buf = new byte[1 << 16];
-        long total = 0;
-        for (int n; (n = in.read(buf)) > 0; ) {
-            total += n;
-            if (total > limit)
-                throw new StageforgeException(url + " is larger than " + limit + " bytes; refused", ExitCodes.VERIFY, null);
-            out.write(buf, 0, n);
+    private static PackagesIndex parseCached(URI url, Path file, Path meta) {
+        try {
+            return PackagesIndex.parse(url.toString(), Files.readAllBytes(file));
+        } catch (IOException | StageforgeException e) {
+            // drop the unusable copy and its validators: the next run downloads the index again
+            try {
+                Files.deleteIfExists(meta);
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // the error below is what matters
+            }
+            if (e instanceof StageforgeException se) throw se;
+            throw new StageforgeException("cannot read cached index " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    private byte[] readBounded(InputStream body, URI url) throws Transient {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        Idle idle = new Idle(body);
+        ScheduledFuture<?> tick = idle.schedule();
+        byte[] buf = new byte[1 << 16];
+        try {
+            for (int n; (n = body.read(buf)) >= 0; ) {
+                idle.progress();
+                if (out.size() + (long) n > MAX_INDEX_BYTES)
+                    throw new StageforgeException(url + " is larger than " + MAX_INDEX_BYTES + " bytes; refused",
+                            ExitCodes.VERIFY, null);
+                out.write(buf, 0, n);
+            }
+        } catch (IOException e) {
+            if (idle.fired) throw new Transient("no data for " + opts.idleTimeout().toMillis() + " ms", e);
+            throw new Transient("connection lost after " + out.size() + " bytes: " + describe(e), e);
+        } finally {
+            tick.cancel(false);
+        }
+        return out.toByteArray();
     }
 
     // ---------------------------------------------------------------- packages
@@ -504,8 +536,7 @@ public final class BinhostClient implements AutoCloseable {
     private void copyBody(BinpkgRef ref, URI uri, InputStream body, FileChannel ch, long start, long[] received,
                           FetchListener listener) throws IOException, Transient {
         Idle idle = new Idle(body);
-        long period = Math.max(50, opts.idleTimeout().toMillis() / 4);
-        ScheduledFuture<?> tick = watchdog.scheduleAtFixedRate(idle, period, period, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> tick = idle.schedule();
         long pos = start;
         byte[] buf = new byte[1 << 16];
         try {
@@ -535,6 +566,11 @@ public final class BinhostClient implements AutoCloseable {
         Idle(InputStream body) { this.body = body; }
 
         void progress() { lastNanos = System.nanoTime(); }
+
+        ScheduledFuture<?> schedule() {
+            long period = Math.max(50, opts.idleTimeout().toMillis() / 4);
+            return watchdog.scheduleAtFixedRate(this, period, period, TimeUnit.MILLISECONDS);
+        }
 
         @Override
         public void run() {

@@ -134,6 +134,35 @@ class BinhostClientTest {
     }
 
     @Test
+    void aBrokenIndexIsNeitherCachedNorReused() throws Exception {
+        Path dir = binhost(new TestBinhost().add("app-misc/one-1.0", 10));
+        String good = Files.readString(dir.resolve("Packages"));
+        Files.writeString(dir.resolve("Packages"), "ARCH: amd64\n\nno colon here\n\n");
+        BinhostClient c = http(dir, opts());
+
+        StageforgeException ex = catchThrowableOfType(c::fetchIndex, StageforgeException.class);
+        assertThat(ex.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(ex.getMessage()).startsWith(c.source().display() + "/Packages:3: ");
+        assertThat(tmp.resolve("cache")).doesNotExist();
+
+        Files.writeString(dir.resolve("Packages"), good);
+        assertThat(c.fetchIndex().status()).isEqualTo(BinhostClient.IndexFetch.Status.DOWNLOADED);
+    }
+
+    @Test
+    void anIndexCutMidwayIsFetchedAgain() throws Exception {
+        Path dir = binhost(new TestBinhost().add("app-misc/one-1.0", 10).add("app-misc/two-1.0", 10));
+        BinhostClient c = http(dir, opts());
+        faults.cutAfter("/Packages", 60, 1);
+
+        BinhostClient.IndexFetch idx = c.fetchIndex();
+
+        assertThat(idx.status()).isEqualTo(BinhostClient.IndexFetch.Status.DOWNLOADED);
+        assertThat(idx.refs()).hasSize(2);
+        assertThat(faults.count("/Packages")).isEqualTo(2);
+    }
+
+    @Test
     void resumesWithRangeAfterTheConnectionIsCut() throws Exception {
         TestBinhost b = new TestBinhost().add("app-misc/big-1.0", 400_000, true, true);
         Path dir = binhost(b);
