@@ -110,4 +110,22 @@ class BinhostCommandTest {
         assertThat(badUrl.code()).isEqualTo(ExitCodes.USAGE);
         assertThat(badUrl.err()).contains("only http, https, file URLs and directories are supported");
     }
+
+    @Test
+    void signaturesAreVerifiedWithAKeyring() {
+        Path signed = org.stageforge.testutil.Fixtures.require("portage-made-gpkg/signed");
+        Path tampered = org.stageforge.testutil.Fixtures.require("portage-made-gpkg/tampered");
+        String key = signed.resolve("signed-pubkey.asc").toString();
+        Run ok = run("binhost", "fetch", "--binhost", signed.toString(), "--cache", tmp.resolve("c").toString(),
+                "--require-signatures", "--keyring", key);
+        assertThat(ok.err()).isEmpty();
+        assertThat(ok.code()).isZero();
+        assertThat(ok.out()).contains("fetched 3 package(s)");
+
+        Run bad = run("binhost", "fetch", "--binhost", tampered.toString(), "--cache", tmp.resolve("c").toString(),
+                "--require-signatures", "--keyring", key);
+        assertThat(bad.code()).isEqualTo(ExitCodes.VERIFY);
+        assertThat(bad.err()).startsWith("stageforge: app-misc/mime-types-2.1.53 (build 1) (app-misc/mime-types/")
+                .hasLineCount(1);
+    }
 }
