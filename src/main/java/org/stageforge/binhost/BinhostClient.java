@@ -7,7 +7,6 @@ import org.stageforge.index.PackagesIndex;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -623,7 +622,7 @@ public final class BinhostClient implements AutoCloseable {
                 throw new StageforgeException(ref.label() + ": " + ref.path() + " leads outside binhost " + dir,
                         ExitCodes.BAD_INPUT, null);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new StageforgeException(ref.label() + ": cannot resolve " + p + ": " + describe(e), ExitCodes.FAILURE, e);
         }
         return p;
     }
