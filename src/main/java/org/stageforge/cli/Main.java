@@ -16,6 +16,8 @@ import java.io.PrintWriter;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 BinhostCommand.class,
+                IndexCommand.class,
+                VdbCommand.class,
         })
 public final class Main implements Runnable {
 

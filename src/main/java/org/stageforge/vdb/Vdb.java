@@ -3,6 +3,7 @@ package org.stageforge.vdb;
 import org.stageforge.ExitCodes;
 import org.stageforge.ParseException;
 import org.stageforge.StageforgeException;
+import org.stageforge.index.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -45,6 +47,8 @@ public final class Vdb {
     // PMS package version at the end of a PF: the package name is what precedes it
     private static final Pattern PF_VERSION = Pattern.compile(
             "-\\d+(\\.\\d+)*[a-z]?((_alpha|_beta|_pre|_rc|_p)\\d*)*(-r\\d+)?$");
+
+    private static final Set<java.nio.file.attribute.PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-r--r--");
 
     private final Path root;
 
@@ -77,13 +81,14 @@ public final class Vdb {
         return out;
     }
 
+    /** Names Portage's vardbapi skips: dot files, in-progress merges, CVS and lost+found. */
     private static boolean hidden(String name) {
-        return name.startsWith(".") || name.startsWith("-MERGING-");
+        return name.startsWith(".") || name.startsWith("-MERGING-") || name.equals("CVS") || name.equals("lost+found");
     }
 
     /** Every installed package with all its files. */
     public List<VdbEntry> installed() {
-        return cpvs().stream().map(c -> get(c).orElseThrow()).toList();
+        return cpvs().stream().flatMap(c -> get(c).stream()).toList();
     }
 
     /** The installed package "CAT/PF", if present. */
@@ -111,7 +116,7 @@ public final class Vdb {
         String[] parts = split(cp);
         return cpvs().stream()
                 .filter(c -> c.startsWith(parts[0] + "/") && packageName(c.substring(parts[0].length() + 1)).equals(parts[1]))
-                .map(c -> get(c).orElseThrow())
+                .flatMap(c -> get(c).stream())
                 .toList();
     }
 
@@ -129,21 +134,24 @@ public final class Vdb {
      * replaced.
      */
     public static void write(Path root, VdbEntry entry) {
-        Path catDir = root.resolve(VDB_PATH).resolve(entry.category());
+        Path catDir = AtomicFiles.directoryUnder(root, VDB_PATH + "/" + entry.category());
         Path target = catDir.resolve(entry.pf());
         Path tmp = null;
         Path old = null;
         try {
-            Files.createDirectories(catDir);
             tmp = Files.createTempDirectory(catDir, ".new-" + entry.pf() + "-");
+            // temporary directories are created 0700; Portage's entries are 0755 with 0644 files
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
             for (var f : entry.files().entrySet()) {
                 if (f.getKey().equals(VdbEntry.METADATA)) continue;
                 Files.write(tmp.resolve(f.getKey()), f.getValue(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                Files.setPosixFilePermissions(tmp.resolve(f.getKey()), FILE_MODE);
             }
             String body = entry.metadataBody();
             if (!body.isEmpty()) {
                 Path meta = tmp.resolve(VdbEntry.METADATA);
                 Files.writeString(meta, body, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                Files.setPosixFilePermissions(meta, FILE_MODE);
                 // stamp after the last change to the directory: appending changes only the file
                 long ns = Files.getLastModifiedTime(tmp).to(TimeUnit.NANOSECONDS);
                 Files.writeString(meta, "#dir_mtime=" + ns + "\n", StandardOpenOption.APPEND);
@@ -165,7 +173,14 @@ public final class Vdb {
     /** Removes an installed package (renamed away first, so it disappears at once). */
     public static boolean remove(Path root, String cpv) {
         String[] cp = split(cpv);
-        Path catDir = root.resolve(VDB_PATH).resolve(cp[0]);
+        Path catDir = root;
+        for (String part : (VDB_PATH + "/" + cp[0]).split("/")) {
+            catDir = catDir.resolve(part);
+            // removing through a link planted in the root would delete outside it
+            if (Files.isSymbolicLink(catDir)) {
+                throw new StageforgeException("refusing to remove through symbolic link " + catDir, ExitCodes.VERIFY, null);
+            }
+        }
         Path target = catDir.resolve(cp[1]);
         if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) return false;
         Path gone = catDir.resolve(".del-" + cp[1] + "-" + Long.toHexString(System.nanoTime()));
@@ -204,7 +219,8 @@ public final class Vdb {
             }
         }
         long next = counter + 1;
-        org.stageforge.vdb.WorldFile.writeAtomically(file, Long.toString(next).getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.directoryUnder(root, Path.of(COUNTER_PATH).getParent().toString());
+        AtomicFiles.write(file, Long.toString(next).getBytes(StandardCharsets.UTF_8));
         return next;
     }
 

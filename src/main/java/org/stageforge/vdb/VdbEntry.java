@@ -70,13 +70,12 @@ public record VdbEntry(String category, String pf, SortedMap<String, byte[]> fil
     }
 
     static String normalize(String s) {
-        String t = s.strip();
-        return t.isEmpty() ? "" : String.join(" ", t.split("\\s+"));
+        return String.join(" ", PackageMetadata.split(s));
     }
 
     /** The parsed CONTENTS (empty when the package installed nothing). */
     public List<ContentsEntry> contents() {
-        return text("CONTENTS").map(t -> Contents.parse(cpv() + "/CONTENTS", t)).orElse(List.of());
+        return text("CONTENTS").map(t -> Contents.parse(source("CONTENTS"), t)).orElse(List.of());
     }
 
     /** COUNTER: the install order number. */
@@ -92,8 +91,6 @@ public record VdbEntry(String category, String pf, SortedMap<String, byte[]> fil
     public Set<String> use() { return PackageMetadata.wordSet(words("USE")); }
 
     public List<String> iuseEffective() { return words("IUSE_EFFECTIVE"); }
-
-    public List<String> inherited() { return words("INHERITED"); }
 
     /** The repository the package came from ({@code repository} file). */
     public Optional<String> repo() { return value("repository").filter(s -> !s.isEmpty()); }
@@ -116,18 +113,23 @@ public record VdbEntry(String category, String pf, SortedMap<String, byte[]> fil
         try (var in = new BZip2CompressorInputStream(new ByteArrayInputStream(b))) {
             return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new ParseException(cpv() + "/environment.bz2", 0, 0, "not valid bzip2 data: " + e.getMessage(), e);
+            throw new ParseException(source("environment.bz2"), 0, 0, "not valid bzip2 data: " + e.getMessage(), e);
         }
     }
 
     /** The ebuild the package was built from ({@code PF.ebuild}). */
     public Optional<String> ebuild() { return text(pf + ".ebuild"); }
 
+    /** How errors name one of the entry's files: its path relative to the root. */
+    private String source(String file) {
+        return Vdb.VDB_PATH + "/" + cpv() + "/" + file;
+    }
+
     private OptionalLong number(String key) {
         String v = get(key);
         if (v.isEmpty()) return OptionalLong.empty();
         if (v.length() > 18 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw new ParseException(cpv() + "/" + key, 1, 0, "not a number: '" + Contents.abbreviate(v) + "'");
+            throw new ParseException(source(key), 1, 0, "not a number: '" + Contents.abbreviate(v) + "'");
         }
         return OptionalLong.of(Long.parseLong(v));
     }

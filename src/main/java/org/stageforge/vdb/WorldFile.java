@@ -1,13 +1,13 @@
 package org.stageforge.vdb;
 
 import org.stageforge.StageforgeException;
+import org.stageforge.index.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Collection;
 import java.util.List;
 import java.util.TreeSet;
@@ -60,8 +60,9 @@ public record WorldFile(List<String> atoms, List<String> sets) {
 
     /** Writes both files into a root, atomically each. */
     public void write(Path root) {
-        writeAtomically(root.resolve(WORLD), render(atoms));
-        writeAtomically(root.resolve(WORLD_SETS), render(sets));
+        AtomicFiles.directoryUnder(root, Path.of(WORLD).getParent().toString());
+        AtomicFiles.write(root.resolve(WORLD), render(atoms));
+        AtomicFiles.write(root.resolve(WORLD_SETS), render(sets));
     }
 
     /** The file content Portage writes for these entries. */
@@ -75,20 +76,5 @@ public record WorldFile(List<String> atoms, List<String> sets) {
         List<String> l = new java.util.ArrayList<>(atoms);
         l.add(atom);
         return new WorldFile(l, sets);
-    }
-
-    static void writeAtomically(Path file, byte[] data) {
-        try {
-            Files.createDirectories(file.getParent());
-            Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
-            try {
-                Files.write(tmp, data);
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new StageforgeException("cannot write " + file + ": " + e.getMessage(), e);
-        }
     }
 }

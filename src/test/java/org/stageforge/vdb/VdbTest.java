@@ -59,6 +59,10 @@ class VdbTest {
         assertThat(e.metadataBody()).isEqualTo("#format=1\nBUILD_ID=3\nCOUNTER=7\nEAPI=8\nIUSE=\n"
                 + "RDEPEND=>=sys-libs/glibc-2.38\nSLOT=0/1\nUSE=abi_x86_64 amd64\nrepository=gentoo\n");
         assertThat(VdbEntry.builder("a", "b-1").file("CONTENTS", new byte[0]).build().metadataBody()).isEmpty();
+        // Portage normalizes with Python's str.split(): a no-break space or U+0085 separates words too
+        VdbEntry desc = VdbEntry.builder("a", "b-1").file("DESCRIPTION", " A\u00a0tool\u0085for\t x \n".getBytes(StandardCharsets.UTF_8)).build();
+        assertThat(desc.description()).isEqualTo("A tool for x");
+        assertThat(desc.metadataBody()).isEqualTo("#format=1\nDESCRIPTION=A tool for x\n");
         assertThatThrownBy(() -> VdbEntry.builder("a", "b-1").field("SLOT", "0\n1")).isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -70,6 +74,9 @@ class VdbTest {
         Path dir = root.resolve("var/db/pkg/sys-libs/zlib-1.3-r1");
         String meta = Files.readString(dir.resolve("metadata"));
         assertThat(meta).isEqualTo(zlib(0).metadataBody() + "#dir_mtime=" + Files.getLastModifiedTime(dir).to(TimeUnit.NANOSECONDS) + "\n");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwxr-xr-x");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("SLOT")))).isEqualTo("rw-r--r--");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("metadata")))).isEqualTo("rw-r--r--");
         VdbEntry back = vdb.get("sys-libs/zlib-1.3-r1").orElseThrow();
         assertThat(back.files().keySet()).contains("metadata", "CONTENTS", "environment.bz2");
         assertThat(back.contents()).isEqualTo(zlib(0).contents());
@@ -93,6 +100,7 @@ class VdbTest {
         // half-written (hidden) directories are not entries
         Files.createDirectories(root.resolve("var/db/pkg/sys-libs/.new-x-1-123"));
         Files.createDirectories(root.resolve("var/db/pkg/sys-libs/-MERGING-y-1"));
+        Files.createDirectories(root.resolve("var/db/pkg/lost+found/z-1"));
         assertThat(vdb.cpvs()).hasSize(3);
     }
 
@@ -134,17 +142,40 @@ class VdbTest {
         // a symlink inside an entry is not followed
         Path d = root.resolve("var/db/pkg/a/b-1");
         Files.createDirectories(d);
-        Files.createSymbolicLink(d.resolve("CONTENTS"), Path.of("/etc/passwd"));
+        Files.writeString(root.resolve("secret"), "x");
+        Files.createSymbolicLink(d.resolve("CONTENTS"), root.resolve("secret"));
         assertThatThrownBy(() -> Vdb.open(root).get("a/b-1")).isInstanceOf(ParseException.class).hasMessageContaining("symbolic link");
         assertThat(Files.exists(root.resolve("etc"))).isFalse();
     }
 
     @Test
+    void symlinksInTheRootAreNotFollowedWhenWriting(@TempDir Path tmp) throws Exception {
+        Path root = tmp.resolve("root");
+        Path elsewhere = tmp.resolve("elsewhere");
+        Files.createDirectories(root.resolve("var"));
+        Files.createDirectories(elsewhere);
+        Files.createSymbolicLink(root.resolve("var/db"), elsewhere);
+        Files.createSymbolicLink(root.resolve("var/lib"), elsewhere);
+        Files.createSymbolicLink(root.resolve("var/cache"), elsewhere);
+        assertThatThrownBy(() -> Vdb.write(root, zlib(1))).isInstanceOf(StageforgeException.class)
+                .hasMessage("refusing to write through symbolic link " + root.resolve("var/db"));
+        assertThatThrownBy(() -> new WorldFile(List.of("a/b"), List.of()).write(root)).isInstanceOf(StageforgeException.class);
+        assertThatThrownBy(() -> Vdb.open(root).nextCounter()).isInstanceOf(StageforgeException.class);
+        try (var s = Files.list(elsewhere)) {
+            assertThat(s.toList()).isEmpty();
+        }
+        Files.createDirectories(elsewhere.resolve("pkg/sys-libs/zlib-1"));
+        assertThatThrownBy(() -> Vdb.remove(root, "sys-libs/zlib-1")).isInstanceOf(StageforgeException.class)
+                .hasMessage("refusing to remove through symbolic link " + root.resolve("var/db"));
+        assertThat(elsewhere.resolve("pkg/sys-libs/zlib-1")).isDirectory();
+    }
+
+    @Test
     void badNumbersNameTheFile() {
         VdbEntry e = VdbEntry.builder("a", "b-1").field("COUNTER", "x1").build();
-        assertThatThrownBy(e::counter).isInstanceOf(ParseException.class).hasMessage("a/b-1/COUNTER:1: not a number: 'x1'");
+        assertThatThrownBy(e::counter).isInstanceOf(ParseException.class).hasMessage("var/db/pkg/a/b-1/COUNTER:1: not a number: 'x1'");
         VdbEntry bad = VdbEntry.builder("a", "b-1").file("environment.bz2", new byte[] {1, 2, 3}).build();
-        assertThatThrownBy(bad::environment).isInstanceOf(ParseException.class).hasMessageStartingWith("a/b-1/environment.bz2: not valid bzip2 data");
+        assertThatThrownBy(bad::environment).isInstanceOf(ParseException.class).hasMessageStartingWith("var/db/pkg/a/b-1/environment.bz2: not valid bzip2 data");
     }
 
     @Test
@@ -152,6 +183,7 @@ class VdbTest {
         new WorldFile(List.of("sys-libs/zlib", "app-misc/foo", "sys-libs/zlib"), List.of()).write(root);
         assertThat(Files.readString(root.resolve(WorldFile.WORLD))).isEqualTo("app-misc/foo\nsys-libs/zlib\n");
         assertThat(Files.readString(root.resolve(WorldFile.WORLD_SETS))).isEmpty();
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve(WorldFile.WORLD)))).isEqualTo("rw-r--r--");
         Files.writeString(root.resolve(WorldFile.WORLD), "# comment\n  sys-apps/b  \n\na/a\n");
         WorldFile w = WorldFile.read(root).withAtom("c/c:1");
         assertThat(w.atoms()).containsExactly("a/a", "c/c:1", "sys-apps/b");
