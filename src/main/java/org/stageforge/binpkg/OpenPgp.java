@@ -196,6 +196,16 @@ public final class OpenPgp {
         return armor(generate(gen));
     }
 
+    /** A generator for a detached binary-document signature; feed it with update(), finish with {@link #armored}. */
+    public static PGPSignatureGenerator detachedSigner(SigningKey key, Date time) {
+        return generator(key, PGPSignature.BINARY_DOCUMENT, time);
+    }
+
+    /** The armored signature of a generator from {@link #detachedSigner}. */
+    public static byte[] armored(PGPSignatureGenerator gen) throws IOException {
+        return armor(generate(gen));
+    }
+
     /** {@code text} as a clear-text signed message (canonical text signature, SHA-512). */
     public static byte[] clearSign(SigningKey key, String text, Date time) throws IOException {
         PGPSignatureGenerator gen = generator(key, PGPSignature.CANONICAL_TEXT_DOCUMENT, time);
@@ -263,7 +273,9 @@ public final class OpenPgp {
                     key.publicKey().getAlgorithm(), HashAlgorithmTags.SHA512).setProvider(BC), key.publicKey());
             gen.init(type, key.privateKey());
             PGPSignatureSubpacketGenerator sp = new PGPSignatureSubpacketGenerator();
-            sp.setSignatureCreationTime(false, time);
+            // verifiers reject signatures older than the key, so a fixed (reproducible) time is never before it
+            Date created = key.publicKey().getCreationTime();
+            sp.setSignatureCreationTime(false, time.before(created) ? created : time);
             sp.setIssuerFingerprint(false, key.publicKey());
             gen.setHashedSubpackets(sp.generate());
             return gen;
@@ -285,6 +297,7 @@ public final class OpenPgp {
         try (ArmoredOutputStream aos = ArmoredOutputStream.builder().clearHeaders().build(bos)) {
             aos.write(binary);
         }
+        if (bos.size() > 0 && bos.toByteArray()[bos.size() - 1] != '\n') bos.write('\n');
         return bos.toByteArray();
     }
 

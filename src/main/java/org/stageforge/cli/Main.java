@@ -18,6 +18,8 @@ import java.io.PrintWriter;
                 BinhostCommand.class,
                 IndexCommand.class,
                 VdbCommand.class,
+                PkgCommand.class,
+                KeyCommand.class,
         })
 public final class Main implements Runnable {
 
