@@ -282,6 +282,7 @@ public final class BinhostClient implements AutoCloseable {
 
     /** Where {@code ref} lives in the cache once fetched (its download runs in this name plus {@code .part}). */
     public Path cachePath(BinpkgRef ref) {
+        checkDigestSyntax(ref);
         return cacheFile(ref, segments(ref));
     }
 
@@ -344,6 +345,7 @@ public final class BinhostClient implements AutoCloseable {
             throw new StageforgeException(ref.label() + ": the index gives no SIZE; refusing an unbounded download",
                     ExitCodes.VERIFY, null);
         List<String> segs = segments(ref);
+        checkDigestSyntax(ref);
         Path fin = cacheFile(ref, segs);
         Object lock = keyLocks.computeIfAbsent(fin, k -> new Object());
         synchronized (lock) {
@@ -625,6 +627,20 @@ public final class BinhostClient implements AutoCloseable {
             throw new StageforgeException(ref.label() + ": cannot resolve " + p + ": " + describe(e), ExitCodes.FAILURE, e);
         }
         return p;
+    }
+
+    private static final Map<String, Integer> HEX_LENGTH = Map.of("MD5", 32, "SHA1", 40, "SHA512", 128, "BLAKE2B", 128);
+
+    /** Digests name cache files, so anything but hex of the right length is refused. */
+    static void checkDigestSyntax(BinpkgRef ref) {
+        for (Map.Entry<String, String> d : ref.digests().entrySet()) {
+            String v = d.getValue();
+            boolean hex = v.length() == HEX_LENGTH.get(d.getKey())
+                    && v.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+            if (!hex)
+                throw new StageforgeException(ref.label() + ": malformed " + d.getKey() + " '" + v + "' in the binhost index",
+                        ExitCodes.BAD_INPUT, null);
+        }
     }
 
     private Path cacheFile(BinpkgRef ref, List<String> segs) {

@@ -361,6 +361,22 @@ class BinhostClientTest {
         assertThat(faults.packageRequests()).isZero();
     }
 
+    @Test
+    void malformedDigestsAreRefusedBeforeTheyNameACacheFile() throws Exception {
+        Path dir = binhost(new TestBinhost().add("app-misc/one-1.0", 10));
+        Path index = dir.resolve("Packages");
+        String sha1 = IndexRef.all(org.stageforge.index.PackagesIndex.read(index)).get(0).sha1();
+        Files.writeString(index, Files.readString(index).replace("SHA1: " + sha1, "SHA1: ../../../../escape"));
+        BinhostClient c = local(dir, opts());
+        IndexRef e = entry(c, "app-misc/one-1.0");
+
+        StageforgeException ex = catchThrowableOfType(() -> c.fetch(e), StageforgeException.class);
+        assertThat(ex.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(ex.getMessage()).isEqualTo("app-misc/one-1.0 (build 1): malformed SHA1 '../../../../escape' in the binhost index");
+        assertThat(tmp.resolve("cache")).doesNotExist();
+        assertThat(tmp.resolve("escape")).doesNotExist();
+    }
+
     private static IndexRef ref(String cpv, String path, long size) {
         java.util.Map<String, String> f = new java.util.LinkedHashMap<>();
         f.put("CPV", cpv);
