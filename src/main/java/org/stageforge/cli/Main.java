@@ -20,6 +20,9 @@ import java.io.PrintWriter;
                 VdbCommand.class,
                 PkgCommand.class,
                 KeyCommand.class,
+                VersionCommand.class,
+                AtomCommand.class,
+                DependCommand.class,
         })
 public final class Main implements Runnable {
 
