@@ -1,18 +1,17 @@
 package org.stageforge.binhost;
 
+import org.stageforge.ParseException;
+import org.stageforge.atom.Atom;
+import org.stageforge.atom.Cpv;
 import org.stageforge.index.PackagesEntry;
 import org.stageforge.index.PackagesIndex;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /** A {@code Packages} index entry seen as a {@link BinpkgRef}. */
 public record IndexRef(PackagesEntry entry) implements BinpkgRef {
-    /** PMS version syntax, used to tell {@code cat/pn} from {@code cat/pn-ver} when selecting. */
-    private static final Pattern VERSION = Pattern.compile(
-            "[0-9]+(\\.[0-9]+)*[a-z]?((_alpha|_beta|_pre|_rc|_p)[0-9]*)*(-r[0-9]+)?");
 
     /** Every entry of the index, in file order. */
     public static List<IndexRef> all(PackagesIndex index) {
@@ -20,20 +19,42 @@ public record IndexRef(PackagesEntry entry) implements BinpkgRef {
     }
 
     /**
-     * Entries matching a CPV ({@code cat/pkg-1.0}, optionally {@code =}-prefixed; every build of it)
-     * or every version of a package ({@code cat/pkg}). Empty when nothing matches.
+     * Entries matching an atom ({@code cat/pkg}, {@code >=cat/pkg-1.2:0}, {@code =cat/pkg-1*::repo}) or
+     * a bare CPV ({@code cat/pkg-1.0}, meaning {@code =cat/pkg-1.0}): every build of every matching
+     * version, in index order; empty when nothing matches. USE dependencies are not used to filter.
+     * A blocker or malformed atom throws a {@link org.stageforge.ParseException}.
      */
-    public static List<IndexRef> select(PackagesIndex index, String cpvOrPackage) {
-        boolean exact = cpvOrPackage.startsWith("=");
-        String q = exact ? cpvOrPackage.substring(1) : cpvOrPackage;
+    public static List<IndexRef> select(PackagesIndex index, String atomOrCpv) {
+        Atom atom = parseQuery(atomOrCpv);
         List<IndexRef> out = new ArrayList<>();
         for (PackagesEntry e : index.entries()) {
-            String cpv = e.cpv();
-            boolean match = cpv.equals(q) || (!exact && cpv.startsWith(q + "-")
-                    && VERSION.matcher(cpv.substring(q.length() + 1)).matches());
-            if (match) out.add(new IndexRef(e));
+            Cpv cpv;
+            try {
+                cpv = Cpv.parse(e.cpv());
+            } catch (ParseException notAVersionedName) {
+                continue; // an entry whose CPV has no valid version can match no atom
+            }
+            if (atom.matches(cpv, e.slotName(), e.subSlot(), e.repo().orElse(null), null, null)) out.add(new IndexRef(e));
         }
         return out;
+    }
+
+    private static Atom parseQuery(String q) {
+        boolean bareCpv = !q.isEmpty() && Character.isLetterOrDigit(q.charAt(0)) && q.indexOf(':') < 0
+                && q.indexOf('[') < 0 && isCpv(q);
+        Atom atom = Atom.parse(bareCpv ? "=" + q : q);
+        if (atom.isBlocker())
+            throw new ParseException("package selection '" + q + "'", 0, 1, "a blocker selects no package");
+        return atom;
+    }
+
+    private static boolean isCpv(String q) {
+        try {
+            Cpv.parse(q);
+            return true;
+        } catch (ParseException e) {
+            return false;
+        }
     }
 
     @Override

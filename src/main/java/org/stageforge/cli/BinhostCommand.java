@@ -86,7 +86,8 @@ public final class BinhostCommand implements Runnable {
         boolean json;
 
         @Parameters(paramLabel = "ATOM_OR_CPV", arity = "0..*",
-                description = "cat/pkg (every version), cat/pkg-1.0 or =cat/pkg-1.0; none fetches everything.")
+                description = "Atoms (cat/pkg, >=cat/pkg-1.2:0, =cat/pkg-1*::repo) or CPVs (cat/pkg-1.0); "
+                        + "every matching build is fetched; none fetches everything.")
         List<String> names = new ArrayList<>();
 
         @Override

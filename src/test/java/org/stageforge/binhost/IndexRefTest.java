@@ -1,11 +1,13 @@
 package org.stageforge.binhost;
 
 import org.junit.jupiter.api.Test;
+import org.stageforge.ParseException;
 import org.stageforge.index.PackagesIndex;
 
 import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class IndexRefTest {
     private static final String INDEX = """
@@ -16,17 +18,21 @@ class IndexRefTest {
             CPV: dev-libs/foo-1.0
             MD5: 0123456789ABCDEF0123456789abcdef
             PATH: dev-libs/foo/foo-1.0-2.gpkg.tar
+            REPO: gentoo
             SIZE: 10
+            SLOT: 0/1.0
 
             CPV: dev-libs/foo-1.0-r1
+            REPO: other
             SIZE: 11
+            SLOT: 1
 
             CPV: dev-libs/foo-bar-2_rc1
             SHA512: %s
             BLAKE2B: %s
             SIZE: 12
 
-            CPV: dev-libs/foo-2x-3
+            CPV: dev-libs/foo-x2-3
             SIZE: 13
 
             CPV: dev-libs/food-1
@@ -57,14 +63,32 @@ class IndexRefTest {
     }
 
     @Test
-    void selectsByCpvOrPackageName() {
-        assertThat(IndexRef.select(index, "dev-libs/foo")).extracting(IndexRef::cpv)
-                .containsExactly("dev-libs/foo-1.0", "dev-libs/foo-1.0-r1");
-        assertThat(IndexRef.select(index, "dev-libs/foo-bar")).extracting(IndexRef::cpv).containsExactly("dev-libs/foo-bar-2_rc1");
-        assertThat(IndexRef.select(index, "dev-libs/foo-2x")).extracting(IndexRef::cpv).containsExactly("dev-libs/foo-2x-3");
-        assertThat(IndexRef.select(index, "=dev-libs/foo-1.0")).extracting(IndexRef::cpv).containsExactly("dev-libs/foo-1.0");
-        assertThat(IndexRef.select(index, "dev-libs/foo-1.0")).extracting(IndexRef::cpv).containsExactly("dev-libs/foo-1.0");
-        assertThat(IndexRef.select(index, "=dev-libs/foo")).isEmpty();
-        assertThat(IndexRef.select(index, "dev-libs/fo")).isEmpty();
+    void selectsByAtomOrCpv() {
+        assertThat(cpvs("dev-libs/foo")).containsExactly("dev-libs/foo-1.0", "dev-libs/foo-1.0-r1");
+        assertThat(cpvs("dev-libs/foo-bar")).containsExactly("dev-libs/foo-bar-2_rc1");
+        assertThat(cpvs("dev-libs/foo-x2")).containsExactly("dev-libs/foo-x2-3");
+        assertThat(cpvs("=dev-libs/foo-1.0")).containsExactly("dev-libs/foo-1.0");
+        assertThat(cpvs("dev-libs/foo-1.0")).containsExactly("dev-libs/foo-1.0");
+        assertThat(cpvs(">=dev-libs/foo-1.0-r1")).containsExactly("dev-libs/foo-1.0-r1");
+        assertThat(cpvs("~dev-libs/foo-1.0")).containsExactly("dev-libs/foo-1.0", "dev-libs/foo-1.0-r1");
+        assertThat(cpvs("=dev-libs/foo-1*")).containsExactly("dev-libs/foo-1.0", "dev-libs/foo-1.0-r1");
+        assertThat(cpvs("dev-libs/foo:0")).containsExactly("dev-libs/foo-1.0");
+        assertThat(cpvs("dev-libs/foo:0/1.0")).containsExactly("dev-libs/foo-1.0");
+        assertThat(cpvs("dev-libs/foo:1")).containsExactly("dev-libs/foo-1.0-r1");
+        assertThat(cpvs("dev-libs/foo::other")).containsExactly("dev-libs/foo-1.0-r1");
+        assertThat(cpvs("dev-libs/fo")).isEmpty();
+        assertThat(cpvs("<dev-libs/foo-1")).isEmpty();
+    }
+
+    @Test
+    void refusesBlockersAndMalformedAtoms() {
+        assertThatThrownBy(() -> IndexRef.select(index, "!dev-libs/foo")).isInstanceOf(ParseException.class)
+                .hasMessageContaining("a blocker selects no package");
+        assertThatThrownBy(() -> IndexRef.select(index, "=dev-libs/foo")).isInstanceOf(ParseException.class);
+        assertThatThrownBy(() -> IndexRef.select(index, "foo")).isInstanceOf(ParseException.class);
+    }
+
+    private java.util.List<String> cpvs(String q) {
+        return IndexRef.select(index, q).stream().map(IndexRef::cpv).toList();
     }
 }
