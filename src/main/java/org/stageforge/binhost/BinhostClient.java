@@ -67,6 +67,8 @@ public final class BinhostClient implements AutoCloseable {
                           BinpkgVerifier verifier, Duration connectTimeout, Duration idleTimeout) {
         public Options {
             Objects.requireNonNull(cacheDir, "cacheDir");
+            Objects.requireNonNull(connectTimeout, "connectTimeout");
+            Objects.requireNonNull(idleTimeout, "idleTimeout");
             if (jobs < 1) throw new IllegalArgumentException("jobs must be >= 1");
             if (maxAttempts < 1) throw new IllegalArgumentException("maxAttempts must be >= 1");
         }
@@ -119,6 +121,7 @@ public final class BinhostClient implements AutoCloseable {
         this.source = source;
         this.opts = opts;
         if (source instanceof BinhostSource.Http h) {
+            // HTTP/1.1: what every binhost serves, and no h2c upgrade dance on plain http
             this.http = HttpClient.newBuilder()
                     .version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(opts.connectTimeout())
