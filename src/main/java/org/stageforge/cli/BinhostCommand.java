@@ -209,9 +209,10 @@ public final class BinhostCommand implements Runnable {
         }
     }
 
-    /** A byte-count progress bar on the terminal, or nothing. */
+    /** A byte-count progress bar on the terminal, or nothing; failed packages leave the total. */
     private static final class Progress implements FetchListener, AutoCloseable {
         private final ProgressBar bar;
+        private final Map<BinpkgRef, Long> counted = new java.util.concurrent.ConcurrentHashMap<>();
 
         private Progress(ProgressBar bar) {
             this.bar = bar;
@@ -226,7 +227,18 @@ public final class BinhostCommand implements Runnable {
 
         @Override
         public void bytes(BinpkgRef ref, long delta) {
-            if (bar != null) bar.stepBy(delta);
+            if (bar == null) return;
+            counted.merge(ref, delta, Long::sum);
+            bar.stepBy(delta);
+        }
+
+        @Override
+        public void failed(FetchFailure failure) {
+            if (bar == null) return;
+            synchronized (bar) {
+                bar.stepBy(-counted.getOrDefault(failure.ref(), 0L));
+                bar.maxHint(bar.getMax() - Math.max(0, failure.ref().size()));
+            }
         }
 
         @Override
