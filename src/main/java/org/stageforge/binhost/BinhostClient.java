@@ -101,7 +101,8 @@ public final class BinhostClient implements AutoCloseable {
 
     /** A parsed index, the file it was read from, and whether it came over the network. */
     public record IndexFetch(PackagesIndex index, Path file, Status status) {
-        public enum Status { LOCAL, DOWNLOADED, NOT_MODIFIED }
+        /** CACHED: the cached copy is younger than the index's own TTL header, so no request was made (as Portage). */
+        public enum Status { LOCAL, DOWNLOADED, NOT_MODIFIED, CACHED }
 
         /** Every entry, as the fetcher sees it. */
         public List<IndexRef> refs() {
@@ -174,6 +175,10 @@ public final class BinhostClient implements AutoCloseable {
                 validators.clear();
             }
         }
+        if (cached && validators.getProperty("Downloaded") != null) {
+            PackagesIndex index = parseCached(url, file, meta);
+            if (withinTtl(index, validators)) return new IndexFetch(index, file, IndexFetch.Status.CACHED);
+        }
         StageforgeException last = null;
         for (int attempt = 1; attempt <= opts.maxAttempts(); attempt++) {
             HttpRequest.Builder b = request(url);
@@ -215,6 +220,7 @@ public final class BinhostClient implements AutoCloseable {
                     resp.headers().firstValue("ETag").ifPresent(v -> p.setProperty("ETag", v));
                     resp.headers().firstValue("Last-Modified").ifPresent(v -> p.setProperty("Last-Modified", v));
                     p.setProperty("URL", url.toString());
+                    p.setProperty("Downloaded", Long.toString(System.currentTimeMillis()));
                     writeAtomically(meta, out -> p.store(out, null));
                     return new IndexFetch(index, file, IndexFetch.Status.DOWNLOADED);
                 }
@@ -241,6 +247,17 @@ public final class BinhostClient implements AutoCloseable {
             // an unusable URI header is ignored, as if absent
         }
         return fallback;
+    }
+
+    /** Portage skips the request while download time + the index's TTL header (seconds) lies ahead. */
+    private static boolean withinTtl(PackagesIndex index, Properties validators) {
+        try {
+            double ttl = Double.parseDouble(index.header().getOrDefault("TTL", "0"));
+            long downloaded = Long.parseLong(validators.getProperty("Downloaded"));
+            return ttl > 0 && downloaded + ttl * 1000 > System.currentTimeMillis();
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     private static PackagesIndex parseCached(URI url, Path file, Path meta) {

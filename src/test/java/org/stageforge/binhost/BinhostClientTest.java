@@ -134,6 +134,17 @@ class BinhostClientTest {
     }
 
     @Test
+    void anIndexWithTtlIsNotRequestedAgainWhileFresh() throws Exception {
+        Path dir = binhost(new TestBinhost().header("TTL: 3600").add("app-misc/one-1.0", 10));
+        BinhostClient c = http(dir, opts());
+        assertThat(c.fetchIndex().status()).isEqualTo(BinhostClient.IndexFetch.Status.DOWNLOADED);
+        BinhostClient.IndexFetch again = c.fetchIndex();
+        assertThat(again.status()).isEqualTo(BinhostClient.IndexFetch.Status.CACHED);
+        assertThat(again.refs()).hasSize(1);
+        assertThat(faults.count("/Packages")).isEqualTo(1);
+    }
+
+    @Test
     void aBrokenIndexIsNeitherCachedNorReused() throws Exception {
         Path dir = binhost(new TestBinhost().add("app-misc/one-1.0", 10));
         String good = Files.readString(dir.resolve("Packages"));
