@@ -114,7 +114,11 @@ public final class BinhostClient implements AutoCloseable {
     private final Options opts;
     private final HttpClient http;
     private final ScheduledExecutorService watchdog;
-    private final Map<Path, Object> keyLocks = new ConcurrentHashMap<>();
+    /**
+     * Per cache file, JVM-wide: file locks only exclude other processes, and a second lock attempt from
+     * this JVM (another client on the same cache) would throw instead of waiting.
+     */
+    private static final Map<Path, Object> KEY_LOCKS = new ConcurrentHashMap<>();
     /** Base of package URLs: the index's URI header when it named one, else the binhost itself. */
     private volatile URI packageBase;
 
@@ -367,12 +371,12 @@ public final class BinhostClient implements AutoCloseable {
         List<String> segs = segments(ref);
         checkDigestSyntax(ref);
         Path fin = cacheFile(ref, segs);
-        Object lock = keyLocks.computeIfAbsent(fin, k -> new Object());
+        Object lock = KEY_LOCKS.computeIfAbsent(fin.toAbsolutePath().normalize(), k -> new Object());
         synchronized (lock) {
             try {
                 Files.createDirectories(fin.getParent());
                 Path lockFile = fin.resolveSibling(fin.getFileName() + ".lock");
-                // serialises processes sharing the cache; the monitor above serialises threads of this one
+                // serialises processes sharing the cache; the monitor above serialises threads of this JVM
                 try (FileChannel lc = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                      FileLock ignored = lc.lock()) {
                     return fetchLocked(ref, segs, fin, listener);

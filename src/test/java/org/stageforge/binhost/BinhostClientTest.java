@@ -174,6 +174,34 @@ class BinhostClientTest {
     }
 
     @Test
+    void clientsSharingACacheFetchEachPackageOnce() throws Exception {
+        TestBinhost b = new TestBinhost();
+        for (int i = 0; i < 12; i++) b.add("app-misc/p" + i + "-1", 40_000);
+        Path dir = binhost(b);
+        BinhostClient first = http(dir, opts().withJobs(4));
+        BinhostClient second = BinhostClient.open(first.source().display(), opts().withJobs(4));
+        closeables.add(second);
+        List<IndexRef> refs = first.fetchIndex().refs();
+        second.fetchIndex();
+
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            var a = pool.submit(() -> first.fetchAll(refs, FetchListener.NONE));
+            var c = pool.submit(() -> second.fetchAll(refs, FetchListener.NONE));
+            FetchResult ra = a.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            FetchResult rc = c.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(ra.ok()).isTrue();
+            assertThat(rc.ok()).isTrue();
+            long transferred = Stream.concat(ra.fetched().stream(), rc.fetched().stream()).filter(p -> !p.fromCache()).count();
+            assertThat(transferred).isEqualTo(12);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(faults.packageRequests()).isEqualTo(12);
+        for (IndexRef r : refs) assertThat(Files.readAllBytes(first.cachePath(r))).isEqualTo(b.pkg(r.cpv()).data());
+    }
+
+    @Test
     void resumesWithRangeAfterTheConnectionIsCut() throws Exception {
         TestBinhost b = new TestBinhost().add("app-misc/big-1.0", 400_000, true, true);
         Path dir = binhost(b);
