@@ -709,8 +709,26 @@ public final class BinhostClient implements AutoCloseable {
     // ---------------------------------------------------------------- helpers
 
     private HttpRequest.Builder request(URI uri) {
-        return HttpRequest.newBuilder(uri).timeout(opts.idleTimeout()).GET()
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(opts.idleTimeout()).GET()
                 .header("User-Agent", "stageforge");
+        BinhostSource.Http h = (BinhostSource.Http) source;
+        // credentials of the binhost URL go to that scheme, host and port only (not to an index URI elsewhere)
+        if (h.userInfo() != null && sameOrigin(uri, h.base())) {
+            String decoded = java.net.URLDecoder.decode(h.userInfo().replace("+", "%2B"), StandardCharsets.UTF_8);
+            b.header("Authorization", "Basic " + java.util.Base64.getEncoder()
+                    .encodeToString(decoded.getBytes(StandardCharsets.UTF_8)));
+        }
+        return b;
+    }
+
+    private static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost().equalsIgnoreCase(b.getHost())
+                && effectivePort(a) == effectivePort(b);
+    }
+
+    private static int effectivePort(URI u) {
+        if (u.getPort() >= 0) return u.getPort();
+        return u.getScheme().equalsIgnoreCase("https") ? 443 : 80;
     }
 
     private interface StreamWriter {

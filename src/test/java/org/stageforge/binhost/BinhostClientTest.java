@@ -444,6 +444,49 @@ class BinhostClientTest {
     }
 
     @Test
+    void credentialsInTheUrlAreSentToThatHostOnlyAndNeverShown() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/here-1", 100).add("app-misc/gone-1", 100, false, false);
+        Path dir = binhost(b);
+        faults = new FaultHandler(dir);
+        StaticServer server = StaticServer.start(dir, "127.0.0.1", 0, faults::wrap);
+        closeables.add(server);
+        String url = "http://us%3Aer:p%40ss+w@127.0.0.1:" + server.port() + "/";
+        BinhostClient c = BinhostClient.open(url, opts());
+        closeables.add(c);
+
+        FetchResult r = c.fetchAll(c.fetchIndex().refs(), FetchListener.NONE);
+
+        String expected = "Basic " + java.util.Base64.getEncoder().encodeToString("us:er:p@ss+w".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(faults.seen()).hasSize(3).allSatisfy(s -> assertThat(s.authorization()).isEqualTo(expected));
+        assertThat(c.source().display()).isEqualTo("http://127.0.0.1:" + server.port());
+        assertThat(r.failures()).singleElement().satisfies(f -> assertThat(f.error().getMessage())
+                .contains("is missing on binhost http://127.0.0.1:").doesNotContain("p%40ss", "us%3Aer", "p@ss"));
+        assertThatThrownBy(() -> BinhostClient.open("http://user:secret@host/x?q", opts()))
+                .hasMessageNotContaining("secret").hasMessageContaining("***@");
+    }
+
+    @Test
+    void credentialsDoNotFollowTheIndexUriToAnotherHost() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/moved-1", 500);
+        Path files = b.write(tmp.resolve("files"));
+        FaultHandler filesSeen = new FaultHandler(files);
+        StaticServer filesServer = StaticServer.start(files, "127.0.0.1", 0, filesSeen::wrap);
+        closeables.add(filesServer);
+        Path indexOnly = Files.createDirectories(tmp.resolve("index-only"));
+        Files.writeString(indexOnly.resolve("Packages"), "URI: " + filesServer.uri() + "\n" + Files.readString(files.resolve("Packages")));
+        faults = new FaultHandler(indexOnly);
+        StaticServer indexServer = StaticServer.start(indexOnly, "127.0.0.1", 0, faults::wrap);
+        closeables.add(indexServer);
+        BinhostClient c = BinhostClient.open("http://u:pw@127.0.0.1:" + indexServer.port(), opts());
+        closeables.add(c);
+
+        assertThat(c.fetchAll(c.fetchIndex().refs(), FetchListener.NONE).ok()).isTrue();
+
+        assertThat(faults.seen()).singleElement().satisfies(s -> assertThat(s.authorization()).startsWith("Basic "));
+        assertThat(filesSeen.seen()).singleElement().satisfies(s -> assertThat(s.authorization()).isNull());
+    }
+
+    @Test
     void missingIndexIsNotFound() throws Exception {
         Path empty = Files.createDirectories(tmp.resolve("empty"));
         BinhostClient c = http(empty, opts());
