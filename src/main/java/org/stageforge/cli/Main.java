@@ -15,6 +15,11 @@ import java.io.PrintWriter;
         footer = {"", ExitCodes.HELP},
         subcommands = {
                 CommandLine.HelpCommand.class,
+                BinhostCommand.class,
+                IndexCommand.class,
+                VdbCommand.class,
+                PkgCommand.class,
+                KeyCommand.class,
                 VersionCommand.class,
                 AtomCommand.class,
                 DependCommand.class,
