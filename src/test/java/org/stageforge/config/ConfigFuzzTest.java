@@ -95,7 +95,7 @@ class ConfigFuzzTest {
         Files.writeString(repo.resolve("profiles/base/make.defaults"), "ARCH=amd64\nACCEPT_KEYWORDS=amd64\n");
         Path prof = Files.createDirectories(repo.resolve("profiles/p"));
         List<String> names = PROFILE_FILES.keySet().stream().sorted().toList();
-        for (int i = 0; i < 250; i++) {
+        for (int i = 0; i < 150; i++) {
             for (String n : names) Files.writeString(prof.resolve(n), PROFILE_FILES.get(n));
             String victim = names.get(r.nextInt(names.size()));
             String content = mutate(r, PROFILE_FILES.get(victim));

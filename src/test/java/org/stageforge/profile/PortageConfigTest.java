@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class PortageConfigTest {
     @TempDir
@@ -251,6 +252,22 @@ class PortageConfigTest {
     private static boolean stableOnlyVisible(Path root, Cpv cpv) {
         return PortageConfig.load(root, Map.of("ACCEPT_KEYWORDS", "-~amd64")).isKeywordVisible(cpv, "0", "test",
                 List.of("~amd64"));
+    }
+
+    @Test
+    void configRootWithoutProfileIsNotFound() throws IOException {
+        Path root = tmp.resolve("empty-root");
+        Files.createDirectories(root.resolve("etc/portage"));
+        assertThatThrownBy(() -> PortageConfig.load(root, Map.of()))
+                .isInstanceOf(org.stageforge.StageforgeException.class)
+                .hasMessageContaining("make.profile")
+                .satisfies(e -> assertThat(((org.stageforge.StageforgeException) e).exitCode())
+                        .isEqualTo(org.stageforge.ExitCodes.NOT_FOUND));
+        Files.writeString(root.resolve("etc/portage/make.conf"), "USE=\"a\"\nBROKEN\n");
+        Files.createSymbolicLink(root.resolve("etc/portage/make.profile"), repo.profileDir("child"));
+        assertThatThrownBy(() -> PortageConfig.load(root, Map.of()))
+                .isInstanceOf(org.stageforge.ParseException.class)
+                .hasMessageContaining(root.resolve("etc/portage/make.conf") + ":2");
     }
 
     @Test
