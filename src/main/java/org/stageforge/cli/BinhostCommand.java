@@ -32,7 +32,7 @@ import java.util.concurrent.Callable;
 /** {@code stageforge binhost fetch|index}: a thin shell over {@link BinhostClient}. */
 @Command(name = "binhost", description = "Fetch a binhost's index and binary packages into a verified cache.",
         mixinStandardHelpOptions = true,
-        subcommands = {BinhostCommand.Fetch.class, BinhostCommand.Index.class})
+        subcommands = {BinhostCommand.Fetch.class, BinhostCommand.Index.class, BinhostCreateCommand.class})
 public final class BinhostCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

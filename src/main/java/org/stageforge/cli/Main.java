@@ -23,11 +23,6 @@ import java.io.PrintWriter;
                 VersionCommand.class,
                 AtomCommand.class,
                 DependCommand.class,
-                IndexCommand.class,
-                VdbCommand.class,
-                ProfileCommand.class,
-                PkgCommand.class,
-                KeyCommand.class,
                 ProfileCommand.class,
         })
 public final class Main implements Runnable {
