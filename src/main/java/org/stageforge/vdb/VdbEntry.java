@@ -29,7 +29,8 @@ import java.util.TreeMap;
  *
  * @param category the category directory name
  * @param pf       the package directory name (PF)
- * @param files    file name to exact content, sorted by name
+ * @param files    file name to exact content, sorted by name (the arrays are shared: treat them as
+ *                 read-only, or use {@link #file} for a copy)
  */
 public record VdbEntry(String category, String pf, SortedMap<String, byte[]> files) implements PackageMetadata {
 
