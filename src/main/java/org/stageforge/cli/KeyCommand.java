@@ -53,6 +53,10 @@ public final class KeyCommand implements Runnable {
                 ByteArrayOutputStream both = new ByteArrayOutputStream();
                 both.writeBytes(k.secretArmored());
                 both.writeBytes(k.publicArmored());
+                // the secret key may be unprotected: readable by the owner only
+                Files.deleteIfExists(out);
+                Files.createFile(out, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
                 Files.write(out, both.toByteArray());
                 if (publicOut != null) Files.write(publicOut, k.publicArmored());
             } catch (IOException e) {
