@@ -174,7 +174,7 @@ public record Atom(Blocker blocker, Operator operator, String category, String n
             UseDep d = UseDep.parse(s, p, end);
             UseDep.Missing prev = defaults.putIfAbsent(d.flag(), d.missing());
             if (prev != null && prev != d.missing()) {
-                throw Errors.at("atom", s, p, "conflicting (+)/(-) defaults for USE flag '" + d.flag() + "'");
+                throw Errors.at("atom", s, p, "conflicting (+)/(-) defaults for USE flag '" + Errors.clip(d.flag()) + "'");
             }
             list.add(d);
             if (end == to) break;

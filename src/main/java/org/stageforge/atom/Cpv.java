@@ -4,8 +4,9 @@ package org.stageforge.atom;
 import java.util.Objects;
 
 /**
- * A category/package-version such as {@code sys-apps/portage-3.0.49-r1}. Equality follows the
- * parts (versions compare as Portage's {@code vercmp}); {@link #toString()} keeps the original text.
+ * A category/package-version such as {@code sys-apps/portage-3.0.49-r1}. As in Portage, where a
+ * cpv is a string, equality is textual ({@code a/b-1.0} and {@code a/b-1.00} are two packages),
+ * while {@link #compareTo} orders by {@code vercmp} and so returns 0 for such a pair.
  */
 public record Cpv(String category, String name, Version version) implements Comparable<Cpv> {
 
@@ -68,12 +69,23 @@ public record Cpv(String category, String name, Version version) implements Comp
         return name + "-" + version.withoutRevision();
     }
 
-    /** Orders by category, then name, then version. */
+    /** Orders by category, then name, then version ({@code vercmp}). */
     @Override
     public int compareTo(Cpv o) {
         int c = category.compareTo(o.category);
         if (c == 0) c = name.compareTo(o.name);
         return c != 0 ? c : version.compareTo(o.version);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Cpv c && category.equals(c.category) && name.equals(c.name)
+                && version.toString().equals(c.version.toString());
+    }
+
+    @Override
+    public int hashCode() {
+        return (category.hashCode() * 31 + name.hashCode()) * 31 + version.toString().hashCode();
     }
 
     @Override

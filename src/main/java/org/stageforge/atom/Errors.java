@@ -18,6 +18,11 @@ final class Errors {
         return new ParseException(what + " '" + printable(shown) + "'", 0, offset + 1, printable(reason));
     }
 
+    /** A token for quoting inside a reason, shortened when long. */
+    static String clip(String token) {
+        return token.length() <= 60 ? token : token.substring(0, 57) + "...";
+    }
+
     /** Escapes control and line-separating characters so a message stays on one line. */
     static String printable(String s) {
         StringBuilder sb = null;

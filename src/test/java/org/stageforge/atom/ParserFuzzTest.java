@@ -42,11 +42,14 @@ class ParserFuzzTest {
             }
         }
         int inputs = 0;
-        for (int i = 0; i < 10_000; i++) {
+        for (String s : seeds.subList(0, SEEDS.size())) feed(s.repeat(300));
+        feed("-".repeat(5000));
+        feed("cat/pkg[" + "a,".repeat(2000) + "a(+),a(-)]");
+        for (int i = 0; i < 8_000; i++) {
             feed(randomString());
             inputs++;
         }
-        for (int i = 0; i < 20_000; i++) {
+        for (int i = 0; i < 16_000; i++) {
             feed(mutate(seeds.get(random.nextInt(seeds.size()))));
             inputs++;
         }
@@ -58,7 +61,7 @@ class ParserFuzzTest {
                 inputs += 2;
             }
         }
-        assertThat(inputs).isGreaterThan(30_000);
+        assertThat(inputs).isGreaterThan(25_000);
     }
 
     private String randomString() {
@@ -138,6 +141,7 @@ class ParserFuzzTest {
             return p.parse();
         } catch (ParseException e) {
             if (e.getMessage() == null || e.getMessage().contains("\n")) throw new AssertionError("message must be one line: " + e.getMessage());
+            if (e.getMessage().length() > 600) throw new AssertionError("message too long: " + e.getMessage());
             return null;
         }
     }
