@@ -77,7 +77,7 @@ public final class BinhostCommand implements Runnable {
         int jobs;
 
         @Option(names = "--require-signatures",
-                description = "Refuse binpkgs without signatures (only XPAK-free, signed GPKGs pass); with --keyring "
+                description = "Refuse binpkgs that carry no signature (XPAK, unsigned GPKG); with --keyring "
                         + "the signatures must also verify.")
         boolean requireSignatures;
 
