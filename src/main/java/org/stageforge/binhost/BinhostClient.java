@@ -130,7 +130,8 @@ public final class BinhostClient implements AutoCloseable {
             this.http = HttpClient.newBuilder()
                     .version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(opts.connectTimeout())
-                    .followRedirects(HttpClient.Redirect.NORMAL)
+                    // redirects are followed by send(), which decides where credentials may go
+                    .followRedirects(HttpClient.Redirect.NEVER)
                     .build();
             this.packageBase = h.base();
             this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("binhost-watchdog"));
@@ -185,15 +186,14 @@ public final class BinhostClient implements AutoCloseable {
         }
         StageforgeException last = null;
         for (int attempt = 1; attempt <= opts.maxAttempts(); attempt++) {
-            HttpRequest.Builder b = request(url);
-            if (cached) {
-                String etag = validators.getProperty("ETag");
-                String lm = validators.getProperty("Last-Modified");
-                if (etag != null) b.header("If-None-Match", etag);
-                if (lm != null) b.header("If-Modified-Since", lm);
-            }
             try {
-                HttpResponse<InputStream> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+                HttpResponse<InputStream> resp = send(url, b -> {
+                    if (!cached) return;
+                    String etag = validators.getProperty("ETag");
+                    String lm = validators.getProperty("Last-Modified");
+                    if (etag != null) b.header("If-None-Match", etag);
+                    if (lm != null) b.header("If-Modified-Since", lm);
+                });
                 try (InputStream body = resp.body()) {
                     int sc = resp.statusCode();
                     if (sc == 304 && cached) return new IndexFetch(parseCached(url, file, meta), file,
@@ -508,11 +508,11 @@ public final class BinhostClient implements AutoCloseable {
     private void httpTransfer(BinpkgRef ref, FileChannel ch, long have, long[] received, FetchListener listener)
             throws IOException, Transient {
         URI uri = packageUri(ref);
-        HttpRequest.Builder b = request(uri);
-        if (have > 0) b.header("Range", "bytes=" + have + "-");
         HttpResponse<InputStream> resp;
         try {
-            resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            resp = send(uri, b -> {
+                if (have > 0) b.header("Range", "bytes=" + have + "-");
+            });
         } catch (IOException e) {
             throw new Transient(describe(e), e);
         } catch (InterruptedException e) {
@@ -707,6 +707,41 @@ public final class BinhostClient implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    private static final int MAX_REDIRECTS = 5;
+
+    /**
+     * GET {@code uri}, following up to {@link #MAX_REDIRECTS} redirects to http(s) (never from https
+     * down to http); {@code headers} adds the per-request headers to every hop.
+     */
+    private HttpResponse<InputStream> send(URI uri, java.util.function.Consumer<HttpRequest.Builder> headers)
+            throws IOException, InterruptedException {
+        URI target = uri;
+        for (int hop = 0; ; hop++) {
+            HttpRequest.Builder b = request(target);
+            headers.accept(b);
+            HttpResponse<InputStream> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            int sc = resp.statusCode();
+            java.util.Optional<String> location = resp.headers().firstValue("Location");
+            if (!(sc == 301 || sc == 302 || sc == 303 || sc == 307 || sc == 308) || location.isEmpty()) return resp;
+            resp.body().close();
+            URI next;
+            try {
+                next = target.resolve(new URI(location.get().strip()));
+            } catch (java.net.URISyntaxException e) {
+                throw new StageforgeException(target + " redirects to a malformed location", ExitCodes.FAILURE, e);
+            }
+            String scheme = next.getScheme() == null ? "" : next.getScheme().toLowerCase(Locale.ROOT);
+            boolean allowed = (scheme.equals("https") || (scheme.equals("http") && !target.getScheme().equalsIgnoreCase("https")))
+                    && next.getHost() != null;
+            if (!allowed)
+                throw new StageforgeException(target + " redirects to " + next.getScheme() + "://" + next.getHost()
+                        + "; refused", ExitCodes.FAILURE, null);
+            if (hop >= MAX_REDIRECTS)
+                throw new StageforgeException(uri + ": more than " + MAX_REDIRECTS + " redirects", ExitCodes.FAILURE, null);
+            target = next;
+        }
+    }
 
     private HttpRequest.Builder request(URI uri) {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(opts.idleTimeout()).GET()

@@ -73,10 +73,12 @@ public final class BinhostCommand implements Runnable {
     @Command(name = "fetch", mixinStandardHelpOptions = true,
             description = "Fetch all packages of the binhost, or those named, verified, into the cache.")
     static final class Fetch extends Common implements Callable<Integer> {
-        @Option(names = {"-j", "--jobs"}, defaultValue = "4", description = "Parallel downloads (default: ${DEFAULT-VALUE}).")
+        @Option(names = {"-j", "--jobs"}, defaultValue = "4", paramLabel = "N", description = "Parallel downloads (default: ${DEFAULT-VALUE}).")
         int jobs;
 
-        @Option(names = "--require-signatures", description = "Refuse binpkgs without signatures.")
+        @Option(names = "--require-signatures",
+                description = "Refuse binpkgs that carry no signature (XPAK, unsigned GPKG); with --keyring "
+                        + "the signatures must also verify.")
         boolean requireSignatures;
 
         @Option(names = "--keyring", paramLabel = "FILE", description = "OpenPGP public keys to verify GPKG signatures with.")

@@ -335,13 +335,14 @@ class BinhostClientTest {
     void aStalledBodyIsAbandonedAfterTheIdleTimeoutAndResumed() throws Exception {
         TestBinhost b = new TestBinhost().add("app-misc/slow-1.0", 100_000);
         Path dir = binhost(b);
-        BinhostClient c = http(dir, opts().withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(500)));
+        BinhostClient c = http(dir, opts().withMaxAttempts(5).withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(500)));
         IndexRef e = entry(c, "app-misc/slow-1.0");
         faults.stallAfter("/" + e.path(), 30_000, 1);
 
         FetchedPackage p = c.fetch(e);
 
-        assertThat(faults.seen().get(faults.seen().size() - 1).range()).isEqualTo("bytes=30000-");
+        // the stalled first body was abandoned and the download resumed where it stopped
+        assertThat(faults.seen()).extracting(FaultHandler.Seen::range).contains("bytes=30000-");
         assertThat(Files.readAllBytes(p.file())).isEqualTo(b.pkg("app-misc/slow-1.0").data());
     }
 
@@ -484,6 +485,49 @@ class BinhostClientTest {
 
         assertThat(faults.seen()).singleElement().satisfies(s -> assertThat(s.authorization()).startsWith("Basic "));
         assertThat(filesSeen.seen()).singleElement().satisfies(s -> assertThat(s.authorization()).isNull());
+    }
+
+    @Test
+    void redirectsAreFollowedAndCredentialsStayWithTheirOrigin() throws Exception {
+        TestBinhost b = new TestBinhost().add("app-misc/a-1", 300).add("app-misc/b-1", 300);
+        Path dir = binhost(b);
+        Path other = b.write(tmp.resolve("other"));
+        FaultHandler otherSeen = new FaultHandler(other);
+        StaticServer otherServer = StaticServer.start(other, "127.0.0.1", 0, otherSeen::wrap);
+        closeables.add(otherServer);
+        faults = new FaultHandler(dir);
+        StaticServer server = StaticServer.start(dir, "127.0.0.1", 0, faults::wrap);
+        closeables.add(server);
+        BinhostClient c = BinhostClient.open("http://u:pw@127.0.0.1:" + server.port(), opts());
+        closeables.add(c);
+        IndexRef a = entry(c, "app-misc/a-1");
+        IndexRef bb = entry(c, "app-misc/b-1");
+        Files.createDirectories(dir.resolve("moved"));
+        Files.copy(dir.resolve(a.path()), dir.resolve("moved/a"));
+        faults.redirect("/" + a.path(), "/moved/a", 1);
+        faults.redirect("/" + bb.path(), otherServer.uri() + "/" + bb.path(), 1);
+
+        assertThat(Files.readAllBytes(c.fetch(a).file())).isEqualTo(b.pkg("app-misc/a-1").data());
+        assertThat(Files.readAllBytes(c.fetch(bb).file())).isEqualTo(b.pkg("app-misc/b-1").data());
+
+        assertThat(faults.seen()).extracting(FaultHandler.Seen::path).containsExactly("/Packages", "/Packages", "/" + a.path(), "/moved/a", "/" + bb.path());
+        assertThat(faults.seen()).allSatisfy(s -> assertThat(s.authorization()).startsWith("Basic "));
+        assertThat(otherSeen.seen()).singleElement().satisfies(s -> assertThat(s.authorization()).isNull());
+    }
+
+    @Test
+    void redirectLoopsAndDowngradesAreRefused() throws Exception {
+        Path dir = binhost(new TestBinhost().add("app-misc/a-1", 300));
+        BinhostClient c = http(dir, opts());
+        IndexRef a = entry(c, "app-misc/a-1");
+        faults.redirect("/" + a.path(), "/" + a.path(), 100);
+        StageforgeException loop = catchThrowableOfType(() -> c.fetch(a), StageforgeException.class);
+        assertThat(loop.exitCode()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(loop.getMessage()).contains("more than 5 redirects");
+
+        faults.redirect("/" + a.path(), "file:///etc/passwd", 100);
+        assertThatThrownBy(() -> c.fetch(a)).hasMessageContaining("redirects to file://").hasMessageContaining("refused");
+        assertThat(c.cachePath(a)).doesNotExist();
     }
 
     @Test
