@@ -23,6 +23,8 @@ import java.util.Set;
 final class Candidate {
     final Cpv cpv;
     final String cp;
+    /** Packages of one cp and slot replace each other. */
+    final String slotKey;
     final String slot;
     final String subslot;
     final String repo;
@@ -62,6 +64,7 @@ final class Candidate {
         this.line = line;
         this.slot = meta.slotName();
         this.subslot = meta.subSlot();
+        this.slotKey = cp + ":" + slot;
         String r = meta.value("repository").orElse("").strip();
         this.repo = r.isEmpty() ? null : r;
         this.buildId = number(meta.get("BUILD_ID"));
@@ -105,11 +108,6 @@ final class Candidate {
 
     boolean isInstalled() {
         return installed != null;
-    }
-
-    /** {@code slot key}: packages of one cp and slot replace each other. */
-    String slotKey() {
-        return cp + ":" + slot;
     }
 
     boolean matches(Atom a) {

@@ -92,7 +92,7 @@ public final class Resolver {
         for (VdbEntry v : req.installed()) {
             Candidate c = Candidate.installed(v, implicit);
             installed.computeIfAbsent(c.cp, k -> new ArrayList<>()).add(c);
-            installedBySlot.putIfAbsent(c.slotKey(), c);
+            installedBySlot.putIfAbsent(c.slotKey, c);
         }
         for (List<Candidate> l : installed.values()) l.sort(BEST_FIRST);
     }
@@ -217,7 +217,7 @@ public final class Resolver {
         if (!v.isEmpty()) return v;
         String u = useMismatch(c);
         if (u != null) return u;
-        for (Atom k : constraints.getOrDefault(c.slotKey(), List.of())) {
+        for (Atom k : constraints.getOrDefault(c.slotKey, List.of())) {
             if (!c.matches(k)) return "conflicts with " + k + " in slot " + c.slot;
         }
         return null;
@@ -347,7 +347,7 @@ public final class Resolver {
         private Candidate installedFor(Atom a) {
             for (Candidate c : installed.getOrDefault(a.cp(), List.of())) {
                 if (reject(c, a) != null) continue;
-                Node n = bySlot.get(c.slotKey());
+                Node n = bySlot.get(c.slotKey);
                 if (n == null || n.cand == c) return c;
             }
             return null;
@@ -384,14 +384,14 @@ public final class Resolver {
 
         /** Adds a package to the graph, or asks for a restart when its slot is taken. */
         private Node add(Candidate c, boolean merge, Task t, Atom a) {
-            Node old = bySlot.get(c.slotKey());
+            Node old = bySlot.get(c.slotKey);
             if (old != null) {
-                List<Atom> k = constraints.computeIfAbsent(c.slotKey(), x -> new ArrayList<>());
+                List<Atom> k = constraints.computeIfAbsent(c.slotKey, x -> new ArrayList<>());
                 int before = k.size();
                 for (Atom x : old.pulledBy) if (!k.contains(x)) k.add(x);
                 if (!k.contains(a)) k.add(a);
                 if (k.size() == before) {
-                    problems.add("slot conflict in " + c.slotKey() + ": " + a + " (" + t.requiredBy() + ") and "
+                    problems.add("slot conflict in " + c.slotKey + ": " + a + " (" + t.requiredBy() + ") and "
                             + old.pulledBy + " (" + old.reason + ") cannot be satisfied by one package");
                 } else {
                     restart = true;
@@ -400,7 +400,7 @@ public final class Resolver {
             }
             Node n = new Node(c, merge, t.parent() == null ? "argument " + t.label() : t.requiredBy());
             n.pulledBy.add(a);
-            bySlot.put(c.slotKey(), n);
+            bySlot.put(c.slotKey, n);
             byCp.computeIfAbsent(c.cp, x -> new ArrayList<>()).add(n);
             if (merge && !opts.nodeps()) {
                 queue(n, c.idepend(), Kind.IDEPEND);
@@ -452,7 +452,7 @@ public final class Resolver {
                 if (level < 2) return false;
                 Candidate c = bestBinary(a);
                 if (c == null) return false;
-                Node n = bySlot.get(c.slotKey());
+                Node n = bySlot.get(c.slotKey);
                 return n == null;
             }
             if (d instanceof DepNode.AnyOf g) {
@@ -540,7 +540,7 @@ public final class Resolver {
                 }
                 for (Candidate i : installed.getOrDefault(a.cp(), List.of())) {
                     if (!i.matches(a)) continue;
-                    Node n = bySlot.get(i.slotKey());
+                    Node n = bySlot.get(i.slotKey);
                     if (n != null && n.cand == i) continue;  // reported above
                     if (n != null) {
                         // replaced in its slot: merge the replacement before the blocking package
@@ -560,7 +560,7 @@ public final class Resolver {
 
         private PlannedPackage planned(Node n) {
             Candidate c = n.cand;
-            Candidate old = installedBySlot.get(c.slotKey());
+            Candidate old = installedBySlot.get(c.slotKey);
             PlannedPackage.Action action;
             if (old == null) {
                 action = PlannedPackage.Action.NEW;
