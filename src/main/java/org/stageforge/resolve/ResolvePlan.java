@@ -7,7 +7,9 @@ import java.util.List;
  *
  * @param packages       what to merge, in merge order
  * @param removals       installed CPVs to unmerge because a package of the plan blocks them
- * @param worldAdditions atoms to add to the world file (explicit targets, unless --oneshot), sorted
+ * @param worldAdditions what to add to the world files (explicit targets unless --oneshot), sorted: atoms
+ *                       for {@code world}, and {@code @set} names (user sets given as targets) for
+ *                       {@code world_sets}
  * @param warnings       things the user should know (cycles broken, ...), one line each
  */
 public record ResolvePlan(List<PlannedPackage> packages, List<String> removals, List<String> worldAdditions,

@@ -1,9 +1,11 @@
 package org.stageforge.resolve;
 
 import org.stageforge.profile.PortageConfig;
+import org.stageforge.vdb.Vdb;
 import org.stageforge.vdb.VdbEntry;
 import org.stageforge.vdb.WorldFile;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 
@@ -50,6 +52,12 @@ public record ResolveRequest(PortageConfig config, List<Binhost> binhosts, List<
         world = world == null ? new WorldFile(List.of(), List.of()) : world;
         targets = List.copyOf(targets);
         options = options == null ? Options.DEFAULT : options;
+    }
+
+    /** Resolution for an existing root: its installed packages (VDB) and world files are read. */
+    public static ResolveRequest forRoot(PortageConfig config, List<Binhost> binhosts, Path root, List<String> targets,
+                                         Options options) {
+        return new ResolveRequest(config, binhosts, Vdb.open(root).installed(), WorldFile.read(root), targets, options);
     }
 
     /** An empty root. */

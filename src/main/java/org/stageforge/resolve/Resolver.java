@@ -55,6 +55,9 @@ import java.util.TreeSet;
 public final class Resolver {
     private static final int MAX_RESTARTS = 64;
     static final String BASELAYOUT = "sys-apps/baselayout";
+    /** Sets emerge never records in world_sets. */
+    private static final Set<String> BUILTIN_SETS = Set.of("system", "world", "selected", "selected-packages",
+            "selected-sets");
 
     /** Dependency kinds; TARGET for command-line arguments. */
     enum Kind { TARGET, IDEPEND, RDEPEND, PDEPEND }
@@ -517,6 +520,14 @@ public final class Resolver {
             List<PlannedPackage> out = new ArrayList<>();
             for (int i : seq) out.add(planned(merges.get(i)));
             Set<String> world = new TreeSet<>();
+            if (!opts.oneshot()) {
+                for (String arg : req.targets()) {
+                    if (arg.startsWith("@") && !BUILTIN_SETS.contains(arg.substring(1))
+                            && !req.world().sets().contains(arg)) {
+                        world.add(arg);
+                    }
+                }
+            }
             for (Target t : targets) {
                 if (!t.world()) continue;
                 String w = t.atom().cp() + (t.atom().slot() != null && t.atom().slotOperator() == null

@@ -335,6 +335,10 @@ class ResolverTest {
         ResolvePlan sel = Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@selected"), null));
         assertThat(cpvs(sel)).containsExactly("app-misc/bar-1", "app-misc/foo-1");
         assertThat(sel.worldAdditions()).isEmpty();
+        ResolvePlan mine = Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), null, List.of("@mine"), null));
+        assertThat(cpvs(mine)).containsExactly("app-misc/bar-1");
+        assertThat(mine.worldAdditions()).containsExactly("@mine");
+        assertThat(mine.packages().get(0).world()).isFalse();
         ResolvePlan all = Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@world"), null));
         assertThat(cpvs(all)).containsExactly("sys-apps/baselayout-2", "app-misc/bar-1", "app-misc/foo-1");
         assertThat(cpvs(Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@system"), null))))
