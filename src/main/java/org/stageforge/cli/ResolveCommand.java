@@ -48,6 +48,9 @@ public final class ResolveCommand implements Runnable {
             description = "Only use binary packages built with the configured USE (default n, as emerge --usepkgonly).")
     String respectUse = "n";
 
+    @Option(names = "--idepend-in-root", description = "Merge IDEPEND into the root too (Portage resolves it on the host).")
+    boolean idependInRoot;
+
     @Option(names = "--json", description = "Print the plan as JSON.")
     boolean json;
 
@@ -66,7 +69,7 @@ public final class ResolveCommand implements Runnable {
         Path cache = cacheDir != null ? cacheDir : Path.of(System.getProperty("java.io.tmpdir"), "stageforge-binhost-cache");
         List<Binhost> hosts = new ArrayList<>();
         for (String b : binhosts) hosts.add(Binhost.load(b, cache));
-        ResolveRequest.Options o = new ResolveRequest.Options(nodeps, oneshot, noreplace, respectUse.equals("y"));
+        ResolveRequest.Options o = new ResolveRequest.Options(nodeps, oneshot, noreplace, respectUse.equals("y"), idependInRoot);
         ResolvePlan plan = Resolver.resolve(root == null ? ResolveRequest.of(config, hosts, targets, o)
                 : ResolveRequest.forRoot(config, hosts, root, targets, o));
         PrintWriter out = spec.commandLine().getOut();

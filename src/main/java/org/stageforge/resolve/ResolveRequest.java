@@ -32,17 +32,30 @@ public record ResolveRequest(PortageConfig config, List<Binhost> binhosts, List<
      * @param binpkgRespectUse {@code --binpkg-respect-use}: only binary instances whose USE equals
      *                         the configured USE are usable. Portage leaves it off with
      *                         {@code --usepkgonly} unless given, and so does {@link #DEFAULT}.
+     * @param idependInRoot    merge IDEPEND into the target root too. Portage resolves IDEPEND in
+     *                         the running root (the host, for {@code --root} installs), which
+     *                         stageforge does not manage, so by default IDEPEND only orders
+     *                         packages already in the plan and the rest is reported as a warning;
+     *                         set this for a root that will also run the package manager's
+     *                         install phases itself (Portage with ROOT=/)
      */
-    public record Options(boolean nodeps, boolean oneshot, boolean noreplace, boolean binpkgRespectUse) {
-        public static final Options DEFAULT = new Options(false, false, false, false);
+    public record Options(boolean nodeps, boolean oneshot, boolean noreplace, boolean binpkgRespectUse,
+                          boolean idependInRoot) {
+        public static final Options DEFAULT = new Options(false, false, false, false, false);
 
-        public Options withNodeps(boolean b) { return new Options(b, oneshot, noreplace, binpkgRespectUse); }
+        public Options(boolean nodeps, boolean oneshot, boolean noreplace, boolean binpkgRespectUse) {
+            this(nodeps, oneshot, noreplace, binpkgRespectUse, false);
+        }
 
-        public Options withOneshot(boolean b) { return new Options(nodeps, b, noreplace, binpkgRespectUse); }
+        public Options withNodeps(boolean b) { return new Options(b, oneshot, noreplace, binpkgRespectUse, idependInRoot); }
 
-        public Options withNoreplace(boolean b) { return new Options(nodeps, oneshot, b, binpkgRespectUse); }
+        public Options withOneshot(boolean b) { return new Options(nodeps, b, noreplace, binpkgRespectUse, idependInRoot); }
 
-        public Options withBinpkgRespectUse(boolean b) { return new Options(nodeps, oneshot, noreplace, b); }
+        public Options withNoreplace(boolean b) { return new Options(nodeps, oneshot, b, binpkgRespectUse, idependInRoot); }
+
+        public Options withBinpkgRespectUse(boolean b) { return new Options(nodeps, oneshot, noreplace, b, idependInRoot); }
+
+        public Options withIdependInRoot(boolean b) { return new Options(nodeps, oneshot, noreplace, binpkgRespectUse, b); }
     }
 
     public ResolveRequest {

@@ -46,6 +46,9 @@ import java.util.TreeSet;
  * <li>Blockers: a blocked package in the plan is an error; a blocked installed package is
  *     resolved when the plan replaces it in its slot (the replacement merges first), otherwise a
  *     soft {@code !} blocker unmerges it and a hard {@code !!} blocker is refused.</li>
+ * <li>IDEPEND is resolved in the running root by Portage (the host of a {@code --root} install),
+ *     so unless {@link ResolveRequest.Options#idependInRoot()} it pulls nothing into the plan: an
+ *     IDEPEND satisfied by a planned package orders it first, any other is listed as a warning.</li>
  * <li>Merge order: see {@link MergeOrder}; RDEPEND and IDEPEND before the dependent, PDEPEND
  *     after it. When sys-apps/baselayout is in the plan it merges before every package that is not
  *     one of its own prerequisites, so the accounts later packages create are added to
@@ -331,6 +334,9 @@ public final class Resolver {
         final ArrayDeque<Task> choices = new ArrayDeque<>();
         final List<Block> blocks = new ArrayList<>();
         final List<String> problems = new ArrayList<>();
+        final List<String> warnings = new ArrayList<>();
+        /** IDEPEND left to the host: only ordering against packages of the plan. */
+        final List<Task> hostDeps = new ArrayList<>();
         boolean restart;
 
         void start(List<Target> targets) {
@@ -339,6 +345,32 @@ public final class Resolver {
                 if (!plain.isEmpty()) atom(plain.poll());
                 else choice(choices.poll());
             }
+            for (Task t : hostDeps) {
+                if (!link(t.parent(), t.dep())) {
+                    warnings.add("IDEPEND " + t.dep() + " of " + t.parent().cand.cpv
+                            + " is for the host running the install phases (Portage resolves it in the running root); not merged");
+                }
+            }
+        }
+
+        /** Links the parent to the planned packages satisfying a host dependency; false when the graph does not. */
+        private boolean link(Node parent, DepNode d) {
+            if (d instanceof DepNode.AtomLeaf l) {
+                if (l.atom().isBlocker()) return true;
+                Node n = selected(l.atom());
+                if (n != null) parent.children.add(new Object[] {n, Kind.IDEPEND});
+                return n != null;
+            }
+            if (d instanceof DepNode.AnyOf g) {
+                for (DepNode c : g.children()) if (satisfied(c, 0)) return link(parent, c);
+                return false;
+            }
+            if (d instanceof DepNode.AllOf g) {
+                boolean all = true;
+                for (DepNode c : g.children()) all &= link(parent, c);
+                return all;
+            }
+            return false;
         }
 
         private Node selected(Atom a) {
@@ -406,7 +438,8 @@ public final class Resolver {
             bySlot.put(c.slotKey, n);
             byCp.computeIfAbsent(c.cp, x -> new ArrayList<>()).add(n);
             if (merge && !opts.nodeps()) {
-                queue(n, c.idepend(), Kind.IDEPEND);
+                if (opts.idependInRoot()) queue(n, c.idepend(), Kind.IDEPEND);
+                else for (DepNode d : c.idepend()) hostDeps.add(new Task(n, d, Kind.IDEPEND, null, false));
                 queue(n, c.rdepend(), Kind.RDEPEND);
                 queue(n, c.pdepend(), Kind.PDEPEND);
             }
@@ -503,7 +536,7 @@ public final class Resolver {
                 }
             }
             List<String> removals = new ArrayList<>();
-            List<String> warnings = new ArrayList<>();
+            List<String> warnings = new ArrayList<>(this.warnings);
             blockers(rank, order, removals);
             if (!problems.isEmpty()) throw new ResolveException(dedupe(problems));
             for (Node n : merges) {
