@@ -189,6 +189,42 @@ class ResolveFixtureTest {
         assertThat(steps.get(1).targets()).containsExactly("acct-user/messagebus");
     }
 
+    /**
+     * sys-apps/dbus with its dependencies from the real binhost (the issue's messagebus case):
+     * every runtime dependency in the plan, account groups before their users, baselayout first,
+     * glibc's IDEPEND left to the host.
+     */
+    @Test
+    void dbusWithDependenciesFromTheRealBinhost() throws IOException {
+        Path install = Fixtures.require("portage-expected/install");
+        Binhost binhost = new Binhost("xpak", PackagesIndex.read(Fixtures.require("binhost-xpak-amd64")));
+        Path etc = install.resolve("dbus-nomask/config-root/etc/portage");
+        Path profileRepo = install.resolve("profile-repo");
+        TestEnv.configRoot(tmp.resolve("cfg"), profileRepo,
+                profileRepo.resolve(Files.readString(etc.resolve("make.profile.target")).strip()),
+                Map.of("make.conf", Files.readString(etc.resolve("make.conf")),
+                        "package.accept_keywords", Files.readString(etc.resolve("package.accept_keywords"))));
+        PortageConfig config = PortageConfig.load(tmp.resolve("cfg"), Map.of());
+        ResolvePlan plan = Resolver.resolve(ResolveRequest.of(config, List.of(binhost), List.of("sys-apps/dbus"),
+                ResolveRequest.Options.DEFAULT));
+        List<String> cpvs = plan.packages().stream().map(p -> p.cpv().toString()).toList();
+        assertThat(cpvs.get(0)).isEqualTo("sys-apps/baselayout-2.13-r1");
+        assertThat(cpvs).contains("sys-apps/dbus-1.15.6", "sys-libs/glibc-2.37-r3");
+        assertThat(cpvs.indexOf("acct-group/messagebus-0-r2")).isLessThan(cpvs.indexOf("acct-user/messagebus-0-r2"));
+        assertThat(plan.packages().stream().filter(p -> p.cpv().toString().equals("acct-user/messagebus-0-r2")))
+                .singleElement().extracting(PlannedPackage::buildId).isEqualTo(2L);
+        assertThat(plan.warnings()).anyMatch(w -> w.startsWith("IDEPEND sys-apps/locale-gen of sys-libs/glibc-2.37-r3"));
+        assertThat(plan.worldAdditions()).containsExactly("sys-apps/dbus");
+        for (PlannedPackage p : plan.packages()) {
+            for (var d : org.stageforge.atom.DepString.reduce(org.stageforge.atom.DepString.parse(
+                    p.entry().rdepend(), org.stageforge.atom.DepString.Kind.DEPEND), p.use()).children()) {
+                if (!(d instanceof org.stageforge.atom.DepNode.AtomLeaf l) || l.atom().isBlocker()) continue;
+                assertThat(plan.packages()).as(l.atom() + " of " + p.cpv()).anyMatch(q -> l.atom().matches(q.cpv(),
+                        q.slot(), q.subslot(), q.repo(), q.use(), null));
+            }
+        }
+    }
+
     /** All 200 synthetic packages, and every dag.json edge honoured by the merge order. */
     @Test
     @SuppressWarnings("unchecked")
