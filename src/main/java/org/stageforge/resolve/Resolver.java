@@ -159,7 +159,7 @@ public final class Resolver {
                         : "ambiguous package name, matches " + String.join(", ", cps)));
                 return null;
             }
-            text = cps.iterator().next() + s.substring(s.length());
+            text = cps.iterator().next();
         }
         Atom a = Atom.parse(text);
         if (a.isBlocker()) {
@@ -309,7 +309,7 @@ public final class Resolver {
         final String reason;
         boolean world;
         final List<Atom> pulledBy = new ArrayList<>();
-        final List<Object[]> children = new ArrayList<>();   // {Node, Kind}
+        final List<Link> children = new ArrayList<>();
 
         Node(Candidate cand, boolean merge, String reason) {
             this.cand = cand;
@@ -317,6 +317,9 @@ public final class Resolver {
             this.reason = reason;
         }
     }
+
+    /** A dependency edge from a package to the one satisfying it. */
+    private record Link(Node node, Kind kind) {}
 
     /** A dependency to satisfy: an atom or a group, with who needs it. */
     private record Task(Node parent, DepNode dep, Kind kind, String label, boolean world) {
@@ -358,7 +361,7 @@ public final class Resolver {
             if (d instanceof DepNode.AtomLeaf l) {
                 if (l.atom().isBlocker()) return true;
                 Node n = selected(l.atom());
-                if (n != null) parent.children.add(new Object[] {n, Kind.IDEPEND});
+                if (n != null) parent.children.add(new Link(n, Kind.IDEPEND));
                 return n != null;
             }
             if (d instanceof DepNode.AnyOf g) {
@@ -414,7 +417,7 @@ public final class Resolver {
             }
             if (n == null) return;
             if (t.world()) n.world = true;
-            if (t.parent() != null) t.parent().children.add(new Object[] {n, t.kind()});
+            if (t.parent() != null) t.parent().children.add(new Link(n, t.kind()));
         }
 
         /** Adds a package to the graph, or asks for a restart when its slot is taken. */
@@ -524,10 +527,10 @@ public final class Resolver {
             for (int i = 0; i < merges.size(); i++) rank.put(merges.get(i), i);
             MergeOrder order = new MergeOrder(merges.size());
             for (Node p : merges) {
-                for (Object[] link : p.children) {
-                    Integer c = rank.get((Node) link[0]);
+                for (Link link : p.children) {
+                    Integer c = rank.get(link.node());
                     if (c == null) continue;
-                    switch ((Kind) link[1]) {
+                    switch (link.kind()) {
                         case IDEPEND -> order.edge(c, rank.get(p), MergeOrder.IDEPEND);
                         case RDEPEND -> order.edge(c, rank.get(p), MergeOrder.RDEPEND);
                         case PDEPEND -> order.edge(rank.get(p), c, MergeOrder.PDEPEND);
@@ -546,10 +549,15 @@ public final class Resolver {
                     for (int i = 0; i < merges.size(); i++) if (i != b && !anc[i]) order.edge(b, i, MergeOrder.BASELAYOUT);
                 }
             }
-            int[] seq = order.order(warnings, (dependent, dependency, strength) ->
-                    "dependency cycle: " + merges.get(dependent).cand.cpv + " is merged before its "
-                            + (strength == MergeOrder.IDEPEND ? "IDEPEND" : "RDEPEND") + " dependency "
-                            + merges.get(dependency).cand.cpv);
+            int[] seq = order.order(warnings, (dependent, dependency, strength) -> {
+                String a = merges.get(dependent).cand.cpv.toString();
+                String b = merges.get(dependency).cand.cpv.toString();
+                return "dependency cycle: " + a + " is merged before " + switch (strength) {
+                    case MergeOrder.IDEPEND -> "its IDEPEND dependency " + b;
+                    case MergeOrder.BLOCKER -> b + ", which replaces a package " + a + " blocks";
+                    default -> "its RDEPEND dependency " + b;
+                };
+            });
             List<PlannedPackage> out = new ArrayList<>();
             for (int i : seq) out.add(planned(merges.get(i)));
             Set<String> world = new TreeSet<>();
@@ -590,7 +598,7 @@ public final class Resolver {
                         // replaced in its slot: merge the replacement before the blocking package
                         Integer r = rank.get(n);
                         Integer p = rank.get(b.parent());
-                        if (r != null && p != null) order.edge(r, p, MergeOrder.RDEPEND);
+                        if (r != null && p != null) order.edge(r, p, MergeOrder.BLOCKER);
                     } else if (b.atom().blocker() == Atom.Blocker.STRONG) {
                         problems.add(b.atom() + " (hard blocker in " + who + " " + b.kind() + "): blocks installed "
                                 + i.cpv + "; unmerge it first");
