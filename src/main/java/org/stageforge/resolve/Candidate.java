@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * One package the resolver may pick: a binary instance of some binhost, or an installed package.
@@ -147,10 +148,10 @@ final class Candidate {
         return buildId > 0 ? s + " (build " + buildId + ")" : s;
     }
 
-    /** Flags of {@code flags} limited to IUSE, as {@code a -b} text in IUSE order sorted. */
+    /** Every IUSE flag, sorted, as {@code a -b}: enabled when in {@code flags}. */
     String useText(Set<String> flags) {
         List<String> out = new ArrayList<>();
-        for (String f : new java.util.TreeSet<>(iuse)) out.add(flags.contains(f) ? f : "-" + f);
+        for (String f : new TreeSet<>(iuse)) out.add(flags.contains(f) ? f : "-" + f);
         return String.join(" ", out);
     }
 
