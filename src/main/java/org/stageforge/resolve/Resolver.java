@@ -29,7 +29,9 @@ import java.util.TreeSet;
  * <ul>
  * <li>A candidate is visible when no package.mask entry (without package.unmask) matches it, its
  *     KEYWORDS are accepted (ACCEPT_KEYWORDS, package.accept_keywords) and its LICENSE is
- *     (ACCEPT_LICENSE, package.license). Installed packages are always usable.</li>
+ *     (ACCEPT_LICENSE, package.license). Installed packages are always usable. With
+ *     FEATURES=-pkgdir-index-trusted, entries of a local binhost whose file is missing are not
+ *     usable either (Portage re-scans such a PKGDIR).</li>
  * <li>An atom takes the highest visible version matching it (version, slot, sub-slot, USE
  *     dependencies against the candidate's built USE and IUSE). Among binary instances of one
  *     version, Portage's order applies: the newest BUILD_TIME, then the highest BUILD_ID, then
@@ -80,12 +82,15 @@ public final class Resolver {
     private final Map<String, List<Candidate>> installed = new HashMap<>();
     private final Map<String, Candidate> installedBySlot = new HashMap<>();
     private final Map<String, List<Atom>> constraints = new HashMap<>();
+    /** FEATURES=pkgdir-index-trusted (Portage's default): a local index is believed without looking at the files. */
+    private final boolean trustLocalIndex;
 
     private Resolver(ResolveRequest req) {
         this.req = req;
         this.config = req.config();
         this.opts = req.options();
         Set<String> implicit = config.implicitIuse();
+        trustLocalIndex = List.of(config.getOrDefault("FEATURES", "").split("\\s+")).contains("pkgdir-index-trusted");
         for (int b = 0; b < req.binhosts().size(); b++) {
             Binhost bh = req.binhosts().get(b);
             List<PackagesEntry> entries = bh.index().entries();
@@ -237,7 +242,10 @@ public final class Resolver {
             MaskReason m = config.maskReason(c.cpv, c.slot, c.repo);
             List<String> kw;
             List<String> lic;
-            if (m != null) {
+            if (!trustLocalIndex && !req.binhosts().get(c.binhost).hasFile(c.entry)) {
+                // Portage re-scans an untrusted PKGDIR and drops entries without their file
+                v = "file " + c.entry.path() + " is not in the binhost directory (FEATURES=-pkgdir-index-trusted)";
+            } else if (m != null) {
                 v = "masked by package.mask: " + m.entry().value() + " (" + m.entry().origin() + ")";
             } else if (!(kw = config.missingKeywords(c.cpv, c.slot, c.repo, c.meta.keywords())).isEmpty()) {
                 v = "masked by keyword: needs " + String.join(" ", kw) + " accepted";

@@ -26,6 +26,7 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Resolves what real Portage installed in portage-expected/install/* (same arguments, same
@@ -41,7 +42,7 @@ class ResolveFixtureTest {
     @TestFactory
     Stream<DynamicTest> installCasesGiveTheVdbPortageWrote() throws IOException {
         Path install = Fixtures.require("portage-expected/install");
-        Binhost binhost = new Binhost("binhost-xpak-amd64", PackagesIndex.read(Fixtures.require("binhost-xpak-amd64")));
+        Binhost binhost = Binhost.load(Fixtures.require("binhost-xpak-amd64").toString(), tmp.resolve("cache"));
         List<Path> cases;
         try (Stream<Path> s = Files.list(install)) {
             cases = s.filter(p -> Files.isRegularFile(p.resolve("emerge-args.txt"))).sorted().toList();
@@ -223,6 +224,33 @@ class ResolveFixtureTest {
                         q.slot(), q.subslot(), q.repo(), q.use(), null));
             }
         }
+    }
+
+    /**
+     * The cases' config has FEATURES=-pkgdir-index-trusted, so Portage re-scans the binhost directory:
+     * packages without their file (systemd, glibc, ...) are not available, and dbus cannot get its
+     * dependencies (which is why the fixture installed it with --nodeps).
+     */
+    @Test
+    void untrustedLocalIndexIgnoresEntriesWithoutFile() throws IOException {
+        Path install = Fixtures.require("portage-expected/install");
+        Binhost binhost = Binhost.load(Fixtures.require("binhost-xpak-amd64").toString(), tmp.resolve("cache"));
+        Path etc = install.resolve("dbus-nomask/config-root/etc/portage");
+        Path profileRepo = install.resolve("profile-repo");
+        TestEnv.configRoot(tmp.resolve("cfg"), profileRepo,
+                profileRepo.resolve(Files.readString(etc.resolve("make.profile.target")).strip()),
+                Map.of("make.conf", Files.readString(etc.resolve("make.conf")),
+                        "package.accept_keywords", Files.readString(etc.resolve("package.accept_keywords"))));
+        PortageConfig config = PortageConfig.load(tmp.resolve("cfg"), Map.of());
+        assertThatThrownBy(() -> Resolver.resolve(ResolveRequest.of(config, List.of(binhost), List.of("sys-apps/dbus"),
+                ResolveRequest.Options.DEFAULT)))
+                .isInstanceOf(ResolveException.class)
+                .hasMessageContaining("sys-apps/systemd-9999 (build 6) from " + binhost.name()
+                        + ": file sys-apps/systemd/systemd-9999-6.xpak is not in the binhost directory (FEATURES=-pkgdir-index-trusted)");
+        // Portage's default FEATURES trust the index
+        ResolvePlan trusted = Resolver.resolve(ResolveRequest.of(PortageConfig.load(tmp.resolve("cfg"),
+                Map.of("FEATURES", "pkgdir-index-trusted")), List.of(binhost), List.of("sys-apps/dbus"), ResolveRequest.Options.DEFAULT));
+        assertThat(trusted.packages()).anyMatch(p -> p.cpv().toString().equals("sys-apps/systemd-9999"));
     }
 
     /** All 200 synthetic packages, and every dag.json edge honoured by the merge order. */
