@@ -44,7 +44,7 @@ public final class ResolveCommand implements Runnable {
     @Option(names = "--noreplace", description = "Skip targets that are already installed.")
     boolean noreplace;
 
-    @Option(names = "--binpkg-respect-use", arity = "0..1", fallbackValue = "y", paramLabel = "y|n",
+    @Option(names = "--binpkg-respect-use", paramLabel = "y|n",
             description = "Only use binary packages built with the configured USE (default n, as emerge --usepkgonly).")
     String respectUse = "n";
 

@@ -529,8 +529,7 @@ public final class Resolver {
         ResolvePlan plan(List<Target> targets) {
             List<Node> merges = new ArrayList<>();
             for (Node n : bySlot.values()) if (n.merge) merges.add(n);
-            merges.sort(Comparator.comparing((Node n) -> n.cand.cp).thenComparing(n -> n.cand.cpv.version())
-                    .thenComparing(n -> n.cand.slot));
+            merges.sort(Comparator.comparing((Node n) -> n.cand.cpv).thenComparing(n -> n.cand.slot));
             Map<Node, Integer> rank = new HashMap<>();
             for (int i = 0; i < merges.size(); i++) rank.put(merges.get(i), i);
             MergeOrder order = new MergeOrder(merges.size());
