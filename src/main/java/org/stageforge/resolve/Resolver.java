@@ -239,13 +239,13 @@ public final class Resolver {
         if (c.visibility != null) return c.visibility;
         String v = "";
         if (!c.isInstalled()) {
-            MaskReason m = config.maskReason(c.cpv, c.slot, c.repo);
+            MaskReason m;
             List<String> kw;
             List<String> lic;
             if (!trustLocalIndex && !req.binhosts().get(c.binhost).hasFile(c.entry)) {
                 // Portage re-scans an untrusted PKGDIR and drops entries without their file
                 v = "file " + c.entry.path() + " is not in the binhost directory (FEATURES=-pkgdir-index-trusted)";
-            } else if (m != null) {
+            } else if ((m = config.maskReason(c.cpv, c.slot, c.repo)) != null) {
                 v = "masked by package.mask: " + m.entry().value() + " (" + m.entry().origin() + ")";
             } else if (!(kw = config.missingKeywords(c.cpv, c.slot, c.repo, c.meta.keywords())).isEmpty()) {
                 v = "masked by keyword: needs " + String.join(" ", kw) + " accepted";
