@@ -15,11 +15,14 @@ import java.io.PrintWriter;
         footer = {"", ExitCodes.HELP},
         subcommands = {
                 CommandLine.HelpCommand.class,
+                BinhostCommand.class,
+                IndexCommand.class,
+                VdbCommand.class,
+                PkgCommand.class,
+                KeyCommand.class,
                 VersionCommand.class,
                 AtomCommand.class,
                 DependCommand.class,
-                IndexCommand.class,
-                VdbCommand.class,
                 ProfileCommand.class,
                 ResolveCommand.class,
         })

@@ -34,6 +34,14 @@ public final class VdbCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand");
     }
 
+    /** A root without var/db/pkg has nothing installed, but a root that does not exist is a typo. */
+    static Vdb open(Path root) {
+        if (!java.nio.file.Files.isDirectory(root)) {
+            throw new StageforgeException("no such root directory: " + root, ExitCodes.NOT_FOUND, null);
+        }
+        return Vdb.open(root);
+    }
+
     @Command(name = "list", description = "List the installed packages.")
     static final class ListCmd implements Runnable {
         @CommandLine.Spec
@@ -47,7 +55,7 @@ public final class VdbCommand implements Runnable {
 
         @Override
         public void run() {
-            List<VdbEntry> installed = Vdb.open(root).installed();
+            List<VdbEntry> installed = open(root).installed();
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 List<Map<String, Object>> l = new ArrayList<>();
@@ -90,7 +98,7 @@ public final class VdbCommand implements Runnable {
 
         @Override
         public void run() {
-            VdbEntry e = Vdb.open(root).get(cpv).orElseThrow(() ->
+            VdbEntry e = open(root).get(cpv).orElseThrow(() ->
                     new StageforgeException("not installed in " + root + ": " + cpv, ExitCodes.NOT_FOUND, null));
             Map<String, String> fields = new LinkedHashMap<>();
             for (String name : e.files().keySet()) {

@@ -1,5 +1,6 @@
 package org.stageforge.index;
 
+import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
 
 import java.io.IOException;
@@ -12,6 +13,33 @@ import java.nio.file.attribute.PosixFilePermissions;
 public final class AtomicFiles {
 
     private AtomicFiles() {}
+
+    /**
+     * The directory {@code root/relative}, created as needed (mode 0755). A root being built may
+     * hold symbolic links put there by packages, so no component below {@code root} may be one:
+     * following it could write outside the root.
+     */
+    public static Path directoryUnder(Path root, String relative) {
+        Path dir = root;
+        try {
+            Files.createDirectories(root);
+            for (Path part : Path.of(relative)) {
+                String name = part.toString();
+                if (name.equals("..") || name.equals(".")) throw new IllegalArgumentException("not a plain relative path: " + relative);
+                dir = dir.resolve(name);
+                if (Files.isSymbolicLink(dir)) {
+                    throw new StageforgeException("refusing to write through symbolic link " + dir, ExitCodes.VERIFY, null);
+                }
+                if (!Files.isDirectory(dir)) {
+                    Files.createDirectory(dir);
+                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+                }
+            }
+        } catch (IOException e) {
+            throw new StageforgeException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+        return dir;
+    }
 
     /** Writes {@code data} to {@code file} (mode 0644), creating parent directories as needed. */
     public static void write(Path file, byte[] data) {

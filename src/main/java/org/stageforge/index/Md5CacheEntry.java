@@ -68,6 +68,10 @@ public record Md5CacheEntry(String cpv, Map<String, String> fields) implements P
     /** The eclasses the ebuild inherited directly (INHERIT). */
     public java.util.List<String> inherit() { return words("INHERIT"); }
 
+    /** Every eclass the ebuild inherited: the names of {@code _eclasses_}. */
+    @Override
+    public java.util.List<String> inherited() { return java.util.List.copyOf(eclasses().keySet()); }
+
     /** Every eclass of the ebuild with its checksum, in file order ({@code _eclasses_}). */
     public Map<String, String> eclasses() {
         Map<String, String> m = new LinkedHashMap<>();

@@ -1,6 +1,6 @@
 package org.stageforge.index;
 
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -23,8 +23,31 @@ public interface PackageMetadata {
 
     /** The whitespace-separated words of a value, in order. */
     default List<String> words(String key) {
-        String v = get(key).strip();
-        return v.isEmpty() ? List.of() : Arrays.asList(v.split("\\s+"));
+        return split(get(key));
+    }
+
+    /**
+     * Splits at whitespace exactly as Python's {@code str.split()} does, which Portage uses to
+     * normalize values: besides ASCII whitespace that includes e.g. U+00A0 and U+0085.
+     */
+    static List<String> split(String s) {
+        List<String> out = new ArrayList<>();
+        int start = -1;
+        for (int i = 0; i < s.length(); i++) {
+            if (isSpace(s.charAt(i))) {
+                if (start >= 0) out.add(s.substring(start, i));
+                start = -1;
+            } else if (start < 0) {
+                start = i;
+            }
+        }
+        if (start >= 0) out.add(s.substring(start));
+        return out;
+    }
+
+    /** Python's {@code str.isspace()} for one character. */
+    static boolean isSpace(char c) {
+        return Character.isWhitespace(c) || c == '\u00a0' || c == '\u2007' || c == '\u202f' || c == '\u0085';
     }
 
     /** EAPI; Portage reads an absent or empty EAPI as "0". */
@@ -81,6 +104,9 @@ public interface PackageMetadata {
     default String homepage() { return get("HOMEPAGE"); }
 
     default String requiredUse() { return get("REQUIRED_USE"); }
+
+    /** Every eclass the ebuild inherited, directly or not (INHERITED of an installed package). */
+    default List<String> inherited() { return words("INHERITED"); }
 
     /** Words of a value as an ordered set (for USE-like keys). */
     static Set<String> wordSet(List<String> words) {

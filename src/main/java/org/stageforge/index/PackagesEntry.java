@@ -11,11 +11,11 @@ import java.util.Set;
  *
  * @param fields    the block's {@code KEY: value} pairs exactly as written, in file order, under
  *                  their file names (MTIME, REPO, DESC, ...)
- * @param inherited the header values this entry inherits when it lacks the key itself (Portage's
+ * @param fromHeader the header values this entry inherits when it lacks the key itself (Portage's
  *                  {@code _pkgindex_inherited_keys}: CHOST and REPO)
  * @param line      1-based line of the block's first key in its file (0 when built in memory)
  */
-public record PackagesEntry(Map<String, String> fields, Map<String, String> inherited, int line)
+public record PackagesEntry(Map<String, String> fields, Map<String, String> fromHeader, int line)
         implements PackageMetadata {
 
     /** Keys whose value an entry takes from the header when it does not carry them. */
@@ -26,7 +26,7 @@ public record PackagesEntry(Map<String, String> fields, Map<String, String> inhe
 
     public PackagesEntry {
         fields = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(fields));
-        inherited = Map.copyOf(inherited);
+        fromHeader = Map.copyOf(fromHeader);
     }
 
     /** The value written in this block itself, without inheritance or defaults. */
@@ -43,7 +43,7 @@ public record PackagesEntry(Map<String, String> fields, Map<String, String> inhe
     public Optional<String> value(String key) {
         String fileKey = PackagesIndex.fileKey(key);
         String v = fields.get(fileKey);
-        if (v == null) v = inherited.get(fileKey);
+        if (v == null) v = fromHeader.get(fileKey);
         if (v == null) v = DEFAULTS.get(fileKey);
         return Optional.ofNullable(v);
     }

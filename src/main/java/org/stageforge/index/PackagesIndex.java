@@ -6,7 +6,8 @@ import org.stageforge.StageforgeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
+import java.nio.CharBuffer;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -178,28 +179,20 @@ public record PackagesIndex(String source, Map<String, String> header, List<Pack
         return p.chars().noneMatch(c -> c < 0x20 || c == 0x7f || c == '\\');
     }
 
+    /** Strict UTF-8: a bad byte would not survive the exact write back. */
     private static String decode(String source, byte[] data) {
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(data)).toString();
-        } catch (CharacterCodingException e) {
+        ByteBuffer in = ByteBuffer.wrap(data);
+        CharBuffer out = CharBuffer.allocate(data.length);
+        CoderResult r = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(in, out, true);
+        if (r.isError()) {
             int line = 1;
-            // find the line of the first bad byte for the message
-            int bad = firstBadUtf8(data);
-            for (int i = 0; i < bad; i++) if (data[i] == '\n') line++;
+            for (int i = 0; i < in.position(); i++) if (data[i] == '\n') line++;
             throw new ParseException(source, line, 0, "not valid UTF-8");
         }
-    }
-
-    private static int firstBadUtf8(byte[] data) {
-        var dec = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
-        var in = ByteBuffer.wrap(data);
-        var out = java.nio.CharBuffer.allocate(data.length + 1);
-        dec.decode(in, out, true);
-        return in.position();
+        return out.flip().toString();
     }
 
     static String abbreviate(String s) {
@@ -273,6 +266,11 @@ public record PackagesIndex(String source, Map<String, String> header, List<Pack
     /** Writes {@link #toBytes()} to a file atomically (temporary file beside it, then rename). */
     public void write(Path file) {
         AtomicFiles.write(file, toBytes());
+    }
+
+    /** Writes {@link #toCanonicalBytes} to a file atomically. */
+    public void writeCanonical(Path file, java.util.OptionalLong timestamp) {
+        AtomicFiles.write(file, toCanonicalBytes(timestamp));
     }
 
     /** Builds an index in memory (entries get the header's inherited values). */

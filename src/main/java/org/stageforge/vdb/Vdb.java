@@ -81,13 +81,14 @@ public final class Vdb {
         return out;
     }
 
+    /** Names Portage's vardbapi skips: dot files, in-progress merges, CVS and lost+found. */
     private static boolean hidden(String name) {
-        return name.startsWith(".") || name.startsWith("-MERGING-");
+        return name.startsWith(".") || name.startsWith("-MERGING-") || name.equals("CVS") || name.equals("lost+found");
     }
 
     /** Every installed package with all its files. */
     public List<VdbEntry> installed() {
-        return cpvs().stream().map(c -> get(c).orElseThrow()).toList();
+        return cpvs().stream().flatMap(c -> get(c).stream()).toList();
     }
 
     /** The installed package "CAT/PF", if present. */
@@ -115,7 +116,7 @@ public final class Vdb {
         String[] parts = split(cp);
         return cpvs().stream()
                 .filter(c -> c.startsWith(parts[0] + "/") && packageName(c.substring(parts[0].length() + 1)).equals(parts[1]))
-                .map(c -> get(c).orElseThrow())
+                .flatMap(c -> get(c).stream())
                 .toList();
     }
 
@@ -133,12 +134,11 @@ public final class Vdb {
      * replaced.
      */
     public static void write(Path root, VdbEntry entry) {
-        Path catDir = root.resolve(VDB_PATH).resolve(entry.category());
+        Path catDir = AtomicFiles.directoryUnder(root, VDB_PATH + "/" + entry.category());
         Path target = catDir.resolve(entry.pf());
         Path tmp = null;
         Path old = null;
         try {
-            Files.createDirectories(catDir);
             tmp = Files.createTempDirectory(catDir, ".new-" + entry.pf() + "-");
             // temporary directories are created 0700; Portage's entries are 0755 with 0644 files
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -173,7 +173,14 @@ public final class Vdb {
     /** Removes an installed package (renamed away first, so it disappears at once). */
     public static boolean remove(Path root, String cpv) {
         String[] cp = split(cpv);
-        Path catDir = root.resolve(VDB_PATH).resolve(cp[0]);
+        Path catDir = root;
+        for (String part : (VDB_PATH + "/" + cp[0]).split("/")) {
+            catDir = catDir.resolve(part);
+            // removing through a link planted in the root would delete outside it
+            if (Files.isSymbolicLink(catDir)) {
+                throw new StageforgeException("refusing to remove through symbolic link " + catDir, ExitCodes.VERIFY, null);
+            }
+        }
         Path target = catDir.resolve(cp[1]);
         if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) return false;
         Path gone = catDir.resolve(".del-" + cp[1] + "-" + Long.toHexString(System.nanoTime()));
@@ -212,6 +219,7 @@ public final class Vdb {
             }
         }
         long next = counter + 1;
+        AtomicFiles.directoryUnder(root, Path.of(COUNTER_PATH).getParent().toString());
         AtomicFiles.write(file, Long.toString(next).getBytes(StandardCharsets.UTF_8));
         return next;
     }

@@ -29,7 +29,8 @@ import java.util.TreeMap;
  *
  * @param category the category directory name
  * @param pf       the package directory name (PF)
- * @param files    file name to exact content, sorted by name
+ * @param files    file name to exact content, sorted by name (the arrays are shared: treat them as
+ *                 read-only, or use {@link #file} for a copy)
  */
 public record VdbEntry(String category, String pf, SortedMap<String, byte[]> files) implements PackageMetadata {
 
@@ -70,8 +71,7 @@ public record VdbEntry(String category, String pf, SortedMap<String, byte[]> fil
     }
 
     static String normalize(String s) {
-        String t = s.strip();
-        return t.isEmpty() ? "" : String.join(" ", t.split("\\s+"));
+        return String.join(" ", PackageMetadata.split(s));
     }
 
     /** The parsed CONTENTS (empty when the package installed nothing). */
@@ -92,8 +92,6 @@ public record VdbEntry(String category, String pf, SortedMap<String, byte[]> fil
     public Set<String> use() { return PackageMetadata.wordSet(words("USE")); }
 
     public List<String> iuseEffective() { return words("IUSE_EFFECTIVE"); }
-
-    public List<String> inherited() { return words("INHERITED"); }
 
     /** The repository the package came from ({@code repository} file). */
     public Optional<String> repo() { return value("repository").filter(s -> !s.isEmpty()); }

@@ -60,6 +60,7 @@ public record WorldFile(List<String> atoms, List<String> sets) {
 
     /** Writes both files into a root, atomically each. */
     public void write(Path root) {
+        AtomicFiles.directoryUnder(root, Path.of(WORLD).getParent().toString());
         AtomicFiles.write(root.resolve(WORLD), render(atoms));
         AtomicFiles.write(root.resolve(WORLD_SETS), render(sets));
     }

@@ -102,6 +102,9 @@ class IndexVdbCommandTest {
         assertThat(doc.get("contents").get(0).get("target").asText()).isEqualTo("t");
         assertThat(doc.get("fields").get("COUNTER").asText()).isEqualTo("3");
         assertThat(run("vdb", "show", "--root", root.toString(), "sys-libs/none-1").code()).isEqualTo(6);
+        Run noRoot = run("vdb", "list", "--root", root.resolve("typo").toString());
+        assertThat(noRoot.code()).isEqualTo(6);
+        assertThat(noRoot.err().strip()).isEqualTo("stageforge: no such root directory: " + root.resolve("typo"));
         Run hostile = run("vdb", "show", "--root", root.toString(), "../../etc");
         assertThat(hostile.code()).isEqualTo(3);
         assertThat(hostile.err()).startsWith("stageforge: unsafe category name '..'");

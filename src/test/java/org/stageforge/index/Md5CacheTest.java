@@ -33,6 +33,7 @@ class Md5CacheTest {
         assertThat(jobserver.eapi()).isEqualTo("8");
         assertThat(jobserver.slot()).isEqualTo("0");
         assertThat(jobserver.inherit()).containsExactly("acct-group");
+        assertThat(jobserver.inherited()).containsExactly("user-info", "acct-group");
         assertThat(jobserver.eclasses()).containsEntry("user-info", "563da40a1a20ea1e55bbf4d149fc190d")
                 .containsEntry("acct-group", "ce4b09b8b2c837854f75610036589bc1");
         assertThat(jobserver.definedPhases()).containsExactly("install", "preinst", "pretend");

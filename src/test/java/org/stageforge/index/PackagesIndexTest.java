@@ -172,6 +172,13 @@ class PackagesIndexTest {
         small().write(tmp.resolve("sub/Packages"));
         assertThat(Files.readString(tmp.resolve("sub/Packages"))).isEqualTo(SMALL);
         assertThat(PackagesIndex.read(tmp.resolve("sub")).entries()).hasSize(3);
+        small().writeCanonical(tmp.resolve("canon/Packages"), OptionalLong.of(5));
+        PackagesIndex canon = PackagesIndex.read(tmp.resolve("canon/Packages"));
+        assertThat(canon.header()).containsEntry("TIMESTAMP", "5").containsEntry("PACKAGES", "3");
+        // sorted by CPV, stable for the two zlib builds; the own CHOST equal to the header's is dropped
+        assertThat(canon.entries()).extracting(PackagesEntry::cpv).containsExactly("app-misc/foo-1", "sys-libs/zlib-1.3", "sys-libs/zlib-1.3");
+        assertThat(canon.entries().get(1).buildId()).hasValue(2);
+        assertThat(canon.entries().get(2).raw("CHOST")).hasValue("aarch64-unknown-linux-gnu");
     }
 
     @Test

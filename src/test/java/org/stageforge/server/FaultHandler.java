@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class FaultHandler implements HttpHandler {
     /** One request as seen by the server. */
-    public record Seen(String path, String range, String ifNoneMatch, String ifModifiedSince) {}
+    public record Seen(String path, String range, String ifNoneMatch, String ifModifiedSince, String authorization) {}
 
     private enum Kind { CUT, STALL, CORRUPT, STATUS, IGNORE_RANGE }
 
@@ -74,7 +74,8 @@ public final class FaultHandler implements HttpHandler {
         String path = ex.getRelativePath();
         seen.add(new Seen(path, ex.getRequestHeaders().getFirst(Headers.RANGE),
                 ex.getRequestHeaders().getFirst(Headers.IF_NONE_MATCH),
-                ex.getRequestHeaders().getFirst(Headers.IF_MODIFIED_SINCE)));
+                ex.getRequestHeaders().getFirst(Headers.IF_MODIFIED_SINCE),
+                ex.getRequestHeaders().getFirst(Headers.AUTHORIZATION)));
         Rule r = rules.get(path);
         if (r == null || r.remaining().getAndDecrement() <= 0) {
             next.handleRequest(ex);
@@ -103,7 +104,7 @@ public final class FaultHandler implements HttpHandler {
                 }
                 out.write(data, 0, (int) r.arg());
                 out.flush();
-                if (r.kind() == Kind.STALL) Thread.sleep(4000);
+                if (r.kind() == Kind.STALL) Thread.sleep(2000);
                 ex.getConnection().close();
             }
         }

@@ -85,10 +85,37 @@ class VdbFixtureTest {
         assertThat(baselayout.slot()).isEqualTo("0");
         assertThat(baselayout.repo()).hasValue("gentoo");
         assertThat(baselayout.buildId()).isPresent();
+        VdbEntry adm = readFixtureEntry(nodeps.resolve("acct-group/adm-0-r2"), "acct-group/adm-0-r2");
+        assertThat(adm.inherited()).containsExactly("user-info", "acct-group");
         VdbEntry zlib = readFixtureEntry(nodeps.resolve("sys-libs/zlib-1.2.13-r1"), "sys-libs/zlib-1.2.13-r1");
         assertThat(zlib.provides()).isEqualTo("x86_32: libz.so.1 x86_64: libz.so.1");
         assertThat(zlib.neededElf2()).hasSize(2).allMatch(l -> l.contains("libz.so.1"));
         assertThat(zlib.size()).hasValue(534403);
+    }
+
+    @Test
+    void installedEntriesAgreeWithTheBinhostIndexTheyCameFrom(@TempDir Path tmp) throws Exception {
+        org.stageforge.index.PackagesIndex idx = org.stageforge.index.PackagesIndex.read(Fixtures.require("binhost-xpak-amd64"));
+        int checked = 0;
+        for (Path c : cases()) {
+            Path in = tmp.resolve(c.getFileName().toString());
+            copyTree(c.resolve("vdb"), in.resolve(Vdb.VDB_PATH));
+            for (VdbEntry e : Vdb.open(in).installed()) {
+                var binpkg = idx.entries(e.cpv()).stream()
+                        .filter(p -> p.buildId().equals(e.buildId())).findFirst().orElseThrow();
+                assertThat(e.binpkgMd5()).as(e.cpv()).isEqualTo(binpkg.md5());
+                assertThat(e.buildTime()).as(e.cpv()).isEqualTo(binpkg.buildTime());
+                assertThat(e.eapi()).as(e.cpv()).isEqualTo(binpkg.eapi());
+                assertThat(e.slot()).as(e.cpv()).isEqualTo(binpkg.slot());
+                assertThat(e.repo()).as(e.cpv()).isEqualTo(binpkg.repo());
+                assertThat(e.get("CHOST")).as(e.cpv()).isEqualTo(binpkg.chost().orElseThrow());
+                assertThat(e.keywords()).as(e.cpv()).isEqualTo(binpkg.keywords());
+                assertThat(e.rdepend()).as(e.cpv()).isEqualTo(binpkg.rdepend());
+                assertThat(e.provides()).as(e.cpv()).isEqualTo(binpkg.provides());
+                checked++;
+            }
+        }
+        assertThat(checked).isEqualTo(12);
     }
 
     @Test

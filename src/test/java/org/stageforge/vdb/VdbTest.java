@@ -59,6 +59,10 @@ class VdbTest {
         assertThat(e.metadataBody()).isEqualTo("#format=1\nBUILD_ID=3\nCOUNTER=7\nEAPI=8\nIUSE=\n"
                 + "RDEPEND=>=sys-libs/glibc-2.38\nSLOT=0/1\nUSE=abi_x86_64 amd64\nrepository=gentoo\n");
         assertThat(VdbEntry.builder("a", "b-1").file("CONTENTS", new byte[0]).build().metadataBody()).isEmpty();
+        // Portage normalizes with Python's str.split(): a no-break space or U+0085 separates words too
+        VdbEntry desc = VdbEntry.builder("a", "b-1").file("DESCRIPTION", " A\u00a0tool\u0085for\t x \n".getBytes(StandardCharsets.UTF_8)).build();
+        assertThat(desc.description()).isEqualTo("A tool for x");
+        assertThat(desc.metadataBody()).isEqualTo("#format=1\nDESCRIPTION=A tool for x\n");
         assertThatThrownBy(() -> VdbEntry.builder("a", "b-1").field("SLOT", "0\n1")).isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -96,6 +100,7 @@ class VdbTest {
         // half-written (hidden) directories are not entries
         Files.createDirectories(root.resolve("var/db/pkg/sys-libs/.new-x-1-123"));
         Files.createDirectories(root.resolve("var/db/pkg/sys-libs/-MERGING-y-1"));
+        Files.createDirectories(root.resolve("var/db/pkg/lost+found/z-1"));
         assertThat(vdb.cpvs()).hasSize(3);
     }
 
@@ -137,9 +142,32 @@ class VdbTest {
         // a symlink inside an entry is not followed
         Path d = root.resolve("var/db/pkg/a/b-1");
         Files.createDirectories(d);
-        Files.createSymbolicLink(d.resolve("CONTENTS"), Path.of("/etc/passwd"));
+        Files.writeString(root.resolve("secret"), "x");
+        Files.createSymbolicLink(d.resolve("CONTENTS"), root.resolve("secret"));
         assertThatThrownBy(() -> Vdb.open(root).get("a/b-1")).isInstanceOf(ParseException.class).hasMessageContaining("symbolic link");
         assertThat(Files.exists(root.resolve("etc"))).isFalse();
+    }
+
+    @Test
+    void symlinksInTheRootAreNotFollowedWhenWriting(@TempDir Path tmp) throws Exception {
+        Path root = tmp.resolve("root");
+        Path elsewhere = tmp.resolve("elsewhere");
+        Files.createDirectories(root.resolve("var"));
+        Files.createDirectories(elsewhere);
+        Files.createSymbolicLink(root.resolve("var/db"), elsewhere);
+        Files.createSymbolicLink(root.resolve("var/lib"), elsewhere);
+        Files.createSymbolicLink(root.resolve("var/cache"), elsewhere);
+        assertThatThrownBy(() -> Vdb.write(root, zlib(1))).isInstanceOf(StageforgeException.class)
+                .hasMessage("refusing to write through symbolic link " + root.resolve("var/db"));
+        assertThatThrownBy(() -> new WorldFile(List.of("a/b"), List.of()).write(root)).isInstanceOf(StageforgeException.class);
+        assertThatThrownBy(() -> Vdb.open(root).nextCounter()).isInstanceOf(StageforgeException.class);
+        try (var s = Files.list(elsewhere)) {
+            assertThat(s.toList()).isEmpty();
+        }
+        Files.createDirectories(elsewhere.resolve("pkg/sys-libs/zlib-1"));
+        assertThatThrownBy(() -> Vdb.remove(root, "sys-libs/zlib-1")).isInstanceOf(StageforgeException.class)
+                .hasMessage("refusing to remove through symbolic link " + root.resolve("var/db"));
+        assertThat(elsewhere.resolve("pkg/sys-libs/zlib-1")).isDirectory();
     }
 
     @Test
