@@ -24,6 +24,7 @@ import java.io.PrintWriter;
                 AtomCommand.class,
                 DependCommand.class,
                 ProfileCommand.class,
+                ResolveCommand.class,
         })
 public final class Main implements Runnable {
 
