@@ -184,11 +184,8 @@ public final class MergeEngine {
     }
 
     private void setMode(Path p, int mode, boolean dir) throws IOException {
-        if (options.materialize()) {
-            options.posix().chmod(p, mode);
-        } else {
-            RootFiles.setMode(p, (mode & 0777) | (dir ? 0700 : 0600));
-        }
+        // without privileges the owner must keep access; the file table holds the real mode
+        options.posix().chmod(p, options.materialize() ? mode : (mode & 0777) | (dir ? 0700 : 0600));
     }
 
     static String md5Hex(Path p) {
@@ -288,8 +285,8 @@ public final class MergeEngine {
                 } finally {
                     table.restore(tableBefore);
                 }
-                if (e instanceof StageforgeException se) throw se;
-                throw new StageforgeException(cpv + ": merge failed, root restored: " + e.getMessage(), e);
+                int code = e instanceof StageforgeException se ? se.exitCode() : ExitCodes.FAILURE;
+                throw new StageforgeException(cpv + ": merge failed, root restored: " + e.getMessage(), code, e);
             }
             if (installed != null) owners.remove(view, installed.cpv(), installed.contents());
             owners.add(view, cpv, contents());
@@ -695,7 +692,7 @@ public final class MergeEngine {
             journal.created(m.dest);
             if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
             setMode(m.dest, m.mode, false);
-            Files.setLastModifiedTime(m.dest, FileTime.fromMillis(m.entry.mtime() * 1000));
+            options.posix().lutimes(m.dest, m.entry.mtime()); // never open a fifo: that blocks
             table.put(view.rel(m.dest), new FileTable.Entry(type, m.mode, m.uid, m.gid, m.entry.devMajor(),
                     m.entry.devMinor(), m.entry.xattrs()));
         }
