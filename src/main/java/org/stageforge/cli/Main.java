@@ -20,6 +20,9 @@ import java.io.PrintWriter;
                 DependCommand.class,
                 IndexCommand.class,
                 VdbCommand.class,
+                MergeCommand.class,
+                InstallMaskCommand.class,
+                PackCommand.class,
                 ProfileCommand.class,
         })
 public final class Main implements Runnable {
