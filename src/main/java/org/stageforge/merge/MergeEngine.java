@@ -794,6 +794,7 @@ public final class MergeEngine {
                 if (installed != null && !installed.cpv().equals(cpv)) Vdb.write(root, installed);
             });
             Vdb.write(root, entry);
+            stampVdbEntry(entry);
             if (installed != null && !installed.cpv().equals(cpv)) Vdb.remove(root, installed.cpv());
             if (memoryChanged) {
                 Path mem = root.resolve(ConfigProtect.MEMORY);
@@ -811,6 +812,23 @@ public final class MergeEngine {
             journal.saveCopy(root.resolve(FileTable.PATH));
             table.save(root);
         }
+    }
+
+    /**
+     * Gives the new VDB entry's directory a reproducible mtime (the package's BUILD_TIME) and makes the
+     * {@code #dir_mtime} stamp of its {@code metadata} file agree, so identical installs give identical archives
+     * (mtimes are clamped to at least BUILD_TIME when packing). Rewriting the file in place leaves the directory's
+     * mtime alone.
+     */
+    private void stampVdbEntry(VdbEntry entry) throws IOException {
+        long t = entry.buildTime().orElse(0);
+        Path dir = root.resolve(Vdb.VDB_PATH).resolve(entry.category()).resolve(entry.pf());
+        Path meta = dir.resolve(VdbEntry.METADATA);
+        Files.setLastModifiedTime(dir, FileTime.fromMillis(t * 1000));
+        if (!Files.isRegularFile(meta, LinkOption.NOFOLLOW_LINKS)) return;
+        String text = Files.readString(meta, StandardCharsets.UTF_8).replaceAll("(?m)^#dir_mtime=\\d+\n\\z", "");
+        Files.writeString(meta, text + "#dir_mtime=" + t * 1_000_000_000L + "\n", StandardCharsets.UTF_8,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
     }
 
     private static String fileMd5(Path file) {

@@ -300,6 +300,30 @@ class MergeEngineTest {
     }
 
     @Test
+    void asRootEverythingIsMaterializedOnDisk() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(PosixOps.system().privileged(), "needs uid 0");
+        byte[] cap = java.util.HexFormat.of().parseHex("0100000200200000000000000000000000000000");
+        MergeOptions o = MergeOptions.defaults(root()).withSync(true).withUnprivileged(false);
+        merge(o, TestPackages.xpak("app-misc", "nodes-1").dir("dev").chardev("dev/null-clone", 0666, 1, 3)
+                .dir("usr").dir("usr/bin").file("usr/bin/ping", "elf".getBytes(), 04711, 0, 0, Map.of("security.capability", cap))
+                .file("usr/bin/helper", "h".getBytes(), 02750, 7, 101, null).dir("tmp", 01777).write(pkgs()));
+        Path r = root();
+        Map<String, Object> dev = Files.readAttributes(r.resolve("dev/null-clone"), "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
+        assertThat((Integer) dev.get("mode")).isEqualTo(0020666);
+        assertThat((Long) dev.get("rdev")).isEqualTo(PosixOps.Native0.makedev(1, 3));
+        Map<String, Object> helper = Files.readAttributes(r.resolve("usr/bin/helper"), "unix:mode,uid,gid");
+        assertThat((Integer) helper.get("mode") & 07777).isEqualTo(02750);
+        assertThat(helper.get("uid")).isEqualTo(7);
+        assertThat(helper.get("gid")).isEqualTo(101);
+        assertThat((Integer) Files.getAttribute(r.resolve("tmp"), "unix:mode") & 07777).isEqualTo(01777);
+        assertThat((Integer) Files.getAttribute(r.resolve("usr/bin/ping"), "unix:mode") & 07777).isEqualTo(04711);
+        Process p = new ProcessBuilder("getcap", r.resolve("usr/bin/ping").toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        assertThat(out).contains("cap_net_raw");
+    }
+
+    @Test
     void installMaskLeavesFilesOutAndRemovesEmptyMaskedDirs() throws IOException {
         MergeOptions o = MergeOptions.defaults(root()).withSync(false).withUnprivileged(true)
                 .withInstallMask(InstallMask.parse("@systemd /usr/share/doc -/usr/share/doc/keep", InstallMaskSets.defaults()));
