@@ -23,6 +23,11 @@ import java.io.PrintWriter;
                 VersionCommand.class,
                 AtomCommand.class,
                 DependCommand.class,
+                IndexCommand.class,
+                VdbCommand.class,
+                MergeCommand.class,
+                InstallMaskCommand.class,
+                PackCommand.class,
                 ProfileCommand.class,
                 ResolveCommand.class,
         })

@@ -1,0 +1,888 @@
+package org.stageforge.merge;
+
+import org.stageforge.ExitCodes;
+import org.stageforge.StageforgeException;
+import org.stageforge.archive.PathSanitizer;
+import org.stageforge.archive.TarEntry;
+import org.stageforge.binpkg.BinaryPackage;
+import org.stageforge.binpkg.PackageMetadata;
+import org.stageforge.vdb.ContentsEntry;
+import org.stageforge.vdb.Vdb;
+import org.stageforge.vdb.VdbEntry;
+import org.stageforge.vdb.WorldFile;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * Merges binary packages into a root the way Portage's {@code dblink.merge} does, pkgcore-style: each package is
+ * first read completely to build and validate a plan (paths, collisions, CONFIG_PROTECT, INSTALL_MASK), then its
+ * image is streamed a second time straight into the root (no temporary extraction directory). Every change is
+ * journaled; when anything fails the root is restored to its state before that package.
+ *
+ * <p>Per package, in order: plan and validate; native account creation for acct-group/acct-user (their
+ * pkg_preinst); pkg_preinst (skipped and listed with --no-phases); write the files; remove the files of the replaced
+ * version (same slot) that the new one lacks; VDB entry; world file; file table; pkg_postinst. After the batch:
+ * env-update and, when the root has one, the root's ldconfig.
+ *
+ * <p>Owners: a member's user and group names are looked up in the root's {@code etc/passwd} / {@code etc/group}
+ * (so accounts created by acct-* packages apply); unknown names keep the member's numeric IDs. Files keep the
+ * package's mtimes (as CONTENTS records them); directories that already exist are left as they are.
+ */
+public final class MergeEngine {
+    private static final int BUFFER = 1 << 18;
+    private static final Set<String> ACCOUNT_FILES = Set.of("etc/passwd", "etc/group", "etc/shadow", "etc/gshadow");
+    private static final List<String> MERGE_PHASES = List.of("pretend", "setup", "preinst", "postinst");
+
+    /**
+     * What happened to one package.
+     *
+     * @param cpv           CATEGORY/PF merged
+     * @param replaced      the installed package it replaced (same slot), or null
+     * @param contents      number of CONTENTS entries recorded
+     * @param configUpdates {@code ._cfgNNNN_} files written for protected files, absolute in the root
+     * @param removed       paths of the replaced version removed because the new one lacks them
+     * @param masked        image paths left out by INSTALL_MASK
+     * @param phases        phases run ("pkg_preinst"), done natively ("pkg_preinst (native accounts)") or skipped
+     *                      ("pkg_postinst (skipped)")
+     */
+    public record PackageResult(String cpv, String replaced, int contents, List<String> configUpdates,
+                                List<String> removed, List<String> masked, List<String> phases) {}
+
+    /**
+     * @param packages  per package, in merge order
+     * @param envUpdate env-update's result
+     * @param ldconfig  what happened about ldconfig (run, or why not)
+     */
+    public record Result(List<PackageResult> packages, EnvUpdate.Result envUpdate, String ldconfig) {
+        /** Every skipped phase as "CAT/PF: pkg_x". */
+        public List<String> skippedPhases() {
+            List<String> out = new ArrayList<>();
+            for (PackageResult p : packages) {
+                for (String ph : p.phases()) {
+                    if (ph.endsWith(" (skipped)")) out.add(p.cpv() + ": " + ph.substring(0, ph.length() - 10));
+                }
+            }
+            return out;
+        }
+    }
+
+    private final MergeOptions options;
+    private final Path root;
+    private final Vdb vdb;
+    private final FileTable table;
+    private OwnerIndex owners;
+    /** Test hook: called with each relative path just before it is written. */
+    private Consumer<String> beforeWrite = p -> { };
+
+    private MergeEngine(MergeOptions options) {
+        this.options = options;
+        this.root = options.root().toAbsolutePath().normalize();
+        this.vdb = Vdb.open(root);
+        this.table = FileTable.load(root);
+    }
+
+    /** Merges the request's packages in order; stops at the first failure (earlier packages stay merged). */
+    public static Result merge(MergeRequest request) {
+        return new MergeEngine(request.options()).run(request, null);
+    }
+
+    static Result merge(MergeRequest request, Consumer<String> beforeWrite) {
+        return new MergeEngine(request.options()).run(request, beforeWrite);
+    }
+
+    private Result run(MergeRequest request, Consumer<String> hook) {
+        if (hook != null) beforeWrite = hook;
+        if (!Files.isDirectory(root)) {
+            throw new StageforgeException("root " + root + " is not a directory", ExitCodes.NOT_FOUND, null);
+        }
+        prepareRoot();
+        owners = OwnerIndex.load(root, vdb);
+        List<PackageResult> results = new ArrayList<>();
+        for (MergeRequest.Item item : request.packages()) {
+            try (BinaryPackage pkg = BinaryPackage.open(item.binpkg())) {
+                results.add(new PackageMerge(pkg, item).run());
+            }
+        }
+        EnvUpdate.Result env = EnvUpdate.run(root);
+        String ld = ldconfig();
+        if (options.sync()) {
+            try {
+                options.posix().syncfs(root);
+            } catch (IOException e) {
+                throw new StageforgeException("cannot sync " + root + ": " + e.getMessage(), e);
+            }
+        }
+        return new Result(List.copyOf(results), env, ld);
+    }
+
+    /** Portage's state files: var/lib/portage (setgid), its config memory and preserved-libs registry. */
+    private void prepareRoot() {
+        try {
+            Path vlp = root.resolve("var/lib/portage");
+            if (!Files.isDirectory(vlp, LinkOption.NOFOLLOW_LINKS)) {
+                RootFiles.ensureDir(vlp.getParent());
+                Files.createDirectory(vlp);
+                setMode(vlp, 02755, true);
+                table.put("var/lib/portage", new FileTable.Entry('d', 02755, 0, 0, 0, 0, null));
+            }
+            for (String f : List.of(ConfigProtect.MEMORY, "var/lib/portage/preserved_libs_registry")) {
+                Path p = root.resolve(f);
+                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.write(p, new byte[0], StandardOpenOption.CREATE_NEW);
+                    RootFiles.setMode(p, 0660);
+                }
+            }
+        } catch (IOException e) {
+            throw new StageforgeException("cannot prepare " + root + "/var/lib/portage: " + e.getMessage(), e);
+        }
+    }
+
+    private String ldconfig() {
+        for (String cand : List.of("sbin/ldconfig", "usr/sbin/ldconfig")) {
+            Path p = root.resolve(cand);
+            if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.isExecutable(p)) {
+                try {
+                    Process pr = new ProcessBuilder(p.toString(), "-X", "-r", root.toString())
+                            .redirectErrorStream(true).start();
+                    String out = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+                    int rc = pr.waitFor();
+                    return rc == 0 ? "ran /" + cand + " -X -r ROOT" : "/" + cand + " failed (" + rc + "): " + out;
+                } catch (IOException e) {
+                    return "/" + cand + " could not run: " + e.getMessage();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return "/" + cand + " interrupted";
+                }
+            }
+        }
+        return "skipped: the root has no sbin/ldconfig (the host's is never used)";
+    }
+
+    private void setMode(Path p, int mode, boolean dir) throws IOException {
+        // without privileges the owner must keep access; the file table holds the real mode
+        options.posix().chmod(p, options.materialize() ? mode : (mode & 0777) | (dir ? 0700 : 0600));
+    }
+
+    static String md5Hex(Path p) {
+        try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+            MessageDigest md = md5();
+            byte[] buf = new byte[BUFFER];
+            int n;
+            while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    static MessageDigest md5() {
+        try {
+            return MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** One planned image member. */
+    private static final class Member {
+        final String rel;
+        final TarEntry entry;
+        String md5;
+        boolean masked;
+        /** Where it goes: null for masked members. */
+        Path dest;
+        /** CONFIG_PROTECT outcome for regular files. */
+        Protect protect = Protect.NONE;
+        /** For account files merged line-wise: the existing content. */
+        byte[] accountBase;
+        long uid, gid;
+        int mode;
+
+        Member(String rel, TarEntry entry) {
+            this.rel = rel;
+            this.entry = entry;
+            this.uid = entry.uid();
+            this.gid = entry.gid();
+            this.mode = entry.mode() & 07777;
+        }
+    }
+
+    private enum Protect { NONE, CFG, SKIP }
+
+    /** The merge of one package. */
+    private final class PackageMerge {
+        final BinaryPackage pkg;
+        final MergeRequest.Item item;
+        final PackageMetadata meta;
+        final String category, pf, cpv, slot;
+        final RootView view = new RootView(root);
+        final Journal journal = new Journal(root);
+        final List<Member> members = new ArrayList<>();
+        final Map<String, Member> byRel = new HashMap<>();
+        final List<String> phases = new ArrayList<>();
+        final List<String> configUpdates = new ArrayList<>();
+        final List<String> removed = new ArrayList<>();
+        final List<String> maskedPaths = new ArrayList<>();
+        final Map<String, String> hardlinkRedirect = new HashMap<>();
+        VdbEntry installed;
+        TreeMap<String, String> configMemory;
+        boolean memoryChanged;
+
+        PackageMerge(BinaryPackage pkg, MergeRequest.Item item) {
+            this.pkg = pkg;
+            this.item = item;
+            this.meta = pkg.metadata();
+            this.category = meta.get("CATEGORY").trim();
+            this.pf = meta.get("PF").trim();
+            if (category.isEmpty() || pf.isEmpty()) {
+                throw new StageforgeException(pkg.file() + ": binary package without CATEGORY or PF", ExitCodes.VERIFY,
+                        null);
+            }
+            this.cpv = category + "/" + pf;
+            this.slot = meta.get("SLOT").trim().split("/")[0];
+        }
+
+        PackageResult run() {
+            installed = findInstalled();
+            configMemory = ConfigProtect.readMemory(root);
+            plan();
+            validate();
+            FileTable tableBefore = table.copy();
+            try {
+                preinst();
+                write();
+                unmergeStale();
+                record();
+                journal.commit();
+            } catch (RuntimeException | IOException e) {
+                try {
+                    journal.rollback();
+                } finally {
+                    table.restore(tableBefore);
+                }
+                int code = e instanceof StageforgeException se ? se.exitCode() : ExitCodes.FAILURE;
+                throw new StageforgeException(cpv + ": merge failed, root restored: " + e.getMessage(), code, e);
+            }
+            if (installed != null) owners.remove(view, installed.cpv(), installed.contents());
+            owners.add(view, cpv, contents());
+            postinst();
+            return new PackageResult(cpv, installed == null ? null : installed.cpv(), contentsCount,
+                    List.copyOf(configUpdates), List.copyOf(removed), List.copyOf(maskedPaths), List.copyOf(phases));
+        }
+
+        int contentsCount;
+
+        private VdbEntry findInstalled() {
+            String cp = org.stageforge.atom.Cpv.parse(cpv).cp();
+            for (VdbEntry e : vdb.findByCp(cp)) {
+                if (e.value("SLOT").orElse("0").split("/")[0].equals(slot)) return e;
+            }
+            return null;
+        }
+
+        private StageforgeException refuse(String why) {
+            return new StageforgeException(pkg.file().getFileName() + " (" + cpv + "): refused: " + why,
+                    ExitCodes.VERIFY, null);
+        }
+
+        /** Pass 1: the listing, file checksums, hostile structure, INSTALL_MASK. */
+        private void plan() {
+            Set<String> imageSymlinks = new HashSet<>();
+            pkg.streamImage((e, in) -> {
+                String rel = String.join("/", PathSanitizer.components(e.path(), cpv));
+                if (rel.isEmpty()) return;
+                for (int i = rel.indexOf('/'); i > 0; i = rel.indexOf('/', i + 1)) {
+                    if (imageSymlinks.contains(rel.substring(0, i)))
+                        throw refuse("/" + rel + " lies under /" + rel.substring(0, i) + ", a symlink in the same package");
+                }
+                Member m = new Member(rel, e);
+                if (e.type() == TarEntry.Type.SYMLINK) imageSymlinks.add(rel);
+                else imageSymlinks.remove(rel);
+                if (e.type() == TarEntry.Type.FILE) {
+                    MessageDigest md = md5();
+                    byte[] buf = new byte[BUFFER];
+                    int n;
+                    while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
+                    m.md5 = HexFormat.of().formatHex(md.digest());
+                }
+                Member old = byRel.put(rel, m);
+                if (old != null) members.remove(old);
+                members.add(m);
+            });
+            InstallMask mask = options.installMask();
+            // masked files go; masked directories go only when nothing unmasked is left below them
+            Set<String> keptDirs = new HashSet<>();
+            for (Member m : members) {
+                if (m.entry.type() == TarEntry.Type.DIR) continue;
+                m.masked = mask.isMasked("/" + m.rel);
+                if (!m.masked) {
+                    for (int i = m.rel.indexOf('/'); i > 0; i = m.rel.indexOf('/', i + 1)) keptDirs.add(m.rel.substring(0, i));
+                }
+            }
+            for (Member m : members) {
+                if (m.entry.type() != TarEntry.Type.DIR) continue;
+                m.masked = mask.isMasked("/" + m.rel + "/") && !keptDirs.contains(m.rel);
+                if (!m.masked) {
+                    for (int i = m.rel.indexOf('/'); i > 0; i = m.rel.indexOf('/', i + 1)) keptDirs.add(m.rel.substring(0, i));
+                }
+            }
+            // a masked dir that stays because of its children is still listed when its own parent is kept
+            for (Member m : members) {
+                if (m.entry.type() == TarEntry.Type.DIR && keptDirs.contains(m.rel)) m.masked = false;
+                if (m.masked) maskedPaths.add("/" + m.rel);
+            }
+            for (Member m : members) {
+                if (m.entry.type() != TarEntry.Type.HARDLINK || m.masked) continue;
+                String target = String.join("/", PathSanitizer.components(m.entry.linkTarget(), cpv));
+                Member t = byRel.get(target);
+                if (t == null || t.entry.type() != TarEntry.Type.FILE) {
+                    throw refuse("hard link /" + m.rel + " to /" + target + ", which is not a regular file of the package");
+                }
+                m.md5 = t.md5;
+                if (t.masked) hardlinkRedirect.putIfAbsent(target, m.rel);
+            }
+        }
+
+        /** Checks the plan against the root: directories, collisions, protection. Writes nothing. */
+        private void validate() {
+            Map<String, Long> users = AccountNames.read(root, "etc/passwd");
+            Map<String, Long> groups = AccountNames.read(root, "etc/group");
+            List<String> collisions = new ArrayList<>();
+            for (Member m : members) {
+                if (m.masked) continue;
+                TarEntry e = m.entry;
+                Long u = users.get(e.uname());
+                Long g = groups.get(e.gname());
+                if (u != null) m.uid = u;
+                if (g != null) m.gid = g;
+                try {
+                    m.dest = view.real(m.rel);
+                } catch (StageforgeException ex) {
+                    throw refuse(ex.getMessage());
+                }
+                Path d = m.dest;
+                boolean exists = Files.exists(d, LinkOption.NOFOLLOW_LINKS);
+                if (e.type() == TarEntry.Type.DIR) {
+                    try {
+                        if (exists && !RootView.isDirOrLinkToDir(root, d))
+                            throw refuse("directory /" + m.rel + " would replace a non-directory in the root");
+                    } catch (IOException ex) {
+                        throw refuse("/" + m.rel + ": " + ex.getMessage());
+                    }
+                    continue;
+                }
+                if (exists && Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+                    throw refuse("/" + m.rel + " would replace a directory in the root");
+                }
+                String realRel = view.rel(d);
+                String owner = owners.owner(realRel);
+                boolean ownedByOther = owner != null && (installed == null || !owner.equals(installed.cpv()));
+                if (ownedByOther && exists && !identical(m, d)) {
+                    collisions.add("/" + m.rel + " (owned by " + owner + ")");
+                }
+                if (e.type() == TarEntry.Type.FILE || e.type() == TarEntry.Type.HARDLINK) planProtect(m, exists, owner);
+            }
+            if (!collisions.isEmpty()) {
+                throw refuse("file collision with installed packages: " + String.join(", ",
+                        collisions.subList(0, Math.min(5, collisions.size())))
+                        + (collisions.size() > 5 ? " and " + (collisions.size() - 5) + " more" : ""));
+            }
+        }
+
+        private boolean identical(Member m, Path d) {
+            try {
+                return switch (m.entry.type()) {
+                    case FILE, HARDLINK -> Files.isRegularFile(d, LinkOption.NOFOLLOW_LINKS) && m.md5.equals(md5Hex(d));
+                    case SYMLINK -> Files.isSymbolicLink(d)
+                            && Files.readSymbolicLink(d).toString().equals(m.entry.linkTarget());
+                    default -> false;
+                };
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        /** Portage's dblink._protect for one regular file. */
+        private void planProtect(Member m, boolean exists, String owner) {
+            String abs = "/" + m.rel;
+            String realRel = view.rel(m.dest);
+            if (exists && owner == null && ACCOUNT_FILES.contains(realRel)
+                    && Files.isRegularFile(m.dest, LinkOption.NOFOLLOW_LINKS) && !m.md5.equals(md5Hex(m.dest))) {
+                try {
+                    m.accountBase = Files.readAllBytes(m.dest);
+                } catch (IOException e) {
+                    throw refuse(abs + ": " + e.getMessage());
+                }
+                return;
+            }
+            ConfigProtect cp = new ConfigProtect(options.configProtect(), options.configProtectMask());
+            if (!cp.isProtected(abs)) return;
+            String destMd5 = null, destLink = null;
+            if (exists) {
+                if (Files.isSymbolicLink(m.dest)) {
+                    try {
+                        destLink = Files.readSymbolicLink(m.dest).toString();
+                    } catch (IOException e) {
+                        throw refuse(abs + ": " + e.getMessage());
+                    }
+                } else {
+                    destMd5 = md5Hex(m.dest);
+                }
+            }
+            boolean protectedFile = true, moveMe = true, force = false;
+            ContentsEntry known = installedEntry(abs);
+            if (known != null) {
+                if (!exists) {
+                    force = true;
+                } else if (options.protectIfModified()) {
+                    if (known.type() == ContentsEntry.Type.OBJ && known.md5().equals(destMd5)) protectedFile = false;
+                    else if (known.type() == ContentsEntry.Type.SYM && known.target().equals(destLink)) protectedFile = false;
+                }
+            }
+            if (protectedFile && exists) {
+                if (m.md5.equals(destMd5)) {
+                    protectedFile = false;
+                } else if (m.md5.equals(configMemory.get(abs))) {
+                    moveMe = protectedFile = false;
+                }
+                if (protectedFile && destLink != null) force = true;
+                if (moveMe) {
+                    configMemory.put(abs, m.md5);
+                    memoryChanged = true;
+                } else if (destMd5 != null && destMd5.equals(configMemory.get(abs))) {
+                    configMemory.remove(abs);
+                    memoryChanged = true;
+                }
+            }
+            if (protectedFile && moveMe && (exists || force)) {
+                m.protect = Protect.CFG;
+            } else if (!moveMe) {
+                m.protect = Protect.SKIP;
+            }
+        }
+
+        private ContentsEntry installedEntry(String abs) {
+            if (installed == null) return null;
+            if (installedContents == null) {
+                installedContents = new HashMap<>();
+                for (ContentsEntry c : installed.contents()) installedContents.put(c.path(), c);
+            }
+            return installedContents.get(abs);
+        }
+
+        Map<String, ContentsEntry> installedContents;
+
+        private void preinst() throws IOException {
+            Set<String> defined = Set.of(meta.get("DEFINED_PHASES").trim().split("\\s+"));
+            boolean accountPkg = category.equals("acct-group") || category.equals("acct-user");
+            if (accountPkg) createAccount();
+            for (String ph : List.of("pretend", "setup", "preinst")) {
+                if (!defined.contains(ph)) continue;
+                if (accountPkg && !ph.equals("setup")) {
+                    phases.add("pkg_" + ph + " (native accounts)");
+                } else {
+                    runPhase("pkg_" + ph);
+                }
+            }
+        }
+
+        private void postinst() {
+            Set<String> defined = Set.of(meta.get("DEFINED_PHASES").trim().split("\\s+"));
+            if (!defined.contains("postinst")) return;
+            if (category.equals("acct-user")) {
+                phases.add("pkg_postinst (native accounts)");
+            } else {
+                runPhase("pkg_postinst");
+            }
+        }
+
+        private void runPhase(String phase) {
+            PhaseRunner r = options.phaseRunner();
+            if (options.noPhases() || r == null) {
+                phases.add(phase + " (skipped)");
+                return;
+            }
+            Map<String, String> env = new LinkedHashMap<>();
+            env.put("ROOT", root.toString());
+            env.put("EROOT", root + "/");
+            env.put("EPREFIX", "");
+            env.put("CATEGORY", category);
+            env.put("PF", pf);
+            env.put("SLOT", meta.get("SLOT").trim());
+            env.put("EBUILD_PHASE", phase.substring(4));
+            PhaseRunner.Result res = r.runPhase(new PhaseRunner.PackageRef(cpv, meta.get("SLOT").trim(),
+                    meta.environmentBz2(), List.of(meta.get("DEFINED_PHASES").trim().split("\\s+"))), phase, env);
+            if (res.exitStatus() != 0) {
+                throw new StageforgeException(cpv + ": " + phase + " failed with status " + res.exitStatus()
+                        + (res.log() == null ? "" : " (log: " + res.log() + ")"));
+            }
+            phases.add(phase);
+        }
+
+        private void createAccount() throws IOException {
+            byte[] envBz2 = meta.environmentBz2();
+            if (envBz2 == null) throw refuse("account package without environment.bz2");
+            DeclareDump env = DeclareDump.parseBzip2(cpv + " environment.bz2", new ByteArrayInputStream(envBz2));
+            for (String f : ACCOUNT_FILES) {
+                journal.saveCopy(root.resolve(f));
+                journal.saveCopy(root.resolve(f + "-"));
+            }
+            Accounts acc = Accounts.open(root);
+            if (category.equals("acct-group")) {
+                acc.addGroup(Accounts.Group.fromEnvironment(cpv, env));
+                return;
+            }
+            Accounts.Outcome o = acc.addUser(Accounts.User.fromEnvironment(cpv, env));
+            o.home().ifPresent(h -> {
+                Member m = byRel.get(h.path().replaceAll("^/+", "").replaceAll("/+$", ""));
+                if (m == null || m.masked) return;
+                m.uid = h.uid();
+                if (h.gid() >= 0) m.gid = h.gid();
+                m.mode = h.mode();
+            });
+        }
+
+        /** Pass 2: stream the image into the root. */
+        private void write() {
+            Map<String, Path> written = new HashMap<>();
+            byte[] buf = new byte[BUFFER];
+            pkg.streamImage((e, in) -> {
+                String rel = String.join("/", PathSanitizer.components(e.path(), cpv));
+                Member m = byRel.get(rel);
+                if (m == null || m.entry != e && !m.entry.equals(e)) return; // an earlier duplicate
+                if (m.masked) {
+                    String to = hardlinkRedirect.get(rel);
+                    if (to != null) {
+                        Member link = byRel.get(to);
+                        writeFile(link, in, buf);
+                        written.put(rel, link.dest);
+                        written.put(to, link.dest);
+                    }
+                    return;
+                }
+                beforeWrite.accept(rel);
+                switch (e.type()) {
+                    case DIR -> writeDir(m);
+                    case FILE -> {
+                        writeFile(m, in, buf);
+                        written.put(rel, m.dest);
+                    }
+                    case HARDLINK -> {
+                        if (written.containsKey(rel)) return;
+                        String target = String.join("/", PathSanitizer.components(e.linkTarget(), cpv));
+                        Path t = written.get(target);
+                        if (t == null) throw refuse("hard link /" + rel + " comes before its target /" + target);
+                        replaceExisting(m.dest);
+                        Files.createLink(m.dest, t);
+                        journal.created(m.dest);
+                        written.put(rel, m.dest);
+                    }
+                    case SYMLINK -> {
+                        replaceExisting(m.dest);
+                        Files.createSymbolicLink(m.dest, Path.of(e.linkTarget()));
+                        journal.created(m.dest);
+                        if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
+                        options.posix().lutimes(m.dest, e.mtime());
+                        table.put(view.rel(m.dest), new FileTable.Entry('l', 0777, m.uid, m.gid, 0, 0, null));
+                    }
+                    case FIFO, CHAR, BLOCK -> writeNode(m);
+                }
+            });
+        }
+
+        private void ensureParent(Path dest) throws IOException {
+            Path parent = dest.getParent();
+            if (Files.isDirectory(parent)) return;
+            ensureParent(parent);
+            Files.createDirectory(parent);
+            journal.created(parent);
+            setMode(parent, 0755, true);
+            table.put(view.rel(parent), new FileTable.Entry('d', 0755, 0, 0, 0, 0, null));
+        }
+
+        private void writeDir(Member m) throws IOException {
+            if (Files.exists(m.dest, LinkOption.NOFOLLOW_LINKS)) return;
+            ensureParent(m.dest);
+            Files.createDirectory(m.dest);
+            journal.created(m.dest);
+            if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
+            setMode(m.dest, m.mode, true);
+            table.put(view.rel(m.dest), new FileTable.Entry('d', m.mode, m.uid, m.gid, 0, 0, m.entry.xattrs()));
+            if (options.materialize()) setXattrs(m);
+        }
+
+        private void replaceExisting(Path dest) throws IOException {
+            ensureParent(dest);
+            if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) journal.moveAway(dest);
+        }
+
+        private void writeFile(Member m, InputStream in, byte[] buf) throws IOException {
+            Path dest = m.dest;
+            if (m.protect == Protect.SKIP) return;
+            if (m.protect == Protect.CFG) {
+                dest = ConfigProtect.protectName(m.dest, m.md5, MergeEngine::md5Hex);
+                configUpdates.add("/" + view.rel(dest));
+            }
+            replaceExisting(dest);
+            MessageDigest md = md5();
+            try (OutputStream out = Files.newOutputStream(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS)) {
+                journal.created(dest);
+                if (m.accountBase != null) {
+                    byte[] data = in.readAllBytes();
+                    md.update(data);
+                    out.write(AccountNames.mergeLines(data, m.accountBase));
+                } else {
+                    int n;
+                    while ((n = in.read(buf)) > 0) {
+                        md.update(buf, 0, n);
+                        out.write(buf, 0, n);
+                    }
+                }
+            }
+            if (!HexFormat.of().formatHex(md.digest()).equals(m.md5)) {
+                throw new StageforgeException(cpv + ": /" + m.rel + " changed between reading and merging the package");
+            }
+            if (options.materialize()) options.posix().lchown(dest, m.uid, m.gid);
+            setMode(dest, m.mode, false);
+            if (options.materialize()) setXattrs(m, dest);
+            Files.setLastModifiedTime(dest, FileTime.fromMillis(m.entry.mtime() * 1000));
+            table.put(view.rel(dest), new FileTable.Entry('f', m.mode, m.uid, m.gid, 0, 0, m.entry.xattrs()));
+        }
+
+        private void writeNode(Member m) throws IOException {
+            replaceExisting(m.dest);
+            char type = switch (m.entry.type()) {
+                case FIFO -> 'p';
+                case CHAR -> 'c';
+                default -> 'b';
+            };
+            if (type == 'p') {
+                options.posix().mkfifo(m.dest, 0600);
+            } else if (options.materialize()) {
+                options.posix().mknod(m.dest, type, 0600, m.entry.devMajor(), m.entry.devMinor());
+            } else {
+                Files.write(m.dest, new byte[0], StandardOpenOption.CREATE_NEW); // placeholder: the table has the truth
+            }
+            journal.created(m.dest);
+            if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
+            setMode(m.dest, m.mode, false);
+            options.posix().lutimes(m.dest, m.entry.mtime()); // never open a fifo: that blocks
+            table.put(view.rel(m.dest), new FileTable.Entry(type, m.mode, m.uid, m.gid, m.entry.devMajor(),
+                    m.entry.devMinor(), m.entry.xattrs()));
+        }
+
+        private void setXattrs(Member m) throws IOException {
+            setXattrs(m, m.dest);
+        }
+
+        private void setXattrs(Member m, Path dest) throws IOException {
+            for (var x : m.entry.xattrs().entrySet()) options.posix().lsetxattr(dest, x.getKey(), x.getValue());
+        }
+
+        /** The CONTENTS of the new package, in image order. */
+        private List<ContentsEntry> contents() {
+            List<ContentsEntry> out = new ArrayList<>();
+            for (Member m : members) {
+                if (m.masked) continue;
+                String abs = "/" + m.rel;
+                out.add(switch (m.entry.type()) {
+                    case DIR -> ContentsEntry.dir(abs);
+                    case FILE, HARDLINK -> ContentsEntry.obj(abs, m.md5, m.entry.mtime());
+                    case SYMLINK -> ContentsEntry.sym(abs, m.entry.linkTarget(), m.entry.mtime());
+                    case FIFO -> ContentsEntry.fif(abs);
+                    case CHAR, BLOCK -> ContentsEntry.dev(abs);
+                });
+            }
+            return out;
+        }
+
+        /** Removes what the replaced version installed and the new one does not (Portage's unmerge of the old). */
+        private void unmergeStale() throws IOException {
+            if (installed == null) return;
+            Set<String> keep = new HashSet<>();
+            for (Member m : members) {
+                if (!m.masked) keep.add(view.rel(m.dest));
+            }
+            ConfigProtect cp = new ConfigProtect(options.configProtect(), options.configProtectMask());
+            List<ContentsEntry> dirs = new ArrayList<>();
+            for (ContentsEntry c : installed.contents()) {
+                String k = OwnerIndex.key(view, c.path());
+                if (k == null || keep.contains(k)) continue;
+                if (c.type() == ContentsEntry.Type.DIR) {
+                    dirs.add(c);
+                    continue;
+                }
+                String o = owners.owner(k);
+                if (o != null && !o.equals(installed.cpv())) continue; // now owned by another package
+                Path p = view.root().resolve(k);
+                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) continue;
+                if (c.type() == ContentsEntry.Type.OBJ) {
+                    if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) continue;
+                    boolean modified = !c.md5().equals(md5Hex(p));
+                    if (cp.isProtected(c.path()) && (modified || !options.protectIfModified())) continue;
+                } else if (c.type() == ContentsEntry.Type.SYM) {
+                    if (!Files.isSymbolicLink(p) || !Files.readSymbolicLink(p).toString().equals(c.target())) continue;
+                } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                journal.moveAway(p);
+                table.remove(k);
+                removed.add(c.path());
+            }
+            dirs.sort((a, b) -> b.path().compareTo(a.path()));
+            for (ContentsEntry c : dirs) {
+                String k = OwnerIndex.key(view, c.path());
+                Path p = view.root().resolve(k);
+                if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) continue;
+                try (var ds = Files.newDirectoryStream(p)) {
+                    if (ds.iterator().hasNext()) continue;
+                }
+                int mode = RootFiles.mode(p);
+                Files.delete(p);
+                journal.onRollback(() -> {
+                    Files.createDirectory(p);
+                    RootFiles.setMode(p, mode);
+                });
+                table.remove(k);
+                removed.add(c.path());
+            }
+        }
+
+        /** VDB entry, owner index, config memory, world file, file table. */
+        private void record() throws IOException {
+            List<ContentsEntry> contents = contents();
+            contentsCount = contents.size();
+            VdbEntry.Builder b = VdbEntry.builder(category, pf);
+            for (String k : meta.keys()) b.file(k, meta.raw(k));
+            b.contents(contents);
+            String mask = options.installMask().toString().trim();
+            if (!mask.isEmpty()) b.field("INSTALL_MASK", String.join(" ", mask.split("\\s+")));
+            b.field("BINPKGMD5", fileMd5(pkg.file()));
+            long counter = vdb.nextCounter();
+            b.counter(counter);
+            VdbEntry entry = b.build();
+            Optional<VdbEntry> samePf = vdb.get(cpv);
+            journal.onRollback(() -> {
+                Vdb.remove(root, cpv);
+                samePf.ifPresent(old -> Vdb.write(root, old));
+                if (installed != null && !installed.cpv().equals(cpv)) Vdb.write(root, installed);
+            });
+            Vdb.write(root, entry);
+            stampVdbEntry(entry);
+            if (installed != null && !installed.cpv().equals(cpv)) Vdb.remove(root, installed.cpv());
+            if (memoryChanged) {
+                Path mem = root.resolve(ConfigProtect.MEMORY);
+                journal.saveCopy(mem);
+                RootFiles.writeAtomic(mem, ConfigProtect.renderMemory(configMemory), 0660, null);
+            }
+            if (item.worldAtom() != null && !options.oneshot()) {
+                WorldFile w = WorldFile.read(root);
+                if (!w.atoms().contains(item.worldAtom())) {
+                    journal.saveCopy(root.resolve(WorldFile.WORLD));
+                    journal.saveCopy(root.resolve(WorldFile.WORLD_SETS));
+                    w.withAtom(item.worldAtom()).write(root);
+                }
+            }
+            journal.saveCopy(root.resolve(FileTable.PATH));
+            table.save(root);
+        }
+    }
+
+    /**
+     * Gives the new VDB entry's directory a reproducible mtime (the package's BUILD_TIME) and makes the
+     * {@code #dir_mtime} stamp of its {@code metadata} file agree, so identical installs give identical archives
+     * (mtimes are clamped to at least BUILD_TIME when packing). Rewriting the file in place leaves the directory's
+     * mtime alone.
+     */
+    private void stampVdbEntry(VdbEntry entry) throws IOException {
+        long t = entry.buildTime().orElse(0);
+        Path dir = root.resolve(Vdb.VDB_PATH).resolve(entry.category()).resolve(entry.pf());
+        Path meta = dir.resolve(VdbEntry.METADATA);
+        Files.setLastModifiedTime(dir, FileTime.fromMillis(t * 1000));
+        if (!Files.isRegularFile(meta, LinkOption.NOFOLLOW_LINKS)) return;
+        String text = Files.readString(meta, StandardCharsets.UTF_8).replaceAll("(?m)^#dir_mtime=\\d+\n\\z", "");
+        Files.writeString(meta, text + "#dir_mtime=" + t * 1_000_000_000L + "\n", StandardCharsets.UTF_8,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    }
+
+    private static String fileMd5(Path file) {
+        String s = md5Hex(file);
+        if (s == null) throw new StageforgeException("cannot read " + file);
+        return s;
+    }
+
+    /** Reads a root's account database names, and merges package account files with existing ones. */
+    static final class AccountNames {
+        private AccountNames() {}
+
+        /** name to numeric ID (third field) of {@code etc/passwd} or {@code etc/group}; empty when absent. */
+        static Map<String, Long> read(Path root, String file) {
+            Map<String, Long> out = new HashMap<>();
+            Path p = RootFiles.resolve(root, file);
+            try {
+                String text = RootFiles.readText(p);
+                if (text == null) return out;
+                for (String line : text.split("\n")) {
+                    String[] f = line.split(":", -1);
+                    if (f.length < 3 || f[0].isEmpty() || f[0].startsWith("#")) continue;
+                    try {
+                        out.putIfAbsent(f[0], Long.parseLong(f[2]));
+                    } catch (NumberFormatException ignored) {
+                        // a malformed line names no usable ID
+                    }
+                }
+            } catch (IOException | StageforgeException e) {
+                return out;
+            }
+            return out;
+        }
+
+        /**
+         * The package's account file with the entries of {@code existing} it lacks appended (in their order), so
+         * accounts created before the file was installed survive.
+         */
+        static byte[] mergeLines(byte[] pkgFile, byte[] existing) {
+            String base = new String(pkgFile, StandardCharsets.UTF_8);
+            Set<String> names = new LinkedHashSet<>();
+            for (String line : base.split("\n")) {
+                int c = line.indexOf(':');
+                if (c > 0 && !line.startsWith("#")) names.add(line.substring(0, c));
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            out.writeBytes(pkgFile);
+            if (pkgFile.length > 0 && pkgFile[pkgFile.length - 1] != '\n') out.write('\n');
+            for (String line : new String(existing, StandardCharsets.UTF_8).split("\n")) {
+                int c = line.indexOf(':');
+                if (c <= 0 || line.startsWith("#") || names.contains(line.substring(0, c))) continue;
+                out.writeBytes((line + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            return out.toByteArray();
+        }
+    }
+}

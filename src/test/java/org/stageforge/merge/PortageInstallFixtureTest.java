@@ -1,0 +1,179 @@
+package org.stageforge.merge;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.stageforge.testutil.Fixtures;
+import org.stageforge.vdb.Vdb;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Repeats the installs real Portage made (portage-expected/install/CASE) with the merge engine and compares every
+ * path of the root and every VDB file; the only differences allowed are those in portage-allowed-differences.tsv.
+ */
+class PortageInstallFixtureTest {
+    static final List<String> MANIFEST_EXCLUDES = List.of("var/lib/stageforge", "var/db/pkg", "var/cache", "var/log",
+            "var/tmp", "tmp");
+
+    @ParameterizedTest(name = "{0} unprivileged={1}")
+    @CsvSource({"nodeps,true", "nodeps,false", "phases,true", "phases,false", "dbus-nomask,true", "dbus-nomask,false",
+            "dbus-mask,true", "dbus-mask,false"})
+    void sameRootAsPortage(String name, boolean unprivileged, @org.junit.jupiter.api.io.TempDir Path tmp)
+            throws IOException {
+        Path caseDir = Fixtures.require("portage-expected/install/" + name);
+        Path binhost = Fixtures.require("binhost-xpak-amd64");
+        Path root = Files.createDirectory(tmp.resolve("root"));
+        MergeEngine.merge(new MergeRequest(items(caseDir, binhost), options(caseDir, root, unprivileged)));
+
+        AllowedDifferences allowed = AllowedDifferences.load();
+        List<String> diffs = new ArrayList<>();
+        Map<String, String> want = RootManifest.read(caseDir.resolve("manifest.tsv"));
+        Map<String, String> got = RootManifest.of(root, MANIFEST_EXCLUDES);
+        String[] fields = {"type", "mode", "uid", "gid", "detail", "xattrs"};
+        for (String p : new TreeSet<>(union(want.keySet(), got.keySet()))) {
+            String w = want.get(p), g = got.get(p);
+            if (w == null) {
+                if (!allowed.allows(name, p, "extra")) diffs.add(p + ": extra (" + g + ")");
+                continue;
+            }
+            if (g == null) {
+                if (!allowed.allows(name, p, "missing")) diffs.add(p + ": missing (" + w + ")");
+                continue;
+            }
+            String[] wf = w.split("\t"), gf = g.split("\t");
+            for (int i = 0; i < fields.length; i++) {
+                if (!wf[i].equals(gf[i]) && !allowed.allows(name, p, fields[i]))
+                    diffs.add(p + ": " + fields[i] + " " + gf[i] + ", Portage " + wf[i]);
+            }
+        }
+        compareVdb(name, caseDir.resolve("vdb"), root.resolve(Vdb.VDB_PATH), allowed, diffs);
+        compareFile(name, caseDir, root, "var/lib/portage/world", allowed, diffs);
+        compareFile(name, caseDir, root, "var/lib/portage/world_sets", allowed, diffs);
+        assertThat(diffs).as("differences from Portage's root in case " + name).isEmpty();
+    }
+
+    static void compareVdb(String name, Path want, Path got, AllowedDifferences allowed, List<String> diffs)
+            throws IOException {
+        Set<String> rels = new TreeSet<>();
+        for (Path base : List.of(want, got)) {
+            if (!Files.isDirectory(base)) continue;
+            try (Stream<Path> s = Files.walk(base)) {
+                s.filter(Files::isRegularFile).forEach(p -> rels.add(base.relativize(p).toString()));
+            }
+        }
+        for (String rel : rels) {
+            String p = Vdb.VDB_PATH + "/" + rel;
+            Path w = want.resolve(rel), g = got.resolve(rel);
+            if (!Files.exists(w)) {
+                if (!allowed.allows(name, p, "extra")) diffs.add(p + ": extra");
+            } else if (!Files.exists(g)) {
+                if (!allowed.allows(name, p, "missing")) diffs.add(p + ": missing");
+            } else if (rel.endsWith("/CONTENTS")) {
+                Set<String> wl = new TreeSet<>(Files.readAllLines(w)), gl = new TreeSet<>(Files.readAllLines(g));
+                if (!wl.equals(gl) && !allowed.allows(name, p, "content")) {
+                    Set<String> a = new TreeSet<>(wl);
+                    a.removeAll(gl);
+                    Set<String> b = new TreeSet<>(gl);
+                    b.removeAll(wl);
+                    diffs.add(p + ": CONTENTS lacks " + a + ", has extra " + b);
+                }
+            } else if (rel.endsWith("/metadata")) {
+                // the stamp is the entry directory's mtime in nanoseconds: it can never match
+                String a = Files.readString(w).replaceAll("(?m)^#dir_mtime=\\d+\n", "");
+                String b = Files.readString(g).replaceAll("(?m)^#dir_mtime=\\d+\n", "");
+                if (!a.equals(b) && !allowed.allows(name, p, "content")) diffs.add(p + ": differs:\n" + b + "\nPortage:\n" + a);
+            } else if (!Arrays.equals(Files.readAllBytes(w), Files.readAllBytes(g))
+                    && !allowed.allows(name, p, "content")) {
+                diffs.add(p + ": content " + Files.readString(g, StandardCharsets.ISO_8859_1).strip()
+                        + ", Portage " + Files.readString(w, StandardCharsets.ISO_8859_1).strip());
+            }
+        }
+    }
+
+    static void compareFile(String name, Path caseDir, Path root, String rel, AllowedDifferences allowed,
+                            List<String> diffs) throws IOException {
+        Path w = caseDir.resolve(rel), g = root.resolve(rel);
+        if (!Files.exists(w)) return;
+        if (!Files.exists(g) || !Arrays.equals(Files.readAllBytes(w), Files.readAllBytes(g))) {
+            if (!allowed.allows(name, rel, "content")) diffs.add(rel + ": differs");
+        }
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> s = new HashSet<>(a);
+        s.addAll(b);
+        return s;
+    }
+
+    /** The case's packages in Portage's merge order (COUNTER), world atoms from its world file. */
+    static List<MergeRequest.Item> items(Path caseDir, Path binhost) throws IOException {
+        Set<String> world = new HashSet<>(Files.readAllLines(caseDir.resolve("var/lib/portage/world")));
+        TreeMap<Long, MergeRequest.Item> byCounter = new TreeMap<>();
+        Path vdb = caseDir.resolve("vdb");
+        try (Stream<Path> cats = Files.list(vdb)) {
+            for (Path cat : cats.sorted().toList()) {
+                try (Stream<Path> pkgs = Files.list(cat)) {
+                    for (Path pkg : pkgs.sorted().toList()) {
+                        String cpv = cat.getFileName() + "/" + pkg.getFileName();
+                        String build = Files.readString(pkg.resolve("BUILD_ID")).strip();
+                        long counter = Long.parseLong(Files.readString(pkg.resolve("COUNTER")).strip());
+                        String cp = org.stageforge.atom.Cpv.parse(cpv).cp();
+                        byCounter.put(counter, new MergeRequest.Item(XpakFixture.packageFile(binhost, cpv, build),
+                                world.contains(cp) ? cp : null));
+                    }
+                }
+            }
+        }
+        return new ArrayList<>(byCounter.values());
+    }
+
+    static MergeOptions options(Path caseDir, Path root, boolean unprivileged) throws IOException {
+        String args = Files.readString(caseDir.resolve("emerge-args.txt"));
+        Matcher m = Pattern.compile("INSTALL_MASK='([^']*)'").matcher(args);
+        InstallMask mask = m.find() ? InstallMask.parse(m.group(1), InstallMaskSets.defaults()) : InstallMask.none();
+        return MergeOptions.defaults(root).withInstallMask(mask).withUnprivileged(unprivileged).withSync(false);
+    }
+
+    /** portage-allowed-differences.tsv: case globs (comma-separated), path glob, what, reason. */
+    record AllowedDifferences(List<String[]> rules) {
+        static AllowedDifferences load() throws IOException {
+            List<String[]> rules = new ArrayList<>();
+            try (var in = PortageInstallFixtureTest.class.getResourceAsStream("/portage-allowed-differences.tsv")) {
+                for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                    if (line.isBlank() || line.startsWith("#")) continue;
+                    String[] f = line.split("\t");
+                    if (f.length != 4 || f[3].isBlank()) throw new IllegalStateException("bad rule: " + line);
+                    rules.add(f);
+                }
+            }
+            rules.sort(Comparator.comparing(r -> r[1]));
+            return new AllowedDifferences(rules);
+        }
+
+        boolean allows(String caseName, String path, String what) {
+            for (String[] r : rules) {
+                boolean caseMatches = Arrays.stream(r[0].split(",")).anyMatch(c -> new FnGlob(c).matches(caseName));
+                if (caseMatches && new FnGlob(r[1]).matches(path)
+                        && (r[2].equals("*") || Arrays.asList(r[2].split(",")).contains(what))) return true;
+            }
+            return false;
+        }
+    }
+}
