@@ -23,8 +23,6 @@ import java.io.PrintWriter;
                 VersionCommand.class,
                 AtomCommand.class,
                 DependCommand.class,
-                IndexCommand.class,
-                VdbCommand.class,
                 MergeCommand.class,
                 InstallMaskCommand.class,
                 PackCommand.class,
