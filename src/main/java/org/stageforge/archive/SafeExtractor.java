@@ -58,7 +58,7 @@ public final class SafeExtractor {
             table.add(new ExtractedFile(e, true));
             return;
         }
-        Path p = parentsInside(comps, raw.path());
+        Path p = parentsInside(comps, raw.path(), true);
         BasicFileAttributes existing = attrs(p);
         if (existing != null) {
             if (existing.isDirectory() && e.type() == TarEntry.Type.DIR) {
@@ -90,8 +90,8 @@ public final class SafeExtractor {
                 setTime(p, e);
             }
             case HARDLINK -> {
-                Path target = parentsInside(PathSanitizer.components(e.linkTarget(), source), e.linkTarget());
-                BasicFileAttributes ta = attrs(target);
+                Path target = parentsInside(PathSanitizer.components(e.linkTarget(), source), e.linkTarget(), false);
+                BasicFileAttributes ta = target == null ? null : attrs(target);
                 if (ta == null || !ta.isRegularFile()) {
                     throw PathSanitizer.hostile(source, "hard link " + rel + " to " + e.linkTarget()
                             + " which is not a regular file extracted before");
@@ -117,20 +117,24 @@ public final class SafeExtractor {
     public List<ExtractedFile> finish() throws IOException {
         for (int i = dirs.size() - 1; i >= 0; i--) {
             TarEntry d = dirs.get(i);
-            Path p = d.path().isEmpty() ? root : root.resolve(d.path());
-            BasicFileAttributes a = attrs(p);
+            Path p = d.path().isEmpty() ? root : existingInside(PathSanitizer.components(d.path(), source));
+            BasicFileAttributes a = p == null ? null : attrs(p);
             if (a != null && a.isDirectory()) finish(p, d);
         }
         dirs.clear();
         return List.copyOf(table);
     }
 
-    /** Walks to the parent of {@code comps} creating missing directories; refuses symlinks and non-dirs. */
-    private Path parentsInside(List<String> comps, String raw) throws IOException {
+    /**
+     * Walks to the parent of {@code comps}, creating missing directories when {@code create} (else
+     * returning null when one is missing); refuses symlinks and non-directories on the way.
+     */
+    private Path parentsInside(List<String> comps, String raw, boolean create) throws IOException {
         Path p = root;
         for (int i = 0; i < comps.size() - 1; i++) {
             p = p.resolve(comps.get(i));
             BasicFileAttributes a = attrs(p);
+            if (a == null && !create) return null;
             if (a == null) {
                 try {
                     Files.createDirectory(p);
@@ -146,6 +150,17 @@ public final class SafeExtractor {
             }
         }
         return p.resolve(comps.get(comps.size() - 1));
+    }
+
+    /** The path of {@code comps} if every parent is still a real directory (no symlink), else null. */
+    private Path existingInside(List<String> comps) throws IOException {
+        Path p = root;
+        for (int i = 0; i < comps.size(); i++) {
+            p = p.resolve(comps.get(i));
+            BasicFileAttributes a = attrs(p);
+            if (a == null || (i < comps.size() - 1 && !a.isDirectory()) || a.isSymbolicLink()) return null;
+        }
+        return p;
     }
 
     private static BasicFileAttributes attrs(Path p) throws IOException {

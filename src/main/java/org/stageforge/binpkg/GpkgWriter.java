@@ -55,8 +55,11 @@ public final class GpkgWriter {
 
     private GpkgWriter() {}
 
-    /** The image members for a directory tree, sorted, owned by 0:0 unless the file table says otherwise. */
-    public static List<TarEntry> scanImage(Path imageDir, FileTable table) throws IOException {
+    /**
+     * The image members for a directory tree, sorted, named {@code prefix + relative path}, owned by
+     * 0:0 unless the file table says otherwise.
+     */
+    public static List<TarEntry> scanImage(Path imageDir, FileTable table, String prefix) throws IOException {
         List<Path> paths;
         try (Stream<Path> s = Files.walk(imageDir)) {
             paths = s.filter(p -> !p.equals(imageDir)).sorted((a, b) -> imageDir.relativize(a).toString()
@@ -90,7 +93,7 @@ public final class GpkgWriter {
                         String first = seenInodes.putIfAbsent(key, rel);
                         if (first != null) {
                             type = TarEntry.Type.HARDLINK;
-                            link = "image/" + first;
+                            link = prefix + first;
                             size = 0;
                         }
                     }
@@ -115,7 +118,7 @@ public final class GpkgWriter {
                 if (t.gid() != null) gid = t.gid();
                 xattrs = t.xattrs();
             }
-            out.add(new TarEntry("image/" + rel, type, mode, uid, gid, "", "", size, mtime, 0, link, major, minor,
+            out.add(new TarEntry(prefix + rel, type, mode, uid, gid, "", "", size, mtime, 0, link, major, minor,
                     xattrs == null ? null : new TreeMap<>(xattrs)));
         }
         return out;
@@ -147,7 +150,7 @@ public final class GpkgWriter {
         if (basename.isEmpty() || basename.contains("/")) {
             throw new StageforgeException("bad PF '" + basename + "'", ExitCodes.BAD_INPUT, null);
         }
-        List<TarEntry> image = scanImage(imageDir, options.fileTable());
+        List<TarEntry> image = scanImage(imageDir, options.fileTable(), "image/");
         long epoch = options.sourceDateEpoch();
         Date sigTime = new Date(epoch * 1000);
         String ext = options.compression() == Compression.NONE ? "" : "." + options.compression().extension();
@@ -174,15 +177,7 @@ public final class GpkgWriter {
             PGPSignatureGenerator imageSig = signer(options, sigTime);
             manifest.add(outer.streamed(imageName, imageSig, os -> {
                 try (TarWriter tw = new TarWriter(options.compression().compress(os), epoch)) {
-                    for (TarEntry e : image) {
-                        if (e.type() == TarEntry.Type.FILE) {
-                            try (InputStream in = Files.newInputStream(imageDir.resolve(e.path().substring(6)), NOFOLLOW)) {
-                                tw.add(e, in);
-                            }
-                        } else {
-                            tw.add(e, InputStream.nullInputStream());
-                        }
-                    }
+                    addImage(tw, imageDir, image, "image/");
                 }
             }));
             if (imageSig != null) manifest.add(outer.member(imageName + ".sig", OpenPgp.armored(imageSig), null));
@@ -196,6 +191,19 @@ public final class GpkgWriter {
             throw e;
         }
         Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Adds scanned image members, reading regular files' content from {@code imageDir}. */
+    static void addImage(TarWriter tw, Path imageDir, List<TarEntry> image, String prefix) throws IOException {
+        for (TarEntry e : image) {
+            if (e.type() == TarEntry.Type.FILE) {
+                try (InputStream in = Files.newInputStream(imageDir.resolve(e.path().substring(prefix.length())), NOFOLLOW)) {
+                    tw.add(e, in);
+                }
+            } else {
+                tw.add(e, InputStream.nullInputStream());
+            }
+        }
     }
 
     private static PGPSignatureGenerator signer(Options o, Date time) {

@@ -187,15 +187,6 @@ public final class OpenPgp {
         return fingerprint(key(keyring, sig, what));
     }
 
-    /** An armored detached binary-document signature over {@code data}, created at {@code time}. */
-    public static byte[] signDetached(SigningKey key, InputStream data, Date time) throws IOException {
-        PGPSignatureGenerator gen = generator(key, PGPSignature.BINARY_DOCUMENT, time);
-        byte[] buf = new byte[1 << 16];
-        int n;
-        while ((n = data.read(buf)) > 0) gen.update(buf, 0, n);
-        return armor(generate(gen));
-    }
-
     /** A generator for a detached binary-document signature; feed it with update(), finish with {@link #armored}. */
     public static PGPSignatureGenerator detachedSigner(SigningKey key, Date time) {
         return generator(key, PGPSignature.BINARY_DOCUMENT, time);

@@ -1,11 +1,24 @@
 package org.stageforge.binpkg;
 
+import org.stageforge.ExitCodes;
+import org.stageforge.StageforgeException;
+import org.stageforge.archive.TarEntry;
+import org.stageforge.archive.TarWriter;
+
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -43,6 +56,44 @@ public final class XpakWriter {
         out.write(int32(seg.length));
         out.write("STOP".getBytes(StandardCharsets.US_ASCII));
         out.flush();
+    }
+
+    /**
+     * Writes an XPAK package of {@code imageDir} (members named {@code ./path}, with a {@code ./} root
+     * as Portage writes them) deterministically; XPAK has no signatures, so a signing key is refused.
+     */
+    public static void write(Path out, Path imageDir, Map<String, byte[]> metadata, GpkgWriter.Options options)
+            throws IOException {
+        if (options.signingKey() != null) {
+            throw new StageforgeException("XPAK packages cannot be signed; use GPKG", ExitCodes.USAGE, null);
+        }
+        List<TarEntry> image = new ArrayList<>();
+        Map<String, Object> root = Files.readAttributes(imageDir, "unix:mode,lastModifiedTime");
+        image.add(TarEntry.of("./", TarEntry.Type.DIR, (Integer) root.get("mode") & 07777, 0, 0, 0,
+                ((FileTime) root.get("lastModifiedTime")).toMillis() / 1000, ""));
+        image.addAll(GpkgWriter.scanImage(imageDir, options.fileTable(), "./"));
+        Path tmp = out.resolveSibling(out.getFileName() + ".partial");
+        try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+            OutputStream keepOpen = new FilterOutputStream(os) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    os.write(b, off, len);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    flush(); // the trailer follows the compressed payload
+                }
+            };
+            try (TarWriter tw = new TarWriter(options.compression().compress(keepOpen), options.sourceDateEpoch())) {
+                GpkgWriter.addImage(tw, imageDir, image, "./");
+            }
+            write(os, InputStream.nullInputStream(), metadata);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static byte[] int32(int v) {

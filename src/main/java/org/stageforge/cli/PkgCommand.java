@@ -17,6 +17,7 @@ import org.stageforge.binpkg.OpenPgp;
 import org.stageforge.binpkg.PackageMetadata;
 import org.stageforge.binpkg.VerifyOptions;
 import org.stageforge.binpkg.VerifyReport;
+import org.stageforge.binpkg.XpakWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -235,6 +236,7 @@ public final class PkgCommand implements Runnable {
         @Option(names = "--compression", defaultValue = "zstd", description = "zstd, xz, gzip, bzip2, lz4 or none (default: ${DEFAULT-VALUE}).") String compression;
         @Option(names = "--source-date-epoch", paramLabel = "SECONDS",
                 description = "Clamp mtimes and date members (default: $SOURCE_DATE_EPOCH, else the newest image mtime).") Long epoch;
+        @Option(names = "--format", defaultValue = "gpkg", description = "gpkg (GLEP 78) or xpak (default: ${DEFAULT-VALUE}).") String format;
         @Option(names = "-o", required = true, paramLabel = "OUT.gpkg.tar") Path out;
 
         @Override
@@ -253,7 +255,12 @@ public final class PkgCommand implements Runnable {
                 FileTable table = fileTable == null ? FileTable.EMPTY : FileTable.load(fileTable);
                 OpenPgp.SigningKey key = signKey == null ? null : OpenPgp.SigningKey.load(signKey, KeyCommand.passphrase(passphraseFile));
                 long sde = epoch != null ? epoch : defaultEpoch(image);
-                GpkgWriter.write(out, image, GpkgWriter.loadMetadata(metadata), new GpkgWriter.Options(c, sde, key, table));
+                GpkgWriter.Options options = new GpkgWriter.Options(c, sde, key, table);
+                switch (format.toLowerCase()) {
+                    case "gpkg" -> GpkgWriter.write(out, image, GpkgWriter.loadMetadata(metadata), options);
+                    case "xpak" -> XpakWriter.write(out, image, GpkgWriter.loadMetadata(metadata), options);
+                    default -> throw new StageforgeException("unknown format '" + format + "' (gpkg or xpak)", ExitCodes.USAGE, null);
+                }
                 spec.commandLine().getOut().println(out + ": written");
             } catch (IOException e) {
                 throw new StageforgeException("creating " + out + ": " + e.getMessage(), e);

@@ -6,9 +6,6 @@ import org.stageforge.resolve.PlanFormat;
 import org.stageforge.resolve.ResolvePlan;
 import org.stageforge.resolve.ResolveRequest;
 import org.stageforge.resolve.Resolver;
-import org.stageforge.vdb.Vdb;
-import org.stageforge.vdb.VdbEntry;
-import org.stageforge.vdb.WorldFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -47,9 +44,12 @@ public final class ResolveCommand implements Runnable {
     @Option(names = "--noreplace", description = "Skip targets that are already installed.")
     boolean noreplace;
 
-    @Option(names = "--binpkg-respect-use", arity = "0..1", fallbackValue = "y", paramLabel = "y|n",
+    @Option(names = "--binpkg-respect-use", paramLabel = "y|n",
             description = "Only use binary packages built with the configured USE (default n, as emerge --usepkgonly).")
     String respectUse = "n";
+
+    @Option(names = "--idepend-in-root", description = "Merge IDEPEND into the root too (Portage resolves it on the host).")
+    boolean idependInRoot;
 
     @Option(names = "--json", description = "Print the plan as JSON.")
     boolean json;
@@ -69,10 +69,9 @@ public final class ResolveCommand implements Runnable {
         Path cache = cacheDir != null ? cacheDir : Path.of(System.getProperty("java.io.tmpdir"), "stageforge-binhost-cache");
         List<Binhost> hosts = new ArrayList<>();
         for (String b : binhosts) hosts.add(Binhost.load(b, cache));
-        List<VdbEntry> installed = root == null ? List.of() : Vdb.open(root).installed();
-        WorldFile world = root == null ? null : WorldFile.read(root);
-        ResolveRequest.Options o = new ResolveRequest.Options(nodeps, oneshot, noreplace, respectUse.equals("y"));
-        ResolvePlan plan = Resolver.resolve(new ResolveRequest(config, hosts, installed, world, targets, o));
+        ResolveRequest.Options o = new ResolveRequest.Options(nodeps, oneshot, noreplace, respectUse.equals("y"), idependInRoot);
+        ResolvePlan plan = Resolver.resolve(root == null ? ResolveRequest.of(config, hosts, targets, o)
+                : ResolveRequest.forRoot(config, hosts, root, targets, o));
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? PlanFormat.json(plan) : PlanFormat.pretend(plan, config));
         out.flush();

@@ -9,12 +9,14 @@ import org.stageforge.index.PackageMetadata;
 import org.stageforge.index.PackagesEntry;
 import org.stageforge.vdb.VdbEntry;
 
+import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * One package the resolver may pick: a binary instance of some binhost, or an installed package.
@@ -23,6 +25,8 @@ import java.util.Set;
 final class Candidate {
     final Cpv cpv;
     final String cp;
+    /** Packages of one cp and slot replace each other. */
+    final String slotKey;
     final String slot;
     final String subslot;
     final String repo;
@@ -62,18 +66,17 @@ final class Candidate {
         this.line = line;
         this.slot = meta.slotName();
         this.subslot = meta.subSlot();
+        this.slotKey = cp + ":" + slot;
         String r = meta.value("repository").orElse("").strip();
         this.repo = r.isEmpty() ? null : r;
         this.buildId = number(meta.get("BUILD_ID"));
         this.buildTime = number(meta.get("BUILD_TIME"));
-        this.use = Collections.unmodifiableSet(new LinkedHashSet<>(meta.words("USE")));
-        this.iuseRaw = meta.iuse();
-        Set<String> plain = new LinkedHashSet<>();
+        this.use = Set.copyOf(words(meta.get("USE")));
+        this.iuseRaw = words(meta.get("IUSE"));
+        Set<String> plain = new HashSet<>();
         for (String f : iuseRaw) plain.add(f.startsWith("+") || f.startsWith("-") ? f.substring(1) : f);
-        this.iuse = Collections.unmodifiableSet(plain);
-        Set<String> all = new HashSet<>(implicitIuse);
-        all.addAll(plain);
-        this.iuseAll = all;
+        this.iuse = Set.copyOf(plain);
+        this.iuseAll = new Union(iuse, implicitIuse);
     }
 
     static Candidate binary(PackagesEntry e, int binhost, int position, Set<String> implicitIuse, String source) {
@@ -97,6 +100,50 @@ final class Candidate {
         return new Candidate(v, cpv, null, v, -1, 0, implicitIuse, source, 0);
     }
 
+    /** Whitespace-separated words (the metadata values are read once per candidate: no regex). */
+    static List<String> words(String s) {
+        List<String> out = new ArrayList<>();
+        int n = s.length();
+        int i = 0;
+        while (i < n) {
+            while (i < n && Character.isWhitespace(s.charAt(i))) i++;
+            int start = i;
+            while (i < n && !Character.isWhitespace(s.charAt(i))) i++;
+            if (i > start) out.add(s.substring(start, i));
+        }
+        return out;
+    }
+
+    /** A read-only union of two sets without copying (IUSE plus the profile's implicit IUSE). */
+    private static final class Union extends AbstractSet<String> {
+        private final Set<String> a;
+        private final Set<String> b;
+
+        Union(Set<String> a, Set<String> b) {
+            this.a = a;
+            this.b = b;
+        }
+
+        @Override
+        public boolean contains(Object o) {
+            return a.contains(o) || b.contains(o);
+        }
+
+        @Override
+        public Iterator<String> iterator() {
+            Set<String> all = new HashSet<>(b);
+            all.addAll(a);
+            return Collections.unmodifiableSet(all).iterator();
+        }
+
+        @Override
+        public int size() {
+            int n = a.size();
+            for (String x : b) if (!a.contains(x)) n++;
+            return n;
+        }
+    }
+
     private static long number(String s) {
         String t = s.strip();
         if (t.isEmpty() || t.length() > 18 || !t.chars().allMatch(Character::isDigit)) return 0;
@@ -105,11 +152,6 @@ final class Candidate {
 
     boolean isInstalled() {
         return installed != null;
-    }
-
-    /** {@code slot key}: packages of one cp and slot replace each other. */
-    String slotKey() {
-        return cp + ":" + slot;
     }
 
     boolean matches(Atom a) {
@@ -149,10 +191,10 @@ final class Candidate {
         return buildId > 0 ? s + " (build " + buildId + ")" : s;
     }
 
-    /** Flags of {@code flags} limited to IUSE, as {@code a -b} text in IUSE order sorted. */
+    /** Every IUSE flag, sorted, as {@code a -b}: enabled when in {@code flags}. */
     String useText(Set<String> flags) {
         List<String> out = new ArrayList<>();
-        for (String f : new java.util.TreeSet<>(iuse)) out.add(flags.contains(f) ? f : "-" + f);
+        for (String f : new TreeSet<>(iuse)) out.add(flags.contains(f) ? f : "-" + f);
         return String.join(" ", out);
     }
 

@@ -7,7 +7,7 @@ import java.util.PriorityQueue;
 /**
  * Orders packages so that each one's prerequisites come first, breaking cycles the way Portage
  * does: when nothing is ready, edges are ignored weakest first (the baselayout rule, then
- * runtime-post, then runtime, then install-time) until a package becomes ready. Among ready
+ * runtime-post, then runtime, then blocker resolution, then install-time) until a package becomes ready. Among ready
  * packages the one with the lowest rank (category/name/version order) goes first, so the result
  * depends only on the graph, never on input order.
  */
@@ -16,8 +16,10 @@ final class MergeOrder {
     static final int BASELAYOUT = 1;
     static final int PDEPEND = 2;
     static final int RDEPEND = 3;
-    static final int IDEPEND = 4;
-    private static final int MAX = 4;
+    /** A blocked package's replacement before the blocking package. */
+    static final int BLOCKER = 4;
+    static final int IDEPEND = 5;
+    private static final int MAX = 5;
 
     private final int n;
     private final List<List<int[]>> out = new ArrayList<>();

@@ -6,8 +6,11 @@ import java.util.List;
  * The result of a resolution.
  *
  * @param packages       what to merge, in merge order
- * @param removals       installed CPVs to unmerge because a package of the plan blocks them
- * @param worldAdditions atoms to add to the world file (explicit targets, unless --oneshot), sorted
+ * @param removals       installed CPVs to unmerge because a package of the plan soft-blocks them (after
+ *                       the plan is merged: a {@code !} blocker lets both coexist meanwhile, as in Portage)
+ * @param worldAdditions what to add to the world files (explicit targets unless --oneshot), sorted: atoms
+ *                       for {@code world}, and {@code @set} names (user sets given as targets) for
+ *                       {@code world_sets}
  * @param warnings       things the user should know (cycles broken, ...), one line each
  */
 public record ResolvePlan(List<PlannedPackage> packages, List<String> removals, List<String> worldAdditions,

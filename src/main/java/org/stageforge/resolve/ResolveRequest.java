@@ -1,9 +1,11 @@
 package org.stageforge.resolve;
 
 import org.stageforge.profile.PortageConfig;
+import org.stageforge.vdb.Vdb;
 import org.stageforge.vdb.VdbEntry;
 import org.stageforge.vdb.WorldFile;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 
@@ -30,17 +32,30 @@ public record ResolveRequest(PortageConfig config, List<Binhost> binhosts, List<
      * @param binpkgRespectUse {@code --binpkg-respect-use}: only binary instances whose USE equals
      *                         the configured USE are usable. Portage leaves it off with
      *                         {@code --usepkgonly} unless given, and so does {@link #DEFAULT}.
+     * @param idependInRoot    merge IDEPEND into the target root too. Portage resolves IDEPEND in
+     *                         the running root (the host, for {@code --root} installs), which
+     *                         stageforge does not manage, so by default IDEPEND only orders
+     *                         packages already in the plan and the rest is reported as a warning;
+     *                         set this for a root that will also run the package manager's
+     *                         install phases itself (Portage with ROOT=/)
      */
-    public record Options(boolean nodeps, boolean oneshot, boolean noreplace, boolean binpkgRespectUse) {
-        public static final Options DEFAULT = new Options(false, false, false, false);
+    public record Options(boolean nodeps, boolean oneshot, boolean noreplace, boolean binpkgRespectUse,
+                          boolean idependInRoot) {
+        public static final Options DEFAULT = new Options(false, false, false, false, false);
 
-        public Options withNodeps(boolean b) { return new Options(b, oneshot, noreplace, binpkgRespectUse); }
+        public Options(boolean nodeps, boolean oneshot, boolean noreplace, boolean binpkgRespectUse) {
+            this(nodeps, oneshot, noreplace, binpkgRespectUse, false);
+        }
 
-        public Options withOneshot(boolean b) { return new Options(nodeps, b, noreplace, binpkgRespectUse); }
+        public Options withNodeps(boolean b) { return new Options(b, oneshot, noreplace, binpkgRespectUse, idependInRoot); }
 
-        public Options withNoreplace(boolean b) { return new Options(nodeps, oneshot, b, binpkgRespectUse); }
+        public Options withOneshot(boolean b) { return new Options(nodeps, b, noreplace, binpkgRespectUse, idependInRoot); }
 
-        public Options withBinpkgRespectUse(boolean b) { return new Options(nodeps, oneshot, noreplace, b); }
+        public Options withNoreplace(boolean b) { return new Options(nodeps, oneshot, b, binpkgRespectUse, idependInRoot); }
+
+        public Options withBinpkgRespectUse(boolean b) { return new Options(nodeps, oneshot, noreplace, b, idependInRoot); }
+
+        public Options withIdependInRoot(boolean b) { return new Options(nodeps, oneshot, noreplace, binpkgRespectUse, b); }
     }
 
     public ResolveRequest {
@@ -50,6 +65,12 @@ public record ResolveRequest(PortageConfig config, List<Binhost> binhosts, List<
         world = world == null ? new WorldFile(List.of(), List.of()) : world;
         targets = List.copyOf(targets);
         options = options == null ? Options.DEFAULT : options;
+    }
+
+    /** Resolution for an existing root: its installed packages (VDB) and world files are read. */
+    public static ResolveRequest forRoot(PortageConfig config, List<Binhost> binhosts, Path root, List<String> targets,
+                                         Options options) {
+        return new ResolveRequest(config, binhosts, Vdb.open(root).installed(), WorldFile.read(root), targets, options);
     }
 
     /** An empty root. */

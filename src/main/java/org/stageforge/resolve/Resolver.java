@@ -29,7 +29,9 @@ import java.util.TreeSet;
  * <ul>
  * <li>A candidate is visible when no package.mask entry (without package.unmask) matches it, its
  *     KEYWORDS are accepted (ACCEPT_KEYWORDS, package.accept_keywords) and its LICENSE is
- *     (ACCEPT_LICENSE, package.license). Installed packages are always usable.</li>
+ *     (ACCEPT_LICENSE, package.license). Installed packages are always usable. With
+ *     FEATURES=-pkgdir-index-trusted, entries of a local binhost whose file is missing are not
+ *     usable either (Portage re-scans such a PKGDIR).</li>
  * <li>An atom takes the highest visible version matching it (version, slot, sub-slot, USE
  *     dependencies against the candidate's built USE and IUSE). Among binary instances of one
  *     version, Portage's order applies: the newest BUILD_TIME, then the highest BUILD_ID, then
@@ -46,6 +48,9 @@ import java.util.TreeSet;
  * <li>Blockers: a blocked package in the plan is an error; a blocked installed package is
  *     resolved when the plan replaces it in its slot (the replacement merges first), otherwise a
  *     soft {@code !} blocker unmerges it and a hard {@code !!} blocker is refused.</li>
+ * <li>IDEPEND is resolved in the running root by Portage (the host of a {@code --root} install),
+ *     so unless {@link ResolveRequest.Options#idependInRoot()} it pulls nothing into the plan: an
+ *     IDEPEND satisfied by a planned package orders it first, any other is listed as a warning.</li>
  * <li>Merge order: see {@link MergeOrder}; RDEPEND and IDEPEND before the dependent, PDEPEND
  *     after it. When sys-apps/baselayout is in the plan it merges before every package that is not
  *     one of its own prerequisites, so the accounts later packages create are added to
@@ -55,6 +60,9 @@ import java.util.TreeSet;
 public final class Resolver {
     private static final int MAX_RESTARTS = 64;
     static final String BASELAYOUT = "sys-apps/baselayout";
+    /** Sets emerge never records in world_sets. */
+    private static final Set<String> BUILTIN_SETS = Set.of("system", "world", "selected", "selected-packages",
+            "selected-sets");
 
     /** Dependency kinds; TARGET for command-line arguments. */
     enum Kind { TARGET, IDEPEND, RDEPEND, PDEPEND }
@@ -74,12 +82,15 @@ public final class Resolver {
     private final Map<String, List<Candidate>> installed = new HashMap<>();
     private final Map<String, Candidate> installedBySlot = new HashMap<>();
     private final Map<String, List<Atom>> constraints = new HashMap<>();
+    /** FEATURES=pkgdir-index-trusted (Portage's default): a local index is believed without looking at the files. */
+    private final boolean trustLocalIndex;
 
     private Resolver(ResolveRequest req) {
         this.req = req;
         this.config = req.config();
         this.opts = req.options();
         Set<String> implicit = config.implicitIuse();
+        trustLocalIndex = List.of(config.getOrDefault("FEATURES", "").split("\\s+")).contains("pkgdir-index-trusted");
         for (int b = 0; b < req.binhosts().size(); b++) {
             Binhost bh = req.binhosts().get(b);
             List<PackagesEntry> entries = bh.index().entries();
@@ -92,7 +103,7 @@ public final class Resolver {
         for (VdbEntry v : req.installed()) {
             Candidate c = Candidate.installed(v, implicit);
             installed.computeIfAbsent(c.cp, k -> new ArrayList<>()).add(c);
-            installedBySlot.putIfAbsent(c.slotKey(), c);
+            installedBySlot.putIfAbsent(c.slotKey, c);
         }
         for (List<Candidate> l : installed.values()) l.sort(BEST_FIRST);
     }
@@ -153,7 +164,7 @@ public final class Resolver {
                         : "ambiguous package name, matches " + String.join(", ", cps)));
                 return null;
             }
-            text = cps.iterator().next() + s.substring(s.length());
+            text = cps.iterator().next();
         }
         Atom a = Atom.parse(text);
         if (a.isBlocker()) {
@@ -217,7 +228,7 @@ public final class Resolver {
         if (!v.isEmpty()) return v;
         String u = useMismatch(c);
         if (u != null) return u;
-        for (Atom k : constraints.getOrDefault(c.slotKey(), List.of())) {
+        for (Atom k : constraints.getOrDefault(c.slotKey, List.of())) {
             if (!c.matches(k)) return "conflicts with " + k + " in slot " + c.slot;
         }
         return null;
@@ -228,10 +239,13 @@ public final class Resolver {
         if (c.visibility != null) return c.visibility;
         String v = "";
         if (!c.isInstalled()) {
-            MaskReason m = config.maskReason(c.cpv, c.slot, c.repo);
+            MaskReason m;
             List<String> kw;
             List<String> lic;
-            if (m != null) {
+            if (!trustLocalIndex && !req.binhosts().get(c.binhost).hasFile(c.entry)) {
+                // Portage re-scans an untrusted PKGDIR and drops entries without their file
+                v = "file " + c.entry.path() + " is not in the binhost directory (FEATURES=-pkgdir-index-trusted)";
+            } else if ((m = config.maskReason(c.cpv, c.slot, c.repo)) != null) {
                 v = "masked by package.mask: " + m.entry().value() + " (" + m.entry().origin() + ")";
             } else if (!(kw = config.missingKeywords(c.cpv, c.slot, c.repo, c.meta.keywords())).isEmpty()) {
                 v = "masked by keyword: needs " + String.join(" ", kw) + " accepted";
@@ -303,7 +317,7 @@ public final class Resolver {
         final String reason;
         boolean world;
         final List<Atom> pulledBy = new ArrayList<>();
-        final List<Object[]> children = new ArrayList<>();   // {Node, Kind}
+        final List<Link> children = new ArrayList<>();
 
         Node(Candidate cand, boolean merge, String reason) {
             this.cand = cand;
@@ -311,6 +325,9 @@ public final class Resolver {
             this.reason = reason;
         }
     }
+
+    /** A dependency edge from a package to the one satisfying it. */
+    private record Link(Node node, Kind kind) {}
 
     /** A dependency to satisfy: an atom or a group, with who needs it. */
     private record Task(Node parent, DepNode dep, Kind kind, String label, boolean world) {
@@ -328,6 +345,9 @@ public final class Resolver {
         final ArrayDeque<Task> choices = new ArrayDeque<>();
         final List<Block> blocks = new ArrayList<>();
         final List<String> problems = new ArrayList<>();
+        final List<String> warnings = new ArrayList<>();
+        /** IDEPEND left to the host: only ordering against packages of the plan. */
+        final List<Task> hostDeps = new ArrayList<>();
         boolean restart;
 
         void start(List<Target> targets) {
@@ -336,6 +356,32 @@ public final class Resolver {
                 if (!plain.isEmpty()) atom(plain.poll());
                 else choice(choices.poll());
             }
+            for (Task t : hostDeps) {
+                if (!link(t.parent(), t.dep())) {
+                    warnings.add("IDEPEND " + t.dep() + " of " + t.parent().cand.cpv
+                            + " is for the host running the install phases (Portage resolves it in the running root); not merged");
+                }
+            }
+        }
+
+        /** Links the parent to the planned packages satisfying a host dependency; false when the graph does not. */
+        private boolean link(Node parent, DepNode d) {
+            if (d instanceof DepNode.AtomLeaf l) {
+                if (l.atom().isBlocker()) return true;
+                Node n = selected(l.atom());
+                if (n != null) parent.children.add(new Link(n, Kind.IDEPEND));
+                return n != null;
+            }
+            if (d instanceof DepNode.AnyOf g) {
+                for (DepNode c : g.children()) if (satisfied(c, 0)) return link(parent, c);
+                return false;
+            }
+            if (d instanceof DepNode.AllOf g) {
+                boolean all = true;
+                for (DepNode c : g.children()) all &= link(parent, c);
+                return all;
+            }
+            return false;
         }
 
         private Node selected(Atom a) {
@@ -347,7 +393,7 @@ public final class Resolver {
         private Candidate installedFor(Atom a) {
             for (Candidate c : installed.getOrDefault(a.cp(), List.of())) {
                 if (reject(c, a) != null) continue;
-                Node n = bySlot.get(c.slotKey());
+                Node n = bySlot.get(c.slotKey);
                 if (n == null || n.cand == c) return c;
             }
             return null;
@@ -379,19 +425,19 @@ public final class Resolver {
             }
             if (n == null) return;
             if (t.world()) n.world = true;
-            if (t.parent() != null) t.parent().children.add(new Object[] {n, t.kind()});
+            if (t.parent() != null) t.parent().children.add(new Link(n, t.kind()));
         }
 
         /** Adds a package to the graph, or asks for a restart when its slot is taken. */
         private Node add(Candidate c, boolean merge, Task t, Atom a) {
-            Node old = bySlot.get(c.slotKey());
+            Node old = bySlot.get(c.slotKey);
             if (old != null) {
-                List<Atom> k = constraints.computeIfAbsent(c.slotKey(), x -> new ArrayList<>());
+                List<Atom> k = constraints.computeIfAbsent(c.slotKey, x -> new ArrayList<>());
                 int before = k.size();
                 for (Atom x : old.pulledBy) if (!k.contains(x)) k.add(x);
                 if (!k.contains(a)) k.add(a);
                 if (k.size() == before) {
-                    problems.add("slot conflict in " + c.slotKey() + ": " + a + " (" + t.requiredBy() + ") and "
+                    problems.add("slot conflict in " + c.slotKey + ": " + a + " (" + t.requiredBy() + ") and "
                             + old.pulledBy + " (" + old.reason + ") cannot be satisfied by one package");
                 } else {
                     restart = true;
@@ -400,10 +446,11 @@ public final class Resolver {
             }
             Node n = new Node(c, merge, t.parent() == null ? "argument " + t.label() : t.requiredBy());
             n.pulledBy.add(a);
-            bySlot.put(c.slotKey(), n);
+            bySlot.put(c.slotKey, n);
             byCp.computeIfAbsent(c.cp, x -> new ArrayList<>()).add(n);
             if (merge && !opts.nodeps()) {
-                queue(n, c.idepend(), Kind.IDEPEND);
+                if (opts.idependInRoot()) queue(n, c.idepend(), Kind.IDEPEND);
+                else for (DepNode d : c.idepend()) hostDeps.add(new Task(n, d, Kind.IDEPEND, null, false));
                 queue(n, c.rdepend(), Kind.RDEPEND);
                 queue(n, c.pdepend(), Kind.PDEPEND);
             }
@@ -452,7 +499,7 @@ public final class Resolver {
                 if (level < 2) return false;
                 Candidate c = bestBinary(a);
                 if (c == null) return false;
-                Node n = bySlot.get(c.slotKey());
+                Node n = bySlot.get(c.slotKey);
                 return n == null;
             }
             if (d instanceof DepNode.AnyOf g) {
@@ -482,16 +529,15 @@ public final class Resolver {
         ResolvePlan plan(List<Target> targets) {
             List<Node> merges = new ArrayList<>();
             for (Node n : bySlot.values()) if (n.merge) merges.add(n);
-            merges.sort(Comparator.comparing((Node n) -> n.cand.cp).thenComparing(n -> n.cand.cpv.version())
-                    .thenComparing(n -> n.cand.slot));
+            merges.sort(Comparator.comparing((Node n) -> n.cand.cpv).thenComparing(n -> n.cand.slot));
             Map<Node, Integer> rank = new HashMap<>();
             for (int i = 0; i < merges.size(); i++) rank.put(merges.get(i), i);
             MergeOrder order = new MergeOrder(merges.size());
             for (Node p : merges) {
-                for (Object[] link : p.children) {
-                    Integer c = rank.get((Node) link[0]);
+                for (Link link : p.children) {
+                    Integer c = rank.get(link.node());
                     if (c == null) continue;
-                    switch ((Kind) link[1]) {
+                    switch (link.kind()) {
                         case IDEPEND -> order.edge(c, rank.get(p), MergeOrder.IDEPEND);
                         case RDEPEND -> order.edge(c, rank.get(p), MergeOrder.RDEPEND);
                         case PDEPEND -> order.edge(rank.get(p), c, MergeOrder.PDEPEND);
@@ -500,7 +546,7 @@ public final class Resolver {
                 }
             }
             List<String> removals = new ArrayList<>();
-            List<String> warnings = new ArrayList<>();
+            List<String> warnings = new ArrayList<>(this.warnings);
             blockers(rank, order, removals);
             if (!problems.isEmpty()) throw new ResolveException(dedupe(problems));
             for (Node n : merges) {
@@ -510,13 +556,26 @@ public final class Resolver {
                     for (int i = 0; i < merges.size(); i++) if (i != b && !anc[i]) order.edge(b, i, MergeOrder.BASELAYOUT);
                 }
             }
-            int[] seq = order.order(warnings, (dependent, dependency, strength) ->
-                    "dependency cycle: " + merges.get(dependent).cand.cpv + " is merged before its "
-                            + (strength == MergeOrder.IDEPEND ? "IDEPEND" : "RDEPEND") + " dependency "
-                            + merges.get(dependency).cand.cpv);
+            int[] seq = order.order(warnings, (dependent, dependency, strength) -> {
+                String a = merges.get(dependent).cand.cpv.toString();
+                String b = merges.get(dependency).cand.cpv.toString();
+                return "dependency cycle: " + a + " is merged before " + switch (strength) {
+                    case MergeOrder.IDEPEND -> "its IDEPEND dependency " + b;
+                    case MergeOrder.BLOCKER -> b + ", which replaces a package " + a + " blocks";
+                    default -> "its RDEPEND dependency " + b;
+                };
+            });
             List<PlannedPackage> out = new ArrayList<>();
             for (int i : seq) out.add(planned(merges.get(i)));
             Set<String> world = new TreeSet<>();
+            if (!opts.oneshot()) {
+                for (String arg : req.targets()) {
+                    if (arg.startsWith("@") && !BUILTIN_SETS.contains(arg.substring(1))
+                            && !req.world().sets().contains(arg)) {
+                        world.add(arg);
+                    }
+                }
+            }
             for (Target t : targets) {
                 if (!t.world()) continue;
                 String w = t.atom().cp() + (t.atom().slot() != null && t.atom().slotOperator() == null
@@ -540,13 +599,13 @@ public final class Resolver {
                 }
                 for (Candidate i : installed.getOrDefault(a.cp(), List.of())) {
                     if (!i.matches(a)) continue;
-                    Node n = bySlot.get(i.slotKey());
+                    Node n = bySlot.get(i.slotKey);
                     if (n != null && n.cand == i) continue;  // reported above
                     if (n != null) {
                         // replaced in its slot: merge the replacement before the blocking package
                         Integer r = rank.get(n);
                         Integer p = rank.get(b.parent());
-                        if (r != null && p != null) order.edge(r, p, MergeOrder.RDEPEND);
+                        if (r != null && p != null) order.edge(r, p, MergeOrder.BLOCKER);
                     } else if (b.atom().blocker() == Atom.Blocker.STRONG) {
                         problems.add(b.atom() + " (hard blocker in " + who + " " + b.kind() + "): blocks installed "
                                 + i.cpv + "; unmerge it first");
@@ -560,7 +619,7 @@ public final class Resolver {
 
         private PlannedPackage planned(Node n) {
             Candidate c = n.cand;
-            Candidate old = installedBySlot.get(c.slotKey());
+            Candidate old = installedBySlot.get(c.slotKey);
             PlannedPackage.Action action;
             if (old == null) {
                 action = PlannedPackage.Action.NEW;

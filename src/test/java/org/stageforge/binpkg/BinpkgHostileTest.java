@@ -218,8 +218,26 @@ class BinpkgHostileTest {
                 bp.verify(IndexEntryChecks.NONE, VerifyOptions.CHECKSUMS_ONLY);
             }
             Path m = parent.resolve("pkgs/mutant" + orig.getFileName().toString().substring(2));
+            // every cut before the end-of-archive block (GPKG) or the trailer (XPAK) must be refused
+            long mustFailBelow = data.length;
+            try (BinaryPackage bp = BinaryPackage.open(orig)) {
+                if (bp instanceof GpkgPackage g) {
+                    GpkgPackage.Member last = g.members().get(g.members().size() - 1);
+                    mustFailBelow = (last.offset() + last.size() + 511) / 512 * 512 + 512;
+                }
+            }
+            for (int cut = 0; cut < mustFailBelow; cut += Math.max(1, data.length / 60)) {
+                Files.write(m, Arrays.copyOf(data, cut));
+                Path into = Files.createDirectories(target.resolve("t" + n++));
+                assertThatThrownBy(() -> {
+                    try (BinaryPackage bp = BinaryPackage.open(m)) {
+                        bp.metadata();
+                        bp.verify(IndexEntryChecks.NONE, VerifyOptions.CHECKSUMS_ONLY);
+                        bp.extract(into, ExtractPolicy.RECORD_ONLY);
+                    }
+                }).as("cut at " + cut).isInstanceOf(StageforgeException.class);
+            }
             List<byte[]> mutants = new ArrayList<>();
-            for (int cut = 0; cut < data.length; cut += Math.max(1, data.length / 60)) mutants.add(Arrays.copyOf(data, cut));
             for (int i = 0; i < 150; i++) {
                 byte[] d = data.clone();
                 int flips = 1 + rnd.nextInt(4);

@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** GPKGs written by {@code pkg create}: GNU tar agrees, Manifest and signatures verify (also with gpg), determinism. */
 class GpkgWriterTest {
-    private static final String CAP = "0100000200200000000000000000000000000000";
+    private static final String CAP = "0100000200200000ff00000000c3280000000000"; // not valid UTF-8 on purpose
 
     @TempDir
     Path tmp;
@@ -142,6 +142,17 @@ class GpkgWriterTest {
             assertThat(g.members()).extracting(GpkgPackage.Member::name)
                     .containsExactly("gpkg-1", "metadata.tar.zst", "image.tar.zst", "Manifest");
         }
+        // a second, independent PAX reader (Python's tarfile) sees the same binary capability bytes
+        Process py = new ProcessBuilder("bash", "-c", "tar -xOf '" + p + "' demo-1.0-r1/image.tar.zst | zstd -dcq | python3 -c '"
+                + "import sys, tarfile\n"
+                + "t = tarfile.open(fileobj=sys.stdin.buffer, mode=\"r|\")\n"
+                + "for m in t:\n"
+                + "    v = m.pax_headers.get(\"SCHILY.xattr.security.capability\")\n"
+                + "    if v is not None: print(m.name, v.encode(\"utf-8\", \"surrogateescape\").hex())\n'").start();
+        String pyOut = new String(py.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(py.waitFor()).isZero();
+        assertThat(pyOut).isEqualTo("image/usr/bin/ping " + CAP);
+
         String manifest = outerMember(p, "demo-1.0-r1/Manifest");
         assertThat(manifest.split("\n")).hasSize(3).allMatch(l -> l.matches(
                 "DATA (gpkg-1|metadata\\.tar\\.zst|image\\.tar\\.zst) \\d+ SHA512 [0-9a-f]{128} BLAKE2B [0-9a-f]{128}"));
@@ -223,6 +234,16 @@ class GpkgWriterTest {
             VerifyReport r = bp.verify(IndexEntryChecks.NONE, new VerifyOptions(OpenPgp.Keyring.load(key), true));
             assertThat(r.signers()).hasSize(3);
         }
+        // a signed package whose image signature was removed fails even without --require-signature
+        Path stripped = tmp.resolve("stripped.gpkg.tar");
+        Path sx = Files.createDirectories(tmp.resolve("sx"));
+        assertThat(sh(tmp, "tar -xf '" + p + "' -C '" + sx + "' && cd '" + sx + "' && rm demo-1.0-r1/image.tar.zst.sig"
+                + " && tar --format=ustar -cf '" + stripped + "' demo-1.0-r1/gpkg-1 demo-1.0-r1/metadata.tar.zst"
+                + " demo-1.0-r1/metadata.tar.zst.sig demo-1.0-r1/image.tar.zst demo-1.0-r1/Manifest")).isZero();
+        try (BinaryPackage bp = BinaryPackage.open(stripped)) {
+            assertThatThrownBy(() -> bp.verify(IndexEntryChecks.NONE, new VerifyOptions(OpenPgp.Keyring.load(key), false)))
+                    .isInstanceOf(StageforgeException.class).hasMessageContaining("image.tar.zst: no detached signature");
+        }
         // a different key does not verify it
         Path other = tmp.resolve("other.asc");
         assertThat(cli("key", "generate", "--name", "O <o@example.org>", "-o", other.toString()).code()).isZero();
@@ -260,6 +281,28 @@ class GpkgWriterTest {
         assertThat(Files.isDirectory(target.resolve("var/empty"))).isTrue();
         assertThat(Files.getAttribute(target.resolve("usr/bin/su"), "unix:mode")).isEqualTo(0104755);
         assertThat(Files.getAttribute(target.resolve("usr/bin/foo2"), "unix:nlink")).isEqualTo(2);
+    }
+
+    @Test
+    void xpakCreationIsDeterministicAndListsLikeGnuTar() throws Exception {
+        Path a = create("demo-1.0-r1-3.xpak", "--format", "xpak");
+        Path b = create("again.xpak", "--format", "xpak");
+        assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
+        try (BinaryPackage bp = BinaryPackage.open(a)) {
+            assertThat(bp.format()).isEqualTo(BinaryPackage.Format.XPAK);
+            assertThat(bp.metadata().get("CATEGORY")).isEqualTo("app-misc");
+            assertThat(bp.metadata().raw("environment.bz2")).isEqualTo(Files.readAllBytes(meta.resolve("environment.bz2")));
+            List<TarEntry> es = bp.entries();
+            assertThat(es.get(0).path()).isEqualTo("./");
+            assertThat(es).hasSize(12);
+            assertThat(es.stream().map(GnuTar::describe).toList()).isEqualTo(BinpkgFixturesTest.gnuTarListing(bp));
+        }
+        Path key = tmp.resolve("key.asc");
+        assertThat(cli("key", "generate", "--name", "K <k@example.org>", "-o", key.toString()).code()).isZero();
+        Run signed = cli("pkg", "create", "--format", "xpak", "--image", image.toString(), "--metadata", meta.toString(),
+                "--sign-key", key.toString(), "-o", tmp.resolve("s.xpak").toString());
+        assertThat(signed.code()).isEqualTo(2);
+        assertThat(signed.err()).contains("XPAK packages cannot be signed");
     }
 
     static void flipByte(Path f, long at) throws IOException {

@@ -75,5 +75,6 @@ class ResolveCliTest {
                 "dev-libs/gone (argument dev-libs/gone): no package dev-libs/gone in any binhost index"));
         Run bad = run("resolve", "--config-root", cfg.toString(), "--binhost", binhost.toString(), "--binpkg-respect-use=maybe", "x/y");
         assertThat(bad.code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(bad.err()).contains("--binpkg-respect-use takes y or n");
     }
 }

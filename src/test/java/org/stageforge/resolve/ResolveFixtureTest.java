@@ -26,6 +26,7 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Resolves what real Portage installed in portage-expected/install/* (same arguments, same
@@ -41,7 +42,7 @@ class ResolveFixtureTest {
     @TestFactory
     Stream<DynamicTest> installCasesGiveTheVdbPortageWrote() throws IOException {
         Path install = Fixtures.require("portage-expected/install");
-        Binhost binhost = new Binhost("binhost-xpak-amd64", PackagesIndex.read(Fixtures.require("binhost-xpak-amd64")));
+        Binhost binhost = Binhost.load(Fixtures.require("binhost-xpak-amd64").toString(), tmp.resolve("cache"));
         List<Path> cases;
         try (Stream<Path> s = Files.list(install)) {
             cases = s.filter(p -> Files.isRegularFile(p.resolve("emerge-args.txt"))).sorted().toList();
@@ -187,6 +188,69 @@ class ResolveFixtureTest {
         assertThat(steps.get(1).env()).containsEntry("INSTALL_MASK", "/a /b");
         assertThat(steps.get(1).options().nodeps()).isTrue();
         assertThat(steps.get(1).targets()).containsExactly("acct-user/messagebus");
+    }
+
+    /**
+     * sys-apps/dbus with its dependencies from the real binhost (the issue's messagebus case):
+     * every runtime dependency in the plan, account groups before their users, baselayout first,
+     * glibc's IDEPEND left to the host.
+     */
+    @Test
+    void dbusWithDependenciesFromTheRealBinhost() throws IOException {
+        Path install = Fixtures.require("portage-expected/install");
+        Binhost binhost = new Binhost("xpak", PackagesIndex.read(Fixtures.require("binhost-xpak-amd64")));
+        Path etc = install.resolve("dbus-nomask/config-root/etc/portage");
+        Path profileRepo = install.resolve("profile-repo");
+        TestEnv.configRoot(tmp.resolve("cfg"), profileRepo,
+                profileRepo.resolve(Files.readString(etc.resolve("make.profile.target")).strip()),
+                Map.of("make.conf", Files.readString(etc.resolve("make.conf")),
+                        "package.accept_keywords", Files.readString(etc.resolve("package.accept_keywords"))));
+        PortageConfig config = PortageConfig.load(tmp.resolve("cfg"), Map.of());
+        ResolvePlan plan = Resolver.resolve(ResolveRequest.of(config, List.of(binhost), List.of("sys-apps/dbus"),
+                ResolveRequest.Options.DEFAULT));
+        List<String> cpvs = plan.packages().stream().map(p -> p.cpv().toString()).toList();
+        assertThat(cpvs.get(0)).isEqualTo("sys-apps/baselayout-2.13-r1");
+        assertThat(cpvs).contains("sys-apps/dbus-1.15.6", "sys-libs/glibc-2.37-r3");
+        assertThat(cpvs.indexOf("acct-group/messagebus-0-r2")).isLessThan(cpvs.indexOf("acct-user/messagebus-0-r2"));
+        assertThat(plan.packages().stream().filter(p -> p.cpv().toString().equals("acct-user/messagebus-0-r2")))
+                .singleElement().extracting(PlannedPackage::buildId).isEqualTo(2L);
+        assertThat(plan.warnings()).anyMatch(w -> w.startsWith("IDEPEND sys-apps/locale-gen of sys-libs/glibc-2.37-r3"));
+        assertThat(plan.worldAdditions()).containsExactly("sys-apps/dbus");
+        for (PlannedPackage p : plan.packages()) {
+            for (var d : org.stageforge.atom.DepString.reduce(org.stageforge.atom.DepString.parse(
+                    p.entry().rdepend(), org.stageforge.atom.DepString.Kind.DEPEND), p.use()).children()) {
+                if (!(d instanceof org.stageforge.atom.DepNode.AtomLeaf l) || l.atom().isBlocker()) continue;
+                assertThat(plan.packages()).as(l.atom() + " of " + p.cpv()).anyMatch(q -> l.atom().matches(q.cpv(),
+                        q.slot(), q.subslot(), q.repo(), q.use(), null));
+            }
+        }
+    }
+
+    /**
+     * The cases' config has FEATURES=-pkgdir-index-trusted, so Portage re-scans the binhost directory:
+     * packages without their file (systemd, glibc, ...) are not available, and dbus cannot get its
+     * dependencies (which is why the fixture installed it with --nodeps).
+     */
+    @Test
+    void untrustedLocalIndexIgnoresEntriesWithoutFile() throws IOException {
+        Path install = Fixtures.require("portage-expected/install");
+        Binhost binhost = Binhost.load(Fixtures.require("binhost-xpak-amd64").toString(), tmp.resolve("cache"));
+        Path etc = install.resolve("dbus-nomask/config-root/etc/portage");
+        Path profileRepo = install.resolve("profile-repo");
+        TestEnv.configRoot(tmp.resolve("cfg"), profileRepo,
+                profileRepo.resolve(Files.readString(etc.resolve("make.profile.target")).strip()),
+                Map.of("make.conf", Files.readString(etc.resolve("make.conf")),
+                        "package.accept_keywords", Files.readString(etc.resolve("package.accept_keywords"))));
+        PortageConfig config = PortageConfig.load(tmp.resolve("cfg"), Map.of());
+        assertThatThrownBy(() -> Resolver.resolve(ResolveRequest.of(config, List.of(binhost), List.of("sys-apps/dbus"),
+                ResolveRequest.Options.DEFAULT)))
+                .isInstanceOf(ResolveException.class)
+                .hasMessageContaining("sys-apps/systemd-9999 (build 6) from " + binhost.name()
+                        + ": file sys-apps/systemd/systemd-9999-6.xpak is not in the binhost directory (FEATURES=-pkgdir-index-trusted)");
+        // Portage's default FEATURES trust the index
+        ResolvePlan trusted = Resolver.resolve(ResolveRequest.of(PortageConfig.load(tmp.resolve("cfg"),
+                Map.of("FEATURES", "pkgdir-index-trusted")), List.of(binhost), List.of("sys-apps/dbus"), ResolveRequest.Options.DEFAULT));
+        assertThat(trusted.packages()).anyMatch(p -> p.cpv().toString().equals("sys-apps/systemd-9999"));
     }
 
     /** All 200 synthetic packages, and every dag.json edge honoured by the merge order. */

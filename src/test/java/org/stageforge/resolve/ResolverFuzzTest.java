@@ -53,7 +53,7 @@ class ResolverFuzzTest {
             }
             List<String> targets = new ArrayList<>();
             for (int t = 0; t < 1 + r.nextInt(3); t++) targets.add("c" + (t % 4) + "/p" + t);
-            ResolveRequest.Options o = new ResolveRequest.Options(r.nextInt(10) == 0, false, false, r.nextInt(6) == 0);
+            ResolveRequest.Options o = new ResolveRequest.Options(r.nextInt(10) == 0, false, false, r.nextInt(6) == 0, r.nextBoolean());
             try {
                 ResolvePlan plan = Resolver.resolve(ResolveRequest.of(config, List.of(TestEnv.binhost("bh", pkgs)), targets, o));
                 check(plan, o.nodeps());

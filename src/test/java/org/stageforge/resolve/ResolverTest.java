@@ -252,9 +252,26 @@ class ResolverTest {
         assertThat(c.warnings()).containsExactly(
                 "dependency cycle: app-misc/x-1 is merged before its RDEPEND dependency app-misc/y-1");
         // IDEPEND is stronger than RDEPEND: the runtime edge is the one dropped
-        ResolvePlan i = resolve(List.of("app-misc/a"),
+        ResolvePlan i = resolve(ResolveRequest.Options.DEFAULT.withIdependInRoot(true), List.of("app-misc/a"),
                 pkg("app-misc/a-1", "IDEPEND", "app-misc/b"), pkg("app-misc/b-1", "RDEPEND", "app-misc/a"));
         assertThat(cpvs(i)).containsExactly("app-misc/b-1", "app-misc/a-1");
+        assertThat(i.warnings()).containsExactly(
+                "dependency cycle: app-misc/b-1 is merged before its RDEPEND dependency app-misc/a-1");
+    }
+
+    @Test
+    void idependBelongsToTheHostUnlessAskedForInRoot() {
+        Map<String, String> glibc = pkg("sys-libs/libc-2", "IDEPEND", "sys-apps/locale-gen || ( app-misc/x app-misc/tool )");
+        Map<String, String> app = pkg("app-misc/app-1", "RDEPEND", "sys-libs/libc app-misc/tool");
+        Map<String, String> tool = pkg("app-misc/tool-1", "RDEPEND", "app-misc/zlib");
+        ResolvePlan p = resolve(List.of("app-misc/app"), app, glibc, tool, pkg("app-misc/zlib-1"));
+        // tool is in the plan anyway: libc's IDEPEND on it orders it first
+        assertThat(cpvs(p)).containsExactly("app-misc/zlib-1", "app-misc/tool-1", "sys-libs/libc-2", "app-misc/app-1");
+        assertThat(p.warnings()).containsExactly("IDEPEND sys-apps/locale-gen of sys-libs/libc-2 is for the host running "
+                + "the install phases (Portage resolves it in the running root); not merged");
+        assertThatThrownBy(() -> resolve(ResolveRequest.Options.DEFAULT.withIdependInRoot(true), List.of("app-misc/app"),
+                app, glibc, tool, pkg("app-misc/zlib-1")))
+                .hasMessage("sys-apps/locale-gen (required by sys-libs/libc-2 IDEPEND): no package sys-apps/locale-gen in any binhost index");
     }
 
     @Test
@@ -335,6 +352,10 @@ class ResolverTest {
         ResolvePlan sel = Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@selected"), null));
         assertThat(cpvs(sel)).containsExactly("app-misc/bar-1", "app-misc/foo-1");
         assertThat(sel.worldAdditions()).isEmpty();
+        ResolvePlan mine = Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), null, List.of("@mine"), null));
+        assertThat(cpvs(mine)).containsExactly("app-misc/bar-1");
+        assertThat(mine.worldAdditions()).containsExactly("@mine");
+        assertThat(mine.packages().get(0).world()).isFalse();
         ResolvePlan all = Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@world"), null));
         assertThat(cpvs(all)).containsExactly("sys-apps/baselayout-2", "app-misc/bar-1", "app-misc/foo-1");
         assertThat(cpvs(Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@system"), null))))
