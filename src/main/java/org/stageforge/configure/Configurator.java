@@ -334,7 +334,7 @@ public final class Configurator {
             String primary = u.primaryGroup();
             if (primary == null) {
                 long preferred = u.uid() != -1 ? u.uid() : acc.freeId(true, false);
-                record(acc.addGroup(new Accounts.Group(u.name(), preferred, false), false));
+                record(acc.addUserGroup(u.name(), preferred));
                 primary = u.name();
             }
             List<String> groups = new ArrayList<>();
