@@ -59,6 +59,7 @@ public final class Configurator {
     private static final Pattern KEYMAP = Pattern.compile("[A-Za-z0-9_.+-]+");
     private static final Pattern RUNLEVEL = Pattern.compile("[A-Za-z0-9_+-][A-Za-z0-9._+-]*");
     private static final Pattern CRYPT = Pattern.compile("!?(\\$[0-9a-z]{1,3}\\$[./A-Za-z0-9$=,+-]+|[./A-Za-z0-9]{13})");
+    private static final Pattern SERVICE = Pattern.compile("[A-Za-z0-9_+:\\\\-][A-Za-z0-9._+:@\\\\-]*");
     private static final String SUPPORTED = "usr/share/i18n/SUPPORTED";
     private static final String ZONEINFO = "usr/share/zoneinfo";
 
@@ -111,8 +112,12 @@ public final class Configurator {
         cfg.timezone().ifPresent(Configurator::checkZone);
         cfg.keymap().ifPresent(v -> checkValue("keymap", v, KEYMAP));
         for (FstabEntry e : cfg.fstab()) fstabLine(e);
+        for (SystemConfig.Group g : cfg.groups()) new Accounts.Group(g.name(), g.gid(), false);
         for (SystemConfig.User u : cfg.users()) {
-            home(u);
+            List<String> groups = new ArrayList<>(List.of(u.primaryGroup() == null ? u.name() : u.primaryGroup()));
+            groups.addAll(u.groups());
+            new Accounts.User(u.name(), u.uid(), false, false, u.comment(), home(u), "", "0755",
+                    u.shell() == null ? "/bin/bash" : u.shell(), groups);
             if (u.password() != null) checkPassword("user " + u.name(), u.password());
             for (String k : u.authorizedKeys())
                 if (k.isBlank() || k.indexOf('\n') >= 0 || k.indexOf('\r') >= 0)
@@ -121,6 +126,8 @@ public final class Configurator {
         cfg.rootPassword().ifPresent(p -> checkPassword("root password", p));
         for (Service s : cfg.services()) {
             if (s.action() == null) throw new ParseException("service " + s.name(), 0, 0, "no action");
+            if (!SERVICE.matcher(s.name()).matches())
+                throw new ParseException("service '" + s.name() + "'", 0, 0, "invalid service name");
             if (s.runlevel() != null) checkValue("runlevel of service " + s.name(), s.runlevel(), RUNLEVEL);
         }
     }
@@ -166,8 +173,13 @@ public final class Configurator {
     // ---------------------------------------------------------------- items
 
     private void hostname(String name) {
-        if (init("hostname") == InitSystem.SYSTEMD) root.write("etc/hostname", name + "\n", 0644);
-        else setVars("etc/conf.d/hostname", Map.of("hostname", name), true, null);
+        if (init("hostname") == InitSystem.SYSTEMD) {
+            root.write("etc/hostname", name + "\n");
+        } else {
+            setVars("etc/conf.d/hostname", Map.of("hostname", name), true, null);
+            // OpenRC's hostname service prefers etc/hostname when the root has one
+            if (root.isFile("etc/hostname")) root.write("etc/hostname", name + "\n");
+        }
     }
 
     private record LocaleEntry(String name, String charmap) {}
@@ -213,7 +225,7 @@ public final class Configurator {
             while (!out.isEmpty() && out.get(out.size() - 1).isBlank()) out.remove(out.size() - 1);
             if (!out.isEmpty()) out.add("");
             out.addAll(entries);
-            root.write("etc/locale.gen", TargetRoot.text(out), 0644);
+            root.write("etc/locale.gen", TargetRoot.text(out));
             firstBoot.add("locale-gen: build the locales of /etc/locale.gen (needs the target's localedef)");
         }
         Map<String, String> vars = new TreeMap<>();
@@ -245,7 +257,7 @@ public final class Configurator {
             warnings.add("timezone '" + zone + "': the root has no " + ZONEINFO + " (install sys-libs/timezone-data)");
         }
         root.symlink("etc/localtime", "../" + ZONEINFO + "/" + zone);
-        root.write("etc/timezone", zone + "\n", 0644);
+        root.write("etc/timezone", zone + "\n");
     }
 
     private void keymap(String map) {
@@ -275,7 +287,7 @@ public final class Configurator {
             }
         }
         todo.forEach((k, v) -> out.add(k + "=" + (quote ? "\"" + v + "\"" : v)));
-        root.write(rel, TargetRoot.text(out), 0644);
+        root.write(rel, TargetRoot.text(out));
     }
 
     private static String fstabLine(FstabEntry e) {
@@ -309,7 +321,7 @@ public final class Configurator {
         while (!out.isEmpty() && out.get(out.size() - 1).isBlank()) out.remove(out.size() - 1);
         if (!out.isEmpty()) out.add("");
         for (FstabEntry e : cfg.fstab()) out.add(fstabLine(e));
-        root.write("etc/fstab", TargetRoot.text(out), 0644);
+        root.write("etc/fstab", TargetRoot.text(out));
     }
 
     // ---------------------------------------------------------------- accounts

@@ -223,6 +223,18 @@ class ConfiguratorTest {
     }
 
     @Test
+    void existingModesAreKeptAndOpenrcUpdatesAnExistingHostnameFile() throws IOException {
+        Files.setPosixFilePermissions(root.resolve("etc/fstab"), PosixFilePermissions.fromString("rw-------"));
+        write("etc/hostname", "old\n");
+        Configurator.configure(root, SystemConfig.empty().withInit(InitSystem.OPENRC).withHostname("new")
+                .withFstab(List.of(new FstabEntry("/dev/a", "/", "ext4", "defaults", 0, 1))), NOW);
+        assertThat(Files.getPosixFilePermissions(root.resolve("etc/fstab")))
+                .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        assertThat(read("etc/hostname")).isEqualTo("new\n");
+        assertThat(read("etc/conf.d/hostname")).isEqualTo("hostname=\"new\"\n");
+    }
+
+    @Test
     void openrcServicesBecomeRunlevelLinks() throws IOException {
         write("etc/init.d/sshd", "#!/sbin/openrc-run\n");
         write("etc/init.d/udev", "#!/sbin/openrc-run\n");
@@ -272,7 +284,10 @@ class ConfiguratorTest {
                 SystemConfig.empty().withAccounts(List.of(), List.of(new User("eve", -1, null, List.of(), "",
                         "../../x", null, null, false, List.of(), true))),
                 SystemConfig.empty().withAccounts(List.of(), List.of(new User("eve", -1, null, List.of(), "",
-                        null, null, "$6$x$y\nroot::0:0", false, List.of(), true))));
+                        null, null, "$6$x$y\nroot::0:0", false, List.of(), true))),
+                SystemConfig.empty().withHostname("ok").withAccounts(List.of(), List.of(new User("eve", -1, null,
+                        List.of(), "a:b", null, null, null, false, List.of(), true))),
+                SystemConfig.empty().withHostname("ok").withServices(List.of(Service.enable("x/../y"))));
         for (SystemConfig c : bad) {
             assertThatThrownBy(() -> Configurator.configure(root, c, NOW)).isInstanceOf(StageforgeException.class)
                     .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));

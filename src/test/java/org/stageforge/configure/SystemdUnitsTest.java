@@ -158,7 +158,7 @@ class SystemdUnitsTest {
         assertThatThrownBy(() -> run(Service.enable("broken"))).isInstanceOf(ParseException.class)
                 .hasMessage("usr/lib/systemd/system/broken.service:2:1: expected KEY=VALUE in [Install]");
         assertThatThrownBy(() -> run(Service.enable("../../etc/passwd"))).isInstanceOf(StageforgeException.class)
-                .hasMessageContaining("invalid unit name");
+                .hasMessage("service '../../etc/passwd': invalid service name");
         assertThatThrownBy(() -> run(Service.enable("nope")))
                 .hasMessageStartingWith("service nope.service: no unit file nope.service in etc/systemd/system");
         assertThat(links()).isEmpty();
