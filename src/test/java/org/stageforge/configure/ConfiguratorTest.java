@@ -150,6 +150,22 @@ class ConfiguratorTest {
     }
 
     @Test
+    void existingUserKeepsWhatIsNotGiven() throws IOException {
+        String passwd = read("etc/passwd");
+        Files.createDirectories(root.resolve("root"));
+        ConfigureResult r = Configurator.configure(root, SystemConfig.empty().withAccounts(List.of(), List.of(
+                new User("root", -1, null, List.of(), null, null, null, null, false, List.of("ssh-ed25519 AAAA r"),
+                        false))), NOW);
+        assertThat(read("etc/passwd")).isEqualTo(passwd);
+        assertThat(read("root/.ssh/authorized_keys")).isEqualTo("ssh-ed25519 AAAA r\n");
+        assertThat(r.intents()).containsExactly(new OwnershipIntent("root", 'd', 0, 0, 0755),
+                new OwnershipIntent("root/.ssh", 'd', 0, 0, 0700),
+                new OwnershipIntent("root/.ssh/authorized_keys", 'f', 0, 0, 0600));
+        assertThat(r.changes()).extracting(Object::toString)
+                .containsExactly("directory root/.ssh", "created root/.ssh/authorized_keys");
+    }
+
+    @Test
     void loginDefsRangesAgingAndHomeModeApply() throws IOException {
         write("etc/login.defs", "UID_MIN 2000\nUID_MAX 2001\nGID_MIN 3000\nPASS_MAX_DAYS 99999\n"
                 + "PASS_MIN_DAYS 0\nPASS_WARN_AGE 7\nHOME_MODE 0700\n");
