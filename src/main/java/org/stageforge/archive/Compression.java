@@ -67,10 +67,7 @@ public enum Compression {
     /** A decompressing stream over {@code in} (which it closes on close). */
     public InputStream decompress(InputStream in) throws IOException {
         return switch (this) {
-            case ZSTD -> {
-                ZstdInputStreamNoFinalizer z = new ZstdInputStreamNoFinalizer(in);
-                yield z;
-            }
+            case ZSTD -> new ZstdInputStreamNoFinalizer(in);
             case BZIP2 -> new BZip2CompressorInputStream(in, true);
             case XZ -> new XZInputStream(in);
             case GZIP -> new GZIPInputStream(in, BUFFER);

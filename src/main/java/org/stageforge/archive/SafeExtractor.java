@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SafeExtractor {
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
-    private static final boolean IS_ROOT = "root".equals(System.getProperty("user.name"));
+    private static final boolean IS_ROOT = LibC.geteuid() == 0;
 
     private final Path root;
     private final ExtractPolicy policy;
@@ -58,7 +58,7 @@ public final class SafeExtractor {
             table.add(new ExtractedFile(e, true));
             return;
         }
-        Path p = parentsInside(comps, raw.path());
+        Path p = parentsInside(comps, raw.path(), true);
         BasicFileAttributes existing = attrs(p);
         if (existing != null) {
             if (existing.isDirectory() && e.type() == TarEntry.Type.DIR) {
@@ -90,8 +90,8 @@ public final class SafeExtractor {
                 setTime(p, e);
             }
             case HARDLINK -> {
-                Path target = parentsInside(PathSanitizer.components(e.linkTarget(), source), e.linkTarget());
-                BasicFileAttributes ta = attrs(target);
+                Path target = parentsInside(PathSanitizer.components(e.linkTarget(), source), e.linkTarget(), false);
+                BasicFileAttributes ta = target == null ? null : attrs(target);
                 if (ta == null || !ta.isRegularFile()) {
                     throw PathSanitizer.hostile(source, "hard link " + rel + " to " + e.linkTarget()
                             + " which is not a regular file extracted before");
@@ -100,30 +100,41 @@ public final class SafeExtractor {
             }
             case FIFO, CHAR, BLOCK -> {
                 created = IS_ROOT && policy.createSpecialFiles() && LibC.mknod(p, e);
-                if (created) finish(p, e);
+                // never open a fifo or device (setting times would): owner and mode only
+                if (created && policy.applyOwnership()) LibC.lchown(p, e.uid(), e.gid());
+                if (created) LibC.chmod(p, e.mode());
             }
         }
         table.add(new ExtractedFile(e, created));
+    }
+
+    /** Whether special files and owners can be applied (effective uid 0). */
+    public static boolean runningAsRoot() {
+        return IS_ROOT;
     }
 
     /** Applies directory modes and times (deepest first, so read-only dirs do not block) and returns the table. */
     public List<ExtractedFile> finish() throws IOException {
         for (int i = dirs.size() - 1; i >= 0; i--) {
             TarEntry d = dirs.get(i);
-            Path p = d.path().isEmpty() ? root : root.resolve(d.path());
-            BasicFileAttributes a = attrs(p);
+            Path p = d.path().isEmpty() ? root : existingInside(PathSanitizer.components(d.path(), source));
+            BasicFileAttributes a = p == null ? null : attrs(p);
             if (a != null && a.isDirectory()) finish(p, d);
         }
         dirs.clear();
         return List.copyOf(table);
     }
 
-    /** Walks to the parent of {@code comps} creating missing directories; refuses symlinks and non-dirs. */
-    private Path parentsInside(List<String> comps, String raw) throws IOException {
+    /**
+     * Walks to the parent of {@code comps}, creating missing directories when {@code create} (else
+     * returning null when one is missing); refuses symlinks and non-directories on the way.
+     */
+    private Path parentsInside(List<String> comps, String raw, boolean create) throws IOException {
         Path p = root;
         for (int i = 0; i < comps.size() - 1; i++) {
             p = p.resolve(comps.get(i));
             BasicFileAttributes a = attrs(p);
+            if (a == null && !create) return null;
             if (a == null) {
                 try {
                     Files.createDirectory(p);
@@ -139,6 +150,17 @@ public final class SafeExtractor {
             }
         }
         return p.resolve(comps.get(comps.size() - 1));
+    }
+
+    /** The path of {@code comps} if every parent is still a real directory (no symlink), else null. */
+    private Path existingInside(List<String> comps) throws IOException {
+        Path p = root;
+        for (int i = 0; i < comps.size(); i++) {
+            p = p.resolve(comps.get(i));
+            BasicFileAttributes a = attrs(p);
+            if (a == null || (i < comps.size() - 1 && !a.isDirectory()) || a.isSymbolicLink()) return null;
+        }
+        return p;
     }
 
     private static BasicFileAttributes attrs(Path p) throws IOException {
@@ -179,6 +201,8 @@ public final class SafeExtractor {
             int lchown(String path, int uid, int gid);
 
             int mknod(String path, int mode, long dev);
+
+            int geteuid();
         }
 
         private static final C C_LIB = load();
@@ -189,6 +213,10 @@ public final class SafeExtractor {
             } catch (Throwable t) {
                 return null;
             }
+        }
+
+        static int geteuid() {
+            return C_LIB == null ? -1 : C_LIB.geteuid();
         }
 
         static boolean chmod(Path p, int mode) {

@@ -69,10 +69,6 @@ public record TarEntry(String path, Type type, int mode, long uid, long gid, Str
                 devMajor, devMinor, x == null ? null : new TreeMap<>(x));
     }
 
-    public boolean isFile() {
-        return type == Type.FILE;
-    }
-
     /** {@code ls -l} style mode string, e.g. {@code -rwsr-xr-x}. */
     public String modeString() {
         char[] c = new char[10];

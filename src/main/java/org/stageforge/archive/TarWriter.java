@@ -85,8 +85,24 @@ public final class TarWriter implements Closeable {
         }
     }
 
+    /**
+     * A plain ustar header for a regular file of a short ASCII name (at most 100 bytes), for writers
+     * that patch the header in once the size is known.
+     */
+    public static byte[] fileHeader(String name, int mode, long size, long mtime) {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        if (n.length > 100 || !isAscii(n) || size > MAX_OCTAL11) throw new IllegalArgumentException("not a plain ustar member: " + name);
+        return header(n, mode, 0, 0, size, mtime, (byte) '0', new byte[0], 0, 0);
+    }
+
     private void writeHeader(byte[] name, int mode, long uid, long gid, long size, long mtime, byte flag,
                              byte[] link, int major, int minor) throws IOException {
+        out.write(header(name, mode, uid, gid, size, mtime, flag, link, major, minor));
+        written += BLOCK;
+    }
+
+    private static byte[] header(byte[] name, int mode, long uid, long gid, long size, long mtime, byte flag,
+                                 byte[] link, int major, int minor) {
         byte[] h = new byte[BLOCK];
         System.arraycopy(name, 0, h, 0, Math.min(100, name.length));
         octal(h, 100, 8, mode);
@@ -106,8 +122,7 @@ public final class TarWriter implements Closeable {
         System.arraycopy(ascii(ck), 0, h, 148, 6);
         h[154] = 0;
         h[155] = ' ';
-        out.write(h);
-        written += BLOCK;
+        return h;
     }
 
     private static void octal(byte[] h, int off, int len, long v) {

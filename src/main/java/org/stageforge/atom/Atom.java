@@ -108,21 +108,21 @@ public record Atom(Blocker blocker, Operator operator, String category, String n
         int nameEnd = op == Operator.GLOB ? cpvEnd - 1 : cpvEnd;
 
         int slash = s.indexOf('/', i);
-        if (slash < 0 || slash >= nameEnd) throw ParseException.at("atom", s, i, "expected category/package");
-        if (!Names.isCategory(s, i, slash)) throw ParseException.at("atom", s, i, "invalid category name");
+        if (slash < 0 || slash >= nameEnd) throw Errors.at("atom", s, i, "expected category/package");
+        if (!Names.isCategory(s, i, slash)) throw Errors.at("atom", s, i, "invalid category name");
         String category = s.substring(i, slash);
         String name;
         Version version = null;
         if (op == null) {
-            if (!Names.isPackageChars(s, slash + 1, nameEnd)) throw ParseException.at("atom", s, slash + 1, "invalid package name");
+            if (!Names.isPackageChars(s, slash + 1, nameEnd)) throw Errors.at("atom", s, slash + 1, "invalid package name");
             if (!Names.isPackageName(s, slash + 1, nameEnd)) {
-                throw ParseException.at("atom", s, slash + 1, "a version needs an operator (package name must not end in '-' and a version)");
+                throw Errors.at("atom", s, slash + 1, "a version needs an operator (package name must not end in '-' and a version)");
             }
             name = s.substring(slash + 1, nameEnd);
         } else {
             int h = Cpv.splitVersion(s, slash + 1, nameEnd);
-            if (h == Cpv.NO_VERSION) throw ParseException.at("atom", s, slash + 1, "operator '" + op.text + "' needs name-version");
-            if (h == Cpv.NAME_LOOKS_VERSIONED) throw ParseException.at("atom", s, slash + 1, "package name must not end in '-' and a version");
+            if (h == Cpv.NO_VERSION) throw Errors.at("atom", s, slash + 1, "operator '" + op.text + "' needs name-version");
+            if (h == Cpv.NAME_LOOKS_VERSIONED) throw Errors.at("atom", s, slash + 1, "package name must not end in '-' and a version");
             name = s.substring(slash + 1, h);
             version = Version.parse(s.substring(h + 1, nameEnd));
         }
@@ -134,31 +134,31 @@ public record Atom(Blocker blocker, Operator operator, String category, String n
             if (repoAt != colon) {
                 int slotEnd = repoAt < 0 ? mainEnd : repoAt;
                 int p = colon + 1;
-                if (p == slotEnd) throw ParseException.at("atom", s, p, "empty slot");
+                if (p == slotEnd) throw Errors.at("atom", s, p, "empty slot");
                 if (s.charAt(slotEnd - 1) == '=' || s.charAt(slotEnd - 1) == '*') slotOp = String.valueOf(s.charAt(slotEnd - 1));
                 int slotNamesEnd = slotOp == null ? slotEnd : slotEnd - 1;
                 if (p < slotNamesEnd) {
                     int sl = s.indexOf('/', p);
                     int mainSlotEnd = sl < 0 || sl >= slotNamesEnd ? slotNamesEnd : sl;
-                    if (!Names.isCategory(s, p, mainSlotEnd)) throw ParseException.at("atom", s, p, "invalid slot name");
+                    if (!Names.isCategory(s, p, mainSlotEnd)) throw Errors.at("atom", s, p, "invalid slot name");
                     slot = s.substring(p, mainSlotEnd);
                     if (mainSlotEnd < slotNamesEnd) {
-                        if (!Names.isCategory(s, mainSlotEnd + 1, slotNamesEnd)) throw ParseException.at("atom", s, mainSlotEnd + 1, "invalid sub-slot name");
+                        if (!Names.isCategory(s, mainSlotEnd + 1, slotNamesEnd)) throw Errors.at("atom", s, mainSlotEnd + 1, "invalid sub-slot name");
                         subslot = s.substring(mainSlotEnd + 1, slotNamesEnd);
                     }
-                    if ("*".equals(slotOp)) throw ParseException.at("atom", s, slotNamesEnd, "':*' cannot follow a slot name");
+                    if ("*".equals(slotOp)) throw Errors.at("atom", s, slotNamesEnd, "':*' cannot follow a slot name");
                 }
             }
             if (repoAt >= 0) {
                 repo = s.substring(repoAt + 2, mainEnd);
-                if (!Names.isValidRepoName(repo)) throw ParseException.at("atom", s, repoAt + 2, "invalid repository name");
-                if (!allowRepo) throw ParseException.at("atom", s, repoAt, "'::repo' is not allowed here");
+                if (!Names.isValidRepoName(repo)) throw Errors.at("atom", s, repoAt + 2, "invalid repository name");
+                if (!allowRepo) throw Errors.at("atom", s, repoAt, "'::repo' is not allowed here");
             }
         }
 
         List<UseDep> use = List.of();
         if (bracket >= 0) {
-            if (s.charAt(n - 1) != ']' || n - 1 == bracket) throw ParseException.at("atom", s, n - 1, "USE dependencies must end with ']'");
+            if (s.charAt(n - 1) != ']' || n - 1 == bracket) throw Errors.at("atom", s, n - 1, "USE dependencies must end with ']'");
             use = parseUse(s, bracket + 1, n - 1);
         }
         return new Atom(blocker, op, category, name, version, slot, subslot, slotOp, repo, use);
@@ -174,7 +174,7 @@ public record Atom(Blocker blocker, Operator operator, String category, String n
             UseDep d = UseDep.parse(s, p, end);
             UseDep.Missing prev = defaults.putIfAbsent(d.flag(), d.missing());
             if (prev != null && prev != d.missing()) {
-                throw ParseException.at("atom", s, p, "conflicting (+)/(-) defaults for USE flag '" + d.flag() + "'");
+                throw Errors.at("atom", s, p, "conflicting (+)/(-) defaults for USE flag '" + Errors.clip(d.flag()) + "'");
             }
             list.add(d);
             if (end == to) break;
@@ -197,6 +197,12 @@ public record Atom(Blocker blocker, Operator operator, String category, String n
     public Atom withoutBlocker() {
         return blocker == Blocker.NONE ? this
                 : new Atom(Blocker.NONE, operator, category, name, version, slot, subslot, slotOperator, repo, use);
+    }
+
+    /** The same atom without USE dependencies. */
+    public Atom withoutUse() {
+        return use.isEmpty() ? this
+                : new Atom(blocker, operator, category, name, version, slot, subslot, slotOperator, repo, List.of());
     }
 
     /** True when some USE dependency depends on the parent's USE ({@code c=}, {@code e?}, ...). */

@@ -2,6 +2,7 @@ package org.stageforge.atom;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A parsed dependency-style string (DEPEND, REQUIRED_USE, LICENSE, SRC_URI, RESTRICT ...):
@@ -71,7 +72,7 @@ public sealed interface DepNode {
         }
 
         /** True when the children apply under the given USE. */
-        public boolean active(java.util.Set<String> use) {
+        public boolean active(Set<String> use) {
             return use.contains(flag) != negated;
         }
 

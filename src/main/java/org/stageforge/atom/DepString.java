@@ -118,11 +118,11 @@ public final class DepString {
                     if (needFileName) throw error(kind, s, start, tokenNo, "expected a file name after '->'");
                     boolean neg = t.startsWith("!");
                     String flag = t.substring(neg ? 1 : 0, t.length() - 1);
-                    if (!Names.isValidUseFlag(flag)) throw error(kind, s, start, tokenNo, "invalid USE flag in conditional '" + t + "'");
+                    if (!Names.isValidUseFlag(flag)) throw error(kind, s, start, tokenNo, "invalid USE flag in conditional '" + Errors.clip(t) + "'");
                     pending = new Frame(Op.COND, flag, neg);
                     pendingAt = start;
                 } else if (needFileName) {
-                    if (t.indexOf('/') >= 0) throw error(kind, s, start, tokenNo, "expected a file name after '->', got '" + t + "'");
+                    if (t.indexOf('/') >= 0) throw error(kind, s, start, tokenNo, "expected a file name after '->', got '" + Errors.clip(t) + "'");
                     DepNode.UriLeaf u = (DepNode.UriLeaf) siblings.remove(siblings.size() - 1);
                     siblings.add(new DepNode.UriLeaf(u.uri(), t));
                     needFileName = false;
@@ -143,23 +143,23 @@ public final class DepString {
                 try {
                     return new DepNode.AtomLeaf(Atom.parse(t, false));
                 } catch (ParseException e) {
-                    throw error(kind, s, start + Math.max(0, e.column() - 1), tokenNo, "invalid atom '" + t + "': " + e.reason());
+                    throw error(kind, s, start + Math.max(0, e.column() - 1), tokenNo, "invalid atom '" + Errors.clip(t) + "': " + e.reason());
                 }
             case REQUIRED_USE: {
                 boolean neg = t.startsWith("!");
                 String flag = neg ? t.substring(1) : t;
-                if (!Names.isValidUseFlag(flag)) throw error(kind, s, start, tokenNo, "invalid USE flag '" + t + "'");
+                if (!Names.isValidUseFlag(flag)) throw error(kind, s, start, tokenNo, "invalid USE flag '" + Errors.clip(t) + "'");
                 return new DepNode.FlagLeaf(flag, neg);
             }
             case LICENSE: {
                 String name = t.startsWith("@") ? t.substring(1) : t;
-                if (!Names.isValidLicenseName(name)) throw error(kind, s, start, tokenNo, "invalid license name '" + t + "'");
+                if (!Names.isValidLicenseName(name)) throw error(kind, s, start, tokenNo, "invalid license name '" + Errors.clip(t) + "'");
                 return new DepNode.TextLeaf(t);
             }
             case SRC_URI:
                 return new DepNode.UriLeaf(t, null);
             default:
-                if (t.equals("^^") || t.equals("??")) throw error(kind, s, start, tokenNo, "'" + t + "' is only allowed in REQUIRED_USE");
+                if (t.equals("^^") || t.equals("??")) throw error(kind, s, start, tokenNo, "'" + Errors.clip(t) + "' is only allowed in REQUIRED_USE");
                 return new DepNode.TextLeaf(t);
         }
     }
@@ -173,17 +173,17 @@ public final class DepString {
     }
 
     private static String token(Frame f) {
-        return switch (f.op) {
+        return Errors.clip(switch (f.op) {
             case ANY -> "||";
             case EXACTLY_ONE -> "^^";
             case AT_MOST_ONE -> "??";
             case COND -> (f.negated ? "!" : "") + f.flag + "?";
             case ALL -> "(";
-        };
+        });
     }
 
     private static ParseException error(Kind kind, String s, int offset, int tokenNo, String reason) {
-        return ParseException.at(kind.what, s, offset, reason + " (token " + tokenNo + ")");
+        return Errors.at(kind.what, s, offset, reason + " (token " + tokenNo + ")");
     }
 
     /** Canonical text: tokens separated by single spaces, top level without parentheses. */
@@ -319,6 +319,18 @@ public final class DepString {
             if (b != null) tf[b ? 0 : 1]++;
         }
         return tf;
+    }
+
+    /** Every atom of a string, in written order, conditional or not. */
+    public static List<Atom> atoms(DepNode.AllOf root) {
+        List<Atom> out = new ArrayList<>();
+        collectAtoms(root, out);
+        return out;
+    }
+
+    private static void collectAtoms(DepNode d, List<Atom> out) {
+        if (d instanceof DepNode.AtomLeaf a) out.add(a.atom());
+        if (d instanceof DepNode.Group g) for (DepNode c : g.children()) collectAtoms(c, out);
     }
 
     /** Every USE flag a string refers to, in conditionals and (REQUIRED_USE) as leaves. */

@@ -46,8 +46,12 @@ public final class Names {
 
     static boolean isPackageName(String s, int from, int to) {
         if (!isPackageChars(s, from, to)) return false;
-        for (int i = from + 1; i < to; i++) {
-            if (s.charAt(i) == '-' && Version.validLength(s, i + 1, to) > 0) return false;
+        // a version holds at most one hyphen ("-r"), so only the last two hyphens can start one
+        int seen = 0;
+        for (int i = to - 1; i > from && seen < 2; i--) {
+            if (s.charAt(i) != '-') continue;
+            seen++;
+            if (Version.validLength(s, i + 1, to) > 0) return false;
         }
         return true;
     }

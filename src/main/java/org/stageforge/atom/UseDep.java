@@ -1,6 +1,5 @@
 package org.stageforge.atom;
 
-import org.stageforge.ParseException;
 
 import java.util.Objects;
 import java.util.Set;
@@ -73,24 +72,24 @@ public record UseDep(String flag, Kind kind, Missing missing) {
         }
         int flagStart = i;
         while (i < to && atom.charAt(i) != '(' && atom.charAt(i) != '?' && atom.charAt(i) != '=') i++;
-        if (!Names.isUseFlag(atom, flagStart, i)) throw ParseException.at("atom", atom, flagStart, "invalid USE flag in USE dependency");
+        if (!Names.isUseFlag(atom, flagStart, i)) throw Errors.at("atom", atom, flagStart, "invalid USE flag in USE dependency");
         String flag = atom.substring(flagStart, i);
         Missing missing = Missing.NONE;
         if (i < to && atom.charAt(i) == '(') {
             if (atom.startsWith("(+)", i)) missing = Missing.ENABLED;
             else if (atom.startsWith("(-)", i)) missing = Missing.DISABLED;
-            else throw ParseException.at("atom", atom, i, "expected (+) or (-)");
+            else throw Errors.at("atom", atom, i, "expected (+) or (-)");
             i += 3;
         }
         char suffix = 0;
         if (i < to && (atom.charAt(i) == '?' || atom.charAt(i) == '=')) suffix = atom.charAt(i++);
-        if (i != to) throw ParseException.at("atom", atom, i, "unexpected text in USE dependency");
+        if (i != to) throw Errors.at("atom", atom, i, "unexpected text in USE dependency");
         Kind kind;
         if (suffix == 0) {
-            if (bang) throw ParseException.at("atom", atom, from, "'!' needs a '?' or '=' suffix");
+            if (bang) throw Errors.at("atom", atom, from, "'!' needs a '?' or '=' suffix");
             kind = minus ? Kind.DISABLED : Kind.ENABLED;
         } else if (minus) {
-            throw ParseException.at("atom", atom, from, "'-' cannot be combined with '" + suffix + "'");
+            throw Errors.at("atom", atom, from, "'-' cannot be combined with '" + suffix + "'");
         } else if (suffix == '?') {
             kind = bang ? Kind.IF_DISABLED : Kind.IF_ENABLED;
         } else {

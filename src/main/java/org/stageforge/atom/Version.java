@@ -76,7 +76,7 @@ public final class Version implements Comparable<Version> {
         while (true) {
             int st = i;
             while (i < n && isDigit(s.charAt(i))) i++;
-            if (i == st) throw ParseException.at("version", s, i, count == 0 ? "a version must start with a digit" : "expected a digit after '.'");
+            if (i == st) throw Errors.at("version", s, i, count == 0 ? "a version must start with a digit" : "expected a digit after '.'");
             if (count == starts.length) {
                 starts = Arrays.copyOf(starts, count * 2);
                 ends = Arrays.copyOf(ends, count * 2);
@@ -99,7 +99,7 @@ public final class Version implements Comparable<Version> {
             int nameStart = ++i;
             while (i < n && s.charAt(i) >= 'a' && s.charAt(i) <= 'z') i++;
             int kind = suffixKind(s, nameStart, i);
-            if (kind < 0) throw ParseException.at("version", s, nameStart, "expected one of _alpha, _beta, _pre, _rc, _p");
+            if (kind < 0) throw Errors.at("version", s, nameStart, "expected one of _alpha, _beta, _pre, _rc, _p");
             int numStart = i;
             while (i < n && isDigit(s.charAt(i))) i++;
             int k = ranks.length;
@@ -112,14 +112,14 @@ public final class Version implements Comparable<Version> {
         }
         int revAt = n;
         if (i < n && s.charAt(i) == '-') {
-            if (i + 1 >= n || s.charAt(i + 1) != 'r') throw ParseException.at("version", s, i + 1, "expected '-r' and a revision number");
+            if (i + 1 >= n || s.charAt(i + 1) != 'r') throw Errors.at("version", s, i + 1, "expected '-r' and a revision number");
             revAt = i;
             i += 2;
             int st = i;
             while (i < n && isDigit(s.charAt(i))) i++;
-            if (i == st) throw ParseException.at("version", s, i, "expected a revision number after '-r'");
+            if (i == st) throw Errors.at("version", s, i, "expected a revision number after '-r'");
         }
-        if (i < n) throw ParseException.at("version", s, i, "unexpected character '" + s.charAt(i) + "'");
+        if (i < n) throw Errors.at("version", s, i, "unexpected character '" + s.charAt(i) + "'");
         return new Version(s, Arrays.copyOf(starts, count), Arrays.copyOf(ends, count), letter, ranks, sStart, sEnd, revAt);
     }
 

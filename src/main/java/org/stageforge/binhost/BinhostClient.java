@@ -2,12 +2,11 @@ package org.stageforge.binhost;
 
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
+import org.stageforge.index.PackagesIndex;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -59,20 +58,24 @@ public final class BinhostClient implements AutoCloseable {
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
 
     /**
-     * How to fetch. {@code verifier} (may be null) runs after the digests matched, e.g. GPKG Manifest
-     * verification; {@code requireSignatures} additionally refuses binpkgs that carry no signature.
+     * How to fetch. {@code verifier} (may be null) runs after the digests matched; by default it checks
+     * GPKG Manifests ({@link PackageVerifier#MANIFEST}). {@code requireSignatures} additionally refuses
+     * binpkgs that carry no signature at all ({@link SignaturePresence}), keyring or not.
      * {@code idleTimeout} bounds both the wait for response headers and any pause in a body.
      */
     public record Options(Path cacheDir, int jobs, int maxAttempts, boolean requireSignatures,
                           BinpkgVerifier verifier, Duration connectTimeout, Duration idleTimeout) {
         public Options {
             Objects.requireNonNull(cacheDir, "cacheDir");
+            Objects.requireNonNull(connectTimeout, "connectTimeout");
+            Objects.requireNonNull(idleTimeout, "idleTimeout");
             if (jobs < 1) throw new IllegalArgumentException("jobs must be >= 1");
             if (maxAttempts < 1) throw new IllegalArgumentException("maxAttempts must be >= 1");
         }
 
         public static Options of(Path cacheDir) {
-            return new Options(cacheDir, 4, 3, false, null, Duration.ofSeconds(30), Duration.ofSeconds(60));
+            return new Options(cacheDir, 4, 3, false, PackageVerifier.MANIFEST, Duration.ofSeconds(30),
+                    Duration.ofSeconds(60));
         }
 
         public Options withJobs(int n) {
@@ -97,15 +100,25 @@ public final class BinhostClient implements AutoCloseable {
     }
 
     /** A parsed index, the file it was read from, and whether it came over the network. */
-    public record IndexFetch(BinhostIndex index, Path file, Status status) {
-        public enum Status { LOCAL, DOWNLOADED, NOT_MODIFIED }
+    public record IndexFetch(PackagesIndex index, Path file, Status status) {
+        /** CACHED: the cached copy is younger than the index's own TTL header, so no request was made (as Portage). */
+        public enum Status { LOCAL, DOWNLOADED, NOT_MODIFIED, CACHED }
+
+        /** Every entry, as the fetcher sees it. */
+        public List<IndexRef> refs() {
+            return IndexRef.all(index);
+        }
     }
 
     private final BinhostSource source;
     private final Options opts;
     private final HttpClient http;
     private final ScheduledExecutorService watchdog;
-    private final Map<Path, Object> keyLocks = new ConcurrentHashMap<>();
+    /**
+     * Per cache file, JVM-wide: file locks only exclude other processes, and a second lock attempt from
+     * this JVM (another client on the same cache) would throw instead of waiting.
+     */
+    private static final Map<Path, Object> KEY_LOCKS = new ConcurrentHashMap<>();
     /** Base of package URLs: the index's URI header when it named one, else the binhost itself. */
     private volatile URI packageBase;
 
@@ -113,10 +126,12 @@ public final class BinhostClient implements AutoCloseable {
         this.source = source;
         this.opts = opts;
         if (source instanceof BinhostSource.Http h) {
+            // HTTP/1.1: what every binhost serves, and no h2c upgrade dance on plain http
             this.http = HttpClient.newBuilder()
                     .version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(opts.connectTimeout())
-                    .followRedirects(HttpClient.Redirect.NORMAL)
+                    // redirects are followed by send(), which decides where credentials may go
+                    .followRedirects(HttpClient.Redirect.NEVER)
                     .build();
             this.packageBase = h.base();
             this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("binhost-watchdog"));
@@ -142,25 +157,20 @@ public final class BinhostClient implements AutoCloseable {
             Path file = l.dir().resolve("Packages");
             if (!Files.isRegularFile(file))
                 throw new StageforgeException("binhost " + l.dir() + " has no Packages index", ExitCodes.NOT_FOUND, null);
-            return new IndexFetch(BinhostIndex.parse(file), file, IndexFetch.Status.LOCAL);
+            return new IndexFetch(PackagesIndex.read(file), file, IndexFetch.Status.LOCAL);
         }
         URI base = ((BinhostSource.Http) source).base();
         URI url = URI.create(base + "/Packages");
         Path dir = opts.cacheDir().resolve("index").resolve(sha256(base.toString()).substring(0, 16));
         Path file = dir.resolve("Packages");
         Path meta = dir.resolve("Packages.http");
-        IndexFetch.Status status = fetchIndexFile(url, dir, file, meta);
-        BinhostIndex index;
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            index = BinhostIndex.parse(url.toString(), r);
-        } catch (IOException e) {
-            throw new StageforgeException("cannot read cached index " + file + ": " + e.getMessage(), e);
-        }
-        packageBase = indexBase(index, base);
-        return new IndexFetch(index, file, status);
+        IndexFetch fetched = fetchIndexFile(url, dir, file, meta);
+        packageBase = indexBase(fetched.index(), base);
+        return fetched;
     }
 
-    private IndexFetch.Status fetchIndexFile(URI url, Path dir, Path file, Path meta) {
+    /** A new index is parsed before it replaces the cached one, so a bad download never sticks. */
+    private IndexFetch fetchIndexFile(URI url, Path dir, Path file, Path meta) {
         Properties validators = new Properties();
         boolean cached = Files.isRegularFile(file);
         if (cached && Files.isRegularFile(meta)) {
@@ -170,20 +180,24 @@ public final class BinhostClient implements AutoCloseable {
                 validators.clear();
             }
         }
+        if (cached && validators.getProperty("Downloaded") != null) {
+            PackagesIndex index = parseCached(url, file, meta);
+            if (withinTtl(index, validators)) return new IndexFetch(index, file, IndexFetch.Status.CACHED);
+        }
         StageforgeException last = null;
         for (int attempt = 1; attempt <= opts.maxAttempts(); attempt++) {
-            HttpRequest.Builder b = request(url);
-            if (cached) {
-                String etag = validators.getProperty("ETag");
-                String lm = validators.getProperty("Last-Modified");
-                if (etag != null) b.header("If-None-Match", etag);
-                if (lm != null) b.header("If-Modified-Since", lm);
-            }
             try {
-                HttpResponse<InputStream> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+                HttpResponse<InputStream> resp = send(url, b -> {
+                    if (!cached) return;
+                    String etag = validators.getProperty("ETag");
+                    String lm = validators.getProperty("Last-Modified");
+                    if (etag != null) b.header("If-None-Match", etag);
+                    if (lm != null) b.header("If-Modified-Since", lm);
+                });
                 try (InputStream body = resp.body()) {
                     int sc = resp.statusCode();
-                    if (sc == 304 && cached) return IndexFetch.Status.NOT_MODIFIED;
+                    if (sc == 304 && cached) return new IndexFetch(parseCached(url, file, meta), file,
+                            IndexFetch.Status.NOT_MODIFIED);
                     if (sc == 404 || sc == 410)
                         throw new StageforgeException("binhost " + source.display() + " has no Packages index (HTTP "
                                 + sc + " for " + url + ")", ExitCodes.NOT_FOUND, null);
@@ -195,14 +209,24 @@ public final class BinhostClient implements AutoCloseable {
                         }
                         throw last;
                     }
+                    byte[] data;
+                    try {
+                        data = readBounded(body, url);
+                    } catch (Transient t) {
+                        last = new StageforgeException("fetching " + url + " failed: " + t.getMessage(), ExitCodes.FAILURE, t);
+                        backoff(attempt);
+                        continue;
+                    }
+                    PackagesIndex index = PackagesIndex.parse(url.toString(), data);
                     Files.createDirectories(dir);
-                    writeAtomically(file, out -> copyBounded(body, out, MAX_INDEX_BYTES, url));
+                    writeAtomically(file, out -> out.write(data));
                     Properties p = new Properties();
                     resp.headers().firstValue("ETag").ifPresent(v -> p.setProperty("ETag", v));
                     resp.headers().firstValue("Last-Modified").ifPresent(v -> p.setProperty("Last-Modified", v));
                     p.setProperty("URL", url.toString());
+                    p.setProperty("Downloaded", Long.toString(System.currentTimeMillis()));
                     writeAtomically(meta, out -> p.store(out, null));
-                    return IndexFetch.Status.DOWNLOADED;
+                    return new IndexFetch(index, file, IndexFetch.Status.DOWNLOADED);
                 }
             } catch (IOException e) {
                 last = new StageforgeException("fetching " + url + " failed: " + describe(e), ExitCodes.FAILURE, e);
@@ -216,7 +240,7 @@ public final class BinhostClient implements AutoCloseable {
     }
 
     /** Portage fetches packages relative to the index's URI header; only http(s) targets are honoured. */
-    private static URI indexBase(BinhostIndex index, URI fallback) {
+    private static URI indexBase(PackagesIndex index, URI fallback) {
         String uri = index.header().get("URI");
         if (uri == null || uri.isBlank()) return fallback;
         try {
@@ -229,21 +253,60 @@ public final class BinhostClient implements AutoCloseable {
         return fallback;
     }
 
-    private static void copyBounded(InputStream in, OutputStream out, long limit, URI url) throws IOException {
-        byte[] buf = new byte[1 << 16];
-        long total = 0;
-        for (int n; (n = in.read(buf)) > 0; ) {
-            total += n;
-            if (total > limit)
-                throw new StageforgeException(url + " is larger than " + limit + " bytes; refused", ExitCodes.VERIFY, null);
-            out.write(buf, 0, n);
+    /** Portage skips the request while download time + the index's TTL header (seconds) lies ahead. */
+    private static boolean withinTtl(PackagesIndex index, Properties validators) {
+        try {
+            double ttl = Double.parseDouble(index.header().getOrDefault("TTL", "0"));
+            long downloaded = Long.parseLong(validators.getProperty("Downloaded"));
+            return ttl > 0 && downloaded + ttl * 1000 > System.currentTimeMillis();
+        } catch (NumberFormatException e) {
+            return false;
         }
+    }
+
+    private static PackagesIndex parseCached(URI url, Path file, Path meta) {
+        try {
+            return PackagesIndex.parse(url.toString(), Files.readAllBytes(file));
+        } catch (IOException | StageforgeException e) {
+            // drop the unusable copy and its validators: the next run downloads the index again
+            try {
+                Files.deleteIfExists(meta);
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // the error below is what matters
+            }
+            if (e instanceof StageforgeException se) throw se;
+            throw new StageforgeException("cannot read cached index " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private byte[] readBounded(InputStream body, URI url) throws Transient {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        Idle idle = new Idle(body);
+        ScheduledFuture<?> tick = idle.schedule();
+        byte[] buf = new byte[1 << 16];
+        try {
+            for (int n; (n = body.read(buf)) >= 0; ) {
+                idle.progress();
+                if (out.size() + (long) n > MAX_INDEX_BYTES)
+                    throw new StageforgeException(url + " is larger than " + MAX_INDEX_BYTES + " bytes; refused",
+                            ExitCodes.VERIFY, null);
+                out.write(buf, 0, n);
+            }
+        } catch (IOException e) {
+            if (idle.fired) throw new Transient("no data for " + opts.idleTimeout().toMillis() + " ms", e);
+            throw new Transient("connection lost after " + out.size() + " bytes: " + describe(e), e);
+        } finally {
+            tick.cancel(false);
+        }
+        return out.toByteArray();
     }
 
     // ---------------------------------------------------------------- packages
 
     /** Where {@code ref} lives in the cache once fetched (its download runs in this name plus {@code .part}). */
     public Path cachePath(BinpkgRef ref) {
+        checkDigestSyntax(ref);
         return cacheFile(ref, segments(ref));
     }
 
@@ -306,13 +369,14 @@ public final class BinhostClient implements AutoCloseable {
             throw new StageforgeException(ref.label() + ": the index gives no SIZE; refusing an unbounded download",
                     ExitCodes.VERIFY, null);
         List<String> segs = segments(ref);
+        checkDigestSyntax(ref);
         Path fin = cacheFile(ref, segs);
-        Object lock = keyLocks.computeIfAbsent(fin, k -> new Object());
+        Object lock = KEY_LOCKS.computeIfAbsent(fin.toAbsolutePath().normalize(), k -> new Object());
         synchronized (lock) {
             try {
                 Files.createDirectories(fin.getParent());
                 Path lockFile = fin.resolveSibling(fin.getFileName() + ".lock");
-                // serialises processes sharing the cache; the monitor above serialises threads of this one
+                // serialises processes sharing the cache; the monitor above serialises threads of this JVM
                 try (FileChannel lc = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                      FileLock ignored = lc.lock()) {
                     return fetchLocked(ref, segs, fin, listener);
@@ -444,11 +508,11 @@ public final class BinhostClient implements AutoCloseable {
     private void httpTransfer(BinpkgRef ref, FileChannel ch, long have, long[] received, FetchListener listener)
             throws IOException, Transient {
         URI uri = packageUri(ref);
-        HttpRequest.Builder b = request(uri);
-        if (have > 0) b.header("Range", "bytes=" + have + "-");
         HttpResponse<InputStream> resp;
         try {
-            resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            resp = send(uri, b -> {
+                if (have > 0) b.header("Range", "bytes=" + have + "-");
+            });
         } catch (IOException e) {
             throw new Transient(describe(e), e);
         } catch (InterruptedException e) {
@@ -497,7 +561,7 @@ public final class BinhostClient implements AutoCloseable {
     private void copyBody(BinpkgRef ref, URI uri, InputStream body, FileChannel ch, long start, long[] received,
                           FetchListener listener) throws IOException, Transient {
         Idle idle = new Idle(body);
-        ScheduledFuture<?> tick = watchdog.scheduleAtFixedRate(idle, 1, 1, TimeUnit.SECONDS);
+        ScheduledFuture<?> tick = idle.schedule();
         long pos = start;
         byte[] buf = new byte[1 << 16];
         try {
@@ -511,7 +575,7 @@ public final class BinhostClient implements AutoCloseable {
                 listener.bytes(ref, n);
             }
         } catch (IOException e) {
-            if (idle.fired) throw new Transient("no data for " + opts.idleTimeout().toSeconds() + " s after " + pos + " bytes", e);
+            if (idle.fired) throw new Transient("no data for " + opts.idleTimeout().toMillis() + " ms after " + pos + " bytes", e);
             throw new Transient("connection lost after " + pos + " bytes: " + describe(e), e);
         } finally {
             tick.cancel(false);
@@ -527,6 +591,11 @@ public final class BinhostClient implements AutoCloseable {
         Idle(InputStream body) { this.body = body; }
 
         void progress() { lastNanos = System.nanoTime(); }
+
+        ScheduledFuture<?> schedule() {
+            long period = Math.max(50, opts.idleTimeout().toMillis() / 4);
+            return watchdog.scheduleAtFixedRate(this, period, period, TimeUnit.MILLISECONDS);
+        }
 
         @Override
         public void run() {
@@ -579,9 +648,23 @@ public final class BinhostClient implements AutoCloseable {
                 throw new StageforgeException(ref.label() + ": " + ref.path() + " leads outside binhost " + dir,
                         ExitCodes.BAD_INPUT, null);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new StageforgeException(ref.label() + ": cannot resolve " + p + ": " + describe(e), ExitCodes.FAILURE, e);
         }
         return p;
+    }
+
+    private static final Map<String, Integer> HEX_LENGTH = Map.of("MD5", 32, "SHA1", 40, "SHA512", 128, "BLAKE2B", 128);
+
+    /** Digests name cache files, so anything but hex of the right length is refused. */
+    static void checkDigestSyntax(BinpkgRef ref) {
+        for (Map.Entry<String, String> d : ref.digests().entrySet()) {
+            String v = d.getValue();
+            boolean hex = v.length() == HEX_LENGTH.get(d.getKey())
+                    && v.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+            if (!hex)
+                throw new StageforgeException(ref.label() + ": malformed " + d.getKey() + " '" + v + "' in the binhost index",
+                        ExitCodes.BAD_INPUT, null);
+        }
     }
 
     private Path cacheFile(BinpkgRef ref, List<String> segs) {
@@ -625,9 +708,62 @@ public final class BinhostClient implements AutoCloseable {
 
     // ---------------------------------------------------------------- helpers
 
+    private static final int MAX_REDIRECTS = 5;
+
+    /**
+     * GET {@code uri}, following up to {@link #MAX_REDIRECTS} redirects to http(s) (never from https
+     * down to http); {@code headers} adds the per-request headers to every hop.
+     */
+    private HttpResponse<InputStream> send(URI uri, java.util.function.Consumer<HttpRequest.Builder> headers)
+            throws IOException, InterruptedException {
+        URI target = uri;
+        for (int hop = 0; ; hop++) {
+            HttpRequest.Builder b = request(target);
+            headers.accept(b);
+            HttpResponse<InputStream> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            int sc = resp.statusCode();
+            java.util.Optional<String> location = resp.headers().firstValue("Location");
+            if (!(sc == 301 || sc == 302 || sc == 303 || sc == 307 || sc == 308) || location.isEmpty()) return resp;
+            resp.body().close();
+            URI next;
+            try {
+                next = target.resolve(new URI(location.get().strip()));
+            } catch (java.net.URISyntaxException e) {
+                throw new StageforgeException(target + " redirects to a malformed location", ExitCodes.FAILURE, e);
+            }
+            String scheme = next.getScheme() == null ? "" : next.getScheme().toLowerCase(Locale.ROOT);
+            boolean allowed = (scheme.equals("https") || (scheme.equals("http") && !target.getScheme().equalsIgnoreCase("https")))
+                    && next.getHost() != null;
+            if (!allowed)
+                throw new StageforgeException(target + " redirects to " + next.getScheme() + "://" + next.getHost()
+                        + "; refused", ExitCodes.FAILURE, null);
+            if (hop >= MAX_REDIRECTS)
+                throw new StageforgeException(uri + ": more than " + MAX_REDIRECTS + " redirects", ExitCodes.FAILURE, null);
+            target = next;
+        }
+    }
+
     private HttpRequest.Builder request(URI uri) {
-        return HttpRequest.newBuilder(uri).timeout(opts.idleTimeout()).GET()
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(opts.idleTimeout()).GET()
                 .header("User-Agent", "stageforge");
+        BinhostSource.Http h = (BinhostSource.Http) source;
+        // credentials of the binhost URL go to that scheme, host and port only (not to an index URI elsewhere)
+        if (h.userInfo() != null && sameOrigin(uri, h.base())) {
+            String decoded = java.net.URLDecoder.decode(h.userInfo().replace("+", "%2B"), StandardCharsets.UTF_8);
+            b.header("Authorization", "Basic " + java.util.Base64.getEncoder()
+                    .encodeToString(decoded.getBytes(StandardCharsets.UTF_8)));
+        }
+        return b;
+    }
+
+    private static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost().equalsIgnoreCase(b.getHost())
+                && effectivePort(a) == effectivePort(b);
+    }
+
+    private static int effectivePort(URI u) {
+        if (u.getPort() >= 0) return u.getPort();
+        return u.getScheme().equalsIgnoreCase("https") ? 443 : 80;
     }
 
     private interface StreamWriter {

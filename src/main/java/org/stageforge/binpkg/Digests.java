@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,8 +83,7 @@ public final class Digests {
 
     /** The first checksum (in {@link #SUPPORTED} order) whose expected value differs, or null. */
     public static String firstMismatch(Map<String, String> expected, Map<String, String> actual) {
-        List<String> order = new ArrayList<>(SUPPORTED);
-        for (String name : order) {
+        for (String name : SUPPORTED) {
             String want = expected.get(name);
             if (want != null && !want.equalsIgnoreCase(actual.get(name))) return name;
         }

@@ -149,10 +149,14 @@ public final class GpkgPackage extends BinaryPackage {
         } else {
             text = new String(mfBytes, StandardCharsets.UTF_8);
         }
-        if (options.requireSignature()) {
-            if (options.keyring() == null) throw fail("a signature is required but no keyring was given");
-            if (signers.isEmpty()) throw fail("Manifest: not signed");
+        if (options.requireSignature() && options.keyring() == null) {
+            throw fail("a signature is required but no keyring was given");
         }
+        // as Portage does: once anything is signed, everything must be, so a signature cannot be stripped
+        boolean anySigned = OpenPgp.isClearSigned(mfBytes)
+                || members.keySet().stream().anyMatch(n -> n.endsWith(".sig"));
+        boolean needSignatures = options.keyring() != null && (options.requireSignature() || anySigned);
+        if (needSignatures && signers.isEmpty()) throw fail("Manifest: not signed");
         GpkgManifest manifest = GpkgManifest.parse(text, name + ": Manifest");
         for (Member m : members.values()) {
             if (!m.name().equals("Manifest") && manifest.line(m.name()) == null) throw fail(m.name() + ": not in the Manifest");
@@ -188,7 +192,7 @@ public final class GpkgPackage extends BinaryPackage {
             if (sig != null) {
                 signers.add(OpenPgp.finishDetached(options.keyring(), sig, name + ": " + sigMember.name()));
                 checks.add(l.member() + ": signature");
-            } else if (options.requireSignature() && (m == imageMember || m == metadataMember)) {
+            } else if (needSignatures && !m.name().endsWith(".sig") && !m.name().equals("gpkg-1")) {
                 throw fail(l.member() + ": no detached signature");
             }
         }

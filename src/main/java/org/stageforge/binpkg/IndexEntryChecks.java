@@ -9,7 +9,7 @@ import java.util.TreeMap;
  */
 public record IndexEntryChecks(Map<String, String> keys) {
     public IndexEntryChecks {
-        keys = Map.copyOf(new TreeMap<>(keys));
+        keys = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(keys));
     }
 
     public static IndexEntryChecks of(Map<String, String> indexEntry) {

@@ -187,12 +187,13 @@ public final class OpenPgp {
         return fingerprint(key(keyring, sig, what));
     }
 
-    /** An armored detached binary-document signature over {@code data}, created at {@code time}. */
-    public static byte[] signDetached(SigningKey key, InputStream data, Date time) throws IOException {
-        PGPSignatureGenerator gen = generator(key, PGPSignature.BINARY_DOCUMENT, time);
-        byte[] buf = new byte[1 << 16];
-        int n;
-        while ((n = data.read(buf)) > 0) gen.update(buf, 0, n);
+    /** A generator for a detached binary-document signature; feed it with update(), finish with {@link #armored}. */
+    public static PGPSignatureGenerator detachedSigner(SigningKey key, Date time) {
+        return generator(key, PGPSignature.BINARY_DOCUMENT, time);
+    }
+
+    /** The armored signature of a generator from {@link #detachedSigner}. */
+    public static byte[] armored(PGPSignatureGenerator gen) throws IOException {
         return armor(generate(gen));
     }
 
@@ -263,7 +264,9 @@ public final class OpenPgp {
                     key.publicKey().getAlgorithm(), HashAlgorithmTags.SHA512).setProvider(BC), key.publicKey());
             gen.init(type, key.privateKey());
             PGPSignatureSubpacketGenerator sp = new PGPSignatureSubpacketGenerator();
-            sp.setSignatureCreationTime(false, time);
+            // verifiers reject signatures older than the key, so a fixed (reproducible) time is never before it
+            Date created = key.publicKey().getCreationTime();
+            sp.setSignatureCreationTime(false, time.before(created) ? created : time);
             sp.setIssuerFingerprint(false, key.publicKey());
             gen.setHashedSubpackets(sp.generate());
             return gen;
@@ -285,6 +288,7 @@ public final class OpenPgp {
         try (ArmoredOutputStream aos = ArmoredOutputStream.builder().clearHeaders().build(bos)) {
             aos.write(binary);
         }
+        if (bos.size() > 0 && bos.toByteArray()[bos.size() - 1] != '\n') bos.write('\n');
         return bos.toByteArray();
     }
 

@@ -15,12 +15,19 @@ import java.io.PrintWriter;
         footer = {"", ExitCodes.HELP},
         subcommands = {
                 CommandLine.HelpCommand.class,
+                BinhostCommand.class,
+                IndexCommand.class,
+                VdbCommand.class,
+                PkgCommand.class,
+                KeyCommand.class,
                 VersionCommand.class,
                 AtomCommand.class,
                 DependCommand.class,
-                IndexCommand.class,
-                VdbCommand.class,
+                MergeCommand.class,
+                InstallMaskCommand.class,
+                PackCommand.class,
                 ProfileCommand.class,
+                ResolveCommand.class,
         })
 public final class Main implements Runnable {
 

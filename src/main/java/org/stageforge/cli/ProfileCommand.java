@@ -44,6 +44,10 @@ public final class ProfileCommand {
         @Option(names = "--json", description = "Print JSON (fields as Portage's fixtures: profile_chain, USE, ...).")
         boolean json;
 
+        @Option(names = {"-e", "--env"}, paramLabel = "VAR=VALUE",
+                description = "Environment override of a make.conf variable (repeatable); the process environment is not used.")
+        Map<String, String> env = new LinkedHashMap<>();
+
         @Parameters(arity = "0..1", paramLabel = "PROFILE", description = "Profile path relative to DIR/profiles (with --repo).")
         String profile;
 
@@ -56,14 +60,16 @@ public final class ProfileCommand {
             String name;
             if (source.repo != null) {
                 if (profile == null) throw new StageforgeException("missing PROFILE (relative to " + source.repo.resolve("profiles") + ")", ExitCodes.USAGE, null);
-                c = PortageConfig.forProfile(source.repo, profile, Map.of());
+                c = PortageConfig.forProfile(source.repo, profile, env);
                 name = profile;
             } else {
                 if (profile != null) throw new StageforgeException("PROFILE is not used with --config-root", ExitCodes.USAGE, null);
-                c = PortageConfig.load(source.configRoot, Map.of());
-                List<String> chain = c.chain();
-                name = chain.isEmpty() ? "" : chain.get(chain.size() - 1);
+                c = PortageConfig.load(source.configRoot, env);
+                name = c.profile().name();
             }
+            PrintWriter err = spec.commandLine().getErr();
+            for (String w : c.warnings()) err.println("stageforge: warning: " + w);
+            err.flush();
             PrintWriter out = spec.commandLine().getOut();
             if (json) printJson(out, name, c);
             else printText(out, name, c);

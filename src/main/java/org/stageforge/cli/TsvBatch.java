@@ -15,7 +15,7 @@ import java.util.function.Function;
 
 /**
  * Runs a per-line answer function over a tab-separated batch file ('-' is standard input):
- * '#' lines and blank lines are skipped, every other line gives one output line. Output is
+ * '#' lines and blank lines are skipped (CRLF endings tolerated), every other line gives one output line. Output is
  * buffered and written in large chunks.
  */
 final class TsvBatch {
@@ -26,6 +26,7 @@ final class TsvBatch {
         try (BufferedReader in = open(file)) {
             String line;
             while ((line = in.readLine()) != null) {
+                if (line.endsWith("\r")) line = line.substring(0, line.length() - 1);
                 if (line.isEmpty() || line.startsWith("#")) continue;
                 buf.append(answer.apply(line.split("\t", -1))).append('\n');
                 if (buf.length() > 1 << 16) {

@@ -121,14 +121,28 @@ public final class ConfigFiles {
 
     /** Collapses whitespace and drops everything from the first word that starts with {@code #}. */
     public static String normalise(String line) {
-        StringBuilder sb = new StringBuilder();
-        for (String w : line.trim().split("\\s+")) {
-            if (w.isEmpty()) continue;
+        StringBuilder sb = new StringBuilder(line.length());
+        for (String w : words(line)) {
             if (w.startsWith("#")) break;
             if (sb.length() > 0) sb.append(' ');
             sb.append(w);
         }
         return sb.toString();
+    }
+
+    /** Whitespace-separated words (Python's {@code str.split()}), without a regex per call. */
+    public static List<String> words(String s) {
+        if (s == null) return List.of();
+        List<String> out = new ArrayList<>();
+        int n = s.length();
+        int i = 0;
+        while (i < n) {
+            while (i < n && Character.isWhitespace(s.charAt(i))) i++;
+            int start = i;
+            while (i < n && !Character.isWhitespace(s.charAt(i))) i++;
+            if (i > start) out.add(s.substring(start, i));
+        }
+        return out;
     }
 
     /**

@@ -49,6 +49,8 @@ public final class ShellConfig {
             }
             return any ? out : null;
         }
+        // a directory without recursion, a fifo or a device is not a config file (and must not block us)
+        if (!Files.isRegularFile(path)) return null;
         String content = ConfigFiles.read(path);
         if (content == null) return null;
         return parse(content, path.toString(), path.getParent(), expandMap, allowSourcing);
@@ -66,7 +68,10 @@ public final class ShellConfig {
             if (key == null) break;
             String equ = lex.getToken();
             if (equ == null || equ.isEmpty()) throw lex.error("unexpected end of file after '" + key + "'");
-            if (!equ.equals("=")) throw lex.error("invalid token '" + equ + "' (not '=')");
+            if (!equ.equals("=")) {
+                if (key.equals(".") && allowSourcing) throw lex.error("'. FILE' is not supported (as in Portage); use 'source FILE'");
+                throw lex.error("invalid token '" + equ + "' (not '=')");
+            }
             String val = lex.getToken();
             if (val == null) throw lex.error("unexpected end of config file: variable '" + key + "'");
             if (!validName(key)) throw lex.error("invalid variable name '" + key + "'");

@@ -34,8 +34,8 @@ public final class FileTable {
     public static final String PATH = "var/lib/stageforge/files.tsv";
     private static final String HEADER = "#stageforge-files v1";
 
-    /** One path's attributes. */
-    public record Entry(char type, int mode, long uid, long gid, int major, int minor, SortedMap<String, byte[]> xattrs) {
+    /** One path's attributes; {@code xattrs} is kept sorted by name. */
+    public record Entry(char type, int mode, long uid, long gid, int major, int minor, Map<String, byte[]> xattrs) {
         public Entry {
             if ("fdlpcb".indexOf(type) < 0) throw new IllegalArgumentException("bad file type " + type);
             TreeMap<String, byte[]> copy = new TreeMap<>();

@@ -184,11 +184,8 @@ public final class MergeEngine {
     }
 
     private void setMode(Path p, int mode, boolean dir) throws IOException {
-        if (options.materialize()) {
-            options.posix().chmod(p, mode);
-        } else {
-            RootFiles.setMode(p, (mode & 0777) | (dir ? 0700 : 0600));
-        }
+        // without privileges the owner must keep access; the file table holds the real mode
+        options.posix().chmod(p, options.materialize() ? mode : (mode & 0777) | (dir ? 0700 : 0600));
     }
 
     static String md5Hex(Path p) {
@@ -288,8 +285,8 @@ public final class MergeEngine {
                 } finally {
                     table.restore(tableBefore);
                 }
-                if (e instanceof StageforgeException se) throw se;
-                throw new StageforgeException(cpv + ": merge failed, root restored: " + e.getMessage(), e);
+                int code = e instanceof StageforgeException se ? se.exitCode() : ExitCodes.FAILURE;
+                throw new StageforgeException(cpv + ": merge failed, root restored: " + e.getMessage(), code, e);
             }
             if (installed != null) owners.remove(view, installed.cpv(), installed.contents());
             owners.add(view, cpv, contents());
@@ -695,7 +692,7 @@ public final class MergeEngine {
             journal.created(m.dest);
             if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
             setMode(m.dest, m.mode, false);
-            Files.setLastModifiedTime(m.dest, FileTime.fromMillis(m.entry.mtime() * 1000));
+            options.posix().lutimes(m.dest, m.entry.mtime()); // never open a fifo: that blocks
             table.put(view.rel(m.dest), new FileTable.Entry(type, m.mode, m.uid, m.gid, m.entry.devMajor(),
                     m.entry.devMinor(), m.entry.xattrs()));
         }
@@ -797,6 +794,7 @@ public final class MergeEngine {
                 if (installed != null && !installed.cpv().equals(cpv)) Vdb.write(root, installed);
             });
             Vdb.write(root, entry);
+            stampVdbEntry(entry);
             if (installed != null && !installed.cpv().equals(cpv)) Vdb.remove(root, installed.cpv());
             if (memoryChanged) {
                 Path mem = root.resolve(ConfigProtect.MEMORY);
@@ -814,6 +812,23 @@ public final class MergeEngine {
             journal.saveCopy(root.resolve(FileTable.PATH));
             table.save(root);
         }
+    }
+
+    /**
+     * Gives the new VDB entry's directory a reproducible mtime (the package's BUILD_TIME) and makes the
+     * {@code #dir_mtime} stamp of its {@code metadata} file agree, so identical installs give identical archives
+     * (mtimes are clamped to at least BUILD_TIME when packing). Rewriting the file in place leaves the directory's
+     * mtime alone.
+     */
+    private void stampVdbEntry(VdbEntry entry) throws IOException {
+        long t = entry.buildTime().orElse(0);
+        Path dir = root.resolve(Vdb.VDB_PATH).resolve(entry.category()).resolve(entry.pf());
+        Path meta = dir.resolve(VdbEntry.METADATA);
+        Files.setLastModifiedTime(dir, FileTime.fromMillis(t * 1000));
+        if (!Files.isRegularFile(meta, LinkOption.NOFOLLOW_LINKS)) return;
+        String text = Files.readString(meta, StandardCharsets.UTF_8).replaceAll("(?m)^#dir_mtime=\\d+\n\\z", "");
+        Files.writeString(meta, text + "#dir_mtime=" + t * 1_000_000_000L + "\n", StandardCharsets.UTF_8,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
     }
 
     private static String fileMd5(Path file) {

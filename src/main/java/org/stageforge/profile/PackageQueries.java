@@ -26,6 +26,8 @@ final class PackageQueries {
     private final PortageConfig config;
     private final List<NodeRules> nodes = new ArrayList<>();
     private final Map<String, NodeRules> repoRules = new java.util.HashMap<>();
+    private final Map<String, Map<String, String>> repoDefaults = new java.util.HashMap<>();
+    private final Map<String, PackageRules> repoPackageUse = new java.util.HashMap<>();
     private final PackageRules userUse;
     private final PackageRules userKeywords;
     private final PackageRules mask;
@@ -41,12 +43,16 @@ final class PackageQueries {
                     rules(n.packageUseForce()), rules(n.packageUseStableMask()), rules(n.packageUseStableForce()),
                     rules(n.packageAcceptKeywords()), rules(n.packageKeywords())));
         }
-        for (RepoMap.Repo r : config.profile().repos().withProfiles()) repoRules.put(r.name(), repoNode(r));
+        for (RepoMap.Repo r : config.profile().repos().withProfiles()) {
+            repoRules.put(r.name(), repoNode(r));
+            repoDefaults.put(r.name(), repoMakeDefaults(r));
+            repoPackageUse.put(r.name(), rules(dict(r.profilesDir().resolve("package.use"), r.portage1Profiles())));
+        }
         UserConfig u = config.user();
-        this.userUse = rules(u.packageUse());
-        this.userKeywords = rules(u.packageAcceptKeywords());
-        this.mask = rules(config.packageMask());
-        this.unmask = rules(config.packageUnmask());
+        this.userUse = new PackageRules(u.packageUse(), warnings, true);
+        this.userKeywords = new PackageRules(u.packageAcceptKeywords(), warnings, true);
+        this.mask = new PackageRules(config.packageMask(), warnings, true);
+        this.unmask = new PackageRules(config.packageUnmask(), warnings, true);
         this.iuseImplicit = implicitIuse();
     }
 
@@ -63,6 +69,37 @@ final class PackageQueries {
                 rules(dict(d.resolve("package.use.mask"), rec)), rules(dict(d.resolve("package.use.force"), rec)),
                 rules(dict(d.resolve("package.use.stable.mask"), rec)),
                 rules(dict(d.resolve("package.use.stable.force"), rec)), rules(List.of()), rules(List.of()));
+    }
+
+    /** A repository's own profiles/make.defaults (expanded over make.globals), minus profile-only variables. */
+    private Map<String, String> repoMakeDefaults(RepoMap.Repo r) {
+        Map<String, String> d = org.stageforge.config.ShellConfig.parse(r.profilesDir().resolve("make.defaults"),
+                new java.util.HashMap<>(config.profile().globals()), false, r.portage1Profiles());
+        if (d == null) return Map.of();
+        Map<String, String> out = new java.util.LinkedHashMap<>(d);
+        out.keySet().removeAll(Incrementals.stack(UseCalculator.words(config.get("PROFILE_ONLY_VARIABLES"))));
+        return out;
+    }
+
+    /** Portage's "repo" USE layer for a package: repo (and masters') make.defaults plus repo package.use. */
+    private Map<String, String> repoLayer(Cpv cpv, String slot, String repo) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        if (repo == null || config.profile().repos().get(repo) == null) return out;
+        for (RepoMap.Repo r : config.profile().repos().withMasters(config.profile().repos().get(repo))) {
+            Map<String, String> d = new java.util.LinkedHashMap<>(repoDefaults.getOrDefault(r.name(), Map.of()));
+            PackageRules pu = repoPackageUse.get(r.name());
+            if (pu != null) {
+                for (PackageRules.Rule rule : pu.ordered(cpv, slot, null, repo)) {
+                    d.put("USE", d.getOrDefault("USE", "") + " " + String.join(" ", rule.entry().values()));
+                }
+            }
+            for (var e : d.entrySet()) {
+                String old = out.get(e.getKey());
+                out.put(e.getKey(), old != null && Incrementals.VARIABLES.contains(e.getKey())
+                        ? old + " " + e.getValue() : e.getValue());
+            }
+        }
+        return out;
     }
 
     private static List<String> flat(java.nio.file.Path p, boolean rec) {
@@ -153,16 +190,18 @@ final class PackageQueries {
     /** Accepted keyword groups for the package: ACCEPT_KEYWORDS plus package.accept_keywords. */
     private Set<String> acceptedGroups(Cpv cpv, String slot, String repo) {
         List<String> global = UseCalculator.words(config.get("ACCEPT_KEYWORDS"));
-        List<String> defaults = new ArrayList<>();
-        for (String k : global) if (!k.startsWith("~") && !k.startsWith("-")) defaults.add("~" + k);
         List<String> unmask = new ArrayList<>();
+        // an atom without keywords accepts ~arch: from the final ACCEPT_KEYWORDS for profile
+        // entries, from the profile's own (unstacked) ACCEPT_KEYWORDS for user entries, as Portage does
+        List<String> defaults = testing(global);
         for (NodeRules n : nodes) {
             for (PackageRules.Rule r : n.acceptKeywords().ordered(cpv, slot, null, repo)) {
                 unmask.addAll(r.entry().values().isEmpty() ? defaults : r.entry().values());
             }
         }
+        List<String> userDefaults = testing(UseCalculator.words(config.profileDefaults().get("ACCEPT_KEYWORDS")));
         for (PackageRules.Rule r : userKeywords.ordered(cpv, slot, null, repo)) {
-            unmask.addAll(r.entry().values().isEmpty() ? defaults : r.entry().values());
+            unmask.addAll(r.entry().values().isEmpty() ? userDefaults : r.entry().values());
         }
         List<String> groups = new ArrayList<>(global);
         groups.addAll(unmask);
@@ -172,6 +211,12 @@ final class PackageQueries {
             return Incrementals.stack(groups);
         }
         return new LinkedHashSet<>(groups);
+    }
+
+    private static List<String> testing(List<String> keywords) {
+        List<String> out = new ArrayList<>();
+        for (String k : keywords) if (!k.startsWith("~") && !k.startsWith("-")) out.add("~" + k);
+        return out;
     }
 
     /** Portage's _getMissingKeywords: the package keywords not accepted (empty when visible). */
@@ -252,7 +297,8 @@ final class PackageQueries {
         for (String k : config.useExpand()) if (config.get(k) != null) expandDefined.add(k);
         Set<String> all = UseCalculator.compute(
                 config.layers(String.join(" ", defaults),
-                        new PortageConfig.PackageLayers(String.join(" ", puse), String.join(" ", plus))),
+                        new PortageConfig.PackageLayers(String.join(" ", puse), String.join(" ", plus),
+                                repoLayer(cpv, slot, repo))),
                 expandDefined, config.useExpandUnprefixed(), plainIuse, force, maskSet,
                 config.profileDefaults().get("ARCH"));
         Set<String> allowed = new HashSet<>(plainIuse);

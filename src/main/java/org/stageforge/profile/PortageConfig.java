@@ -2,6 +2,9 @@ package org.stageforge.profile;
 
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
+import org.stageforge.atom.Cpv;
+import org.stageforge.atom.DepString;
+import org.stageforge.atom.LicenseGroups;
 import org.stageforge.config.ConfigFiles;
 import org.stageforge.config.ShellConfig;
 
@@ -10,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
-import org.stageforge.atom.Cpv;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -45,7 +47,7 @@ public final class PortageConfig {
     private final List<Entry> profilePackageMask;
     private final List<Entry> packageUnmask;
     private PackageQueries queries;
-    private Licenses licenses;
+    private LicenseGroups licenseGroups;
 
     private PortageConfig(Profile profile, UserConfig user, Map<String, String> environment) {
         this.profile = profile;
@@ -123,9 +125,11 @@ public final class PortageConfig {
             String prefix = k.toLowerCase(Locale.ROOT) + "_";
             Set<String> vals = new TreeSet<>();
             for (String f : u) if (f.startsWith(prefix)) vals.add(f.substring(prefix.length()));
+            // the variable's own order first (duplicates kept, as Portage does), then the rest sorted
             List<String> ordered = new ArrayList<>();
-            for (String x : UseCalculator.words(get(k))) if (vals.contains(x) && !ordered.contains(x)) ordered.add(x);
-            for (String x : vals) if (!ordered.contains(x)) ordered.add(x);
+            for (String x : UseCalculator.words(get(k))) if (vals.contains(x)) ordered.add(x);
+            Set<String> listed = new java.util.HashSet<>(ordered);
+            for (String x : vals) if (!listed.contains(x)) ordered.add(x);
             if (!ordered.isEmpty()) finals.put(k, String.join(" ", ordered));
             else if (get(k) != null) finals.put(k, "");
         }
@@ -224,9 +228,13 @@ public final class PortageConfig {
         byName.put("conf", new UseCalculator.Layer(conf.getOrDefault("USE", ""), conf, false));
         String dflt = pkgDefaultsUse != null ? pkgDefaultsUse : String.join(" ", nonEmpty(makeDefaultsUse));
         byName.put("defaults", new UseCalculator.Layer(dflt, defaults, true));
+        // FEATURES=test turns the test flag on below the profile (Portage's "features" layer)
+        boolean test = UseCalculator.words(finals.get("FEATURES")).contains("test");
+        byName.put("features", new UseCalculator.Layer(test ? "test" : "", Map.of(), false));
         if (pkg != null) {
             byName.put("pkg", new UseCalculator.Layer(pkg.userUse(), Map.of(), false));
             byName.put("pkginternal", new UseCalculator.Layer(pkg.iuseDefaults(), Map.of(), false));
+            byName.put("repo", new UseCalculator.Layer(pkg.repoVars().getOrDefault("USE", ""), pkg.repoVars(), false));
         }
         List<String> order = new ArrayList<>(List.of(getOrDefault("USE_ORDER",
                 "env:pkg:conf:defaults:pkginternal:features:repo:env.d").split(":")));
@@ -245,22 +253,27 @@ public final class PortageConfig {
         return out;
     }
 
-    /** Per-package USE inputs. */
-    record PackageLayers(String userUse, String iuseDefaults) {}
+    /** Per-package USE inputs: user package.use, IUSE defaults, repository-level make.defaults + package.use. */
+    record PackageLayers(String userUse, String iuseDefaults, Map<String, String> repoVars) {}
 
     private synchronized PackageQueries queries() {
         if (queries == null) queries = new PackageQueries(this);
         return queries;
     }
 
-    private synchronized Licenses licenses() {
-        if (licenses == null) {
-            List<Path> files = new ArrayList<>();
-            for (RepoMap.Repo r : profile.repos().withProfiles()) files.add(r.profilesDir().resolve("license_groups"));
-            if (user.licenseGroups() != null) files.add(user.licenseGroups());
-            licenses = new Licenses(files);
+    /** license_groups of the repositories, then the user's (etc/portage/license_groups). */
+    private synchronized LicenseGroups licenseGroups() {
+        if (licenseGroups == null) {
+            LicenseGroups g = LicenseGroups.empty();
+            for (RepoMap.Repo r : profile.repos().withProfiles()) {
+                Path f = r.profilesDir().resolve("license_groups");
+                // only regular files: a fifo or device in a hostile repository must not block us
+                if (Files.isRegularFile(f)) g = g.stack(LicenseGroups.read(f));
+            }
+            if (user.licenseGroups() != null) g = g.stack(LicenseGroups.read(user.licenseGroups()));
+            licenseGroups = g;
         }
-        return licenses;
+        return licenseGroups;
     }
 
     // ---- construction -------------------------------------------------------------------------
@@ -445,15 +458,30 @@ public final class PortageConfig {
     /** The licenses of a LICENSE string that are not accepted for the package; empty when acceptable. */
     public List<String> missingLicenses(Cpv cpv, String slot, String repo, String license, Set<String> use) {
         List<String> tokens = new ArrayList<>(UseCalculator.words(get("ACCEPT_LICENSE")));
-        for (PackageRules.Rule r : new PackageRules(user.packageLicense(), null).ordered(cpv, slot, null, repo)) {
+        for (PackageRules.Rule r : new PackageRules(user.packageLicense(), null, true).ordered(cpv, slot, null, repo)) {
             tokens.addAll(r.entry().values());
         }
-        return Licenses.missing(license, licenses().expand(tokens), use);
+        return licenseGroups().acceptLicense(tokens)
+                .missing(DepString.parse(license, DepString.Kind.LICENSE), use);
     }
 
     /** The package.mask entry masking the package (with its comment), or null when not masked. */
     public MaskReason maskReason(Cpv cpv, String slot, String repo) {
         return queries().maskReason(cpv, slot, repo);
+    }
+
+    /**
+     * What Portage would only warn about: invalid or unsupported entries that were skipped,
+     * deprecated profile nodes. Per-package files are checked on the first per-package query.
+     */
+    public List<String> warnings() {
+        List<String> out = new ArrayList<>(profile.warnings());
+        PackageQueries q;
+        synchronized (this) {
+            q = queries;
+        }
+        if (q != null) out.addAll(q.warnings());
+        return out;
     }
 
     /** Implicit IUSE of this profile (IUSE_IMPLICIT and USE_EXPAND_IMPLICIT values, EAPI 5+). */

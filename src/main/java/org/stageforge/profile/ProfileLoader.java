@@ -32,7 +32,8 @@ public final class ProfileLoader {
 
     private final RepoMap repos;
     private final List<ProfileNode> nodes = new ArrayList<>();
-    private final List<String> warnings = new ArrayList<>();
+    // per-package files are read lazily, possibly from several threads
+    private final List<String> warnings = java.util.Collections.synchronizedList(new ArrayList<>());
 
     private ProfileLoader(RepoMap repos) {
         this.repos = repos;
@@ -67,9 +68,10 @@ public final class ProfileLoader {
             throw new StageforgeException("cannot resolve profile " + profileDir + ": " + e.getMessage(), e);
         }
         l.add(top, null, 0);
+        String name = l.nodes.get(l.nodes.size() - 1).name();
         if (userProfileDir != null && Files.isDirectory(userProfileDir)) {
             Path u = userProfileDir.toAbsolutePath().normalize();
-            l.nodes.add(new ProfileNode(u, u.toString(), null, l.eapiOf(u), true, null));
+            l.nodes.add(new ProfileNode(u, u.toString(), null, l.eapiOf(u, "0"), true, null));
         }
 
         Map<String, String> expand = new HashMap<>();
@@ -90,7 +92,7 @@ public final class ProfileLoader {
             Map<String, String> md = ShellConfig.parse(n.file("make.defaults"), expand, false, n.allowDirectories());
             data.add(l.readNode(n, md == null ? Map.of() : md));
         }
-        return new Profile(data, repos, globals, expand, l.warnings);
+        return new Profile(name, data, repos, globals, expand, l.warnings);
     }
 
     private static String globalsText() {
@@ -107,7 +109,7 @@ public final class ProfileLoader {
             throw new ParseException(String.valueOf(parentFile), 0, 0, "profile parents nested too deeply (a cycle?)");
         }
         RepoMap.Repo repo = repos.containing(dir);
-        String eapi = eapiOf(dir);
+        String eapi = eapiOf(dir, repo == null ? "0" : repo.profileEapiDefault());
         boolean allowDirs = repo == null || repo.portage1Profiles() || eapiAllowsDirectories(eapi);
         boolean parentColon = repo != null && repo.allowParentColon();
 
@@ -142,15 +144,29 @@ public final class ProfileLoader {
         nodes.add(new ProfileNode(dir, name, repo, eapi, allowDirs, deprecated));
     }
 
-    private String eapiOf(Path dir) {
+    private String eapiOf(Path dir, String dflt) {
         Path eapiFile = dir.resolve("eapi");
-        if (!Files.isRegularFile(eapiFile)) return "0";
+        if (!Files.isRegularFile(eapiFile)) return dflt;
         List<String> raw = ConfigFiles.rawLines(eapiFile);
         String eapi = raw.isEmpty() ? "" : raw.get(0).strip();
         if (!SUPPORTED_EAPIS.contains(eapi)) {
             throw new ParseException(eapiFile.toString(), 1, 0, "unsupported EAPI '" + eapi + "'");
         }
         return eapi;
+    }
+
+    /** Atom features the node's EAPI does not have (Portage skips such atoms), or null. */
+    private static String eapiProblem(Atom a, String eapi) {
+        int e = eapi.matches("[0-9]+") ? Integer.parseInt(eapi) : Integer.MAX_VALUE;
+        if (a.slot() != null && e < 1) return "slot dependency";
+        if (!a.use().isEmpty() && e < 2) return "USE dependency";
+        if ((a.subslot() != null || a.slotOperator() != null) && e < 5) return "sub-slot or slot operator";
+        if (e < 4) {
+            for (org.stageforge.atom.UseDep d : a.use()) {
+                if (d.missing() != org.stageforge.atom.UseDep.Missing.NONE) return "USE dependency default";
+            }
+        }
+        return null;
     }
 
     private static boolean eapiAllowsDirectories(String eapi) {
@@ -171,22 +187,18 @@ public final class ProfileLoader {
 
     private Profile.NodeData readNode(ProfileNode n, Map<String, String> makeDefaults) {
         boolean r = n.allowDirectories();
+        boolean stable = stableAllowed(n);
         return new Profile.NodeData(n, makeDefaults,
                 atoms(n, n.file("packages"), r),
                 atoms(n, n.file("package.mask"), r),
                 r ? atoms(n, n.file("package.unmask"), r) : List.of(),
                 flags(n.file("use.mask"), r),
                 flags(n.file("use.force"), r),
-                stableAllowed(n) ? flags(n.file("use.stable.mask"), r) : List.of(),
-                stableAllowed(n) ? flags(n.file("use.stable.force"), r) : List.of(),
-                atomDict(n, n.file("package.use"), r, true),
-                atomDict(n, n.file("package.use.mask"), r, true),
-                atomDict(n, n.file("package.use.force"), r, true),
-                stableAllowed(n) ? atomDict(n, n.file("package.use.stable.mask"), r, true) : List.of(),
-                stableAllowed(n) ? atomDict(n, n.file("package.use.stable.force"), r, true) : List.of(),
-                atomDict(n, n.file("package.accept_keywords"), r, false),
-                atomDict(n, n.file("package.keywords"), r, false),
-                provided(n.file("package.provided"), r));
+                stable ? flags(n.file("use.stable.mask"), r) : List.of(),
+                stable ? flags(n.file("use.stable.force"), r) : List.of(),
+                provided(n.file("package.provided"), r),
+                file -> file.contains(".stable.") && !stable ? List.of()
+                        : atomDict(n, n.file(file), r, file.startsWith("package.use")));
     }
 
     /** use.stable.* and package.use.stable.* exist from EAPI 5 (and in any repo using portage-2). */
@@ -217,7 +229,7 @@ public final class ProfileLoader {
             }
             if (a.startsWith("-")) a = a.substring(1);
             if (packagesFile && a.startsWith("*")) a = a.substring(1);
-            if (validAtom(n, a, l)) out.add(new Entry(t, List.of(), l.file(), l.number()));
+            if (validAtom(n, a, l, true)) out.add(new Entry(t, List.of(), l.file(), l.number()));
         }
         return out;
     }
@@ -236,11 +248,14 @@ public final class ProfileLoader {
         return out;
     }
 
-    private boolean validAtom(ProfileNode n, String atom, ConfigFiles.Line l) {
+    private boolean validAtom(ProfileNode n, String atom, ConfigFiles.Line l, boolean allowUse) {
         boolean allowRepo = n.repo() == null || n.repo().profileFormats().contains("profile-repo-deps");
         try {
             Atom a = Atom.parse(atom, allowRepo);
             if (a.isBlocker()) throw new ParseException(atom, 0, 0, "blocker not allowed here");
+            if (!allowUse && !a.use().isEmpty()) throw new ParseException(atom, 0, 0, "USE dependencies not allowed here");
+            String eapiProblem = eapiProblem(a, n.eapi());
+            if (eapiProblem != null) throw new ParseException(atom, 0, 0, eapiProblem + " not allowed in EAPI " + n.eapi());
             return true;
         } catch (ParseException e) {
             warnings.add("invalid atom in " + l.origin() + ": " + e.getMessage());
@@ -271,7 +286,8 @@ public final class ProfileLoader {
         Map<String, Entry> byAtom = new LinkedHashMap<>();
         for (ConfigFiles.Line l : ConfigFiles.lines(file, recursive)) {
             String[] w = l.text().split(" ");
-            if (!validAtom(n, w[0], l)) continue;
+            // package.use* keys may not carry USE dependencies; package.accept_keywords ones may
+            if (!validAtom(n, w[0], l, !useFlags)) continue;
             List<String> vals = new ArrayList<>();
             for (int i = 1; i < w.length; i++) {
                 String f = w[i].startsWith("-") ? w[i].substring(1) : w[i];

@@ -9,7 +9,6 @@ import org.stageforge.config.ReposConf;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -20,7 +19,7 @@ import java.util.Map;
 public final class RepoMap {
     /** One repository. {@code profileFormats} and {@code masters} come from metadata/layout.conf. */
     public record Repo(String name, Path location, List<String> masters, List<String> profileFormats,
-                       String eapi) {
+                       String eapi, String profileEapiDefault) {
         public Path profilesDir() {
             return location.resolve("profiles");
         }
@@ -93,12 +92,15 @@ public final class RepoMap {
         String eapi = "0";
         List<ConfigFiles.Line> e = ConfigFiles.lines(loc.resolve("profiles/eapi"), false);
         if (!e.isEmpty()) eapi = e.get(0).text();
-        return new Repo(name, loc, masters, formats, eapi);
+        // layout.conf may give profile directories without an eapi file another EAPI than 0
+        String profileEapi = formats.contains("profile-default-eapi")
+                ? layout.getOrDefault("profile_eapi_when_unspecified", "0") : "0";
+        return new Repo(name, loc, masters, formats, eapi, profileEapi);
     }
 
     private static List<String> words(String s) {
         if (s == null || s.isBlank()) return List.of();
-        return List.copyOf(Arrays.asList(s.strip().split("\\s+")));
+        return List.copyOf(ConfigFiles.words(s));
     }
 
     public Repo get(String name) {

@@ -112,9 +112,6 @@ final class UseCalculator {
     }
 
     static List<String> words(String s) {
-        if (s == null) return List.of();
-        String t = s.strip();
-        if (t.isEmpty()) return List.of();
-        return List.of(t.split("\\s+"));
+        return org.stageforge.config.ConfigFiles.words(s);
     }
 }

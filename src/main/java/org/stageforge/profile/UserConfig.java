@@ -47,8 +47,10 @@ public final class UserConfig {
 
     /** Reads {@code etc} (the etc/portage directory); {@code makeConf} was parsed by the caller. */
     public static UserConfig read(Path etc, Map<String, String> makeConf) {
-        List<Entry> keywords = new ArrayList<>(dict(etc.resolve("package.keywords"), false));
-        keywords.addAll(dict(etc.resolve("package.accept_keywords"), false));
+        // package.keywords (legacy) and package.accept_keywords: values for the same atom are joined
+        List<Entry> both = new ArrayList<>(dict(etc.resolve("package.keywords"), false));
+        both.addAll(dict(etc.resolve("package.accept_keywords"), false));
+        List<Entry> keywords = mergeSameAtom(both);
         Map<String, List<Entry>> sets = new LinkedHashMap<>();
         Path setsDir = etc.resolve("sets");
         if (Files.isDirectory(setsDir)) {
@@ -72,7 +74,26 @@ public final class UserConfig {
     }
 
     /**
-     * Atom-keyed lines. With {@code useExpandSyntax}, {@code VAR: a b} within a line turns the
+     * Joins the values of entries for the same atom (in order, at the first one's position), as
+     * Portage's grabdict does, so that a later line for an atom adds to (and overrides) an earlier one.
+     */
+    private static List<Entry> mergeSameAtom(List<Entry> entries) {
+        Map<String, Entry> byAtom = new LinkedHashMap<>();
+        for (Entry e : entries) {
+            Entry prev = byAtom.get(e.value());
+            if (prev == null) {
+                byAtom.put(e.value(), e);
+            } else {
+                List<String> vals = new ArrayList<>(prev.values());
+                vals.addAll(e.values());
+                byAtom.put(e.value(), new Entry(e.value(), vals, prev.file(), prev.line()));
+            }
+        }
+        return new ArrayList<>(byAtom.values());
+    }
+
+    /**
+     * Atom-keyed lines (same-atom lines joined). With {@code useExpandSyntax}, {@code VAR: a b} within a line turns the
      * following words into {@code var_a var_b} (until the end of the line), as Portage's
      * package.use allows.
      */
@@ -92,7 +113,7 @@ public final class UserConfig {
             }
             out.add(new Entry(w[0], vals, l.file(), l.number()));
         }
-        return out;
+        return mergeSameAtom(out);
     }
 
     public Map<String, String> makeConf() {

@@ -113,6 +113,15 @@ class AtomTest {
     }
 
     @Test
+    void withoutUseAndBlocker() {
+        Atom a = Atom.parse("!>=cat/pkg-1:0::r[a,b?]");
+        assertThat(a.withoutUse()).hasToString("!>=cat/pkg-1:0::r");
+        assertThat(a.withoutBlocker()).hasToString(">=cat/pkg-1:0::r[a,b?]");
+        assertThat(a.isBlocker()).isTrue();
+        assertThat(a.withoutBlocker().isBlocker()).isFalse();
+    }
+
+    @Test
     void portageFields() {
         assertThat(Atom.parse("!=cat/pkg-1.0*:0=[a]").toPortageJson()).isEqualTo(
                 "{\"blocker\": \"!\", \"cp\": \"cat/pkg\", \"operator\": \"=*\", \"repo\": null, \"slot\": \"0\", "

@@ -62,6 +62,8 @@ class CpvTest {
     void ordersByNameThenVersion() {
         assertThat(Cpv.parse("a/b-1.10")).isGreaterThan(Cpv.parse("a/b-1.9"));
         assertThat(Cpv.parse("a/b-2")).isLessThan(Cpv.parse("a/c-1"));
-        assertThat(Cpv.parse("a/b-1.0")).isEqualTo(Cpv.parse("a/b-1.00"));
+        // textual identity, vercmp order
+        assertThat(Cpv.parse("a/b-1.0")).isNotEqualTo(Cpv.parse("a/b-1.00")).isEqualByComparingTo(Cpv.parse("a/b-1.00"));
+        assertThat(Cpv.parse("a/b-1.0-r1")).isEqualTo(Cpv.parse("a/b-1.0-r1")).hasSameHashCodeAs(Cpv.parse("a/b-1.0-r1"));
     }
 }

@@ -25,7 +25,8 @@ class BinhostFixtureTest {
 
     @ParameterizedTest
     @CsvSource({"binhost-gpkg-amd64, 83, 8, http", "binhost-xpak-amd64, 161, 10, http",
-            "binhost-gpkg-amd64, 83, 8, local", "binhost-xpak-amd64, 161, 10, local"})
+            "binhost-gpkg-amd64, 83, 8, local", "binhost-xpak-amd64, 161, 10, local",
+            "binhost-synth-gpkg, 200, 0, http"})
     void wholeBinhostArrivesVerifiedAndMissingFilesAreNamed(String name, int entries, int missing, String mode)
             throws Exception {
         Path dir = Fixtures.require(name);
@@ -33,13 +34,13 @@ class BinhostFixtureTest {
         try (StaticServer server = StaticServer.start(dir, "127.0.0.1", 0, seen::wrap);
              BinhostClient c = BinhostClient.open(mode.equals("http") ? server.uri().toString() : dir.toString(),
                      BinhostClient.Options.of(tmp.resolve("cache")).withJobs(4))) {
-            BinhostIndex index = c.fetchIndex().index();
-            assertThat(index.packages()).hasSize(entries);
+            List<IndexRef> refs = c.fetchIndex().refs();
+            assertThat(refs).hasSize(entries);
 
-            FetchResult r = c.fetchAll(index.packages(), FetchListener.NONE);
+            FetchResult r = c.fetchAll(refs, FetchListener.NONE);
 
-            Set<String> absent = index.packages().stream().filter(e -> !Files.exists(dir.resolve(e.path())))
-                    .map(BinhostIndex.Entry::path).collect(Collectors.toSet());
+            Set<String> absent = refs.stream().filter(e -> !Files.exists(dir.resolve(e.path())))
+                    .map(IndexRef::path).collect(Collectors.toSet());
             assertThat(absent).hasSize(missing);
             assertThat(r.fetched()).hasSize(entries - missing);
             for (FetchedPackage p : r.fetched())
@@ -51,12 +52,12 @@ class BinhostFixtureTest {
             assertThat(r.failures()).extracting(f -> f.ref().path()).containsExactlyInAnyOrderElementsOf(absent);
             for (var f : r.failures())
                 assertThat(f.error().getMessage()).contains(f.ref().cpv(), f.ref().path(), "is missing on binhost");
-            assertThat(r.exitCode()).isEqualTo(ExitCodes.NOT_FOUND);
+            assertThat(r.exitCode()).isEqualTo(missing == 0 ? ExitCodes.OK : ExitCodes.NOT_FOUND);
             if (mode.equals("http")) assertThat(seen.packageRequests()).isEqualTo(distinct + missing);
             else assertThat(seen.seen()).isEmpty();
 
             // a second run over the same cache asks the server only for the missing files again
-            FetchResult again = c.fetchAll(index.packages(), FetchListener.NONE);
+            FetchResult again = c.fetchAll(refs, FetchListener.NONE);
             assertThat(again.fetched()).hasSize(entries - missing).allMatch(FetchedPackage::fromCache);
             assertThat(again.missing()).hasSize(missing);
             assertThat(seen.packageRequests()).isEqualTo(mode.equals("http") ? distinct + 2L * missing : 0);
@@ -69,7 +70,7 @@ class BinhostFixtureTest {
         Path dir = Fixtures.require(name);
         try (BinhostClient c = BinhostClient.open(dir.toString(),
                 BinhostClient.Options.of(tmp.resolve("cache")).withRequireSignatures(true))) {
-            List<BinhostIndex.Entry> pkgs = c.fetchIndex().index().packages().stream()
+            List<IndexRef> pkgs = c.fetchIndex().refs().stream()
                     .filter(e -> Files.exists(dir.resolve(e.path()))).limit(8).toList();
             FetchResult r = c.fetchAll(pkgs, FetchListener.NONE);
             assertThat(r.failures()).hasSize(Math.min(refused, pkgs.size()));
@@ -79,6 +80,27 @@ class BinhostFixtureTest {
             });
             for (var f : r.failures()) assertThat(c.cachePath(f.ref())).doesNotExist();
             assertThat(r.fetched()).hasSize(pkgs.size() - r.failures().size());
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void gpkgManifestIsVerifiedByDefaultEvenWhenTheIndexHasNoDigests() throws Exception {
+        Path dir = Fixtures.require("portage-made-gpkg/tampered");
+        try (BinhostClient c = BinhostClient.open(dir.toString(), BinhostClient.Options.of(tmp.resolve("cache")))) {
+            List<IndexRef> refs = c.fetchIndex().refs();
+            IndexRef tampered = IndexRef.select(c.fetchIndex().index(), "app-misc/mime-types").get(0);
+            assertThat(tampered.digests()).isEmpty();
+
+            FetchResult r = c.fetchAll(refs, FetchListener.NONE);
+
+            assertThat(r.failures()).singleElement().satisfies(f -> {
+                assertThat(f.ref().cpv()).isEqualTo("app-misc/mime-types-2.1.53");
+                assertThat(f.error().exitCode()).isEqualTo(ExitCodes.VERIFY);
+                assertThat(f.error().getMessage()).startsWith("app-misc/mime-types-2.1.53 (build 1) (app-misc/mime-types/")
+                        .contains("image.tar.zst");
+            });
+            assertThat(c.cachePath(tampered)).doesNotExist();
+            assertThat(r.fetched()).hasSize(refs.size() - 1);
         }
     }
 }

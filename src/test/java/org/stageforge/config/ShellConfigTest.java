@@ -80,6 +80,13 @@ class ShellConfigTest {
     }
 
     @Test
+    void dotIsNotSourceInPortage() {
+        assertThatThrownBy(() -> ShellConfig.parse("A=1\n. other.conf\n", "make.conf", dir, new HashMap<>(), true))
+                .isInstanceOf(ParseException.class).hasMessageStartingWith("make.conf:2")
+                .hasMessageContaining("use 'source FILE'");
+    }
+
+    @Test
     void sourceIsOnlyAKeywordWhereAllowed() {
         assertThatThrownBy(() -> parse("source x\n")).isInstanceOf(ParseException.class)
                 .hasMessageContaining("not '='");

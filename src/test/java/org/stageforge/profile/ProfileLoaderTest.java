@@ -6,6 +6,7 @@ import org.stageforge.ParseException;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -86,6 +87,47 @@ class ProfileLoaderTest {
         assertThat(p.nodes().get(0).useMask()).extracting(Entry::value).containsExactly("good", "-also_good");
         assertThat(p.warnings()).hasSize(4).anyMatch(w -> w.contains("deprecated"))
                 .anyMatch(w -> w.contains("not-an-atom")).anyMatch(w -> w.contains("ba!d"));
+    }
+
+    @Test
+    void atomsMustFitTheNodeEapi() {
+        TestRepo r = new TestRepo(tmp.resolve("repo"), "test");
+        r.profile("old", "package.mask", "cat/a:1\ncat/b\ncat/c:1/2\n");
+        r.profile("new", "eapi", "5\n");
+        r.profile("new", "package.mask", "cat/a:1\ncat/c:1/2\n");
+        r.profile("new", "parent", "../old\n");
+        Profile p = ProfileLoader.load(r.profileDir("new"), RepoMap.of(r.root));
+        assertThat(p.nodes().get(0).packageMask()).extracting(Entry::value).containsExactly("cat/b");
+        assertThat(p.nodes().get(1).packageMask()).extracting(Entry::value).containsExactly("cat/a:1", "cat/c:1/2");
+        assertThat(p.warnings()).hasSize(2).allMatch(w -> w.contains("EAPI 0"));
+
+        r.write("metadata/layout.conf", "profile-formats = portage-2 profile-default-eapi\nprofile_eapi_when_unspecified = 5\n");
+        Profile q = ProfileLoader.load(r.profileDir("old"), RepoMap.of(r.root));
+        assertThat(q.chain().get(0).eapi()).isEqualTo("5");
+        assertThat(q.nodes().get(0).packageMask()).hasSize(3);
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(20)
+    void fifosAreNeverRead() throws Exception {
+        TestRepo r = new TestRepo(tmp.resolve("repo"), "test");
+        r.profile("p", "package.mask/10-ok", "cat/ok\n");
+        Path dir = r.profileDir("p");
+        for (Path f : List.of(dir.resolve("make.defaults"), dir.resolve("package.mask/20-fifo"), dir.resolve("use.mask"),
+                r.root.resolve("profiles/license_groups"))) {
+            Process mk;
+            try {
+                mk = new ProcessBuilder("mkfifo", f.toString()).start();
+            } catch (java.io.IOException e) {
+                org.junit.jupiter.api.Assumptions.abort("mkfifo not available");
+                return;
+            }
+            assertThat(mk.waitFor()).isZero();
+        }
+        PortageConfig c = PortageConfig.forProfile(ProfileLoader.load(dir, RepoMap.of(r.root)), Map.of());
+        assertThat(c.packageMask()).extracting(Entry::value).containsExactly("cat/ok");
+        assertThat(c.acceptsLicense(org.stageforge.atom.Cpv.parse("cat/ok-1"), "0", "test", "GPL-2", java.util.Set.of()))
+                .isFalse();
     }
 
     @Test

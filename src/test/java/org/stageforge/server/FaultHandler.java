@@ -20,11 +20,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class FaultHandler implements HttpHandler {
     /** One request as seen by the server. */
-    public record Seen(String path, String range, String ifNoneMatch, String ifModifiedSince) {}
+    public record Seen(String path, String range, String ifNoneMatch, String ifModifiedSince, String authorization) {}
 
-    private enum Kind { CUT, STALL, CORRUPT, STATUS, IGNORE_RANGE }
+    private enum Kind { CUT, STALL, CORRUPT, STATUS, IGNORE_RANGE, REDIRECT }
 
-    private record Rule(Kind kind, long arg, AtomicInteger remaining) {}
+    private record Rule(Kind kind, long arg, String location, AtomicInteger remaining) {}
 
     private final Path root;
     private final Map<String, Rule> rules = new ConcurrentHashMap<>();
@@ -51,8 +51,14 @@ public final class FaultHandler implements HttpHandler {
 
     public FaultHandler ignoreRange(String path, int times) { return rule(path, Kind.IGNORE_RANGE, 0, times); }
 
+    /** Answers 302 with this Location. */
+    public FaultHandler redirect(String path, String location, int times) {
+        rules.put(path, new Rule(Kind.REDIRECT, 302, location, new AtomicInteger(times)));
+        return this;
+    }
+
     private FaultHandler rule(String path, Kind k, long arg, int times) {
-        rules.put(path, new Rule(k, arg, new AtomicInteger(times)));
+        rules.put(path, new Rule(k, arg, null, new AtomicInteger(times)));
         return this;
     }
 
@@ -74,7 +80,8 @@ public final class FaultHandler implements HttpHandler {
         String path = ex.getRelativePath();
         seen.add(new Seen(path, ex.getRequestHeaders().getFirst(Headers.RANGE),
                 ex.getRequestHeaders().getFirst(Headers.IF_NONE_MATCH),
-                ex.getRequestHeaders().getFirst(Headers.IF_MODIFIED_SINCE)));
+                ex.getRequestHeaders().getFirst(Headers.IF_MODIFIED_SINCE),
+                ex.getRequestHeaders().getFirst(Headers.AUTHORIZATION)));
         Rule r = rules.get(path);
         if (r == null || r.remaining().getAndDecrement() <= 0) {
             next.handleRequest(ex);
@@ -87,6 +94,11 @@ public final class FaultHandler implements HttpHandler {
             }
             case STATUS -> {
                 ex.setStatusCode((int) r.arg());
+                ex.endExchange();
+            }
+            case REDIRECT -> {
+                ex.setStatusCode((int) r.arg());
+                ex.getResponseHeaders().put(Headers.LOCATION, r.location());
                 ex.endExchange();
             }
             case CUT, STALL, CORRUPT -> {
@@ -103,7 +115,7 @@ public final class FaultHandler implements HttpHandler {
                 }
                 out.write(data, 0, (int) r.arg());
                 out.flush();
-                if (r.kind() == Kind.STALL) Thread.sleep(4000);
+                if (r.kind() == Kind.STALL) Thread.sleep(2000);
                 ex.getConnection().close();
             }
         }

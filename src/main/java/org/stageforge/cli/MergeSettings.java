@@ -1,0 +1,33 @@
+package org.stageforge.cli;
+
+import org.stageforge.merge.InstallMask;
+import org.stageforge.merge.InstallMaskSets;
+import org.stageforge.merge.MergeOptions;
+import org.stageforge.profile.PortageConfig;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Merge options from --config-root (Portage configuration) or Portage's defaults, plus the environment. */
+final class MergeSettings {
+    private MergeSettings() {}
+
+    /**
+     * With a config root: its CONFIG_PROTECT, INSTALL_MASK, FEATURES (environment overriding make.conf, as in
+     * Portage) and install-mask sets from {@code CFG/etc/stageforge/install-mask-sets}. Without: Portage's defaults
+     * and INSTALL_MASK / PKG_INSTALL_MASK from the environment. {@code installMask}, when given, replaces the mask.
+     */
+    static MergeOptions options(Path root, Path configRoot, String installMask) {
+        Map<String, String> env = System.getenv();
+        InstallMaskSets sets = configRoot == null ? InstallMaskSets.defaults()
+                : InstallMaskSets.defaults().withDirectory(configRoot);
+        MergeOptions o;
+        if (configRoot != null) {
+            o = MergeOptions.fromConfig(root, PortageConfig.load(configRoot, env), sets);
+        } else {
+            String mask = (env.getOrDefault("INSTALL_MASK", "") + " " + env.getOrDefault("PKG_INSTALL_MASK", "")).trim();
+            o = MergeOptions.defaults(root).withInstallMask(InstallMask.parse(mask, sets));
+        }
+        return installMask == null ? o : o.withInstallMask(InstallMask.parse(installMask, sets));
+    }
+}
