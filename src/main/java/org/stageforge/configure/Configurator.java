@@ -59,6 +59,7 @@ public final class Configurator {
     private static final Pattern KEYMAP = Pattern.compile("[A-Za-z0-9_.+-]+");
     private static final Pattern RUNLEVEL = Pattern.compile("[A-Za-z0-9_+-][A-Za-z0-9._+-]*");
     private static final Pattern CRYPT = Pattern.compile("!?(\\$[0-9a-z]{1,3}\\$[./A-Za-z0-9$=,+-]+|[./A-Za-z0-9]{13})");
+    private static final Pattern SERVICE = Pattern.compile("[A-Za-z0-9_+:\\\\-][A-Za-z0-9._+:@\\\\-]*");
     private static final String SUPPORTED = "usr/share/i18n/SUPPORTED";
     private static final String ZONEINFO = "usr/share/zoneinfo";
 
@@ -111,8 +112,13 @@ public final class Configurator {
         cfg.timezone().ifPresent(Configurator::checkZone);
         cfg.keymap().ifPresent(v -> checkValue("keymap", v, KEYMAP));
         for (FstabEntry e : cfg.fstab()) fstabLine(e);
+        for (SystemConfig.Group g : cfg.groups()) new Accounts.Group(g.name(), g.gid(), false);
         for (SystemConfig.User u : cfg.users()) {
-            home(u);
+            List<String> groups = new ArrayList<>(List.of(u.primaryGroup() == null ? u.name() : u.primaryGroup()));
+            groups.addAll(u.groups());
+            String home = u.home() == null ? "/home/" + u.name() : checkHome(u.name(), u.home());
+            new Accounts.User(u.name(), u.uid(), false, false, u.comment() == null ? "" : u.comment(), home, "",
+                    "0755", u.shell() == null ? "/bin/bash" : u.shell(), groups);
             if (u.password() != null) checkPassword("user " + u.name(), u.password());
             for (String k : u.authorizedKeys())
                 if (k.isBlank() || k.indexOf('\n') >= 0 || k.indexOf('\r') >= 0)
@@ -121,6 +127,8 @@ public final class Configurator {
         cfg.rootPassword().ifPresent(p -> checkPassword("root password", p));
         for (Service s : cfg.services()) {
             if (s.action() == null) throw new ParseException("service " + s.name(), 0, 0, "no action");
+            if (!SERVICE.matcher(s.name()).matches())
+                throw new ParseException("service '" + s.name() + "'", 0, 0, "invalid service name");
             if (s.runlevel() != null) checkValue("runlevel of service " + s.name(), s.runlevel(), RUNLEVEL);
         }
     }
@@ -166,8 +174,13 @@ public final class Configurator {
     // ---------------------------------------------------------------- items
 
     private void hostname(String name) {
-        if (init("hostname") == InitSystem.SYSTEMD) root.write("etc/hostname", name + "\n", 0644);
-        else setVars("etc/conf.d/hostname", Map.of("hostname", name), true, null);
+        if (init("hostname") == InitSystem.SYSTEMD) {
+            root.write("etc/hostname", name + "\n");
+        } else {
+            setVars("etc/conf.d/hostname", Map.of("hostname", name), true, null);
+            // OpenRC's hostname service prefers etc/hostname when the root has one
+            if (root.isFile("etc/hostname")) root.write("etc/hostname", name + "\n");
+        }
     }
 
     private record LocaleEntry(String name, String charmap) {}
@@ -213,7 +226,7 @@ public final class Configurator {
             while (!out.isEmpty() && out.get(out.size() - 1).isBlank()) out.remove(out.size() - 1);
             if (!out.isEmpty()) out.add("");
             out.addAll(entries);
-            root.write("etc/locale.gen", TargetRoot.text(out), 0644);
+            root.write("etc/locale.gen", TargetRoot.text(out));
             firstBoot.add("locale-gen: build the locales of /etc/locale.gen (needs the target's localedef)");
         }
         Map<String, String> vars = new TreeMap<>();
@@ -245,7 +258,7 @@ public final class Configurator {
             warnings.add("timezone '" + zone + "': the root has no " + ZONEINFO + " (install sys-libs/timezone-data)");
         }
         root.symlink("etc/localtime", "../" + ZONEINFO + "/" + zone);
-        root.write("etc/timezone", zone + "\n", 0644);
+        root.write("etc/timezone", zone + "\n");
     }
 
     private void keymap(String map) {
@@ -275,7 +288,7 @@ public final class Configurator {
             }
         }
         todo.forEach((k, v) -> out.add(k + "=" + (quote ? "\"" + v + "\"" : v)));
-        root.write(rel, TargetRoot.text(out), 0644);
+        root.write(rel, TargetRoot.text(out));
     }
 
     private static String fstabLine(FstabEntry e) {
@@ -309,18 +322,37 @@ public final class Configurator {
         while (!out.isEmpty() && out.get(out.size() - 1).isBlank()) out.remove(out.size() - 1);
         if (!out.isEmpty()) out.add("");
         for (FstabEntry e : cfg.fstab()) out.add(fstabLine(e));
-        root.write("etc/fstab", TargetRoot.text(out), 0644);
+        root.write("etc/fstab", TargetRoot.text(out));
     }
 
     // ---------------------------------------------------------------- accounts
 
-    private static String home(SystemConfig.User u) {
-        String h = u.home() == null ? "/home/" + u.name() : u.home();
+    /** A home directory: absolute, no {@code .}/{@code ..} or empty components (it is created in the root). */
+    private static String checkHome(String user, String h) {
         if (h.equals("/dev/null")) return h;
         if (!h.startsWith("/") || h.length() < 2)
-            throw new ParseException("user " + u.name(), 0, 0, "home '" + h + "' is not an absolute path");
-        TargetRoot.checkRelative("user " + u.name() + " home", h.substring(1));
+            throw new ParseException("user " + user, 0, 0, "home '" + h + "' is not an absolute path below /");
+        TargetRoot.checkRelative("user " + user + " home", h.substring(1));
         return h;
+    }
+
+    /** The groups listing {@code user} as a member in etc/group (usermod without -G keeps them). */
+    private List<String> memberships(String user) {
+        List<String> out = new ArrayList<>();
+        for (String l : TargetRoot.lines(root.read("etc/group"))) {
+            String[] f = l.split(":", -1);
+            if (f.length == 4 && List.of(f[3].split(",")).contains(user)) out.add(f[0]);
+        }
+        return out;
+    }
+
+    /** The etc/passwd fields of an existing user (as the first matching valid line has them), or null. */
+    private String[] passwdEntry(String name) {
+        for (String l : TargetRoot.lines(root.read("etc/passwd"))) {
+            String[] f = l.split(":", -1);
+            if (f.length == 7 && f[0].equals(name) && f[3].matches("[0-9]{1,10}")) return f;
+        }
+        return null;
     }
 
     private void accounts() {
@@ -331,24 +363,31 @@ public final class Configurator {
         Map<String, String> defs = loginDefs();
         int homeMode = homeMode(defs);
         for (SystemConfig.User u : cfg.users()) {
+            // unset values: an existing user keeps its own, a new one gets useradd's defaults
+            String[] old = passwdEntry(u.name());
             String primary = u.primaryGroup();
-            if (primary == null) {
+            if (primary == null && old != null) {
+                primary = old[3];
+            } else if (primary == null) {
                 long preferred = u.uid() != -1 ? u.uid() : acc.freeId(true, false);
-                record(acc.addGroup(new Accounts.Group(u.name(), preferred, false), false));
+                record(acc.addUserGroup(u.name(), preferred));
                 primary = u.name();
             }
             List<String> groups = new ArrayList<>();
             groups.add(primary);
-            groups.addAll(u.groups());
-            String home = home(u);
-            String shell = u.shell() == null ? "/bin/bash" : u.shell();
-            Accounts.Outcome o = acc.addUser(new Accounts.User(u.name(), u.uid(), u.uid() != -1, false, u.comment(),
+            groups.addAll(u.groups().isEmpty() && old != null ? memberships(u.name()) : u.groups());
+            String home = u.home() != null ? u.home() : old != null ? old[5] : "/home/" + u.name();
+            String shell = u.shell() != null ? u.shell() : old != null ? old[6] : "/bin/bash";
+            String comment = u.comment() != null ? u.comment() : old != null ? old[4] : "";
+            Accounts.Outcome o = acc.addUser(new Accounts.User(u.name(), u.uid(), u.uid() != -1, false, comment,
                     home, "", String.format("%04o", homeMode), shell, groups), false);
             record(o);
             String pw = passwordField(u.password(), u.locked());
             if (pw != null) record(acc.setPassword(u.name(), pw));
-            if (o.home().isPresent() && (u.createHome() || !u.authorizedKeys().isEmpty()))
+            if (o.home().isPresent() && (u.createHome() || !u.authorizedKeys().isEmpty())) {
+                checkHome(u.name(), home);
                 home(u, o.home().get(), homeMode);
+            }
         }
         String rootPw = passwordField(cfg.rootPassword().orElse(null), cfg.lockRoot());
         if (rootPw != null) record(acc.setPassword("root", rootPw));

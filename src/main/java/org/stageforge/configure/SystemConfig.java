@@ -106,12 +106,13 @@ public record SystemConfig(Optional<InitSystem> init, Optional<String> hostname,
      * A user.
      *
      * @param uid            -1: the next free one in the normal range (login.defs UID_MIN..UID_MAX)
-     * @param primaryGroup   null: a group named like the user (created with GID = UID when free, as useradd's
-     *                       USERGROUPS_ENAB does)
-     * @param groups         supplementary groups (must exist or be configured)
-     * @param comment        GECOS field
-     * @param home           null: {@code /home/NAME}
-     * @param shell          null: {@code /bin/bash}
+     * @param primaryGroup   null: an existing user's, else a group named like the user (created with GID = UID
+     *                       when free, as useradd's USERGROUPS_ENAB does)
+     * @param groups         supplementary groups (must exist or be configured), exactly these (usermod -G);
+     *                       empty: an existing user keeps its memberships
+     * @param comment        GECOS field; null: an existing user's, else empty
+     * @param home           null: an existing user's, else {@code /home/NAME}
+     * @param shell          null: an existing user's, else {@code /bin/bash}
      * @param password       crypt hash ({@code $6$…}, {@code $y$…}, …), {@code !} or {@code *}; null: locked
      *                       without password ({@code !}) for a new user, unchanged for an existing one
      * @param locked         a {@code !} before the hash (usermod -L)
@@ -125,12 +126,11 @@ public record SystemConfig(Optional<InitSystem> init, Optional<String> hostname,
             Objects.requireNonNull(name);
             groups = List.copyOf(groups);
             authorizedKeys = List.copyOf(authorizedKeys);
-            if (comment == null) comment = "";
         }
 
         /** A user with defaults: next free UID, own group, /home/NAME, bash, locked password, home created. */
         public static User of(String name) {
-            return new User(name, -1, null, List.of(), "", null, null, null, false, List.of(), true);
+            return new User(name, -1, null, List.of(), null, null, null, null, false, List.of(), true);
         }
     }
 

@@ -77,16 +77,23 @@ final class TargetRoot {
         return Files.isDirectory(real(rel));
     }
 
+    /** Writes a configuration file: an existing file keeps its mode, a new one gets 0644. */
+    void write(String rel, String text) {
+        write(rel, text.getBytes(StandardCharsets.UTF_8), -1);
+    }
+
     void write(String rel, String text, int mode) {
         write(rel, text.getBytes(StandardCharsets.UTF_8), mode);
     }
 
-    void write(String rel, byte[] data, int mode) {
+    /** Writes {@code data} with {@code mode} (-1: the existing file's mode, else 0644). */
+    void write(String rel, byte[] data, int wantMode) {
         Path p = real(rel);
         try {
             boolean exists = Files.exists(p, LinkOption.NOFOLLOW_LINKS);
             if (exists && !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
                 throw new StageforgeException("cannot write " + rel + " in " + root + ": not a regular file");
+            int mode = wantMode >= 0 ? wantMode : exists ? RootFiles.mode(p) : 0644;
             if (exists && Arrays.equals(Files.readAllBytes(p), data) && RootFiles.mode(p) == mode) {
                 actions.add(new FileAction(Kind.UNCHANGED, rel, ""));
                 return;

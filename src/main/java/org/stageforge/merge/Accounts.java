@@ -166,6 +166,19 @@ public final class Accounts {
      * {@link #addGroup(Group)}, else in the normal range [GID_MIN, GID_MAX] (see {@link #freeId}).
      */
     public Outcome addGroup(Group g, boolean system) {
+        return addGroup(g, system, false);
+    }
+
+    /**
+     * The group {@code useradd -U} (USERGROUPS_ENAB) makes for a new normal user: GID {@code preferredGid} (the
+     * user's UID) when it is free and inside [GID_MIN, GID_MAX], else the normal-range search; the group password
+     * field is {@code x} only when etc/gshadow exists (else {@code !}), as shadow's useradd writes it.
+     */
+    public Outcome addUserGroup(String name, long preferredGid) {
+        return addGroup(new Group(name, preferredGid, false), false, true);
+    }
+
+    private Outcome addGroup(Group g, boolean system, boolean userGroup) {
         Db group = load("etc/group", 4);
         if (g.enforceId() && g.id() != -1) {
             String byId = group.nameWithId(g.id());
@@ -181,9 +194,13 @@ public final class Accounts {
         }
 
         Db gshadow = loadIfPresent("etc/gshadow", 4);
-        long gid = g.id() != -1 && group.nameWithId(g.id()) == null ? g.id()
-                : newId(group, system, false, "group " + g.name());
-        group.append(g.name() + ":x:" + gid + ":");
+        boolean usable = g.id() != -1 && group.nameWithId(g.id()) == null;
+        if (userGroup && usable) {
+            Map<String, String> defs = loginDefs();
+            usable = g.id() >= def(defs, "GID_MIN", 1000) && g.id() <= def(defs, "GID_MAX", 60000);
+        }
+        long gid = usable ? g.id() : newId(group, system, false, "group " + g.name());
+        group.append(g.name() + (userGroup && gshadow == null ? ":!:" : ":x:") + gid + ":");
         if (gshadow != null) gshadow.append(g.name() + ":!::");
         List<Path> written = new ArrayList<>();
         group.commit(written);

@@ -108,6 +108,7 @@ class ConfiguratorTest {
                 + "LABEL=root\t/\text4\tnoatime\t0 1\n/dev/sdb\\0401\t/mnt/my\\040data\txfs\tdefaults\t0 2\n");
     }
 
+    /** Account lines cross-checked once against shadow 4.13's groupadd/useradd -U/usermod -p --prefix. */
     @Test
     void accountsAreWrittenLikeShadowTools() throws IOException {
         ConfigureResult r = Configurator.configure(root, full(InitSystem.OPENRC), NOW);
@@ -116,7 +117,7 @@ class ConfiguratorTest {
         assertThat(passwd).contains("alice:x:1000:2001:Alice:/home/alice:/bin/bash",
                 "bob:x:1500:100::/srv/bob:/bin/sh");
         assertThat(read("etc/group").lines().toList()).contains("wheel::10:root,alice", "audio::18:alice",
-                "devs:x:1000:", "ops:x:2000:", "alice:x:2001:").noneMatch(l -> l.startsWith("bob:"));
+                "devs:x:1000:", "ops:x:2000:", "alice:!:2001:").noneMatch(l -> l.startsWith("bob:"));
         assertThat(read("etc/shadow").lines().toList()).contains("alice:" + HASH + ":19675::::::",
                 "bob:!:19675::::::", "root:!:19675:0:::::");
         assertThat(r.intents()).containsExactly(new OwnershipIntent("home/alice", 'd', 1000, 2001, 0755),
@@ -143,9 +144,25 @@ class ConfiguratorTest {
                 .withAccounts(List.of(), List.of(User.of("carol"), User.of("dave"))), NOW);
         assertThat(read("etc/passwd")).contains("carol:x:1000:1000::/home/carol:/bin/bash\n",
                 "dave:x:1001:1001::/home/dave:/bin/bash\n");
-        assertThat(read("etc/group")).contains("carol:x:1000:\n", "dave:x:1001:\n");
+        assertThat(read("etc/group")).contains("carol:!:1000:\n", "dave:!:1001:\n");
         assertThat(read("etc/shadow")).contains("carol:!:19675::::::\n");
         assertThat(r.intents()).extracting(OwnershipIntent::path).contains("home/carol", "home/dave");
+    }
+
+    @Test
+    void existingUserKeepsWhatIsNotGiven() throws IOException {
+        String passwd = read("etc/passwd");
+        Files.createDirectories(root.resolve("root"));
+        ConfigureResult r = Configurator.configure(root, SystemConfig.empty().withAccounts(List.of(), List.of(
+                new User("root", -1, null, List.of(), null, null, null, null, false, List.of("ssh-ed25519 AAAA r"),
+                        false))), NOW);
+        assertThat(read("etc/passwd")).isEqualTo(passwd);
+        assertThat(read("root/.ssh/authorized_keys")).isEqualTo("ssh-ed25519 AAAA r\n");
+        assertThat(r.intents()).containsExactly(new OwnershipIntent("root", 'd', 0, 0, 0755),
+                new OwnershipIntent("root/.ssh", 'd', 0, 0, 0700),
+                new OwnershipIntent("root/.ssh/authorized_keys", 'f', 0, 0, 0600));
+        assertThat(r.changes()).extracting(Object::toString)
+                .containsExactly("directory root/.ssh", "created root/.ssh/authorized_keys");
     }
 
     @Test
@@ -153,12 +170,16 @@ class ConfiguratorTest {
         write("etc/login.defs", "UID_MIN 2000\nUID_MAX 2001\nGID_MIN 3000\nPASS_MAX_DAYS 99999\n"
                 + "PASS_MIN_DAYS 0\nPASS_WARN_AGE 7\nHOME_MODE 0700\n");
         write("etc/passwd", read("etc/passwd") + "x1:x:2001:100::/:/bin/sh\n");
+        write("etc/gshadow", "");
         ConfigureResult r = Configurator.configure(root, SystemConfig.empty()
                 .withAccounts(List.of(), List.of(User.of("erin"))), NOW);
-        // 2001 is the highest used: wraps to the lowest free one; GID 2000 is free, so the group follows the UID
-        assertThat(read("etc/passwd")).contains("erin:x:2000:2000::/home/erin:/bin/bash\n");
+        // 2001 is the highest used: wraps to the lowest free one; the UID is below GID_MIN, so the group does not
+        // follow it (all lines as shadow 4.13's useradd --prefix -U -m wrote them for this root)
+        assertThat(read("etc/passwd")).contains("erin:x:2000:3000::/home/erin:/bin/bash\n");
+        assertThat(read("etc/group")).endsWith("erin:x:3000:\n");
+        assertThat(read("etc/gshadow")).isEqualTo("erin:!::\n");
         assertThat(read("etc/shadow")).contains("erin:!:19675:0:99999:7:::\n");
-        assertThat(r.intents()).contains(new OwnershipIntent("home/erin", 'd', 2000, 2000, 0700));
+        assertThat(r.intents()).contains(new OwnershipIntent("home/erin", 'd', 2000, 3000, 0700));
         assertThat(Files.getPosixFilePermissions(root.resolve("home/erin")))
                 .isEqualTo(PosixFilePermissions.fromString("rwx------"));
     }
@@ -218,6 +239,18 @@ class ConfiguratorTest {
     }
 
     @Test
+    void existingModesAreKeptAndOpenrcUpdatesAnExistingHostnameFile() throws IOException {
+        Files.setPosixFilePermissions(root.resolve("etc/fstab"), PosixFilePermissions.fromString("rw-------"));
+        write("etc/hostname", "old\n");
+        Configurator.configure(root, SystemConfig.empty().withInit(InitSystem.OPENRC).withHostname("new")
+                .withFstab(List.of(new FstabEntry("/dev/a", "/", "ext4", "defaults", 0, 1))), NOW);
+        assertThat(Files.getPosixFilePermissions(root.resolve("etc/fstab")))
+                .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        assertThat(read("etc/hostname")).isEqualTo("new\n");
+        assertThat(read("etc/conf.d/hostname")).isEqualTo("hostname=\"new\"\n");
+    }
+
+    @Test
     void openrcServicesBecomeRunlevelLinks() throws IOException {
         write("etc/init.d/sshd", "#!/sbin/openrc-run\n");
         write("etc/init.d/udev", "#!/sbin/openrc-run\n");
@@ -267,7 +300,10 @@ class ConfiguratorTest {
                 SystemConfig.empty().withAccounts(List.of(), List.of(new User("eve", -1, null, List.of(), "",
                         "../../x", null, null, false, List.of(), true))),
                 SystemConfig.empty().withAccounts(List.of(), List.of(new User("eve", -1, null, List.of(), "",
-                        null, null, "$6$x$y\nroot::0:0", false, List.of(), true))));
+                        null, null, "$6$x$y\nroot::0:0", false, List.of(), true))),
+                SystemConfig.empty().withHostname("ok").withAccounts(List.of(), List.of(new User("eve", -1, null,
+                        List.of(), "a:b", null, null, null, false, List.of(), true))),
+                SystemConfig.empty().withHostname("ok").withServices(List.of(Service.enable("x/../y"))));
         for (SystemConfig c : bad) {
             assertThatThrownBy(() -> Configurator.configure(root, c, NOW)).isInstanceOf(StageforgeException.class)
                     .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));

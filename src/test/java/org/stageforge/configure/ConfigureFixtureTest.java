@@ -76,7 +76,7 @@ class ConfigureFixtureTest {
                 .isEqualTo(passwd0 + "larry:x:1000:1000:Larry the Cow:/home/larry:/bin/bash\n");
         assertThat(Files.readString(root.resolve("etc/group"))).isEqualTo(group0
                 .replace("\nwheel::10:root\n", "\nwheel::10:root,larry\n")
-                .replace("\nusers::100:\n", "\nusers::100:larry\n") + "larry:x:1000:\n");
+                .replace("\nusers::100:\n", "\nusers::100:larry\n") + "larry:!:1000:\n");
         assertThat(Files.readString(root.resolve("etc/shadow"))).isEqualTo(shadow0
                 .replace("root:*:10770:0:::::\n", "root:!:20254:0:::::\n") + "larry:" + HASH + ":20254::::::\n");
         assertThat(Files.readSymbolicLink(root.resolve("etc/localtime")).toString())
