@@ -347,8 +347,9 @@ __sf_match() {
 	while IFS=$'\t' read -r cpv islot irepo iuse; do
 		[[ ${cpv%/*} == "${cp%/*}" ]] || continue
 		iver=${cpv#*/}
-		[[ ${iver} =~ ^${cp#*/}-([0-9][^-]*(-r[0-9]+)?)$ ]] || continue
-		iver=${BASH_REMATCH[1]}
+		[[ ${iver} == "${cp#*/}-"* ]] || continue
+		iver=${iver#"${cp#*/}-"}
+		[[ ${iver} =~ ${__SF_VER_RE} ]] || continue
 		if [[ -n ${op} ]]; then
 			case ${op} in
 				'=*')
@@ -671,19 +672,19 @@ groupdel() { __sf_native_account groupdel "$@"; }
 # (e.g. the acct-user eclass passes _ACCT_USER_ADDED from pkg_preinst to pkg_postinst). Bash's own
 # variables, readonly ones and this library's state are left out.
 __sf_save_env() {
-	local __sf_v __sf_d
+	local __sf_v
+	local -a __sf_names=()
+	for __sf_v in $(compgen -v); do
+		case ${__sf_v} in
+			BASH | BASH[A-Z_]* | EUID | UID | PPID | SHELLOPTS | FUNCNAME | GROUPS | PIPESTATUS | LINENO | \
+				RANDOM | SRANDOM | SECONDS | HISTCMD | DIRSTACK | EPOCHSECONDS | EPOCHREALTIME | COMP_* | \
+				OPTIND | OPTARG | OPTERR | PWD | OLDPWD | SHLVL | HOSTNAME | HOSTTYPE | MACHTYPE | OSTYPE | \
+				IFS | PS[0-9] | _ | __sf_* | __SF_*) continue ;;
+		esac
+		[[ ${!__sf_v@a} == *r* ]] || __sf_names+=("${__sf_v}")
+	done
 	{
-		for __sf_v in $(compgen -v); do
-			case ${__sf_v} in
-				BASH | BASH[A-Z_]* | EUID | UID | PPID | SHELLOPTS | FUNCNAME | GROUPS | PIPESTATUS | LINENO | \
-					RANDOM | SRANDOM | SECONDS | HISTCMD | DIRSTACK | EPOCHSECONDS | EPOCHREALTIME | COMP_* | \
-					OPTIND | OPTARG | OPTERR | PWD | OLDPWD | SHLVL | HOSTNAME | HOSTTYPE | MACHTYPE | OSTYPE | \
-					IFS | PS[0-9] | _ | __sf_* | __SF_*) continue ;;
-			esac
-			__sf_d=$(declare -p "${__sf_v}" 2> /dev/null) || continue
-			[[ ${__sf_d} == 'declare -'*([a-zA-Z])r* ]] && continue
-			printf '%s\n' "${__sf_d}"
-		done
+		declare -p "${__sf_names[@]}"
 		declare -fp
-	} > "$1.new" && mv -f "$1.new" "$1"
+	} > "$1.new" 2> /dev/null && mv -f "$1.new" "$1"
 }

@@ -67,12 +67,15 @@ class PhaseRunnerTest {
         vdbEntry("sys-apps/baselayout-2.13-r1", "0", "gentoo", "build kernel_linux");
         vdbEntry("dev-libs/foo-1.2.3", "1/1.2", "gentoo", "x");
         vdbEntry("dev-libs/foo-2.0", "2", "other", "");
+        vdbEntry("dev-libs/foo-bar-3", "0", "gentoo", "");
+        vdbEntry("x11-libs/gtk+-2.24.33", "2", "gentoo", "");
         String fn = """
                 pkg_postinst() {
                     use foo && echo foo-on > "${ROOT}/etc/foo"
                     use bar && echo bar-on > "${ROOT}/etc/bar"
                     has_version '>=sys-apps/baselayout-2.13' && echo yes > "${ROOT}/etc/has-baselayout"
                     has_version 'sys-apps/systemd' && echo yes > "${ROOT}/etc/has-systemd"
+                    has_version 'x11-libs/gtk+:2' && ! has_version '>=dev-libs/foo-3' && echo yes > "${ROOT}/etc/has-gtk"
                     best_version 'dev-libs/foo' > "${ROOT}/etc/best-foo"
                     best_version 'dev-libs/foo:1' > "${ROOT}/etc/best-foo1"
                     ver_test 2.10 -gt 2.9 && echo ok > "${ROOT}/etc/vertest"
@@ -93,6 +96,7 @@ class PhaseRunnerTest {
         assertThat(root.resolve("etc/bar")).doesNotExist();
         assertThat(read("etc/has-baselayout")).isEqualTo("yes");
         assertThat(root.resolve("etc/has-systemd")).doesNotExist();
+        assertThat(read("etc/has-gtk")).isEqualTo("yes");
         assertThat(read("etc/best-foo")).isEqualTo("dev-libs/foo-2.0");
         assertThat(read("etc/best-foo1")).isEqualTo("dev-libs/foo-1.2.3");
         assertThat(read("etc/vertest")).isEqualTo("ok");
