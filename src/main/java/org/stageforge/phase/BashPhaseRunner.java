@@ -311,7 +311,8 @@ public final class BashPhaseRunner {
         v.put("SLOT", ctx.slot());
         v.put("USE", ctx.use());
         v.put("EAPI", ctx.eapi());
-        if (phase.equals("preinst")) {
+        // PMS: D is the image about to be merged (pkg_preinst) or just merged (pkg_postinst)
+        if (image != null && (phase.equals("preinst") || phase.equals("postinst"))) {
             v.put("D", dirVar(image, trailingSlash));
             v.put("ED", dirVar(image, trailingSlash));
         }

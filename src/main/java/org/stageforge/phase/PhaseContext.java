@@ -20,8 +20,9 @@ import java.util.Objects;
  * @param environmentBz2   the saved environment (environment.bz2)
  * @param root             ROOT: the directory being assembled
  * @param buildDir         where per-package temporary directories and {@code logs/} go (outside ROOT)
- * @param image            D for pkg_preinst: the package's image on disk, before it is merged (the
- *                         phase may change it); null for the other phases
+ * @param image            D: the package's image on disk; required for pkg_preinst (before the
+ *                         merge; the phase may change it, the merge must use the changed image),
+ *                         optional for pkg_postinst (the image just merged); ignored otherwise
  * @param replacingVersions REPLACING_VERSIONS (versions of the same slot being replaced)
  * @param replacedByVersion REPLACED_BY_VERSION (for pkg_prerm/pkg_postrm of a replaced version), or null
  * @param sourceDateEpoch  SOURCE_DATE_EPOCH passed to the phase, or null

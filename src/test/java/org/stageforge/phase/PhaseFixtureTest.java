@@ -70,7 +70,7 @@ class PhaseFixtureTest {
             out.add(runner.run(ctx, "setup"));
             out.add(runner.run(ctx.withImage(image), "preinst"));
             copyInto(image, root);
-            out.add(runner.run(ctx, "postinst"));
+            out.add(runner.run(ctx.withImage(image), "postinst"));
             return out;
         }
     }

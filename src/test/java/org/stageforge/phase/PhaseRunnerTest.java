@@ -194,7 +194,7 @@ class PhaseRunnerTest {
     }
 
     @Test
-    void preinstSeesTheImageAndPostinstDoesNot() throws IOException {
+    void preinstChangesTheImageAndStateCarriesToPostinst() throws IOException {
         Path image = Files.createDirectories(tmp.resolve("image/usr/share/demo")).getParent().getParent().getParent();
         Files.writeString(image.resolve("usr/share/demo/Makefile"), "all:\n");
         String fn = """
@@ -219,6 +219,9 @@ class PhaseRunnerTest {
                 new FileIntent(FileIntent.Op.CHOWN, FileIntent.Scope.IMAGE, "var/empty", "101:-1"));
         runner.run(c.withImage(null), "postinst");
         assertThat(read("etc/post")).isEqualTo("unset unset kept");
+        runner.run(c, "postinst");
+        String d = image.toRealPath().toString();
+        assertThat(read("etc/post")).isEqualTo(d + " " + d + " kept");
     }
 
     @Test
@@ -332,6 +335,36 @@ class PhaseRunnerTest {
             assertThat(f[3]).as(line).isEqualTo(f[2]);
         }
         assertThat(Files.readAllLines(root.resolve("out"))).hasSize(15);
+    }
+
+    @Test
+    void hangingPhaseTimesOut() {
+        BashPhaseRunner quick = new BashPhaseRunner(Isolation.NAMESPACE, Duration.ofMillis(1500));
+        String fn = "pkg_postinst() { sleep 60; }\n";
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> quick.run(ctx("slow-1", "8", "", "postinst", fn), "postinst"))
+                .isInstanceOf(PhaseException.class).hasMessageContaining("timed out");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+    }
+
+    @Test
+    void hostileNamesAndMissingImageAreRefused() {
+        PhaseContext bad = new PhaseContext("..", "x-1", "0", "", "8", "", "postinst", env("8", "", ""), root, build,
+                null, List.of(), null, null);
+        assertThatThrownBy(() -> runner.run(bad, "postinst")).hasMessageContaining("bad package name '../x-1'");
+        assertThatThrownBy(() -> runner.run(ctx("i-1", "8", "", "preinst", ""), "preinst"))
+                .hasMessage("app-misc/i-1: pkg_preinst needs the package image on disk (D)");
+        assertThatThrownBy(() -> runner.run(ctx("i-1", "8", "", "install", ""), "install"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(build.resolve("..").normalize().resolve("x-1")).doesNotExist();
+    }
+
+    @Test
+    void definedPhasesInBinaryInstallOrder() {
+        assertThat(Phases.binaryInstallPhases(" install postinst preinst prepare setup"))
+                .containsExactly("setup", "preinst", "postinst");
+        assertThat(Phases.binaryInstallPhases("-")).isEmpty();
+        assertThat(Phases.defined("install preinst pretend")).containsExactly("install", "preinst", "pretend");
     }
 
     private void vdbEntry(String cpv, String slot, String repo, String use) throws IOException {
