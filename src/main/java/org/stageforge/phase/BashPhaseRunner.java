@@ -140,8 +140,10 @@ public final class BashPhaseRunner {
                 cmd.add("--user");
                 cmd.add("--map-root-user");
             }
-            cmd.addAll(List.of("--mount", "--propagation", "private", bash, tools.resolve("sandbox.sh").toString(),
-                    newRoot.toString()));
+            hostTool("setpriv");
+            hostTool("pivot_root");
+            cmd.addAll(List.of("--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", bash,
+                    tools.resolve("sandbox.sh").toString(), newRoot.toString()));
             List<String> writable = new ArrayList<>(List.of(root.toString(), pkgDir.toString()));
             if (image != null && !image.startsWith(pkgDir)) writable.add(image.toString());
             cmd.add(Integer.toString(writable.size()));

@@ -569,6 +569,9 @@ chmod() {
 	done < <(__sf_expand "${rec}" "${files[@]}")
 }
 
+# Device nodes are never created here (phases run without CAP_MKNOD): they are recorded and the
+# merge engine puts them into the file table (and on disk when it runs as root). FIFOs need no
+# privilege and are made.
 mknod() {
 	local mode= name type major= minor=
 	if [[ $1 == -m ]]; then
@@ -580,9 +583,7 @@ mknod() {
 	fi
 	name=$1 type=$2 major=$3 minor=$4
 	__sf_where "${name}" > /dev/null || exit 1
-	if [[ ${__SF_PRIVILEGED} == 1 ]]; then
-		command mknod ${mode:+-m "${mode}"} "$@" || return
-	elif [[ ${type} == p ]]; then
+	if [[ ${type} == p ]]; then
 		command mkfifo ${mode:+-m "${mode}"} "${name}" || return
 	fi
 	__sf_intent mknod "${name}" "${type} ${major:--} ${minor:--} ${mode:--}"

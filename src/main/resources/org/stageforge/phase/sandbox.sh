@@ -1,8 +1,10 @@
-# stageforge: confines one phase run. Runs as (namespace) root inside a private mount namespace:
-# builds a tmpfs root holding the host's /usr, /bin, /lib*, /etc read-only, a minimal /dev, a
-# read-only /proc and a private /tmp, binds the writable directories (ROOT, the package's build
-# dir) at their own paths, and chroots there. Nothing else of the host is visible, so a phase
-# cannot change anything outside those directories.
+# stageforge: confines one phase run. Started by unshare in new mount and PID namespaces (plus a
+# user namespace when not run by root). Builds a tmpfs root holding the host's /usr, /bin, /lib*,
+# /etc read-only, a minimal /dev, a fresh /proc (of the new PID namespace only) and a private /tmp,
+# binds the writable directories (ROOT, the package's build dir) at their own paths, makes the
+# tmpfs the root with pivot_root and detaches the host's root, then runs the command with only the
+# capabilities file ownership needs (no mount, chroot, mknod, module or raw I/O rights), so the
+# phase can neither see nor change anything of the host outside those directories.
 # usage: sandbox.sh NEWROOT N RW_1 .. RW_N -- COMMAND...
 set -eu
 new=$1
@@ -31,7 +33,6 @@ ln -s /proc/self/fd "${new}/dev/fd"
 ln -s /proc/self/fd/0 "${new}/dev/stdin"
 ln -s /proc/self/fd/1 "${new}/dev/stdout"
 ln -s /proc/self/fd/2 "${new}/dev/stderr"
-mount --rbind /proc "${new}/proc"
 mkdir -m 1777 "${new}/tmp"
 # every mount inside the new root read-only, then the writable directories on top
 while read -r _ _ _ _ mp _; do
@@ -39,9 +40,15 @@ while read -r _ _ _ _ mp _; do
 		"${new}"/*) mount -o remount,bind,ro "${mp}" ;;
 	esac
 done < /proc/self/mountinfo
+mount -t proc -o nosuid,nodev,noexec proc "${new}/proc"
 for p in "${rw[@]}"; do
 	mkdir -p "${new}${p}"
 	mount --bind "${p}" "${new}${p}"
 done
-cd /
-exec chroot "${new}" "$@"
+mkdir "${new}/.old-root"
+cd "${new}"
+pivot_root . .old-root
+umount -l /.old-root
+rmdir /.old-root
+exec setpriv --no-new-privs --inh-caps=-all \
+	--bounding-set=-all,+chown,+dac_override,+dac_read_search,+fowner,+fsetid,+setfcap "$@"

@@ -257,11 +257,18 @@ class PhaseRunnerTest {
                     ln -s ../sentinel "${ROOT}/link"
                     rm -rf "${ROOT}/link/"
                     touch /etc/stageforge-escape /usr/stageforge-escape
+                    [[ -e ${ROOT}/../sentinel/keep || -e /proc/1/root${ROOT}/../sentinel/keep ]] && echo seen > "${ROOT}/etc/seen"
+                    mount -t tmpfs none "${ROOT}/etc" && echo mounted > "${ROOT}/etc/mounted"
+                    ls /proc | grep -c '^[0-9]' > "${ROOT}/etc/pids"
                     echo done > "${ROOT}/etc/done"
                 }
                 """;
         runner.run(ctx("evil-1", "8", "", "postinst", fn), "postinst");
         assertThat(read("etc/done")).isEqualTo("done");
+        assertThat(root.resolve("etc/seen")).doesNotExist();
+        assertThat(root.resolve("etc/mounted")).doesNotExist();
+        // only the phase's own processes (bash, ls, grep and a subshell or two)
+        assertThat(Integer.parseInt(read("etc/pids"))).isLessThan(8);
         assertThat(snapshot(sentinel)).isEqualTo(before);
         assertThat(tmp.resolve("escaped")).doesNotExist();
         assertThat(Path.of("/etc/stageforge-escape")).doesNotExist();
