@@ -400,7 +400,7 @@ public final class BashPhaseRunner {
 
     // ---- helpers ----------------------------------------------------------------------------------
 
-    private static byte[] decompress(byte[] bz2, String cpv) {
+    static byte[] decompress(byte[] bz2, String cpv) {
         try (var in = new BZip2CompressorInputStream(new ByteArrayInputStream(bz2))) {
             return in.readAllBytes();
         } catch (IOException e) {

@@ -2,9 +2,15 @@ package org.stageforge.phase;
 
 import org.stageforge.vdb.VdbEntry;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Everything a phase run of one package needs.
@@ -61,6 +67,32 @@ public record PhaseContext(String category, String pf, String slot, String use, 
                 e.cpv() + ": installed package has no environment.bz2, its phases cannot run"));
         return new PhaseContext(e.category(), e.pf(), e.slot(), e.get("USE"), e.eapi(), e.get("repository"),
                 e.value("DEFINED_PHASES").orElse(null), env, root, buildDir, null, List.of(), null, null);
+    }
+
+    /**
+     * A package known only by its CPV, SLOT and saved environment (what the merge engine's phase
+     * interface passes): USE and EAPI are read from the environment's own declarations.
+     */
+    public static PhaseContext fromEnvironment(String cpv, String slot, byte[] environmentBz2, String definedPhases,
+            Path root, Path buildDir) {
+        int slash = cpv.indexOf('/');
+        if (slash <= 0) throw new org.stageforge.StageforgeException("bad package name '" + cpv + "'");
+        Map<String, String> vars = declared(BashPhaseRunner.decompress(environmentBz2, cpv), Set.of("USE", "EAPI"));
+        return new PhaseContext(cpv.substring(0, slash), cpv.substring(slash + 1), slot, vars.get("USE"),
+                vars.get("EAPI"), "", definedPhases, environmentBz2, root, buildDir, null, List.of(), null, null);
+    }
+
+    private static final Pattern DECLARE = Pattern.compile("^declare -[-a-zA-Z]* ([A-Za-z_][A-Za-z0-9_]*)=\"([^\"$`\\\\]*)\"$");
+
+    /** Simple double-quoted top-level declarations of the given names in a saved environment. */
+    static Map<String, String> declared(byte[] environment, Set<String> names) {
+        Map<String, String> out = new HashMap<>();
+        for (String line : new String(environment, StandardCharsets.UTF_8).split("\n")) {
+            if (!line.startsWith("declare ")) continue;
+            Matcher m = DECLARE.matcher(line);
+            if (m.matches() && names.contains(m.group(1))) out.putIfAbsent(m.group(1), m.group(2));
+        }
+        return out;
     }
 
     public String cpv() { return category + "/" + pf; }

@@ -199,6 +199,25 @@ class PhaseFixtureTest {
     }
 
     @Test
+    void useAndEapiFromEveryBinhostEnvironmentMatchTheMetadata() throws IOException {
+        int checked = 0;
+        try (Stream<Path> s = Files.walk(Fixtures.require(BINHOST))) {
+            for (Path p : s.filter(f -> f.toString().endsWith(".xpak")).sorted().toList()) {
+                try (BinaryPackage b = BinaryPackage.open(p)) {
+                    PackageMetadata md = b.metadata();
+                    PhaseContext c = PhaseContext.fromEnvironment(md.get("CATEGORY") + "/" + md.get("PF"),
+                            md.get("SLOT"), md.environmentBz2(), md.get("DEFINED_PHASES"), tmp, tmp);
+                    PhaseContext m = PhaseContext.forBinary(md, tmp, tmp);
+                    assertThat(c.use()).as(p.toString()).isEqualTo(m.use());
+                    assertThat(c.eapi()).as(p.toString()).isEqualTo(m.eapi());
+                    checked++;
+                }
+            }
+        }
+        assertThat(checked).isEqualTo(151);
+    }
+
+    @Test
     void versionComparisonMatchesPortage() throws IOException {
         Path table = Fixtures.require("portage-expected/vercmp.tsv");
         Path root = newRoot();

@@ -367,6 +367,17 @@ class PhaseRunnerTest {
     }
 
     @Test
+    void contextFromTheSavedEnvironmentAlone() throws IOException {
+        String fn = "pkg_postinst() { echo \"${USE}|${EAPI}|${ROOT}\" > \"${ROOT}/etc/u\"; }\n";
+        PhaseContext c = PhaseContext.fromEnvironment("app-misc/envonly-2", "0", env("6", "foo bar", fn), "postinst",
+                root, build);
+        assertThat(c.use()).isEqualTo("foo bar");
+        assertThat(c.eapi()).isEqualTo("6");
+        runner.run(c, "postinst");
+        assertThat(read("etc/u")).isEqualTo("foo bar|6|" + root.toRealPath() + "/");
+    }
+
+    @Test
     void definedPhasesInBinaryInstallOrder() {
         assertThat(Phases.binaryInstallPhases(" install postinst preinst prepare setup"))
                 .containsExactly("setup", "preinst", "postinst");
