@@ -28,8 +28,6 @@ import java.io.PrintWriter;
                 PackCommand.class,
                 ProfileCommand.class,
                 ResolveCommand.class,
-                PkgCommand.class,
-                KeyCommand.class,
                 BuildCommand.class,
                 LockCommand.class,
                 StatesCommand.class,

@@ -6,11 +6,10 @@ import org.bouncycastle.bcpg.ArmoredOutputStream;
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
 import org.stageforge.binhost.BinhostClient;
-import org.stageforge.binhost.BinhostIndex;
+import org.stageforge.binhost.IndexRef;
+import org.stageforge.binhost.PackageVerifier;
 import org.stageforge.binhost.FetchResult;
-import org.stageforge.binpkg.BinaryPackage;
 import org.stageforge.binpkg.OpenPgp;
-import org.stageforge.binpkg.VerifyOptions;
 import org.stageforge.cli.Main;
 import org.stageforge.index.PackagesIndex;
 import org.stageforge.merge.InstallMaskSets;
@@ -220,29 +219,25 @@ final class Parts {
         return Build.sha256(lockOf(in, plan).toString().replace(build.toString(), ""));
     }
 
-    /** Fetches (or checks the cache for) every package and pins its SHA-512; with a lock, refuses any difference. */
+    /**
+     * Fetches (or finds in the cache) every package, verified against its index digests and, with a keyring, its
+     * GPKG signatures; pins its SHA-512. With a lock, refuses any difference.
+     */
     private List<Pkg> fetchPackages(Inputs in, List<Pkg> pkgs, Lock lock) {
-        List<Pkg> done = new ArrayList<>();
+        Map<String, Path> files = new java.util.HashMap<>();
         for (int hi = 0; hi < in.binhosts().size(); hi++) {
             IndexCopy ic = in.binhosts().get(hi);
             StageSpec.BinhostSpec bs = spec.binhosts().get(hi);
-            BinhostIndex index = BinhostIndex.parse(Path.of(ic.file()));
-            Map<String, BinhostIndex.Entry> byPath = new LinkedHashMap<>();
-            for (BinhostIndex.Entry e : index.packages()) byPath.put(e.path(), e);
+            Map<String, IndexRef> byPath = new LinkedHashMap<>();
+            for (IndexRef r : IndexRef.all(PackagesIndex.read(Path.of(ic.file())))) byPath.put(r.path(), r);
             BinhostClient.Options o = BinhostClient.Options.of(build.resolve("cache/binhost-" + hi))
-                    .withRequireSignatures(bs.requireSignatures());
-            if (bs.keyring() != null) {
-                OpenPgp.Keyring keyring = OpenPgp.Keyring.load(bs.keyring());
-                o = o.withVerifier((file, ref) -> {
-                    try (BinaryPackage bp = BinaryPackage.open(file)) {
-                        bp.verify(null, new VerifyOptions(keyring, bs.requireSignatures()));
-                    }
-                });
-            }
-            List<BinhostIndex.Entry> refs = new ArrayList<>();
+                    .withRequireSignatures(bs.requireSignatures())
+                    .withVerifier(bs.keyring() == null ? PackageVerifier.MANIFEST
+                            : new PackageVerifier(OpenPgp.Keyring.load(bs.keyring()), bs.requireSignatures()));
+            List<IndexRef> refs = new ArrayList<>();
             for (Pkg p : pkgs) {
                 if (p.binhost() != hi) continue;
-                BinhostIndex.Entry e = byPath.get(p.path());
+                IndexRef e = byPath.get(p.path());
                 if (e == null) {
                     throw new StageforgeException("binhost " + ic.url() + " has no " + p.path() + " (" + p.cpv() + ")",
                             ExitCodes.NOT_FOUND, null);
@@ -253,32 +248,20 @@ final class Parts {
             try (BinhostClient c = BinhostClient.open(ic.url(), o)) {
                 FetchResult r = c.fetchAll(refs, org.stageforge.binhost.FetchListener.NONE);
                 if (!r.ok()) throw r.failures().get(0).error();
+                for (org.stageforge.binhost.FetchedPackage f : r.fetched()) files.put(hi + "/" + f.ref().path(), f.file());
             }
         }
+        List<Pkg> done = new ArrayList<>();
         for (Pkg p : pkgs) {
-            Path file = build.resolve("cache/binhost-" + p.binhost()).resolve(p.path()).normalize();
-            if (!file.startsWith(build.resolve("cache"))) {
-                throw new StageforgeException("package path escapes the cache: " + p.path(), ExitCodes.VERIFY, null);
-            }
-            String sha = Build.digestFile(cachedFile(p), "SHA-512");
+            Path file = files.get(p.binhost() + "/" + p.path());
+            String sha = Build.digestFile(file, "SHA-512");
             if (p.sha512() != null && !p.sha512().equals(sha)) {
                 throw new StageforgeException(p.cpv() + ": " + p.path() + " sha512 differs from the lock", ExitCodes.VERIFY, null);
             }
             rep.action("binpkg", p.path() + " sha512=" + sha);
-            done.add(new Pkg(p.cpv(), p.binhost(), p.path(), sha, cachedFile(p).toString(), p.worldAtom(), p.use(), p.size()));
+            done.add(new Pkg(p.cpv(), p.binhost(), p.path(), sha, file.toString(), p.worldAtom(), p.use(), p.size()));
         }
         return done;
-    }
-
-    private Path cachedFile(Pkg p) {
-        try (BinhostClient c = BinhostClient.open(spec.binhosts().get(p.binhost()).url(),
-                BinhostClient.Options.of(build.resolve("cache/binhost-" + p.binhost())))) {
-            BinhostIndex.Entry e = null;
-            for (BinhostIndex.Entry x : BinhostIndex.parse(build.resolve("fetch/binhost-" + p.binhost() + "/Packages")).packages()) {
-                if (x.path().equals(p.path())) e = x;
-            }
-            return c.cachePath(e);
-        }
     }
 
     Plan plan() throws IOException {
@@ -448,10 +431,9 @@ final class Parts {
             key = OpenPgp.SigningKey.load(secret, null);
             pubArmored = Files.readAllBytes(pub);
         }
-        byte[] armored;
-        try (InputStream in = Files.newInputStream(out.resolve("SHA256SUMS"))) {
-            armored = OpenPgp.signDetached(key, in, new Date(plan().sourceDateEpoch() * 1000));
-        }
+        var gen = OpenPgp.detachedSigner(key, new Date(plan().sourceDateEpoch() * 1000));
+        gen.update(Files.readAllBytes(out.resolve("SHA256SUMS")));
+        byte[] armored = OpenPgp.armored(gen);
         byte[] binary;
         try (ArmoredInputStream ai = ArmoredInputStream.builder().build(new ByteArrayInputStream(armored))) {
             binary = ai.readAllBytes();
