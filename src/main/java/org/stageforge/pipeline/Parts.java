@@ -86,7 +86,7 @@ final class Parts {
             case RESOLVE -> spec.section("profile", "make_conf", "package_use", "accept_keywords", "package_mask",
                     "package_unmask", "package_license", "world", "mixins", "kernel")
                     + "SOURCE_DATE_EPOCH=" + opts.env().getOrDefault("SOURCE_DATE_EPOCH", "");
-            case INSTALL -> spec.section("install_mask_sets");
+            case INSTALL -> spec.section("install_mask_sets", "phases");
             case CONFIGURE -> spec.section("system");
             case KERNEL -> spec.section("kernel") + fileDigest(spec.kernel().image()) + fileDigest(spec.kernel().initramfs());
             case DEPCLEAN -> "";
@@ -302,6 +302,12 @@ final class Parts {
         PortageConfig config = PortageConfig.load(build.resolve("config"), Map.of());
         InstallMaskSets sets = InstallMaskSets.defaults().withAll(spec.installMaskSets());
         MergeOptions mo = MergeOptions.fromConfig(root, config, sets).withSync(false);
+        if (spec.phases()) {
+            mo = new MergeOptions(mo.root(), mo.configProtect(), mo.configProtectMask(), mo.installMask(),
+                    mo.protectIfModified(), mo.oneshot(), false,
+                    new PhaseAdapter(root, build.resolve("phases"), plan.sourceDateEpoch(), rep), mo.unprivileged(),
+                    mo.sync(), mo.posix());
+        }
         List<MergeRequest.Item> items = new ArrayList<>();
         for (Pkg p : plan.packages()) items.add(new MergeRequest.Item(Path.of(p.file()), p.worldAtom()));
         MergeEngine.Result r = MergeEngine.merge(new MergeRequest(items, mo));

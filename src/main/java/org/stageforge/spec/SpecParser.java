@@ -100,6 +100,7 @@ public final class SpecParser {
         List<String> packageUnmask = top.atomLines("package_unmask", false);
         List<String> packageLicense = top.atomLines("package_license", true);
         List<String> world = top.atoms("world");
+        boolean phases = top.bool("phases", true);
         List<String> mixins = top.strList("mixins");
         for (int i = 0; i < mixins.size(); i++) {
             String m = mixins.get(i);
@@ -134,7 +135,7 @@ public final class SpecParser {
         Map<String, String> sections = new TreeMap<>();
         for (String k : r.keySet()) sections.put(k, canonical(r.get(k)));
         return new StageSpec(file.toAbsolutePath(), name, version, repo, binhosts, profile, makeConf, packageUse,
-                acceptKeywords, packageMask, packageUnmask, packageLicense, world, mixins, sets, system, cleanup,
+                acceptKeywords, packageMask, packageUnmask, packageLicense, world, mixins, phases, sets, system, cleanup,
                 kernel, output, hooks, sections);
     }
 

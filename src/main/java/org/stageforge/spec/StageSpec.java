@@ -12,7 +12,7 @@ import java.util.Map;
 public record StageSpec(Path file, String name, String version, Repo repo, List<BinhostSpec> binhosts, String profile,
                         Map<String, String> makeConf, List<String> packageUse, List<String> acceptKeywords,
                         List<String> packageMask, List<String> packageUnmask, List<String> packageLicense,
-                        List<String> world, List<String> mixins, Map<String, List<String>> installMaskSets,
+                        List<String> world, List<String> mixins, boolean phases, Map<String, List<String>> installMaskSets,
                         SystemSpec system, Cleanup cleanup, Kernel kernel, Output output,
                         Map<String, List<String>> hooks, Map<String, String> sections) {
 

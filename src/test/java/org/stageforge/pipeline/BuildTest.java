@@ -37,6 +37,7 @@ class BuildTest {
         assertThat(Files.readString(out.resolve("tiny-1.0.pub.asc"))).startsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----");
         assertThat(Files.readString(out.resolve("tiny-1.0.json"))).contains("app-misc/hello-1.0").contains("lock_sha256");
         assertThat(tmp.resolve("b/root/usr/bin/hello")).exists();
+        assertThat(tmp.resolve("b/root/etc/hello-postinst")).hasContent("postinst");
         String first = TestStage.sha256(out.resolve("tiny-1.0.tar.zst"));
 
         Build.Result again = build(t, o);

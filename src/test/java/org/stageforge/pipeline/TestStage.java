@@ -99,8 +99,18 @@ final class TestStage {
         m.put("RDEPEND", rdepend);
         m.put("BUILD_TIME", "1700000000");
         m.put("repository", "gentoo");
-        m.put("DEFINED_PHASES", "");
+        boolean postinst = cpv.startsWith("app-misc/hello");
+        m.put("DEFINED_PHASES", postinst ? "postinst" : "");
         m.forEach((k, v) -> md.put(k, (v + "\n").getBytes(StandardCharsets.UTF_8)));
+        if (postinst) {
+            // a phase that leaves a trace in ROOT, run by the phase runner from the saved environment
+            var bz = new java.io.ByteArrayOutputStream();
+            try (var o = new org.apache.commons.compress.compressors.bzip2.BZip2CompressorOutputStream(bz)) {
+                o.write(("declare -x EAPI=\"8\"\ndeclare -x USE=\"amd64 systemd\"\n"
+                        + "pkg_postinst () \n{ \n    echo postinst > \"${ROOT%/}/etc/hello-postinst\"\n}\n").getBytes(StandardCharsets.UTF_8));
+            }
+            md.put("environment.bz2", bz.toByteArray());
+        }
         Path out = bh.resolve(cat + "/" + pf + "-1.gpkg.tar");
         Files.createDirectories(out.getParent());
         GpkgWriter.write(out, image, md, new GpkgWriter.Options(Compression.ZSTD, 1700000000L, null, null));

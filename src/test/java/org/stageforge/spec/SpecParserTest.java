@@ -50,6 +50,7 @@ class SpecParserTest {
                 package_license = ["app-misc/hello MIT"]
                 world = ["app-misc/hello", "@extra"]
                 mixins = ["no-systemd"]
+                phases = false
 
                 [stage]
                 name = "stage3"
@@ -142,6 +143,7 @@ class SpecParserTest {
         assertThat(s.packageLicense()).containsExactly("app-misc/hello MIT");
         assertThat(s.world()).containsExactly("app-misc/hello", "@extra");
         assertThat(s.mixins()).containsExactly("no-systemd");
+        assertThat(s.phases()).isFalse();
         assertThat(s.installMaskSets()).isEqualTo(Map.of("extra", List.of("/usr/share/x", "/opt/y")));
         SystemSpec sys = s.system();
         assertThat(sys.init()).isEqualTo("openrc");
@@ -170,6 +172,7 @@ class SpecParserTest {
         assertThat(s.repo()).isEqualTo(new StageSpec.DirRepo("gentoo", tmp.resolve("repo")));
         assertThat(s.output()).isEqualTo(new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null));
         assertThat(s.system()).isEqualTo(SystemSpec.EMPTY);
+        assertThat(s.phases()).isTrue();
         assertThat(s.kernel().configured()).isFalse();
         assertThat(s.cleanup()).isEqualTo(new StageSpec.Cleanup(List.of(), false, false));
         String digest = "ab".repeat(64);
