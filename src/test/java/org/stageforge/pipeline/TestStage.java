@@ -80,6 +80,35 @@ final class TestStage {
         return t;
     }
 
+    /**
+     * A stage of {@code packages} packages of {@code files} files each (about {@code size} bytes per file), all in
+     * world, for benchmarks.
+     */
+    static TestStage synthetic(Path dir, int packages, int files, int size) throws IOException {
+        TestStage t = create(dir, "");
+        Path bh = dir.resolve("binhost");
+        PackagesIndex base = PackagesIndex.read(bh.resolve("Packages"));
+        List<Map<String, String>> entries = new ArrayList<>();
+        for (var e : base.entries()) entries.add(new LinkedHashMap<>(e.fields()));
+        java.util.Random r = new java.util.Random(1);
+        StringBuilder world = new StringBuilder("\"app-misc/hello\"");
+        for (int p = 0; p < packages; p++) {
+            Map<String, String> f = new TreeMap<>();
+            for (int i = 0; i < files; i++) {
+                byte[] b = new byte[size];
+                for (int k = 0; k < size; k++) b[k] = (byte) ('a' + r.nextInt(8));
+                f.put("usr/share/bench" + p + "/d" + (i % 10) + "/f" + i, new String(b, StandardCharsets.US_ASCII));
+            }
+            entries.add(pkg(dir, bh, "dev-bench/p" + p + "-1.0", "sys-apps/baselayout", f));
+            world.append(", \"dev-bench/p").append(p).append('"');
+        }
+        Map<String, String> header = new LinkedHashMap<>(base.header());
+        header.put("PACKAGES", Integer.toString(entries.size()));
+        PackagesIndex.of(header, entries).write(bh.resolve("Packages"));
+        Files.writeString(t.spec, Files.readString(t.spec).replace("world = [\"app-misc/hello\"]", "world = [" + world + "]"));
+        return t;
+    }
+
     private static Map<String, String> pkg(Path dir, Path bh, String cpv, String rdepend, Map<String, String> files)
             throws IOException {
         String cat = cpv.substring(0, cpv.indexOf('/'));
