@@ -88,8 +88,13 @@ public final class Build {
                     continue;
                 }
                 Part needed = previousRootPart(p);
-                boolean rootReady = p == Part.INSTALL
-                        || (stamp.clean() && needed != null && needed.id().equals(stamp.at()));
+                // with every earlier root part skipped, the root is taken as it is
+                boolean rootReady = p == Part.INSTALL || needed == null
+                        || (stamp.clean() && needed.id().equals(stamp.at()));
+                if (!rootReady && (rootRebuild || skipped(Part.INSTALL))) {
+                    throw new StageforgeException(p.id() + ": the root is not at the state after " + needed.id()
+                            + " and cannot be rebuilt while install is skipped", ExitCodes.USAGE, null);
+                }
                 if (!rootReady) {
                     // the root is past or short of what this part needs: rebuild it from install
                     rootRebuild = true;

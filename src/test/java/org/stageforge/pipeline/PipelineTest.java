@@ -116,6 +116,11 @@ class PipelineTest {
                 .containsEntry(Part.CLEANUP, "done").containsEntry(Part.PUBLISH, "done");
         r = build(t, opts().withFrom(Part.CHECKSUM));
         assertThat(r.outcomes()).containsEntry(Part.PACK, "reused").containsEntry(Part.CHECKSUM, "done");
+        // with install skipped the later root parts work on the root as it is (no rebuild loop)
+        r = build(t, opts().withSkip(Set.of(Part.INSTALL)));
+        assertThat(r.outcomes()).containsEntry(Part.INSTALL, "skipped").containsEntry(Part.CONFIGURE, "done")
+                .containsEntry(Part.CLEANUP, "done");
+        assertThat(tmp.resolve("b/root/usr/bin/hello")).exists();
     }
 
     @Test
