@@ -84,6 +84,19 @@ public final class BuildCommand implements Runnable {
         Reporter.Mode mode = json ? Reporter.Mode.JSON : quiet ? Reporter.Mode.QUIET : verbose ? Reporter.Mode.VERBOSE : Reporter.Mode.NORMAL;
         try (Reporter rep = new Reporter(cmd.commandLine().getOut(), mode, bd.resolve("logs"), System.console() != null,
                 System.getenv("NO_COLOR") != null, Part.values().length)) {
+            if (resume) {
+                var states = new org.stageforge.pipeline.StateStore(bd).all();
+                Part next = null;
+                for (Part p : Part.values()) {
+                    if (!states.containsKey(p)) {
+                        next = p;
+                        break;
+                    }
+                }
+                if (mode != Reporter.Mode.JSON) {
+                    cmd.commandLine().getOut().println("resuming " + bd + (next == null ? " (every part recorded)" : " at " + next.id()));
+                }
+            }
             Build.Result r = Build.run(spec, o, rep);
             if (mode != Reporter.Mode.JSON && !quiet) {
                 for (Path a : r.artifacts()) cmd.commandLine().getOut().println(a);

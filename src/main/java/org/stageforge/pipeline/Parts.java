@@ -245,8 +245,9 @@ final class Parts {
                 refs.add(e);
             }
             if (refs.isEmpty()) continue;
-            try (BinhostClient c = BinhostClient.open(ic.url(), o)) {
-                FetchResult r = c.fetchAll(refs, org.stageforge.binhost.FetchListener.NONE);
+            long total = refs.stream().mapToLong(IndexRef::size).filter(x -> x > 0).sum();
+            try (BinhostClient c = BinhostClient.open(ic.url(), o); Reporter.Bytes bar = rep.bytes("fetch", total)) {
+                FetchResult r = c.fetchAll(refs, bar);
                 if (!r.ok()) throw r.failures().get(0).error();
                 for (org.stageforge.binhost.FetchedPackage f : r.fetched()) files.put(hi + "/" + f.ref().path(), f.file());
             }

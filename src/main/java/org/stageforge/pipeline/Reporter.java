@@ -37,6 +37,8 @@ public final class Reporter implements AutoCloseable {
     private final Mode mode;
     private final Path logDir;
     private final ProgressBar bar;
+    private final boolean tty;
+    private final boolean noColor;
     private BufferedWriter log;
 
     /**
@@ -47,6 +49,8 @@ public final class Reporter implements AutoCloseable {
         this.out = out;
         this.mode = mode;
         this.logDir = logDir;
+        this.tty = tty;
+        this.noColor = noColor;
         this.bar = tty && mode == Mode.NORMAL ? new ProgressBarBuilder().setTaskName("build").setInitialMax(parts)
                 .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
                 .continuousUpdate().build() : null;
@@ -82,6 +86,35 @@ public final class Reporter implements AutoCloseable {
         out.flush();
         log("part " + p.id() + ": " + outcome);
         closeLog();
+    }
+
+    /**
+     * A byte progress bar for downloading {@code total} bytes (terminal, NORMAL mode only; otherwise a listener
+     * that does nothing). Close it when done.
+     */
+    Bytes bytes(String task, long total) {
+        if (!tty || mode != Mode.NORMAL || total <= 0) return new Bytes(null);
+        return new Bytes(new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setUnit(" MiB", 1 << 20)
+                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK).build());
+    }
+
+    /** Download progress: a {@link org.stageforge.binhost.FetchListener} over a bar (or nothing). */
+    static final class Bytes implements org.stageforge.binhost.FetchListener, AutoCloseable {
+        private final ProgressBar bar;
+
+        Bytes(ProgressBar bar) {
+            this.bar = bar;
+        }
+
+        @Override
+        public void bytes(org.stageforge.binhost.BinpkgRef ref, long delta) {
+            if (bar != null) bar.stepBy(delta);
+        }
+
+        @Override
+        public void close() {
+            if (bar != null) bar.close();
+        }
     }
 
     void hook(Part p, String hook, int exit) {

@@ -92,10 +92,20 @@ class PipelineTest {
         hook(tmp.resolve("s/hooks/before-pack.d"), "10-check", "if [ -f " + flag + " ]; then echo 'disk on fire' >&2; exit 3; fi");
         assertThatThrownBy(() -> build(t, opts())).isInstanceOf(StageforgeException.class)
                 .hasMessage("pack: hook hooks/before-pack.d/10-check failed with exit 3: disk on fire");
+        assertThat(Files.readString(tmp.resolve("b/logs/pack.log"))).contains("stderr: disk on fire");
         Files.delete(flag);
-        Build.Result r = build(t, opts());
-        assertThat(r.outcomes()).containsEntry(Part.INSTALL, "reused").containsEntry(Part.CLEANUP, "reused")
-                .containsEntry(Part.PACK, "done").containsEntry(Part.PUBLISH, "done");
+        StringWriter out = new StringWriter();
+        int rc = Main.commandLine(new PrintWriter(out), new PrintWriter(new StringWriter())).execute("build",
+                t.spec.toString(), "--build-dir", tmp.resolve("b").toString(), "--output", tmp.resolve("out").toString(),
+                "--resume", "--quiet");
+        assertThat(rc).isZero();
+        assertThat(out.toString()).startsWith("resuming " + tmp.resolve("b") + " at pack\n")
+                .contains("install: reused\n").contains("cleanup: reused\n").contains("pack: done\n").contains("publish: done\n");
+        StringWriter err = new StringWriter();
+        rc = Main.commandLine(new PrintWriter(out), new PrintWriter(err)).execute("build", t.spec.toString(),
+                "--build-dir", tmp.resolve("none").toString(), "--resume");
+        assertThat(rc).isEqualTo(org.stageforge.ExitCodes.NOT_FOUND);
+        assertThat(err.toString()).isEqualTo("stageforge: --resume: no saved state in " + tmp.resolve("none") + "\n");
     }
 
     @Test
