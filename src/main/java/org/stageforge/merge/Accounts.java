@@ -158,6 +158,27 @@ public final class Accounts {
     // ---------------------------------------------------------------- groups
 
     public Outcome addGroup(Group g) {
+        return addGroup(g, true);
+    }
+
+    /**
+     * {@code groupadd}, with {@code -r} when {@code system}: a free GID is searched in the system range as in
+     * {@link #addGroup(Group)}, else in the normal range [GID_MIN, GID_MAX] (see {@link #freeId}).
+     */
+    public Outcome addGroup(Group g, boolean system) {
+        return addGroup(g, system, false);
+    }
+
+    /**
+     * The group {@code useradd -U} (USERGROUPS_ENAB) makes for a new normal user: GID {@code preferredGid} (the
+     * user's UID) when it is free and inside [GID_MIN, GID_MAX], else the normal-range search; the group password
+     * field is {@code x} only when etc/gshadow exists (else {@code !}), as shadow's useradd writes it.
+     */
+    public Outcome addUserGroup(String name, long preferredGid) {
+        return addGroup(new Group(name, preferredGid, false), false, true);
+    }
+
+    private Outcome addGroup(Group g, boolean system, boolean userGroup) {
         Db group = load("etc/group", 4);
         if (g.enforceId() && g.id() != -1) {
             String byId = group.nameWithId(g.id());
@@ -173,9 +194,13 @@ public final class Accounts {
         }
 
         Db gshadow = loadIfPresent("etc/gshadow", 4);
-        long gid = g.id() != -1 && group.nameWithId(g.id()) == null ? g.id()
-                : findNewId(group, 2, "SYS_GID_MIN", "SYS_GID_MAX", "GID_MIN", "group " + g.name());
-        group.append(g.name() + ":x:" + gid + ":");
+        boolean usable = g.id() != -1 && group.nameWithId(g.id()) == null;
+        if (userGroup && usable) {
+            Map<String, String> defs = loginDefs();
+            usable = g.id() >= def(defs, "GID_MIN", 1000) && g.id() <= def(defs, "GID_MAX", 60000);
+        }
+        long gid = usable ? g.id() : newId(group, system, false, "group " + g.name());
+        group.append(g.name() + (userGroup && gshadow == null ? ":!:" : ":x:") + gid + ":");
         if (gshadow != null) gshadow.append(g.name() + ":!::");
         List<Path> written = new ArrayList<>();
         group.commit(written);
@@ -186,6 +211,15 @@ public final class Accounts {
     // ---------------------------------------------------------------- users
 
     public Outcome addUser(User u) {
+        return addUser(u, true);
+    }
+
+    /**
+     * {@code useradd}/{@code usermod}, with {@code -r} when {@code system}. A new non-system user gets a UID in the
+     * normal range (see {@link #freeId}) and the password aging of login.defs (PASS_MIN_DAYS, PASS_MAX_DAYS,
+     * PASS_WARN_AGE) in etc/shadow, as useradd does; system users get none.
+     */
+    public Outcome addUser(User u, boolean system) {
         Db passwd = load("etc/passwd", 7);
         if (u.enforceId() && u.id() != -1) {
             String byId = passwd.nameWithId(u.id());
@@ -206,12 +240,18 @@ public final class Accounts {
         long uid;
         if (passwd.grepName(u.name()) == null) {
             uid = u.id() != -1 && passwd.nameWithId(u.id()) == null ? u.id()
-                    : findNewId(passwd, 2, "SYS_UID_MIN", "SYS_UID_MAX", "UID_MIN", "user " + u.name());
+                    : newId(passwd, system, true, "user " + u.name());
             passwd.append(String.join(":", bytes(u.name()), shadow != null ? "x" : "!", Long.toString(uid),
                     Long.toString(gid), bytes(u.comment()), bytes(u.home()), bytes(u.shell())));
             if (shadow != null) {
                 long days = now / 86400;
-                shadow.append(bytes(u.name()) + ":!:" + (days == 0 ? "" : Long.toString(days)) + "::::::");
+                String aging = "::";
+                if (!system) {
+                    Map<String, String> defs = loginDefs();
+                    aging = age(defs, "PASS_MIN_DAYS") + ":" + age(defs, "PASS_MAX_DAYS") + ":"
+                            + age(defs, "PASS_WARN_AGE");
+                }
+                shadow.append(bytes(u.name()) + ":!:" + (days == 0 ? "" : Long.toString(days)) + ":" + aging + ":::");
             }
             for (Db db : Arrays.asList(group, gshadow)) {
                 if (db == null) continue;
@@ -253,6 +293,54 @@ public final class Accounts {
             home = Optional.of(new HomeDir(u.home(), hu, hg, parseMode(u.name(), u.homePerms())));
         }
         return new Outcome(action, uid, List.copyOf(written), home);
+    }
+
+    /**
+     * {@code usermod -p PASSWORD}: the encrypted password field of an existing user (in etc/shadow, with the last
+     * change day set to now; in etc/passwd when there is no etc/shadow). Nothing is written when the field already
+     * holds {@code password}, so repeated runs keep the file's bytes.
+     */
+    public Outcome setPassword(String name, String password) {
+        checkName("user", name);
+        checkField(name, "password", password);
+        Db passwd = load("etc/passwd", 7);
+        int pi = passwd.find(name);
+        if (pi < 0) throw new StageforgeException("usermod: user '" + name + "' does not exist in etc/passwd",
+                ExitCodes.NOT_FOUND, null);
+        long uid = parseLong(passwd.entry(pi), 2);
+        Db shadow = loadIfPresent("etc/shadow", 9);
+        int si = shadow == null ? -1 : shadow.find(name);
+        if (si >= 0) {
+            String[] sp = shadow.entry(si);
+            if (!sp[1].equals(bytes(password))) {
+                sp[1] = bytes(password);
+                long days = now / 86400;
+                sp[2] = days == 0 ? "" : Long.toString(days);
+                shadow.set(si, shadowLine(sp));
+            }
+        } else {
+            String[] pw = passwd.entry(pi);
+            if (!pw[1].equals(bytes(password))) {
+                pw[1] = bytes(password);
+                passwd.set(pi, String.join(":", pw));
+            }
+        }
+        List<Path> written = new ArrayList<>();
+        passwd.commit(written);
+        if (shadow != null) shadow.commit(written);
+        return new Outcome(written.isEmpty() ? Action.UNCHANGED : Action.UPDATED, uid, List.copyOf(written),
+                Optional.empty());
+    }
+
+    /**
+     * The ID {@code useradd} ({@code user}) or {@code groupadd} would give a new account now. System range: as
+     * {@link #addGroup(Group)} describes. Normal range (shadow's find_new_[ug]id without {@code -r}): one above the
+     * highest ID used in [UID_MIN, UID_MAX] (login.defs, defaults 1000..60000; GID_* for groups), or when that is
+     * past the end, the lowest free one.
+     */
+    public long freeId(boolean user, boolean system) {
+        return user ? newId(load("etc/passwd", 7), system, true, "a new user")
+                : newId(load("etc/group", 4), system, false, "a new group");
     }
 
     /** acct-user's pkg_postinst for an existing user: shadow's usermod -c -d -s -g -G [-e "" -U]. */
@@ -342,6 +430,36 @@ public final class Accounts {
         for (long id = start; id >= min; id--) if (usable(id, used)) return id;
         if (start != max) for (long id = max; id >= min; id--) if (usable(id, used)) return id;
         throw die("no free system ID left for " + what + " in " + root);
+    }
+
+    private long newId(Db db, boolean system, boolean user, String what) {
+        String k = user ? "UID" : "GID";
+        if (system) return findNewId(db, 2, "SYS_" + k + "_MIN", "SYS_" + k + "_MAX", k + "_MIN", what);
+        Map<String, String> defs = loginDefs();
+        long min = def(defs, k + "_MIN", 1000);
+        long max = def(defs, k + "_MAX", 60000);
+        if (max < min) throw die("invalid login.defs in " + root + ": " + k + "_MIN " + min + " > " + k + "_MAX " + max);
+        Set<Long> used = new HashSet<>();
+        long highest = -1;
+        for (int i = 0; i < db.lines.size(); i++) {
+            String[] f = db.entry(i);
+            if (f == null) continue;
+            long id = parseLong(f, 2);
+            if (id >= min && id <= max) {
+                used.add(id);
+                highest = Math.max(highest, id);
+            }
+        }
+        if (highest < 0 && usable(min, used)) return min;
+        for (long id = highest + 1; highest >= 0 && id <= max; id++) if (usable(id, used)) return id;
+        for (long id = min; id <= max; id++) if (usable(id, used)) return id;
+        throw die("no free " + k + " left for " + what + " in " + root);
+    }
+
+    /** A login.defs aging value as useradd stores it: -1 (unset or bad) is an empty field. */
+    private static String age(Map<String, String> defs, String key) {
+        long v = def(defs, key, -1);
+        return v < 0 ? "" : Long.toString(v);
     }
 
     private static boolean usable(long id, Set<Long> used) {

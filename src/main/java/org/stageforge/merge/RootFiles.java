@@ -21,7 +21,7 @@ import java.util.Set;
  * were {@code /} (chroot semantics: absolute targets restart at the root, {@code ..} stops at the root), and
  * files are replaced atomically (temporary file in the same directory, then rename).
  */
-final class RootFiles {
+public final class RootFiles {
     private static final int MAX_LINKS = 40;
 
     private RootFiles() {}
@@ -30,7 +30,7 @@ final class RootFiles {
      * The real location of {@code relative} (a path inside the root, leading {@code /} optional), following
      * symlinks inside the root, including a symlink at the last component. The result need not exist.
      */
-    static Path resolve(Path root, String relative) {
+    public static Path resolve(Path root, String relative) {
         Path rootAbs = root.toAbsolutePath().normalize();
         Deque<String> todo = new ArrayDeque<>();
         pushComponents(todo, relative);
@@ -75,7 +75,7 @@ final class RootFiles {
     }
 
     /** Creates {@code dir} and missing parents with mode 0755 (the parents must already be resolved in the root). */
-    static void ensureDir(Path dir) throws IOException {
+    public static void ensureDir(Path dir) throws IOException {
         if (Files.isDirectory(dir)) return;
         ensureDir(dir.getParent());
         Files.createDirectory(dir);
@@ -83,7 +83,7 @@ final class RootFiles {
     }
 
     /** Atomically replaces {@code file} with {@code data}, giving it {@code mode} (and {@code mtime}, when not null). */
-    static void writeAtomic(Path file, byte[] data, int mode, FileTime mtime) throws IOException {
+    public static void writeAtomic(Path file, byte[] data, int mode, FileTime mtime) throws IOException {
         Path dir = file.getParent();
         Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".stageforge-tmp");
         try {
@@ -100,7 +100,7 @@ final class RootFiles {
         }
     }
 
-    static void setMode(Path p, int mode) throws IOException {
+    public static void setMode(Path p, int mode) throws IOException {
         StringBuilder sb = new StringBuilder(9);
         String rwx = "rwxrwxrwx";
         for (int i = 0; i < 9; i++) sb.append((mode & (1 << (8 - i))) != 0 ? rwx.charAt(i) : '-');
@@ -109,7 +109,7 @@ final class RootFiles {
     }
 
     /** The permission bits of an existing file (without following a final symlink), or -1. */
-    static int mode(Path p) throws IOException {
+    public static int mode(Path p) throws IOException {
         if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return -1;
         int m = 0;
         for (PosixFilePermission perm : Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS))
