@@ -589,13 +589,33 @@ mknod() {
 	__sf_intent mknod "${name}" "${type} ${major:--} ${minor:--} ${mode:--}"
 }
 
+# setcap CAPS FILE, setcap -r FILE (remove: recorded with empty caps), setcap -v CAPS FILE (verify
+# against what this run set, or the real tool when it acted).
 setcap() {
-	local -a args=("$@")
-	local file=${!#} caps=${args[-2]}
-	__sf_where "${file}" > /dev/null || exit 1
-	if [[ ${__SF_PRIVILEGED} == 1 ]] && type -P setcap > /dev/null; then
-		command setcap "$@" || return
+	local -a real=("$@")
+	local verify= remove=
+	while [[ $1 == -* ]]; do
+		case $1 in
+			-v) verify=1 ;;
+			-r) remove=1 ;;
+			-n) shift ;;
+		esac
+		shift
+	done
+	local caps= file=$1
+	[[ -z ${remove} ]] && { caps=$1; file=$2; }
+	local w acts=
+	w=$(__sf_where "${file}") || exit 1
+	[[ ${__SF_PRIVILEGED} == 1 ]] && type -P setcap > /dev/null && acts=1
+	if [[ -n ${verify} ]]; then
+		[[ -n ${acts} ]] && { command setcap "${real[@]}"; return; }
+		[[ $(grep -F -- "${w}"$'\t' "${__SF_STATE}/caps" 2> /dev/null | tail -n 1) == "${w}"$'\t'"${caps}" ]]
+		return
 	fi
+	if [[ -n ${acts} ]]; then
+		command setcap "${real[@]}" || return
+	fi
+	printf '%s\t%s\n' "${w}" "${caps}" >> "${__SF_STATE}/caps"
 	__sf_intent setcap "${file}" "${caps}"
 }
 

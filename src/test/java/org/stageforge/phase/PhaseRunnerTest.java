@@ -172,6 +172,9 @@ class PhaseRunnerTest {
                     chown nosuchuser "${EROOT}/etc/conf" && die "unknown user accepted"
                     mknod -m 0600 "${EROOT}/dev-console" c 5 1 || die
                     setcap cap_net_raw+ep "${EROOT}/etc/conf" || die
+                    setcap -v cap_net_raw+ep "${EROOT}/etc/conf" > /dev/null || die "verify failed"
+                    setcap -v cap_chown+ep "${EROOT}/etc/conf" && die "verify of other caps passed"
+                    setcap -r "${EROOT}/etc/conf" || die
                 }
                 """;
         PhaseResult r = runner.run(ctx("own-1", "8", "", "postinst", fn), "postinst");
@@ -183,7 +186,8 @@ class PhaseRunnerTest {
                 new FileIntent(FileIntent.Op.CHOWN, FileIntent.Scope.ROOT, "var/lib/x", "101:102"),
                 new FileIntent(FileIntent.Op.CHOWN, FileIntent.Scope.ROOT, "var/lib/x/y", "101:102"),
                 new FileIntent(FileIntent.Op.MKNOD, FileIntent.Scope.ROOT, "dev-console", "c 5 1 0600"),
-                new FileIntent(FileIntent.Op.SETCAP, FileIntent.Scope.ROOT, "etc/conf", "cap_net_raw+ep"));
+                new FileIntent(FileIntent.Op.SETCAP, FileIntent.Scope.ROOT, "etc/conf", "cap_net_raw+ep"),
+                new FileIntent(FileIntent.Op.SETCAP, FileIntent.Scope.ROOT, "etc/conf", ""));
         assertThat(Files.getAttribute(root.resolve("etc/conf"), "unix:mode", LinkOption.NOFOLLOW_LINKS))
                 .isEqualTo(04640 | 0100000);
         if (BashPhaseRunner.privileged()) {
