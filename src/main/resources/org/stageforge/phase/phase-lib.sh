@@ -10,11 +10,14 @@ __sf_record() {
 	printf '%s\0%s\0' "$1" "$2" >> "${__SF_STATE}/elog"
 }
 
+# Like Portage, a message of several lines is several messages.
 __sf_say() {
-	local level=$1 mark=$2
+	local level=$1 mark=$2 line
 	shift 2
-	printf ' %s %s\n' "${mark}" "$*"
-	__sf_record "${level}" "$*"
+	while IFS= read -r line; do
+		printf ' %s %s\n' "${mark}" "${line}"
+		__sf_record "${level}" "${line}"
+	done <<< "$*"
 }
 
 einfo() { __sf_say INFO '*' "$@"; }

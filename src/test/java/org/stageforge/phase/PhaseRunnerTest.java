@@ -84,6 +84,7 @@ class PhaseRunnerTest {
                     einfo "an info"
                     elog "a log line"
                     ewarn "a warning"
+                    ewarn "$(printf 'two\nlines')"
                     eerror "an error"
                     false
                 }
@@ -105,7 +106,7 @@ class PhaseRunnerTest {
         assertThat(read("etc/saved")).isEqualTo("from the package a b unset unset " + temp + " 1700000000");
         assertThat(r.messages(ElogMessage.Level.INFO)).containsExactly("an info");
         assertThat(r.messages(ElogMessage.Level.LOG)).containsExactly("a log line");
-        assertThat(r.messages(ElogMessage.Level.WARN)).containsExactly("a warning");
+        assertThat(r.messages(ElogMessage.Level.WARN)).containsExactly("a warning", "two", "lines");
         assertThat(r.messages(ElogMessage.Level.ERROR)).containsExactly("an error");
         Path log = build.resolve("logs/app-misc:demo-1.0-r2.log");
         assertThat(r.log()).isEqualTo(log.toRealPath());
