@@ -445,10 +445,42 @@ best_version() {
 
 # ---- files: confinement and recorded ownership ------------------------------------------------
 
+# Resolves a path as seen from inside ROOT: symbolic links under ROOT are followed with ROOT as
+# "/" (an absolute link in the root points into the root, never at the host), and ".." stops at
+# ROOT. Other paths (the image, T) resolve normally.
+__sf_resolve() {
+	local r=${ROOT%/} p
+	p=$(realpath -m -s -- "$1") || die "cannot resolve path '$1'"
+	if [[ -z ${r} || (${p} != "${r}" && ${p} != "${r}"/*) ]]; then
+		realpath -m -- "$1"
+		return
+	fi
+	local rest=${p#"${r}"} cur= comp target n=0
+	rest=${rest#/}
+	while [[ -n ${rest} ]]; do
+		comp=${rest%%/*}
+		if [[ ${rest} == */* ]]; then rest=${rest#*/}; else rest=; fi
+		case ${comp} in
+			'' | .) continue ;;
+			..) cur=${cur%/*}; continue ;;
+		esac
+		if [[ -L ${r}${cur}/${comp} ]]; then
+			((++n > 40)) && die "too many levels of symbolic links in '$1'"
+			target=$(readlink -- "${r}${cur}/${comp}")
+			[[ ${target} == /* ]] && cur=
+			target=${target#/}
+			rest=${target}${rest:+/${rest}}
+		else
+			cur+=/${comp}
+		fi
+	done
+	printf '%s\n' "${r}${cur}"
+}
+
 # Prints "scope<TAB>relative path" for a path inside ROOT, the image (D) or T; dies otherwise.
 __sf_where() {
 	local p
-	p=$(realpath -m -- "$1") || die "cannot resolve path '$1'"
+	p=$(__sf_resolve "$1") || exit 1
 	local r=${ROOT%/} d=${D%/} t=${T%/}
 	if [[ -n ${D} && (${p} == "${d}" || ${p} == "${d}"/*) ]]; then
 		p=${p#"${d}"}
@@ -462,6 +494,16 @@ __sf_where() {
 	else
 		die "refusing to touch '$1': outside ROOT (${ROOT})"
 	fi
+}
+
+# The resolved paths of the arguments, one per array element (dies for any outside ROOT).
+__sf_resolve_all() {
+	local f
+	__SF_RESOLVED=()
+	for f in "$@"; do
+		__sf_where "${f}" > /dev/null || exit 1
+		__SF_RESOLVED+=("$(__sf_resolve "${f}")")
+	done
 }
 
 __sf_intent() { # op path args
@@ -486,8 +528,8 @@ __sf_id() { # passwd|group name
 __sf_expand() { # recursive? paths... -> one path per line (NUL-separated)
 	local rec=$1 p
 	shift
-	for p in "$@"; do
-		__sf_where "${p}" > /dev/null || exit 1
+	__sf_resolve_all "$@"
+	for p in "${__SF_RESOLVED[@]}"; do
 		if [[ -n ${rec} && -d ${p} && ! -L ${p} ]]; then
 			command find "${p}" -print0
 		else
@@ -540,7 +582,8 @@ __sf_chown() { # cmdname spec-default-user args...
 	[[ ${uid} != -1 ]] && numeric=${uid}
 	[[ ${gid} != -1 ]] && numeric+=:${gid}
 	if [[ ${__SF_PRIVILEGED} == 1 ]]; then
-		command chown "${opts[@]}" "${numeric}" "${files[@]}" || return
+		__sf_resolve_all "${files[@]}"
+		command chown "${opts[@]}" "${numeric}" "${__SF_RESOLVED[@]}" || return
 	fi
 	while IFS= read -r p; do
 		[[ -n ${p} ]] && __sf_intent chown "${p}" "${uid}:${gid}"
@@ -551,11 +594,12 @@ chown() { __sf_chown chown "$@"; }
 chgrp() { __sf_chown chgrp "$@"; }
 
 chmod() {
-	local -a args=("$@") files=()
+	local -a opts=() files=()
 	local rec= mode= arg
 	for arg in "$@"; do
 		if [[ -z ${mode} && ${arg} == -[!rwxXst]* ]]; then
 			[[ ${arg} == -R || ${arg} == --recursive ]] && rec=1
+			opts+=("${arg}")
 		elif [[ -z ${mode} ]]; then
 			mode=${arg}
 		else
@@ -563,10 +607,8 @@ chmod() {
 		fi
 	done
 	local p
-	for p in "${files[@]}"; do
-		__sf_where "${p}" > /dev/null || exit 1
-	done
-	command chmod "${args[@]}" || return
+	__sf_resolve_all "${files[@]}"
+	command chmod "${opts[@]}" "${mode}" "${__SF_RESOLVED[@]}" || return
 	while IFS= read -r -d '' p; do
 		[[ -L ${p} ]] || __sf_intent chmod "${p}" "$(stat -c %04a -- "${p}")"
 	done < <(__sf_expand "${rec}" "${files[@]}")

@@ -163,6 +163,11 @@ class PhaseRunnerTest {
     @Test
     void ownershipIsResolvedInRootAndRecorded() throws IOException {
         Files.writeString(root.resolve("etc/conf"), "x");
+        // an absolute link inside ROOT points into ROOT, not at the host's /etc
+        Files.createSymbolicLink(root.resolve("etc/abs"), Path.of("/etc/conf"));
+        Files.createDirectories(root.resolve("usr/lib"));
+        Files.createSymbolicLink(root.resolve("lib"), Path.of("usr/lib"));
+        Files.writeString(root.resolve("usr/lib/libx.so"), "x");
         String fn = """
                 pkg_postinst() {
                     chown messagebus:audio "${EROOT}/etc/conf" || die
@@ -176,6 +181,8 @@ class PhaseRunnerTest {
                     setcap -v cap_net_raw+ep "${EROOT}/etc/conf" > /dev/null || die "verify failed"
                     setcap -v cap_chown+ep "${EROOT}/etc/conf" && die "verify of other caps passed"
                     setcap -r "${EROOT}/etc/conf" || die
+                    chown 5:6 "${EROOT}/etc/abs" "${EROOT}/lib/../lib/libx.so" || die
+                    chmod 0600 "${EROOT}/etc/abs" || die
                 }
                 """;
         PhaseResult r = runner.run(ctx("own-1", "8", "", "postinst", fn), "postinst");
@@ -188,12 +195,16 @@ class PhaseRunnerTest {
                 new FileIntent(FileIntent.Op.CHOWN, FileIntent.Scope.ROOT, "var/lib/x/y", "101:102"),
                 new FileIntent(FileIntent.Op.MKNOD, FileIntent.Scope.ROOT, "dev-console", "c 5 1 0600"),
                 new FileIntent(FileIntent.Op.SETCAP, FileIntent.Scope.ROOT, "etc/conf", "cap_net_raw+ep"),
-                new FileIntent(FileIntent.Op.SETCAP, FileIntent.Scope.ROOT, "etc/conf", ""));
+                new FileIntent(FileIntent.Op.SETCAP, FileIntent.Scope.ROOT, "etc/conf", ""),
+                new FileIntent(FileIntent.Op.CHOWN, FileIntent.Scope.ROOT, "etc/conf", "5:6"),
+                new FileIntent(FileIntent.Op.CHOWN, FileIntent.Scope.ROOT, "usr/lib/libx.so", "5:6"),
+                new FileIntent(FileIntent.Op.CHMOD, FileIntent.Scope.ROOT, "etc/conf", "0600"));
         assertThat(Files.getAttribute(root.resolve("etc/conf"), "unix:mode", LinkOption.NOFOLLOW_LINKS))
-                .isEqualTo(04640 | 0100000);
+                .isEqualTo(0600 | 0100000);
         if (BashPhaseRunner.privileged()) {
-            assertThat(Files.getAttribute(root.resolve("etc/conf"), "unix:uid")).isEqualTo(101);
-            assertThat(Files.getAttribute(root.resolve("etc/conf"), "unix:gid")).isEqualTo(102);
+            assertThat(Files.getAttribute(root.resolve("etc/conf"), "unix:uid")).isEqualTo(5);
+            assertThat(Files.getAttribute(root.resolve("etc/conf"), "unix:gid")).isEqualTo(6);
+            assertThat(Files.getAttribute(root.resolve("usr/lib/libx.so"), "unix:uid")).isEqualTo(5);
             assertThat(Files.getAttribute(root.resolve("var/lib/x/y"), "unix:uid")).isEqualTo(101);
         }
     }
