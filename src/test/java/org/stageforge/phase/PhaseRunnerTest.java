@@ -394,6 +394,23 @@ class PhaseRunnerTest {
     }
 
     @Test
+    void replacingAndReplacedByVersions() throws IOException {
+        String fn = """
+                pkg_preinst() { echo "pre:${REPLACING_VERSIONS}:${REPLACED_BY_VERSION-unset}" > "${ROOT}/etc/pre"; }
+                pkg_prerm() { echo "rm:${REPLACING_VERSIONS-unset}:${REPLACED_BY_VERSION}:${EBUILD_PHASE}" > "${ROOT}/etc/rm"; }
+                """;
+        Path image = Files.createDirectories(tmp.resolve("img"));
+        PhaseContext c = ctx("up-2", "8", "", "preinst prerm", fn);
+        runner.run(c.withImage(image).withReplacingVersions(List.of("1", "1.5-r1")), "preinst");
+        assertThat(read("etc/pre")).isEqualTo("pre:1 1.5-r1:unset");
+        PhaseResult rm = runner.run(c.withReplacedByVersion("3"), "prerm");
+        assertThat(read("etc/rm")).isEqualTo("rm:unset:3:prerm");
+        // the removal runs apart from the install of the same PF
+        assertThat(build.resolve("app-misc/up-2.remove/environment")).exists();
+        assertThat(rm.log()).isEqualTo(build.resolve("logs/app-misc:up-2.log").toRealPath());
+    }
+
+    @Test
     void definedPhasesInBinaryInstallOrder() {
         assertThat(Phases.binaryInstallPhases(" install postinst preinst prepare setup"))
                 .containsExactly("setup", "preinst", "postinst");
