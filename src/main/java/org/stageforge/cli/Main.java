@@ -26,6 +26,7 @@ import java.io.PrintWriter;
                 MergeCommand.class,
                 InstallMaskCommand.class,
                 PackCommand.class,
+                InstallCommand.class,
                 ProfileCommand.class,
                 ResolveCommand.class,
                 BuildCommand.class,

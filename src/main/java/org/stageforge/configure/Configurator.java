@@ -8,13 +8,16 @@ import org.stageforge.configure.SystemConfig.FstabEntry;
 import org.stageforge.configure.SystemConfig.InitSystem;
 import org.stageforge.configure.SystemConfig.Service;
 import org.stageforge.merge.Accounts;
+import org.stageforge.merge.RootFiles;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -205,7 +208,7 @@ public final class Configurator {
         if (!cfg.locales().isEmpty()) {
             Set<String> entries = new TreeSet<>();
             String supported = root.read(SUPPORTED);
-            Set<String> known = new java.util.HashSet<>();
+            Set<String> known = new HashSet<>();
             if (supported != null)
                 for (String l : supported.split("\n")) {
                     String t = l.strip().replaceFirst("\\s*\\\\$", "");
@@ -247,7 +250,7 @@ public final class Configurator {
             boolean tzif = false;
             if (Files.isRegularFile(z)) {
                 try (var in = Files.newInputStream(z)) {
-                    tzif = in.readNBytes(head, 0, 4) == 4 && new String(head, java.nio.charset.StandardCharsets.US_ASCII).equals("TZif");
+                    tzif = in.readNBytes(head, 0, 4) == 4 && new String(head, StandardCharsets.US_ASCII).equals("TZif");
                 } catch (IOException e) {
                     throw new StageforgeException("cannot read " + ZONEINFO + "/" + zone + ": " + e.getMessage(), e);
                 }
@@ -275,7 +278,7 @@ public final class Configurator {
         List<String> lines = old == null ? new ArrayList<>(header == null ? List.of() : header) : TargetRoot.lines(old);
         Map<String, String> todo = new TreeMap<>(vars);
         List<String> out = new ArrayList<>();
-        Set<String> done = new java.util.HashSet<>();
+        Set<String> done = new HashSet<>();
         for (String l : lines) {
             String t = l.strip().replaceFirst("^export\\s+", "");
             int eq = t.indexOf('=');
@@ -437,7 +440,7 @@ public final class Configurator {
             String sub = skel.relativize(p).toString();
             String rel = home + "/" + sub;
             try {
-                int mode = org.stageforge.merge.RootFiles.mode(p);
+                int mode = RootFiles.mode(p);
                 if (Files.isSymbolicLink(p)) {
                     if (created) root.symlink(rel, Files.readSymbolicLink(p).toString());
                     if (root.linkTarget(rel) != null) intent(rel, 'l', uid, gid, 0777);
@@ -448,7 +451,7 @@ public final class Configurator {
                     if (created) root.write(rel, Files.readAllBytes(p), mode);
                     Path dst = root.entry(rel);
                     if (Files.isRegularFile(dst, LinkOption.NOFOLLOW_LINKS))
-                        intent(rel, 'f', uid, gid, org.stageforge.merge.RootFiles.mode(dst));
+                        intent(rel, 'f', uid, gid, RootFiles.mode(dst));
                 }
             } catch (IOException e) {
                 throw new StageforgeException("cannot copy etc/skel/" + sub + " in " + root.root() + ": "

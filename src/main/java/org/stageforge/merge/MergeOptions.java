@@ -88,6 +88,12 @@ public record MergeOptions(Path root, String configProtect, String configProtect
                 noPhases, phaseRunner, unprivileged, s, posix);
     }
 
+    /** {@code noPhases}: skip (and list) phases; otherwise {@code runner} runs them (null also lists them as skipped). */
+    public MergeOptions withPhases(boolean noPhases, PhaseRunner runner) {
+        return new MergeOptions(root, configProtect, configProtectMask, installMask, protectIfModified, oneshot,
+                noPhases, runner, unprivileged, sync, posix);
+    }
+
     /** Whether owners, special modes, devices and xattrs are also materialized on disk. */
     public boolean materialize() {
         return !unprivileged && posix.privileged();

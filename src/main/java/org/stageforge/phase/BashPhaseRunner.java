@@ -123,6 +123,10 @@ public final class BashPhaseRunner {
         Path logs = Files.createDirectories(build.resolve("logs"));
         Path log = logs.resolve(ctx.category() + ":" + ctx.pf() + ".log");
         Path image = ctx.image() == null ? null : ctx.image().toRealPath();
+        if (image != null && (image.startsWith(root) || root.startsWith(image))) {
+            throw new StageforgeException(ctx.cpv() + ": the image " + image + " and ROOT " + root
+                    + " must not contain each other");
+        }
 
         writeTools(tools);
         loadEnvironment(ctx, phase, pkgDir);

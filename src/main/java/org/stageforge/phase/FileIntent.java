@@ -10,7 +10,8 @@ package org.stageforge.phase;
  *   <li>{@code CHMOD}: {@code value} is the resulting mode in octal ({@code "0640"}; the change is
  *       always made on disk too);</li>
  *   <li>{@code MKNOD}: {@code value} is {@code "TYPE MAJOR MINOR MODE"} ({@code -} for absent parts);</li>
- *   <li>{@code SETCAP}: {@code value} is the capability text given to setcap.</li>
+ *   <li>{@code SETCAP}: {@code value} is the capability text given to setcap ("" when removed with
+ *       {@code setcap -r}).</li>
  * </ul>
  */
 public record FileIntent(Op op, Scope scope, String path, String value) {

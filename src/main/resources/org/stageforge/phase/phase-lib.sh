@@ -10,11 +10,14 @@ __sf_record() {
 	printf '%s\0%s\0' "$1" "$2" >> "${__SF_STATE}/elog"
 }
 
+# Like Portage, a message of several lines is several messages.
 __sf_say() {
-	local level=$1 mark=$2
+	local level=$1 mark=$2 line
 	shift 2
-	printf ' %s %s\n' "${mark}" "$*"
-	__sf_record "${level}" "$*"
+	while IFS= read -r line; do
+		printf ' %s %s\n' "${mark}" "${line}"
+		__sf_record "${level}" "${line}"
+	done <<< "$*"
 }
 
 einfo() { __sf_say INFO '*' "$@"; }
@@ -442,10 +445,42 @@ best_version() {
 
 # ---- files: confinement and recorded ownership ------------------------------------------------
 
+# Resolves a path as seen from inside ROOT: symbolic links under ROOT are followed with ROOT as
+# "/" (an absolute link in the root points into the root, never at the host), and ".." stops at
+# ROOT. Other paths (the image, T) resolve normally.
+__sf_resolve() {
+	local r=${ROOT%/} p
+	p=$(realpath -m -s -- "$1") || die "cannot resolve path '$1'"
+	if [[ -z ${r} || (${p} != "${r}" && ${p} != "${r}"/*) ]]; then
+		realpath -m -- "$1"
+		return
+	fi
+	local rest=${p#"${r}"} cur= comp target n=0
+	rest=${rest#/}
+	while [[ -n ${rest} ]]; do
+		comp=${rest%%/*}
+		if [[ ${rest} == */* ]]; then rest=${rest#*/}; else rest=; fi
+		case ${comp} in
+			'' | .) continue ;;
+			..) cur=${cur%/*}; continue ;;
+		esac
+		if [[ -L ${r}${cur}/${comp} ]]; then
+			((++n > 40)) && die "too many levels of symbolic links in '$1'"
+			target=$(readlink -- "${r}${cur}/${comp}")
+			[[ ${target} == /* ]] && cur=
+			target=${target#/}
+			rest=${target}${rest:+/${rest}}
+		else
+			cur+=/${comp}
+		fi
+	done
+	printf '%s\n' "${r}${cur}"
+}
+
 # Prints "scope<TAB>relative path" for a path inside ROOT, the image (D) or T; dies otherwise.
 __sf_where() {
 	local p
-	p=$(realpath -m -- "$1") || die "cannot resolve path '$1'"
+	p=$(__sf_resolve "$1") || exit 1
 	local r=${ROOT%/} d=${D%/} t=${T%/}
 	if [[ -n ${D} && (${p} == "${d}" || ${p} == "${d}"/*) ]]; then
 		p=${p#"${d}"}
@@ -459,6 +494,16 @@ __sf_where() {
 	else
 		die "refusing to touch '$1': outside ROOT (${ROOT})"
 	fi
+}
+
+# The resolved paths of the arguments, one per array element (dies for any outside ROOT).
+__sf_resolve_all() {
+	local f
+	__SF_RESOLVED=()
+	for f in "$@"; do
+		__sf_where "${f}" > /dev/null || exit 1
+		__SF_RESOLVED+=("$(__sf_resolve "${f}")")
+	done
 }
 
 __sf_intent() { # op path args
@@ -483,8 +528,8 @@ __sf_id() { # passwd|group name
 __sf_expand() { # recursive? paths... -> one path per line (NUL-separated)
 	local rec=$1 p
 	shift
-	for p in "$@"; do
-		__sf_where "${p}" > /dev/null || exit 1
+	__sf_resolve_all "$@"
+	for p in "${__SF_RESOLVED[@]}"; do
 		if [[ -n ${rec} && -d ${p} && ! -L ${p} ]]; then
 			command find "${p}" -print0
 		else
@@ -537,7 +582,8 @@ __sf_chown() { # cmdname spec-default-user args...
 	[[ ${uid} != -1 ]] && numeric=${uid}
 	[[ ${gid} != -1 ]] && numeric+=:${gid}
 	if [[ ${__SF_PRIVILEGED} == 1 ]]; then
-		command chown "${opts[@]}" "${numeric}" "${files[@]}" || return
+		__sf_resolve_all "${files[@]}"
+		command chown "${opts[@]}" "${numeric}" "${__SF_RESOLVED[@]}" || return
 	fi
 	while IFS= read -r p; do
 		[[ -n ${p} ]] && __sf_intent chown "${p}" "${uid}:${gid}"
@@ -548,11 +594,12 @@ chown() { __sf_chown chown "$@"; }
 chgrp() { __sf_chown chgrp "$@"; }
 
 chmod() {
-	local -a args=("$@") files=()
+	local -a opts=() files=()
 	local rec= mode= arg
 	for arg in "$@"; do
 		if [[ -z ${mode} && ${arg} == -[!rwxXst]* ]]; then
 			[[ ${arg} == -R || ${arg} == --recursive ]] && rec=1
+			opts+=("${arg}")
 		elif [[ -z ${mode} ]]; then
 			mode=${arg}
 		else
@@ -560,10 +607,8 @@ chmod() {
 		fi
 	done
 	local p
-	for p in "${files[@]}"; do
-		__sf_where "${p}" > /dev/null || exit 1
-	done
-	command chmod "${args[@]}" || return
+	__sf_resolve_all "${files[@]}"
+	command chmod "${opts[@]}" "${mode}" "${__SF_RESOLVED[@]}" || return
 	while IFS= read -r -d '' p; do
 		[[ -L ${p} ]] || __sf_intent chmod "${p}" "$(stat -c %04a -- "${p}")"
 	done < <(__sf_expand "${rec}" "${files[@]}")
@@ -589,13 +634,33 @@ mknod() {
 	__sf_intent mknod "${name}" "${type} ${major:--} ${minor:--} ${mode:--}"
 }
 
+# setcap CAPS FILE, setcap -r FILE (remove: recorded with empty caps), setcap -v CAPS FILE (verify
+# against what this run set, or the real tool when it acted).
 setcap() {
-	local -a args=("$@")
-	local file=${!#} caps=${args[-2]}
-	__sf_where "${file}" > /dev/null || exit 1
-	if [[ ${__SF_PRIVILEGED} == 1 ]] && type -P setcap > /dev/null; then
-		command setcap "$@" || return
+	local -a real=("$@")
+	local verify= remove=
+	while [[ $1 == -* ]]; do
+		case $1 in
+			-v) verify=1 ;;
+			-r) remove=1 ;;
+			-n) shift ;;
+		esac
+		shift
+	done
+	local caps= file=$1
+	[[ -z ${remove} ]] && { caps=$1; file=$2; }
+	local w acts=
+	w=$(__sf_where "${file}") || exit 1
+	[[ ${__SF_PRIVILEGED} == 1 ]] && type -P setcap > /dev/null && acts=1
+	if [[ -n ${verify} ]]; then
+		[[ -n ${acts} ]] && { command setcap "${real[@]}"; return; }
+		[[ $(grep -F -- "${w}"$'\t' "${__SF_STATE}/caps" 2> /dev/null | tail -n 1) == "${w}"$'\t'"${caps}" ]]
+		return
 	fi
+	if [[ -n ${acts} ]]; then
+		command setcap "${real[@]}" || return
+	fi
+	printf '%s\t%s\n' "${w}" "${caps}" >> "${__SF_STATE}/caps"
 	__sf_intent setcap "${file}" "${caps}"
 }
 

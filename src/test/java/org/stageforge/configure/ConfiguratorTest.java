@@ -150,6 +150,22 @@ class ConfiguratorTest {
     }
 
     @Test
+    void lockedAccountsGetTheBangAndStayIdempotent() throws IOException {
+        SystemConfig c = SystemConfig.empty().withAccounts(List.of(), List.of(
+                new User("carl", 1200, "users", List.of(), null, null, null, HASH, true, List.of(), false),
+                new User("dora", 1201, "users", List.of(), null, null, null, "!" + HASH, true, List.of(), false),
+                new User("ed", 1202, "users", List.of(), null, null, null, "*", false, List.of(), false)))
+                .withRoot("$y$j9T$salt$hash", true);
+        Configurator.configure(root, c, NOW);
+        String shadow = read("etc/shadow");
+        assertThat(shadow).startsWith("root:!$y$j9T$salt$hash:19675:0:::::\n")
+                .contains("carl:!" + HASH + ":19675::::::\n", "dora:!" + HASH + ":19675::::::\n",
+                        "ed:*:19675::::::\n");
+        assertThat(Configurator.configure(root, c, NOW + 86400).changes()).isEmpty();
+        assertThat(read("etc/shadow")).isEqualTo(shadow);
+    }
+
+    @Test
     void existingUserKeepsWhatIsNotGiven() throws IOException {
         String passwd = read("etc/passwd");
         Files.createDirectories(root.resolve("root"));

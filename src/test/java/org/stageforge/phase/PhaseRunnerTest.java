@@ -84,6 +84,7 @@ class PhaseRunnerTest {
                     einfo "an info"
                     elog "a log line"
                     ewarn "a warning"
+                    ewarn "$(printf 'two\nlines')"
                     eerror "an error"
                     false
                 }
@@ -105,7 +106,7 @@ class PhaseRunnerTest {
         assertThat(read("etc/saved")).isEqualTo("from the package a b unset unset " + temp + " 1700000000");
         assertThat(r.messages(ElogMessage.Level.INFO)).containsExactly("an info");
         assertThat(r.messages(ElogMessage.Level.LOG)).containsExactly("a log line");
-        assertThat(r.messages(ElogMessage.Level.WARN)).containsExactly("a warning");
+        assertThat(r.messages(ElogMessage.Level.WARN)).containsExactly("a warning", "two", "lines");
         assertThat(r.messages(ElogMessage.Level.ERROR)).containsExactly("an error");
         Path log = build.resolve("logs/app-misc:demo-1.0-r2.log");
         assertThat(r.log()).isEqualTo(log.toRealPath());
@@ -162,6 +163,11 @@ class PhaseRunnerTest {
     @Test
     void ownershipIsResolvedInRootAndRecorded() throws IOException {
         Files.writeString(root.resolve("etc/conf"), "x");
+        // an absolute link inside ROOT points into ROOT, not at the host's /etc
+        Files.createSymbolicLink(root.resolve("etc/abs"), Path.of("/etc/conf"));
+        Files.createDirectories(root.resolve("usr/lib"));
+        Files.createSymbolicLink(root.resolve("lib"), Path.of("usr/lib"));
+        Files.writeString(root.resolve("usr/lib/libx.so"), "x");
         String fn = """
                 pkg_postinst() {
                     chown messagebus:audio "${EROOT}/etc/conf" || die
@@ -172,6 +178,11 @@ class PhaseRunnerTest {
                     chown nosuchuser "${EROOT}/etc/conf" && die "unknown user accepted"
                     mknod -m 0600 "${EROOT}/dev-console" c 5 1 || die
                     setcap cap_net_raw+ep "${EROOT}/etc/conf" || die
+                    setcap -v cap_net_raw+ep "${EROOT}/etc/conf" > /dev/null || die "verify failed"
+                    setcap -v cap_chown+ep "${EROOT}/etc/conf" && die "verify of other caps passed"
+                    setcap -r "${EROOT}/etc/conf" || die
+                    chown 5:6 "${EROOT}/etc/abs" "${EROOT}/lib/../lib/libx.so" || die
+                    chmod 0600 "${EROOT}/etc/abs" || die
                 }
                 """;
         PhaseResult r = runner.run(ctx("own-1", "8", "", "postinst", fn), "postinst");
@@ -183,12 +194,17 @@ class PhaseRunnerTest {
                 new FileIntent(FileIntent.Op.CHOWN, FileIntent.Scope.ROOT, "var/lib/x", "101:102"),
                 new FileIntent(FileIntent.Op.CHOWN, FileIntent.Scope.ROOT, "var/lib/x/y", "101:102"),
                 new FileIntent(FileIntent.Op.MKNOD, FileIntent.Scope.ROOT, "dev-console", "c 5 1 0600"),
-                new FileIntent(FileIntent.Op.SETCAP, FileIntent.Scope.ROOT, "etc/conf", "cap_net_raw+ep"));
+                new FileIntent(FileIntent.Op.SETCAP, FileIntent.Scope.ROOT, "etc/conf", "cap_net_raw+ep"),
+                new FileIntent(FileIntent.Op.SETCAP, FileIntent.Scope.ROOT, "etc/conf", ""),
+                new FileIntent(FileIntent.Op.CHOWN, FileIntent.Scope.ROOT, "etc/conf", "5:6"),
+                new FileIntent(FileIntent.Op.CHOWN, FileIntent.Scope.ROOT, "usr/lib/libx.so", "5:6"),
+                new FileIntent(FileIntent.Op.CHMOD, FileIntent.Scope.ROOT, "etc/conf", "0600"));
         assertThat(Files.getAttribute(root.resolve("etc/conf"), "unix:mode", LinkOption.NOFOLLOW_LINKS))
-                .isEqualTo(04640 | 0100000);
+                .isEqualTo(0600 | 0100000);
         if (BashPhaseRunner.privileged()) {
-            assertThat(Files.getAttribute(root.resolve("etc/conf"), "unix:uid")).isEqualTo(101);
-            assertThat(Files.getAttribute(root.resolve("etc/conf"), "unix:gid")).isEqualTo(102);
+            assertThat(Files.getAttribute(root.resolve("etc/conf"), "unix:uid")).isEqualTo(5);
+            assertThat(Files.getAttribute(root.resolve("etc/conf"), "unix:gid")).isEqualTo(6);
+            assertThat(Files.getAttribute(root.resolve("usr/lib/libx.so"), "unix:uid")).isEqualTo(5);
             assertThat(Files.getAttribute(root.resolve("var/lib/x/y"), "unix:uid")).isEqualTo(101);
         }
     }
@@ -375,6 +391,23 @@ class PhaseRunnerTest {
         assertThat(c.eapi()).isEqualTo("6");
         runner.run(c, "postinst");
         assertThat(read("etc/u")).isEqualTo("foo bar|6|" + root.toRealPath() + "/");
+    }
+
+    @Test
+    void replacingAndReplacedByVersions() throws IOException {
+        String fn = """
+                pkg_preinst() { echo "pre:${REPLACING_VERSIONS}:${REPLACED_BY_VERSION-unset}" > "${ROOT}/etc/pre"; }
+                pkg_prerm() { echo "rm:${REPLACING_VERSIONS-unset}:${REPLACED_BY_VERSION}:${EBUILD_PHASE}" > "${ROOT}/etc/rm"; }
+                """;
+        Path image = Files.createDirectories(tmp.resolve("img"));
+        PhaseContext c = ctx("up-2", "8", "", "preinst prerm", fn);
+        runner.run(c.withImage(image).withReplacingVersions(List.of("1", "1.5-r1")), "preinst");
+        assertThat(read("etc/pre")).isEqualTo("pre:1 1.5-r1:unset");
+        PhaseResult rm = runner.run(c.withReplacedByVersion("3"), "prerm");
+        assertThat(read("etc/rm")).isEqualTo("rm:unset:3:prerm");
+        // the removal runs apart from the install of the same PF
+        assertThat(build.resolve("app-misc/up-2.remove/environment")).exists();
+        assertThat(rm.log()).isEqualTo(build.resolve("logs/app-misc:up-2.log").toRealPath());
     }
 
     @Test
