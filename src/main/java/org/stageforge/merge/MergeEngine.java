@@ -253,18 +253,24 @@ public final class MergeEngine {
         TreeMap<String, String> configMemory;
         boolean memoryChanged;
 
+        /** A metadata field, "" when the package lacks it. */
+        String field(String key) {
+            String v = meta.get(key);
+            return v == null ? "" : v;
+        }
+
         PackageMerge(BinaryPackage pkg, MergeRequest.Item item) {
             this.pkg = pkg;
             this.item = item;
             this.meta = pkg.metadata();
-            this.category = meta.get("CATEGORY").trim();
-            this.pf = meta.get("PF").trim();
+            this.category = field("CATEGORY").trim();
+            this.pf = field("PF").trim();
             if (category.isEmpty() || pf.isEmpty()) {
                 throw new StageforgeException(pkg.file() + ": binary package without CATEGORY or PF", ExitCodes.VERIFY,
                         null);
             }
             this.cpv = category + "/" + pf;
-            this.slot = meta.get("SLOT").trim().split("/")[0];
+            this.slot = field("SLOT").trim().split("/")[0];
         }
 
         PackageResult run() {
@@ -498,7 +504,7 @@ public final class MergeEngine {
         Map<String, ContentsEntry> installedContents;
 
         private void preinst() throws IOException {
-            Set<String> defined = Set.of(meta.get("DEFINED_PHASES").trim().split("\\s+"));
+            Set<String> defined = Set.of(field("DEFINED_PHASES").trim().split("\\s+"));
             boolean accountPkg = category.equals("acct-group") || category.equals("acct-user");
             if (accountPkg) createAccount();
             for (String ph : List.of("pretend", "setup", "preinst")) {
@@ -512,7 +518,7 @@ public final class MergeEngine {
         }
 
         private void postinst() {
-            Set<String> defined = Set.of(meta.get("DEFINED_PHASES").trim().split("\\s+"));
+            Set<String> defined = Set.of(field("DEFINED_PHASES").trim().split("\\s+"));
             if (!defined.contains("postinst")) return;
             if (category.equals("acct-user")) {
                 phases.add("pkg_postinst (native accounts)");
@@ -533,10 +539,10 @@ public final class MergeEngine {
             env.put("EPREFIX", "");
             env.put("CATEGORY", category);
             env.put("PF", pf);
-            env.put("SLOT", meta.get("SLOT").trim());
+            env.put("SLOT", field("SLOT").trim());
             env.put("EBUILD_PHASE", phase.substring(4));
-            PhaseRunner.Result res = r.runPhase(new PhaseRunner.PackageRef(cpv, meta.get("SLOT").trim(),
-                    meta.environmentBz2(), List.of(meta.get("DEFINED_PHASES").trim().split("\\s+"))), phase, env);
+            PhaseRunner.Result res = r.runPhase(new PhaseRunner.PackageRef(cpv, field("SLOT").trim(),
+                    meta.environmentBz2(), List.of(field("DEFINED_PHASES").trim().split("\\s+"))), phase, env);
             if (res.exitStatus() != 0) {
                 throw new StageforgeException(cpv + ": " + phase + " failed with status " + res.exitStatus()
                         + (res.log() == null ? "" : " (log: " + res.log() + ")"));
