@@ -77,7 +77,9 @@ public final class Build {
                 continue;
             }
             PartState prev = store.get(p).orElse(null);
-            boolean forced = opts.force().contains(p) || (opts.from() != null && p.ordinal() >= opts.from().ordinal())
+            // fetch always runs: a directory repository or a binhost can change under the same spec, and its
+            // output digests decide what the later parts reuse
+            boolean forced = p == Part.FETCH || opts.force().contains(p) || (opts.from() != null && p.ordinal() >= opts.from().ordinal())
                     || (rootRebuild && p.changesRoot());
             boolean matches = prev != null && prev.done() && prev.fingerprint().equals(fp) && !forced;
             StateStore.RootStamp stamp = store.root();

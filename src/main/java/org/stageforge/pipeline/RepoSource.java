@@ -34,6 +34,20 @@ final class RepoSource {
             }
             return new Fetched(d.path(), "tree:" + treeDigest(d.path()));
         }
+        // git commits and verified snapshots are immutable: an export made from the same source is kept
+        Path marker = target.resolveSibling(target.getFileName() + ".source");
+        String source = repo.toString();
+        if (Files.isRegularFile(marker) && Files.isDirectory(target)) {
+            String[] m = Files.readString(marker).split("\n", 3);
+            if (m.length == 3 && m[0].equals(source)) return new Fetched(Path.of(m[1]), m[2].strip());
+        }
+        Files.deleteIfExists(marker);
+        Fetched f = export(repo, target, rep);
+        StateStore.writeAtomically(marker, (source + "\n" + f.dir() + "\n" + f.digest() + "\n").getBytes(StandardCharsets.UTF_8));
+        return f;
+    }
+
+    private static Fetched export(StageSpec.Repo repo, Path target, Reporter rep) throws IOException {
         FileOps.deleteTree(target);
         Files.createDirectories(target);
         if (repo instanceof StageSpec.GitRepo g) {

@@ -82,6 +82,10 @@ class PartsTest {
         build(t);
         assertThat(tmp.resolve("b/root/usr/bin/hello")).exists();
         assertThat(Files.readString(tmp.resolve("out/tiny-1.0.json"))).contains("\"repo\" : \"git:" + commit + "\"");
+        assertThat(Files.readString(tmp.resolve("b/logs/fetch.log"))).contains("run git clone");
+        Build.Result r = build(t);
+        assertThat(Files.readString(tmp.resolve("b/logs/fetch.log"))).doesNotContain("run git clone");
+        assertThat(r.outcomes()).containsEntry(Part.RESOLVE, "reused").containsEntry(Part.PUBLISH, "reused");
     }
 
     @Test

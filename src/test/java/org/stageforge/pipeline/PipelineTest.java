@@ -147,6 +147,11 @@ class PipelineTest {
         assertThat(root.resolve("usr/lib/libbase.a")).doesNotExist();
         assertThat(root.resolve("var/tmp/junk")).doesNotExist();
         assertThat(root.resolve("usr/bin/hello")).exists();
+        // a changed profile in a repository directory is seen although the spec is the same
+        Path defaults = tmp.resolve("s/repo/profiles/test/make.defaults");
+        Files.writeString(defaults, Files.readString(defaults) + "EXTRA_VAR=\"1\"\n");
+        r = build(t, opts());
+        assertThat(r.outcomes()).containsEntry(Part.FETCH, "done").containsEntry(Part.RESOLVE, "done");
     }
 
     @Test
