@@ -16,7 +16,7 @@ import java.util.Map;
 /**
  * {@code <name>-<version>.json}: the stage's name and version, its inputs (repository digest, binhost index
  * digests, the lock's sha256), the archives' sha256 and every installed package with version, slot, repository,
- * USE and size, from the root's VDB. No wall-clock time: the same build gives the same bytes.
+ * USE and size (the VDB's SIZE, else the bytes of its files in the root), from the root's VDB. No wall-clock time: the same build gives the same bytes.
  */
 final class Manifest {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -45,11 +45,22 @@ final class Manifest {
             p.put("slot", e.value("SLOT").orElse("0"));
             p.put("repository", e.value("repository").orElse(null));
             p.put("use", new ArrayList<>(new java.util.TreeSet<>(e.use())));
-            p.put("size", e.size().orElse(-1));
+            p.put("size", e.size().isPresent() ? e.size().getAsLong() : installedSize(root, e));
             pkgs.add(p);
         }
         pkgs.sort(java.util.Comparator.comparing(p -> (String) p.get("cpv")));
         m.put("packages", pkgs);
         StateStore.writeAtomically(file, JSON.writeValueAsBytes(m));
+    }
+
+    /** Bytes of the package's regular files present in the root (when its VDB entry has no SIZE). */
+    private static long installedSize(Path root, VdbEntry e) throws IOException {
+        long size = 0;
+        for (org.stageforge.vdb.ContentsEntry c : e.contents()) {
+            if (c.type() != org.stageforge.vdb.ContentsEntry.Type.OBJ) continue;
+            Path p = root.resolve(c.path().replaceFirst("^/+", ""));
+            if (java.nio.file.Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) size += java.nio.file.Files.size(p);
+        }
+        return size;
     }
 }

@@ -272,7 +272,9 @@ final class Parts {
     /** The lock of this build's fetch and resolve records. */
     Lock lockOf(Inputs in, Plan plan) {
         List<Lock.Index> idx = new ArrayList<>();
-        for (IndexCopy c : in.binhosts()) idx.add(new Lock.Index(c.url(), c.sha512()));
+        for (int i = 0; i < in.binhosts().size(); i++) {
+            idx.add(new Lock.Index(spec.binhosts().get(i).given(), in.binhosts().get(i).sha512()));
+        }
         List<Lock.Pkg> pk = new ArrayList<>();
         for (Pkg p : plan.packages()) pk.add(new Lock.Pkg(p.cpv(), p.binhost(), p.path(), p.sha512(), p.worldAtom()));
         return new Lock(Main.Version.get(), spec.file().getFileName().toString(), plan.sourceDateEpoch(), in.repoDigest(), idx, pk);

@@ -80,7 +80,7 @@ public final class SpecParser {
             if (req && keyring == null) throw b.err("require_signatures", "require_signatures needs a keyring");
             b.done();
             binhosts.add(new StageSpec.BinhostSpec(url.contains("://") ? url : dir.resolve(url).normalize().toString(),
-                    keyring, req));
+                    url, keyring, req));
         }
         if (binhosts.isEmpty()) throw new ParseException(source, 1, 1, "at least one [[binhost]] is required");
         String profile = top.str("profile", true);

@@ -63,8 +63,12 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
     /** A snapshot tarball with its expected digest ({@code algorithm} is SHA512 or BLAKE2B). */
     public record SnapshotRepo(String name, Path path, String algorithm, String digest) implements Repo {}
 
-    /** One binhost: URL or directory, optional OpenPGP keyring, and whether every binpkg must be signed. */
-    public record BinhostSpec(String url, Path keyring, boolean requireSignatures) {}
+    /**
+     * One binhost: URL or directory (absolute), as written in the spec ({@code given}, what locks and manifests
+     * show, so they do not depend on where the spec lives), optional OpenPGP keyring, and whether every binpkg must
+     * be signed.
+     */
+    public record BinhostSpec(String url, String given, Path keyring, boolean requireSignatures) {}
 
     /** What the cleanup part removes besides tmp, logs and caches. */
     public record Cleanup(List<String> paths, boolean minimal, boolean headers) {

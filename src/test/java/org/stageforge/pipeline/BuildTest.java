@@ -35,7 +35,14 @@ class BuildTest {
         assertThat(Files.readString(out.resolve("SHA512SUMS"))).contains("  tiny-1.0.tar.zst\n");
         assertThat(out.resolve("SHA256SUMS.gpg")).exists();
         assertThat(Files.readString(out.resolve("tiny-1.0.pub.asc"))).startsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----");
-        assertThat(Files.readString(out.resolve("tiny-1.0.json"))).contains("app-misc/hello-1.0").contains("lock_sha256");
+        com.fasterxml.jackson.databind.JsonNode manifest = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("tiny-1.0.json").toFile());
+        assertThat(manifest.get("inputs").get("binhosts").get(0).get("url").asText()).isEqualTo("binhost");
+        assertThat(manifest.get("inputs").get("lock_sha256").asText()).hasSize(64);
+        assertThat(manifest.get("artifacts").get("tiny-1.0.tar.zst").asText()).isEqualTo(TestStage.sha256(out.resolve("tiny-1.0.tar.zst")));
+        com.fasterxml.jackson.databind.JsonNode hello = manifest.get("packages").get(0);
+        assertThat(hello.get("cpv").asText()).isEqualTo("app-misc/hello-1.0");
+        assertThat(hello.get("use").toString()).isEqualTo("[\"amd64\",\"systemd\"]");
+        assertThat(hello.get("size").asLong()).isEqualTo(21 + 12 + 7);
         assertThat(tmp.resolve("b/root/usr/bin/hello")).exists();
         assertThat(tmp.resolve("b/root/etc/hello-postinst")).hasContent("postinst");
         String first = TestStage.sha256(out.resolve("tiny-1.0.tar.zst"));
@@ -49,5 +56,13 @@ class BuildTest {
         // a fresh build directory gives the same bytes
         build(t, BuildOptions.of(tmp.resolve("b2"), tmp.resolve("out2")));
         assertThat(TestStage.sha256(tmp.resolve("out2/tiny-1.0.tar.zst"))).isEqualTo(first);
+        // and the same JSON and sums even from a copy of the spec directory elsewhere
+        Path moved = tmp.resolve("elsewhere");
+        org.apache.commons.io.file.PathUtils.copyDirectory(tmp.resolve("s"), moved);
+        Build.run(SpecParser.parse(moved.resolve("spec.toml")), BuildOptions.of(tmp.resolve("b3"), tmp.resolve("out3")),
+                Reporter.silent(tmp.resolve("b3/logs")));
+        for (String f : List.of("tiny-1.0.tar.zst", "tiny-1.0.json", "SHA256SUMS", "SHA512SUMS")) {
+            assertThat(TestStage.sha256(tmp.resolve("out3").resolve(f))).as(f).isEqualTo(TestStage.sha256(out.resolve(f)));
+        }
     }
 }

@@ -132,8 +132,8 @@ class SpecParserTest {
         assertThat(s.name()).isEqualTo("stage3");
         assertThat(s.version()).isEqualTo("2024.1");
         assertThat(s.repo()).isEqualTo(new StageSpec.GitRepo("gentoo", "https://example.org/gentoo.git", "0123456789abcdef0123456789abcdef01234567"));
-        assertThat(s.binhosts()).containsExactly(new StageSpec.BinhostSpec("https://example.org/bin", tmp.resolve("key.asc"), true),
-                new StageSpec.BinhostSpec(tmp.resolve("local-bin").toString(), null, false));
+        assertThat(s.binhosts()).containsExactly(new StageSpec.BinhostSpec("https://example.org/bin", "https://example.org/bin", tmp.resolve("key.asc"), true),
+                new StageSpec.BinhostSpec(tmp.resolve("local-bin").toString(), "local-bin", null, false));
         assertThat(s.profile()).isEqualTo("default/linux/amd64/23.0");
         assertThat(s.makeConf()).isEqualTo(Map.of("FEATURES", "-news", "INSTALL_MASK", "@docs"));
         assertThat(s.packageUse()).containsExactly("app-misc/hello -nls ssl");
