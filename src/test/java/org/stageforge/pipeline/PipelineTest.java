@@ -206,6 +206,23 @@ class PipelineTest {
         }
     }
 
+    @Test
+    void signsWithTheSpecsKey() throws Exception {
+        var key = org.stageforge.binpkg.OpenPgp.generate("Release <r@example.org>", "pw".toCharArray(), new java.util.Date(0));
+        TestStage t = TestStage.create(tmp.resolve("s"), "[output]\nsigning_key = \"release.asc\"\npassphrase_file = \"pass\"\n");
+        Files.write(tmp.resolve("s/release.asc"), key.secretArmored());
+        Files.writeString(tmp.resolve("s/pass"), "pw\n");
+        build(t, opts());
+        Path home = tmp.resolve("gnupg");
+        Files.createDirectories(home);
+        Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Path out = tmp.resolve("out");
+        assertThat(gpg(home, "--import", out.resolve("tiny-1.0.pub.asc").toString())).isZero();
+        assertThat(gpg(home, "--status-fd", "1", "--verify", out.resolve("SHA256SUMS.gpg").toString(),
+                out.resolve("SHA256SUMS").toString())).isZero();
+        assertThat(tmp.resolve("b/keys")).doesNotExist();
+    }
+
     private static int gpg(Path home, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("gpg", "--homedir", home.toString(), "--batch", "--no-autostart"));
         cmd.addAll(List.of(args));
