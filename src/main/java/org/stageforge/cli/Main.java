@@ -57,6 +57,8 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // "@system", "@world", "@docs" are sets, not picocli argument files (a file "docs" in the cwd broke them)
+        cl.setExpandAtFiles(false);
         cl.setExitCodeExceptionMapper(Main::exitCodeOf);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter e = cmd.getErr();
