@@ -264,7 +264,7 @@ class PipelineTest {
 
     @Test
     void ociLayoutIsConsistent() throws Exception {
-        TestStage t = TestStage.create(tmp.resolve("s"), "[output]\noci = true\noci_compression = \"gzip\"\n");
+        TestStage t = TestStage.create(tmp.resolve("s"), "[output]\noci = true\n");
         build(t, opts());
         Path oci = tmp.resolve("out/tiny-1.0.oci.tar");
         Map<String, byte[]> members = new java.util.TreeMap<>();
@@ -295,6 +295,18 @@ class PipelineTest {
         }
         assertThat(plain).isEqualTo(stage);
         assertThat(Files.readString(tmp.resolve("out/SHA256SUMS"))).contains("  tiny-1.0.oci.tar\n");
+        // zstd layers: the stage tarball's own compression, media type tar+zstd; same diff_id
+        Files.writeString(t.spec, Files.readString(t.spec) + "oci_compression = \"zstd\"\n");
+        build(t, opts());
+        members.clear();
+        try (var in = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(Files.newInputStream(oci))) {
+            for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) if (e.isFile()) members.put(e.getName(), in.readAllBytes());
+        }
+        JsonNode idx2 = m.readTree(members.get("index.json"));
+        JsonNode man2 = m.readTree(members.get("blobs/sha256/" + idx2.get("manifests").get(0).get("digest").asText().substring(7)));
+        assertThat(man2.get("layers").get(0).get("mediaType").asText()).isEqualTo(Oci.LAYER_ZSTD);
+        JsonNode cfg2 = m.readTree(members.get("blobs/sha256/" + man2.get("config").get("digest").asText().substring(7)));
+        assertThat(cfg2.get("rootfs").get("diff_ids")).isEqualTo(config.get("rootfs").get("diff_ids"));
     }
 
     @Test
@@ -311,6 +323,12 @@ class PipelineTest {
         StringWriter list = new StringWriter();
         Main.commandLine(new PrintWriter(list), new PrintWriter(new StringWriter())).execute("states", "list", "--build-dir", tmp.resolve("b").toString());
         assertThat(list.toString()).contains("install   done").contains("kernel    skipped").contains("root: cleanup");
+        StringWriter err = new StringWriter();
+        assertThat(Main.commandLine(new PrintWriter(list), new PrintWriter(err)).execute("states", "list")).isEqualTo(2);
+        assertThat(err.toString()).isEqualTo("stageforge: give --build-dir DIR or --spec SPEC\n");
+        StringWriter show = new StringWriter();
+        Main.commandLine(new PrintWriter(show), new PrintWriter(err)).execute("states", "show", "--build-dir", tmp.resolve("b").toString(), "pack");
+        assertThat(new ObjectMapper().readTree(show.toString()).get("status").asText()).isEqualTo("done");
         Main.commandLine(new PrintWriter(list), new PrintWriter(new StringWriter())).execute("states", "rm", "--build-dir", tmp.resolve("b").toString(), "sign");
         assertThat(tmp.resolve("b/state/sign.json")).doesNotExist();
         Build.Result r = build(t, opts());
