@@ -95,6 +95,8 @@ public final class MergeEngine {
     private final Path root;
     private final Vdb vdb;
     private final FileTable table;
+    /** Whether owners, special modes, devices and xattrs also go to disk (asked once: it is a native call). */
+    private final boolean materialize;
     private OwnerIndex owners;
     /** Test hook: called with each relative path just before it is written. */
     private Consumer<String> beforeWrite = p -> { };
@@ -104,6 +106,7 @@ public final class MergeEngine {
         this.root = options.root().toAbsolutePath().normalize();
         this.vdb = Vdb.open(root);
         this.table = FileTable.load(root);
+        this.materialize = options.materialize();
     }
 
     /** Merges the request's packages in order; stops at the first failure (earlier packages stay merged). */
@@ -185,7 +188,7 @@ public final class MergeEngine {
 
     private void setMode(Path p, int mode, boolean dir) throws IOException {
         // without privileges the owner must keep access; the file table holds the real mode
-        options.posix().chmod(p, options.materialize() ? mode : (mode & 0777) | (dir ? 0700 : 0600));
+        options.posix().chmod(p, materialize ? mode : (mode & 0777) | (dir ? 0700 : 0600));
     }
 
     static String md5Hex(Path p) {
@@ -612,7 +615,7 @@ public final class MergeEngine {
                         replaceExisting(m.dest);
                         Files.createSymbolicLink(m.dest, Path.of(e.linkTarget()));
                         journal.created(m.dest);
-                        if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
+                        if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
                         options.posix().lutimes(m.dest, e.mtime());
                         table.put(view.rel(m.dest), new FileTable.Entry('l', 0777, m.uid, m.gid, 0, 0, null));
                     }
@@ -636,10 +639,10 @@ public final class MergeEngine {
             ensureParent(m.dest);
             Files.createDirectory(m.dest);
             journal.created(m.dest);
-            if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
+            if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
             setMode(m.dest, m.mode, true);
             table.put(view.rel(m.dest), new FileTable.Entry('d', m.mode, m.uid, m.gid, 0, 0, m.entry.xattrs()));
-            if (options.materialize()) setXattrs(m);
+            if (materialize) setXattrs(m);
         }
 
         private void replaceExisting(Path dest) throws IOException {
@@ -674,10 +677,10 @@ public final class MergeEngine {
             if (!HexFormat.of().formatHex(md.digest()).equals(m.md5)) {
                 throw new StageforgeException(cpv + ": /" + m.rel + " changed between reading and merging the package");
             }
-            if (options.materialize()) options.posix().lchown(dest, m.uid, m.gid);
+            if (materialize) options.posix().lchown(dest, m.uid, m.gid);
             setMode(dest, m.mode, false);
-            if (options.materialize()) setXattrs(m, dest);
-            Files.setLastModifiedTime(dest, FileTime.fromMillis(m.entry.mtime() * 1000));
+            if (materialize) setXattrs(m, dest);
+            options.posix().lutimes(dest, m.entry.mtime());
             table.put(view.rel(dest), new FileTable.Entry('f', m.mode, m.uid, m.gid, 0, 0, m.entry.xattrs()));
         }
 
@@ -690,13 +693,13 @@ public final class MergeEngine {
             };
             if (type == 'p') {
                 options.posix().mkfifo(m.dest, 0600);
-            } else if (options.materialize()) {
+            } else if (materialize) {
                 options.posix().mknod(m.dest, type, 0600, m.entry.devMajor(), m.entry.devMinor());
             } else {
                 Files.write(m.dest, new byte[0], StandardOpenOption.CREATE_NEW); // placeholder: the table has the truth
             }
             journal.created(m.dest);
-            if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
+            if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
             setMode(m.dest, m.mode, false);
             options.posix().lutimes(m.dest, m.entry.mtime()); // never open a fifo: that blocks
             table.put(view.rel(m.dest), new FileTable.Entry(type, m.mode, m.uid, m.gid, m.entry.devMajor(),
