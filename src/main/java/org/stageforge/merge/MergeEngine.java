@@ -414,7 +414,7 @@ public final class MergeEngine {
                 if (ownedByOther && exists && !identical(m, d)) {
                     collisions.add("/" + m.rel + " (owned by " + owner + ")");
                 }
-                if (e.type() == TarEntry.Type.FILE || e.type() == TarEntry.Type.HARDLINK) planProtect(m, exists, owner);
+                if (e.type() == TarEntry.Type.FILE) planProtect(m, exists, owner);
             }
             if (!collisions.isEmpty()) {
                 throw refuse("file collision with installed packages: " + String.join(", ",
@@ -587,25 +587,24 @@ public final class MergeEngine {
                 if (m.masked) {
                     String to = hardlinkRedirect.get(rel);
                     if (to != null) {
-                        Member link = byRel.get(to);
-                        writeFile(link, in, buf);
-                        written.put(rel, link.dest);
-                        written.put(to, link.dest);
+                        Path w = writeFile(byRel.get(to), in, buf);
+                        written.put(rel, w);
+                        written.put(to, w);
                     }
                     return;
                 }
                 beforeWrite.accept(rel);
                 switch (e.type()) {
                     case DIR -> writeDir(m);
-                    case FILE -> {
-                        writeFile(m, in, buf);
-                        written.put(rel, m.dest);
-                    }
+                    case FILE -> written.put(rel, writeFile(m, in, buf));
                     case HARDLINK -> {
                         if (written.containsKey(rel)) return;
                         String target = String.join("/", PathSanitizer.components(e.linkTarget(), cpv));
+                        if (!written.containsKey(target)) {
+                            throw refuse("hard link /" + rel + " comes before its target /" + target);
+                        }
                         Path t = written.get(target);
-                        if (t == null) throw refuse("hard link /" + rel + " comes before its target /" + target);
+                        if (t == null) return; // the target was a protected file kept as it is: so is the link
                         replaceExisting(m.dest);
                         Files.createLink(m.dest, t);
                         journal.created(m.dest);
@@ -650,9 +649,10 @@ public final class MergeEngine {
             if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) journal.moveAway(dest);
         }
 
-        private void writeFile(Member m, InputStream in, byte[] buf) throws IOException {
+        /** Writes a regular file; returns where it went ({@code ._cfg} name for protected updates), null if kept. */
+        private Path writeFile(Member m, InputStream in, byte[] buf) throws IOException {
             Path dest = m.dest;
-            if (m.protect == Protect.SKIP) return;
+            if (m.protect == Protect.SKIP) return null;
             if (m.protect == Protect.CFG) {
                 dest = ConfigProtect.protectName(m.dest, m.md5, MergeEngine::md5Hex);
                 configUpdates.add("/" + view.rel(dest));
@@ -682,6 +682,7 @@ public final class MergeEngine {
             if (materialize) setXattrs(m, dest);
             options.posix().lutimes(dest, m.entry.mtime());
             table.put(view.rel(dest), new FileTable.Entry('f', m.mode, m.uid, m.gid, 0, 0, m.entry.xattrs()));
+            return dest;
         }
 
         private void writeNode(Member m) throws IOException {
