@@ -207,7 +207,6 @@ public final class Accounts {
         if (passwd.grepName(u.name()) == null) {
             uid = u.id() != -1 && passwd.nameWithId(u.id()) == null ? u.id()
                     : findNewId(passwd, 2, "SYS_UID_MIN", "SYS_UID_MAX", "UID_MIN", "user " + u.name());
-            if (passwd.find(u.name()) >= 0) throw die("useradd: user '" + u.name() + "' already exists");
             passwd.append(String.join(":", bytes(u.name()), shadow != null ? "x" : "!", Long.toString(uid),
                     Long.toString(gid), bytes(u.comment()), bytes(u.home()), bytes(u.shell())));
             if (shadow != null) {
@@ -489,8 +488,17 @@ public final class Accounts {
             return null;
         }
 
+        /** Adds an entry at the end, but before the first NIS line ({@code +...} / {@code -...}), as commonio does. */
         void append(String line) {
-            lines.add(line);
+            int at = lines.size();
+            for (int i = 0; i < lines.size(); i++) {
+                String l = lines.get(i);
+                if (l.startsWith("+") || l.startsWith("-")) {
+                    at = i;
+                    break;
+                }
+            }
+            lines.add(at, line);
             changed = true;
         }
 

@@ -2,6 +2,7 @@ package org.stageforge.merge;
 
 import org.stageforge.ParseException;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -51,6 +52,8 @@ public final class InstallMask {
     private static final class Node {
         final Map<String, Node> children = new HashMap<>();
         final List<Rule> rules = new ArrayList<>();
+        /** The rules of this node and its ancestors plus the unanchored ones, latest token first. */
+        Rule[] candidates;
     }
 
     private final String source;
@@ -83,12 +86,30 @@ public final class InstallMask {
                 m.add(index++, inclusive, body, null);
             }
         }
+        m.prepare();
         return m;
+    }
+
+    /** Precomputes each node's candidate rules, so matching neither allocates nor sorts. */
+    private void prepare() {
+        ArrayDeque<Map.Entry<Node, List<Rule>>> todo = new ArrayDeque<>();
+        todo.push(Map.entry(anchored, List.of()));
+        while (!todo.isEmpty()) {
+            Map.Entry<Node, List<Rule>> e = todo.pop();
+            Node node = e.getKey();
+            List<Rule> here = new ArrayList<>(e.getValue());
+            here.addAll(node.rules);
+            List<Rule> all = new ArrayList<>(here);
+            all.addAll(unanchored);
+            all.sort((a, b) -> Integer.compare(b.index, a.index));
+            node.candidates = all.toArray(new Rule[0]);
+            for (Node child : node.children.values()) todo.push(Map.entry(child, here));
+        }
     }
 
     /** An INSTALL_MASK that masks nothing. */
     public static InstallMask none() {
-        return new InstallMask("");
+        return parse("", InstallMaskSets.empty());
     }
 
     /** What Python's str.split() splits on (str.isspace). */
@@ -150,9 +171,9 @@ public final class InstallMask {
         int slash = rel.lastIndexOf('/');
         String base = slash < 0 ? rel : rel.substring(slash + 1);
 
-        List<Rule> relevant = null;
+        // Portage collects the anchored tokens indexed under each leading component of the path; the deepest node
+        // reached holds them all (see prepare).
         Node node = anchored;
-        if (!node.rules.isEmpty()) relevant = new ArrayList<>(node.rules);
         int i = 0, n = rel.length();
         while (i < n) {
             int j = rel.indexOf('/', i);
@@ -161,30 +182,17 @@ public final class InstallMask {
                 Node next = node.children.get(rel.substring(i, j));
                 if (next == null) break;
                 node = next;
-                if (!node.rules.isEmpty()) {
-                    if (relevant == null) relevant = new ArrayList<>();
-                    relevant.addAll(node.rules);
-                }
             }
             i = j + 1;
         }
-        List<Rule> candidates;
-        if (relevant == null) {
-            candidates = unanchored;
-        } else {
-            relevant.addAll(unanchored);
-            relevant.sort((a, b) -> Integer.compare(a.index, b.index));
-            candidates = relevant;
-        }
-        Rule winner = null;
+        Rule[] candidates = node.candidates;
         if (explain == null) {
-            for (int k = candidates.size() - 1; k >= 0; k--) {
-                Rule r = candidates.get(k);
-                if (r.matches(rel, base, dir)) return r;
-            }
+            for (Rule r : candidates) if (r.matches(rel, base, dir)) return r;
             return null;
         }
-        for (Rule r : candidates) {
+        Rule winner = null;
+        for (int k = candidates.length - 1; k >= 0; k--) {
+            Rule r = candidates[k];
             if (r.matches(rel, base, dir)) {
                 explain.add(r.describe());
                 winner = r;

@@ -172,6 +172,46 @@ class EnvUpdateTest {
         assertThat(bad).isEmpty();
     }
 
+    /**
+     * Random env.d sets (odd names, quoting, CRLF, SPACE_SEPARATED/COLON_SEPARATED, bad lines, an existing
+     * ld.so.conf) with the output of Portage's env_update logic run on CPython's shlex (made once).
+     */
+    @Test
+    void agreesWithPortageOnRandomEnvdSets(@TempDir Path tmp) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        int n = 0;
+        try (InputStream in = getClass().getResourceAsStream("envupdate.jsonl")) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (line.isEmpty()) continue;
+                JsonNode c = json.readTree(line);
+                n++;
+                Path root = tmp;
+                Path envd = Files.createDirectories(root.resolve("etc/env.d"));
+                try (var old = Files.list(envd)) {
+                    for (Path f : old.toList()) Files.delete(f);
+                }
+                Files.deleteIfExists(root.resolve("etc/ld.so.conf"));
+                for (var it = c.get("files").fields(); it.hasNext(); ) {
+                    var f = it.next();
+                    Files.writeString(envd.resolve(f.getKey()), f.getValue().asText());
+                }
+                if (!c.get("old_ldso").isNull()) Files.writeString(root.resolve("etc/ld.so.conf"), c.get("old_ldso").asText());
+                EnvUpdate.Result r = EnvUpdate.run(root);
+                JsonNode e = c.get("expect");
+                String ctx = line;
+                assertThat(read(root, "etc/profile.env")).as(ctx).isEqualTo(e.get("profile").asText());
+                assertThat(read(root, "etc/csh.env")).as(ctx).isEqualTo(e.get("csh").asText());
+                assertThat(read(root, "etc/environment.d/10-gentoo-env.conf")).as(ctx).isEqualTo(e.get("systemd").asText());
+                assertThat(r.ldSoConfChanged()).as(ctx).isEqualTo(!e.get("ldso").isNull());
+                if (!e.get("ldso").isNull()) assertThat(read(root, "etc/ld.so.conf")).as(ctx).isEqualTo(e.get("ldso").asText());
+                List<String> skipped = new ArrayList<>();
+                e.get("skipped").forEach(x -> skipped.add(x.asText()));
+                assertThat(r.skipped().stream().map(x -> x.substring(0, x.indexOf(": "))).toList()).as(ctx).isEqualTo(skipped);
+            }
+        }
+        assertThat(n).isEqualTo(400);
+    }
+
     @Test
     void fuzzNeverThrowsAnythingElse() {
         Random rnd = new Random(3);

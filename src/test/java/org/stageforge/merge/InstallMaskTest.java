@@ -235,6 +235,14 @@ class InstallMaskTest {
         }
     }
 
+    @Test
+    void veryDeepTokensDoNotOverflow() {
+        String deep = "/a".repeat(200_000);
+        InstallMask m = InstallMask.parse(deep + " -" + deep + "/b", SETS);
+        assertThat(m.isMasked(deep + "/c")).isTrue();
+        assertThat(m.isMasked(deep + "/b/c")).isFalse();
+    }
+
     static String randomString(Random rnd, String alphabet, int maxLen) {
         int len = rnd.nextInt(maxLen + 1);
         int[] cps = alphabet.codePoints().toArray();
