@@ -95,6 +95,8 @@ public final class MergeEngine {
     private final Path root;
     private final Vdb vdb;
     private final FileTable table;
+    /** Whether owners, special modes, devices and xattrs also go to disk (asked once: it is a native call). */
+    private final boolean materialize;
     private OwnerIndex owners;
     /** Test hook: called with each relative path just before it is written. */
     private Consumer<String> beforeWrite = p -> { };
@@ -104,6 +106,7 @@ public final class MergeEngine {
         this.root = options.root().toAbsolutePath().normalize();
         this.vdb = Vdb.open(root);
         this.table = FileTable.load(root);
+        this.materialize = options.materialize();
     }
 
     /** Merges the request's packages in order; stops at the first failure (earlier packages stay merged). */
@@ -185,7 +188,7 @@ public final class MergeEngine {
 
     private void setMode(Path p, int mode, boolean dir) throws IOException {
         // without privileges the owner must keep access; the file table holds the real mode
-        options.posix().chmod(p, options.materialize() ? mode : (mode & 0777) | (dir ? 0700 : 0600));
+        options.posix().chmod(p, materialize ? mode : (mode & 0777) | (dir ? 0700 : 0600));
     }
 
     static String md5Hex(Path p) {
@@ -411,7 +414,7 @@ public final class MergeEngine {
                 if (ownedByOther && exists && !identical(m, d)) {
                     collisions.add("/" + m.rel + " (owned by " + owner + ")");
                 }
-                if (e.type() == TarEntry.Type.FILE || e.type() == TarEntry.Type.HARDLINK) planProtect(m, exists, owner);
+                if (e.type() == TarEntry.Type.FILE) planProtect(m, exists, owner);
             }
             if (!collisions.isEmpty()) {
                 throw refuse("file collision with installed packages: " + String.join(", ",
@@ -584,25 +587,24 @@ public final class MergeEngine {
                 if (m.masked) {
                     String to = hardlinkRedirect.get(rel);
                     if (to != null) {
-                        Member link = byRel.get(to);
-                        writeFile(link, in, buf);
-                        written.put(rel, link.dest);
-                        written.put(to, link.dest);
+                        Path w = writeFile(byRel.get(to), in, buf);
+                        written.put(rel, w);
+                        written.put(to, w);
                     }
                     return;
                 }
                 beforeWrite.accept(rel);
                 switch (e.type()) {
                     case DIR -> writeDir(m);
-                    case FILE -> {
-                        writeFile(m, in, buf);
-                        written.put(rel, m.dest);
-                    }
+                    case FILE -> written.put(rel, writeFile(m, in, buf));
                     case HARDLINK -> {
                         if (written.containsKey(rel)) return;
                         String target = String.join("/", PathSanitizer.components(e.linkTarget(), cpv));
+                        if (!written.containsKey(target)) {
+                            throw refuse("hard link /" + rel + " comes before its target /" + target);
+                        }
                         Path t = written.get(target);
-                        if (t == null) throw refuse("hard link /" + rel + " comes before its target /" + target);
+                        if (t == null) return; // the target was a protected file kept as it is: so is the link
                         replaceExisting(m.dest);
                         Files.createLink(m.dest, t);
                         journal.created(m.dest);
@@ -612,7 +614,7 @@ public final class MergeEngine {
                         replaceExisting(m.dest);
                         Files.createSymbolicLink(m.dest, Path.of(e.linkTarget()));
                         journal.created(m.dest);
-                        if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
+                        if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
                         options.posix().lutimes(m.dest, e.mtime());
                         table.put(view.rel(m.dest), new FileTable.Entry('l', 0777, m.uid, m.gid, 0, 0, null));
                     }
@@ -636,10 +638,10 @@ public final class MergeEngine {
             ensureParent(m.dest);
             Files.createDirectory(m.dest);
             journal.created(m.dest);
-            if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
+            if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
             setMode(m.dest, m.mode, true);
             table.put(view.rel(m.dest), new FileTable.Entry('d', m.mode, m.uid, m.gid, 0, 0, m.entry.xattrs()));
-            if (options.materialize()) setXattrs(m);
+            if (materialize) setXattrs(m);
         }
 
         private void replaceExisting(Path dest) throws IOException {
@@ -647,9 +649,10 @@ public final class MergeEngine {
             if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) journal.moveAway(dest);
         }
 
-        private void writeFile(Member m, InputStream in, byte[] buf) throws IOException {
+        /** Writes a regular file; returns where it went ({@code ._cfg} name for protected updates), null if kept. */
+        private Path writeFile(Member m, InputStream in, byte[] buf) throws IOException {
             Path dest = m.dest;
-            if (m.protect == Protect.SKIP) return;
+            if (m.protect == Protect.SKIP) return null;
             if (m.protect == Protect.CFG) {
                 dest = ConfigProtect.protectName(m.dest, m.md5, MergeEngine::md5Hex);
                 configUpdates.add("/" + view.rel(dest));
@@ -674,11 +677,12 @@ public final class MergeEngine {
             if (!HexFormat.of().formatHex(md.digest()).equals(m.md5)) {
                 throw new StageforgeException(cpv + ": /" + m.rel + " changed between reading and merging the package");
             }
-            if (options.materialize()) options.posix().lchown(dest, m.uid, m.gid);
+            if (materialize) options.posix().lchown(dest, m.uid, m.gid);
             setMode(dest, m.mode, false);
-            if (options.materialize()) setXattrs(m, dest);
-            Files.setLastModifiedTime(dest, FileTime.fromMillis(m.entry.mtime() * 1000));
+            if (materialize) setXattrs(m, dest);
+            options.posix().lutimes(dest, m.entry.mtime());
             table.put(view.rel(dest), new FileTable.Entry('f', m.mode, m.uid, m.gid, 0, 0, m.entry.xattrs()));
+            return dest;
         }
 
         private void writeNode(Member m) throws IOException {
@@ -690,13 +694,13 @@ public final class MergeEngine {
             };
             if (type == 'p') {
                 options.posix().mkfifo(m.dest, 0600);
-            } else if (options.materialize()) {
+            } else if (materialize) {
                 options.posix().mknod(m.dest, type, 0600, m.entry.devMajor(), m.entry.devMinor());
             } else {
                 Files.write(m.dest, new byte[0], StandardOpenOption.CREATE_NEW); // placeholder: the table has the truth
             }
             journal.created(m.dest);
-            if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
+            if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
             setMode(m.dest, m.mode, false);
             options.posix().lutimes(m.dest, m.entry.mtime()); // never open a fifo: that blocks
             table.put(view.rel(m.dest), new FileTable.Entry(type, m.mode, m.uid, m.gid, m.entry.devMajor(),
