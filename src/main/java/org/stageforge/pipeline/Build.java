@@ -59,6 +59,25 @@ public final class Build {
     }
 
     private Result run(Part last) {
+        Path lockFile = opts.buildDir().resolve("build.lock");
+        try {
+            Files.createDirectories(opts.buildDir());
+            try (var ch = java.nio.channels.FileChannel.open(lockFile, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.WRITE);
+                 var lock = ch.tryLock()) {
+                if (lock == null) {
+                    throw new StageforgeException("another build is running in " + opts.buildDir(), ExitCodes.FAILURE, null);
+                }
+                return runLocked(last);
+            }
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            throw new StageforgeException("another build is running in " + opts.buildDir(), ExitCodes.FAILURE, e);
+        } catch (IOException e) {
+            throw new StageforgeException("cannot lock " + lockFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Result runLocked(Part last) {
         Map<Part, String> outcomes = new LinkedHashMap<>();
         Parts parts = new Parts(spec, opts, rep);
         boolean rootRebuild = false;

@@ -109,6 +109,17 @@ class PipelineTest {
     }
 
     @Test
+    void oneBuildAtATimePerBuildDirectory() throws Exception {
+        TestStage t = TestStage.create(tmp.resolve("s"), "");
+        Files.createDirectories(tmp.resolve("b"));
+        try (var ch = java.nio.channels.FileChannel.open(tmp.resolve("b/build.lock"), java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE); var held = ch.lock()) {
+            assertThatThrownBy(() -> build(t, opts())).hasMessage("another build is running in " + tmp.resolve("b"));
+        }
+        assertThat(build(t, opts()).outcomes()).containsEntry(Part.PUBLISH, "done");
+    }
+
+    @Test
     void skipForceAndFrom() throws Exception {
         TestStage t = TestStage.create(tmp.resolve("s"), "");
         Build.Result r = build(t, opts().withSkip(Set.of(Part.SIGN)));
