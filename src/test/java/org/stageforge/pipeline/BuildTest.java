@@ -2,18 +2,13 @@ package org.stageforge.pipeline;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.stageforge.StageforgeException;
 import org.stageforge.spec.SpecParser;
-import org.stageforge.spec.StageSpec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BuildTest {
     @TempDir

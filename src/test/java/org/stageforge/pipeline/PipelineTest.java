@@ -8,12 +8,10 @@ import org.stageforge.StageforgeException;
 import org.stageforge.cli.Main;
 import org.stageforge.spec.SpecParser;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
