@@ -1,5 +1,7 @@
 package org.stageforge.cli;
 
+import org.stageforge.ExitCodes;
+import org.stageforge.StageforgeException;
 import org.stageforge.binpkg.BinaryPackage;
 import org.stageforge.merge.MergeEngine;
 import org.stageforge.merge.MergeOptions;
@@ -56,8 +58,11 @@ public final class MergeCommand implements Runnable {
         List<MergeRequest.Item> items = new ArrayList<>();
         for (Path p : binpkgs) {
             try (BinaryPackage pkg = BinaryPackage.open(p)) {
-                String cp = org.stageforge.atom.Cpv.parse(pkg.metadata().get("CATEGORY").trim() + "/"
-                        + pkg.metadata().get("PF").trim()).cp();
+                String cat = pkg.metadata().get("CATEGORY"), pf = pkg.metadata().get("PF");
+                if (cat == null || pf == null) {
+                    throw new StageforgeException(p + ": binary package without CATEGORY or PF", ExitCodes.VERIFY, null);
+                }
+                String cp = org.stageforge.atom.Cpv.parse(cat.trim() + "/" + pf.trim()).cp();
                 items.add(new MergeRequest.Item(p, cp));
             }
         }

@@ -15,7 +15,8 @@ final class MergeSettings {
     /**
      * With a config root: its CONFIG_PROTECT, INSTALL_MASK, FEATURES (environment overriding make.conf, as in
      * Portage) and install-mask sets from {@code CFG/etc/stageforge/install-mask-sets}. Without: Portage's defaults
-     * and INSTALL_MASK / PKG_INSTALL_MASK from the environment. {@code installMask}, when given, replaces the mask.
+     * and INSTALL_MASK from the environment (PKG_INSTALL_MASK only applies when binary packages are made).
+     * {@code installMask}, when given, replaces the mask.
      */
     static MergeOptions options(Path root, Path configRoot, String installMask) {
         Map<String, String> env = System.getenv();
@@ -25,8 +26,7 @@ final class MergeSettings {
         if (configRoot != null) {
             o = MergeOptions.fromConfig(root, PortageConfig.load(configRoot, env), sets);
         } else {
-            String mask = (env.getOrDefault("INSTALL_MASK", "") + " " + env.getOrDefault("PKG_INSTALL_MASK", "")).trim();
-            o = MergeOptions.defaults(root).withInstallMask(InstallMask.parse(mask, sets));
+            o = MergeOptions.defaults(root).withInstallMask(InstallMask.parse(env.getOrDefault("INSTALL_MASK", ""), sets));
         }
         return installMask == null ? o : o.withInstallMask(InstallMask.parse(installMask, sets));
     }

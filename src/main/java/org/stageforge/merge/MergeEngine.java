@@ -19,7 +19,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
@@ -95,6 +94,8 @@ public final class MergeEngine {
     private final Path root;
     private final Vdb vdb;
     private final FileTable table;
+    /** Whether owners, special modes, devices and xattrs also go to disk (asked once: it is a native call). */
+    private final boolean materialize;
     private OwnerIndex owners;
     /** Test hook: called with each relative path just before it is written. */
     private Consumer<String> beforeWrite = p -> { };
@@ -104,6 +105,7 @@ public final class MergeEngine {
         this.root = options.root().toAbsolutePath().normalize();
         this.vdb = Vdb.open(root);
         this.table = FileTable.load(root);
+        this.materialize = options.materialize();
     }
 
     /** Merges the request's packages in order; stops at the first failure (earlier packages stay merged). */
@@ -185,7 +187,7 @@ public final class MergeEngine {
 
     private void setMode(Path p, int mode, boolean dir) throws IOException {
         // without privileges the owner must keep access; the file table holds the real mode
-        options.posix().chmod(p, options.materialize() ? mode : (mode & 0777) | (dir ? 0700 : 0600));
+        options.posix().chmod(p, materialize ? mode : (mode & 0777) | (dir ? 0700 : 0600));
     }
 
     static String md5Hex(Path p) {
@@ -250,21 +252,29 @@ public final class MergeEngine {
         final List<String> maskedPaths = new ArrayList<>();
         final Map<String, String> hardlinkRedirect = new HashMap<>();
         VdbEntry installed;
+        Map<String, ContentsEntry> installedContents;
         TreeMap<String, String> configMemory;
         boolean memoryChanged;
+        int contentsCount;
+
+        /** A metadata field, "" when the package lacks it. */
+        String field(String key) {
+            String v = meta.get(key);
+            return v == null ? "" : v;
+        }
 
         PackageMerge(BinaryPackage pkg, MergeRequest.Item item) {
             this.pkg = pkg;
             this.item = item;
             this.meta = pkg.metadata();
-            this.category = meta.get("CATEGORY").trim();
-            this.pf = meta.get("PF").trim();
+            this.category = field("CATEGORY").trim();
+            this.pf = field("PF").trim();
             if (category.isEmpty() || pf.isEmpty()) {
                 throw new StageforgeException(pkg.file() + ": binary package without CATEGORY or PF", ExitCodes.VERIFY,
                         null);
             }
             this.cpv = category + "/" + pf;
-            this.slot = meta.get("SLOT").trim().split("/")[0];
+            this.slot = field("SLOT").trim().split("/")[0];
         }
 
         PackageResult run() {
@@ -294,8 +304,6 @@ public final class MergeEngine {
             return new PackageResult(cpv, installed == null ? null : installed.cpv(), contentsCount,
                     List.copyOf(configUpdates), List.copyOf(removed), List.copyOf(maskedPaths), List.copyOf(phases));
         }
-
-        int contentsCount;
 
         private VdbEntry findInstalled() {
             String cp = org.stageforge.atom.Cpv.parse(cpv).cp();
@@ -405,7 +413,7 @@ public final class MergeEngine {
                 if (ownedByOther && exists && !identical(m, d)) {
                     collisions.add("/" + m.rel + " (owned by " + owner + ")");
                 }
-                if (e.type() == TarEntry.Type.FILE || e.type() == TarEntry.Type.HARDLINK) planProtect(m, exists, owner);
+                if (e.type() == TarEntry.Type.FILE) planProtect(m, exists, owner);
             }
             if (!collisions.isEmpty()) {
                 throw refuse("file collision with installed packages: " + String.join(", ",
@@ -495,10 +503,8 @@ public final class MergeEngine {
             return installedContents.get(abs);
         }
 
-        Map<String, ContentsEntry> installedContents;
-
         private void preinst() throws IOException {
-            Set<String> defined = Set.of(meta.get("DEFINED_PHASES").trim().split("\\s+"));
+            Set<String> defined = Set.of(field("DEFINED_PHASES").trim().split("\\s+"));
             boolean accountPkg = category.equals("acct-group") || category.equals("acct-user");
             if (accountPkg) createAccount();
             for (String ph : List.of("pretend", "setup", "preinst")) {
@@ -512,7 +518,7 @@ public final class MergeEngine {
         }
 
         private void postinst() {
-            Set<String> defined = Set.of(meta.get("DEFINED_PHASES").trim().split("\\s+"));
+            Set<String> defined = Set.of(field("DEFINED_PHASES").trim().split("\\s+"));
             if (!defined.contains("postinst")) return;
             if (category.equals("acct-user")) {
                 phases.add("pkg_postinst (native accounts)");
@@ -533,10 +539,10 @@ public final class MergeEngine {
             env.put("EPREFIX", "");
             env.put("CATEGORY", category);
             env.put("PF", pf);
-            env.put("SLOT", meta.get("SLOT").trim());
+            env.put("SLOT", field("SLOT").trim());
             env.put("EBUILD_PHASE", phase.substring(4));
-            PhaseRunner.Result res = r.runPhase(new PhaseRunner.PackageRef(cpv, meta.get("SLOT").trim(),
-                    meta.environmentBz2(), List.of(meta.get("DEFINED_PHASES").trim().split("\\s+"))), phase, env);
+            PhaseRunner.Result res = r.runPhase(new PhaseRunner.PackageRef(cpv, field("SLOT").trim(),
+                    meta.environmentBz2(), List.of(field("DEFINED_PHASES").trim().split("\\s+"))), phase, env);
             if (res.exitStatus() != 0) {
                 throw new StageforgeException(cpv + ": " + phase + " failed with status " + res.exitStatus()
                         + (res.log() == null ? "" : " (log: " + res.log() + ")"));
@@ -578,25 +584,24 @@ public final class MergeEngine {
                 if (m.masked) {
                     String to = hardlinkRedirect.get(rel);
                     if (to != null) {
-                        Member link = byRel.get(to);
-                        writeFile(link, in, buf);
-                        written.put(rel, link.dest);
-                        written.put(to, link.dest);
+                        Path w = writeFile(byRel.get(to), in, buf);
+                        written.put(rel, w);
+                        written.put(to, w);
                     }
                     return;
                 }
                 beforeWrite.accept(rel);
                 switch (e.type()) {
                     case DIR -> writeDir(m);
-                    case FILE -> {
-                        writeFile(m, in, buf);
-                        written.put(rel, m.dest);
-                    }
+                    case FILE -> written.put(rel, writeFile(m, in, buf));
                     case HARDLINK -> {
                         if (written.containsKey(rel)) return;
                         String target = String.join("/", PathSanitizer.components(e.linkTarget(), cpv));
+                        if (!written.containsKey(target)) {
+                            throw refuse("hard link /" + rel + " comes before its target /" + target);
+                        }
                         Path t = written.get(target);
-                        if (t == null) throw refuse("hard link /" + rel + " comes before its target /" + target);
+                        if (t == null) return; // the target was a protected file kept as it is: so is the link
                         replaceExisting(m.dest);
                         Files.createLink(m.dest, t);
                         journal.created(m.dest);
@@ -606,7 +611,7 @@ public final class MergeEngine {
                         replaceExisting(m.dest);
                         Files.createSymbolicLink(m.dest, Path.of(e.linkTarget()));
                         journal.created(m.dest);
-                        if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
+                        if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
                         options.posix().lutimes(m.dest, e.mtime());
                         table.put(view.rel(m.dest), new FileTable.Entry('l', 0777, m.uid, m.gid, 0, 0, null));
                     }
@@ -630,10 +635,10 @@ public final class MergeEngine {
             ensureParent(m.dest);
             Files.createDirectory(m.dest);
             journal.created(m.dest);
-            if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
+            if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
             setMode(m.dest, m.mode, true);
             table.put(view.rel(m.dest), new FileTable.Entry('d', m.mode, m.uid, m.gid, 0, 0, m.entry.xattrs()));
-            if (options.materialize()) setXattrs(m);
+            if (materialize) setXattrs(m);
         }
 
         private void replaceExisting(Path dest) throws IOException {
@@ -641,9 +646,10 @@ public final class MergeEngine {
             if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) journal.moveAway(dest);
         }
 
-        private void writeFile(Member m, InputStream in, byte[] buf) throws IOException {
+        /** Writes a regular file; returns where it went ({@code ._cfg} name for protected updates), null if kept. */
+        private Path writeFile(Member m, InputStream in, byte[] buf) throws IOException {
             Path dest = m.dest;
-            if (m.protect == Protect.SKIP) return;
+            if (m.protect == Protect.SKIP) return null;
             if (m.protect == Protect.CFG) {
                 dest = ConfigProtect.protectName(m.dest, m.md5, MergeEngine::md5Hex);
                 configUpdates.add("/" + view.rel(dest));
@@ -668,11 +674,12 @@ public final class MergeEngine {
             if (!HexFormat.of().formatHex(md.digest()).equals(m.md5)) {
                 throw new StageforgeException(cpv + ": /" + m.rel + " changed between reading and merging the package");
             }
-            if (options.materialize()) options.posix().lchown(dest, m.uid, m.gid);
+            if (materialize) options.posix().lchown(dest, m.uid, m.gid);
             setMode(dest, m.mode, false);
-            if (options.materialize()) setXattrs(m, dest);
-            Files.setLastModifiedTime(dest, FileTime.fromMillis(m.entry.mtime() * 1000));
+            if (materialize) setXattrs(m, dest);
+            options.posix().lutimes(dest, m.entry.mtime());
             table.put(view.rel(dest), new FileTable.Entry('f', m.mode, m.uid, m.gid, 0, 0, m.entry.xattrs()));
+            return dest;
         }
 
         private void writeNode(Member m) throws IOException {
@@ -684,13 +691,13 @@ public final class MergeEngine {
             };
             if (type == 'p') {
                 options.posix().mkfifo(m.dest, 0600);
-            } else if (options.materialize()) {
+            } else if (materialize) {
                 options.posix().mknod(m.dest, type, 0600, m.entry.devMajor(), m.entry.devMinor());
             } else {
                 Files.write(m.dest, new byte[0], StandardOpenOption.CREATE_NEW); // placeholder: the table has the truth
             }
             journal.created(m.dest);
-            if (options.materialize()) options.posix().lchown(m.dest, m.uid, m.gid);
+            if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
             setMode(m.dest, m.mode, false);
             options.posix().lutimes(m.dest, m.entry.mtime()); // never open a fifo: that blocks
             table.put(view.rel(m.dest), new FileTable.Entry(type, m.mode, m.uid, m.gid, m.entry.devMajor(),

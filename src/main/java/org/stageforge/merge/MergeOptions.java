@@ -14,7 +14,7 @@ import java.util.Set;
  * @param root             the target root
  * @param configProtect    CONFIG_PROTECT value (space-separated directories)
  * @param configProtectMask CONFIG_PROTECT_MASK value
- * @param installMask      INSTALL_MASK plus PKG_INSTALL_MASK, already parsed (sets expanded)
+ * @param installMask      INSTALL_MASK, already parsed (sets expanded)
  * @param protectIfModified FEATURES=config-protect-if-modified (Portage's default): an unmodified installed config
  *                         file is replaced without a {@code ._cfg} copy
  * @param oneshot          do not touch the world file
@@ -45,7 +45,7 @@ public record MergeOptions(Path root, String configProtect, String configProtect
 
     /**
      * Options from a Portage configuration: CONFIG_PROTECT(_MASK) as Portage assembles them (configuration plus the
-     * root's {@code etc/env.d}, as env-update exports them), INSTALL_MASK and PKG_INSTALL_MASK with
+     * root's {@code etc/env.d}, as env-update exports them), INSTALL_MASK with
      * named sets from {@code sets}, FEATURES config-protect-if-modified.
      */
     public static MergeOptions fromConfig(Path root, PortageConfig config, InstallMaskSets sets) {
@@ -58,7 +58,8 @@ public record MergeOptions(Path root, String configProtect, String configProtect
         String protect = join(config.getOrDefault("CONFIG_PROTECT", ""), envd.getOrDefault("CONFIG_PROTECT", ""));
         String protectMask = join(config.getOrDefault("CONFIG_PROTECT_MASK", ""),
                 envd.getOrDefault("CONFIG_PROTECT_MASK", ""));
-        String mask = join(config.getOrDefault("INSTALL_MASK", ""), config.getOrDefault("PKG_INSTALL_MASK", ""));
+        // PKG_INSTALL_MASK applies when binary packages are made, not when they are merged (as in Portage)
+        String mask = config.getOrDefault("INSTALL_MASK", "");
         Set<String> features = Set.of(config.getOrDefault("FEATURES", "").trim().split("\\s+"));
         return new MergeOptions(root, protect, protectMask, InstallMask.parse(mask, sets),
                 features.contains("config-protect-if-modified"), false, true, null, false, true, null);

@@ -72,7 +72,7 @@ public final class RootScanner {
         }
         found.sort((x, y) -> compareBytes((String) x[0], (String) y[0]));
         List<Item> out = new ArrayList<>(found.size());
-        Map<String, String> inodes = new HashMap<>();
+        Map<String, TarEntry> inodes = new HashMap<>();
         try {
             for (Object[] o : found) out.add(item((String) o[0], (Path) o[1], table, euid, inodes));
         } catch (IOException e) {
@@ -95,7 +95,7 @@ public final class RootScanner {
         return new com.sun.security.auth.module.UnixSystem().getUid();
     }
 
-    private static Item item(String rel, Path p, FileTable table, long euid, Map<String, String> inodes)
+    private static Item item(String rel, Path p, FileTable table, long euid, Map<String, TarEntry> inodes)
             throws IOException {
         Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,size,lastModifiedTime,ino,dev,nlink,rdev",
                 LinkOption.NOFOLLOW_LINKS);
@@ -152,16 +152,14 @@ public final class RootScanner {
             link = Files.readSymbolicLink(p).toString();
             mode = 0777;
         } else if (type == TarEntry.Type.FILE) {
-            long nlink = ((Number) a.get("nlink")).longValue();
-            String key = a.get("dev") + ":" + a.get("ino");
-            String first = nlink > 1 ? inodes.putIfAbsent(key, name) : null;
+            TarEntry first = inodes.get(a.get("dev") + ":" + a.get("ino"));
             if (first != null) {
-                type = TarEntry.Type.HARDLINK;
-                link = first;
-            } else {
-                size = ((Number) a.get("size")).longValue();
-                content = p;
+                // a further name: tar stores a link to the first name, with that file's attributes
+                return new Item(rel, new TarEntry(name, TarEntry.Type.HARDLINK, first.mode(), first.uid(), first.gid(),
+                        "", "", 0, first.mtime(), 0, first.path(), 0, 0, first.xattrs()), null);
             }
+            size = ((Number) a.get("size")).longValue();
+            content = p;
         }
         if (type != TarEntry.Type.CHAR && type != TarEntry.Type.BLOCK) {
             major = 0;
@@ -169,6 +167,9 @@ public final class RootScanner {
         }
         TarEntry e = new TarEntry(name, type, mode, uid, gid, "", "", size, mtime, 0, link, major, minor,
                 xattrs == null ? null : new java.util.TreeMap<>(xattrs));
+        if (type == TarEntry.Type.FILE && ((Number) a.get("nlink")).longValue() > 1) {
+            inodes.put(a.get("dev") + ":" + a.get("ino"), e);
+        }
         return new Item(rel, e, content);
     }
 }

@@ -343,6 +343,22 @@ class MergeEngineTest {
     }
 
     @Test
+    void hardLinksToAMaskedFileKeepItsContent() throws IOException {
+        MergeOptions o = MergeOptions.defaults(root()).withSync(false).withUnprivileged(true)
+                .withInstallMask(InstallMask.parse("/usr/share/doc", InstallMaskSets.defaults()));
+        merge(o, TestPackages.xpak("app-misc", "hl-1").dir("usr").dir("usr/share").dir("usr/share/doc")
+                .file("usr/share/doc/a", "data").dir("usr/bin").hardlink("usr/bin/a", "usr/share/doc/a")
+                .hardlink("usr/bin/b", "usr/share/doc/a").write(pkgs()));
+        Path r = root();
+        assertThat(r.resolve("usr/share/doc")).doesNotExist();
+        assertThat(read("usr/bin/a")).isEqualTo("data");
+        assertThat(Files.readAttributes(r.resolve("usr/bin/b"), "unix:ino").get("ino"))
+                .isEqualTo(Files.readAttributes(r.resolve("usr/bin/a"), "unix:ino").get("ino"));
+        assertThat(contents("app-misc/hl-1")).contains("obj /usr/bin/a " + md5("data") + " 1700000000",
+                "obj /usr/bin/b " + md5("data") + " 1700000000").noneMatch(l -> l.contains("/doc"));
+    }
+
+    @Test
     void phasesAreListedAsSkipped() throws IOException {
         MergeEngine.Result r = merge(TestPackages.xpak("app-misc", "ph-1").meta("DEFINED_PHASES", "compile install postinst preinst setup")
                 .dir("usr").write(pkgs()));

@@ -74,6 +74,7 @@ class PackerTest {
         assertThat(by.get("./usr/bin/ping").mtime()).isEqualTo(1_600_000_000L);
         assertThat(by.get("./usr/bin/ping6").type()).isEqualTo(TarEntry.Type.HARDLINK);
         assertThat(by.get("./usr/bin/ping6").linkTarget()).isEqualTo("./usr/bin/ping");
+        assertThat(by.get("./usr/bin/ping6").mode()).isEqualTo(04711);
         assertThat(by.get("./dev/null").type()).isEqualTo(TarEntry.Type.CHAR);
         assertThat(by.get("./dev/null").devMinor()).isEqualTo(3);
         assertThat(by.get("./usr/bin/zz").gid()).isEqualTo(101);
