@@ -8,4 +8,5 @@ trap 'rm -f "$cpfile"' EXIT
 mvn -B -ntp -q test-compile
 mvn -B -ntp -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cpfile" >/dev/null
 cp="target/test-classes:target/classes:$(cat "$cpfile")"
-exec "${JAVA:-java}" -cp "$cp" org.openjdk.jmh.Main 'org.stageforge.bench.AtomBench' -f 1 -wi 2 -i 3 -foe true "$@"
+[ $# -gt 0 ] || set -- -wi 2 -i 3
+exec "${JAVA:-java}" -cp "$cp" org.openjdk.jmh.Main 'org.stageforge.bench.AtomBench' -f 1 -foe true "$@"

@@ -19,7 +19,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
@@ -253,8 +252,10 @@ public final class MergeEngine {
         final List<String> maskedPaths = new ArrayList<>();
         final Map<String, String> hardlinkRedirect = new HashMap<>();
         VdbEntry installed;
+        Map<String, ContentsEntry> installedContents;
         TreeMap<String, String> configMemory;
         boolean memoryChanged;
+        int contentsCount;
 
         /** A metadata field, "" when the package lacks it. */
         String field(String key) {
@@ -303,8 +304,6 @@ public final class MergeEngine {
             return new PackageResult(cpv, installed == null ? null : installed.cpv(), contentsCount,
                     List.copyOf(configUpdates), List.copyOf(removed), List.copyOf(maskedPaths), List.copyOf(phases));
         }
-
-        int contentsCount;
 
         private VdbEntry findInstalled() {
             String cp = org.stageforge.atom.Cpv.parse(cpv).cp();
@@ -503,8 +502,6 @@ public final class MergeEngine {
             }
             return installedContents.get(abs);
         }
-
-        Map<String, ContentsEntry> installedContents;
 
         private void preinst() throws IOException {
             Set<String> defined = Set.of(field("DEFINED_PHASES").trim().split("\\s+"));

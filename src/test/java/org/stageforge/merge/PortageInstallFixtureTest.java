@@ -2,6 +2,7 @@ package org.stageforge.merge;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.stageforge.profile.PortageConfig;
 import org.stageforge.testutil.Fixtures;
 import org.stageforge.vdb.Vdb;
 
@@ -144,11 +145,32 @@ class PortageInstallFixtureTest {
         return new ArrayList<>(byCounter.values());
     }
 
+    /**
+     * Options from the case's own Portage configuration (config-root with make.profile pointing into profile-repo),
+     * with INSTALL_MASK from the environment as emerge-args.txt gives it: the way the acceptance drives both tools.
+     */
     static MergeOptions options(Path caseDir, Path root, boolean unprivileged) throws IOException {
         String args = Files.readString(caseDir.resolve("emerge-args.txt"));
         Matcher m = Pattern.compile("INSTALL_MASK='([^']*)'").matcher(args);
-        InstallMask mask = m.find() ? InstallMask.parse(m.group(1), InstallMaskSets.defaults()) : InstallMask.none();
-        return MergeOptions.defaults(root).withInstallMask(mask).withUnprivileged(unprivileged).withSync(false);
+        Map<String, String> env = m.find() ? Map.of("INSTALL_MASK", m.group(1)) : Map.of();
+        Path cfg = configRoot(caseDir, root.resolveSibling("config-root"));
+        MergeOptions o = MergeOptions.fromConfig(root, PortageConfig.load(cfg, env), InstallMaskSets.defaults());
+        return o.withUnprivileged(unprivileged).withSync(false);
+    }
+
+    static Path configRoot(Path caseDir, Path cfg) throws IOException {
+        Path etc = Files.createDirectories(cfg.resolve("etc/portage"));
+        Path src = caseDir.resolve("config-root/etc/portage");
+        Path repo = caseDir.resolveSibling("profile-repo").toAbsolutePath();
+        try (Stream<Path> s = Files.list(src)) {
+            for (Path f : s.toList()) {
+                if (!f.getFileName().toString().equals("make.profile.target")) Files.copy(f, etc.resolve(f.getFileName()));
+            }
+        }
+        String target = Files.readString(src.resolve("make.profile.target")).strip();
+        Files.createSymbolicLink(etc.resolve("make.profile"), repo.resolve(target));
+        Files.writeString(etc.resolve("repos.conf"), "[DEFAULT]\nmain-repo = gentoo\n\n[gentoo]\nlocation = " + repo + "\n");
+        return cfg;
     }
 
     /** portage-allowed-differences.tsv: case globs (comma-separated), path glob, what, reason. */
