@@ -5,7 +5,10 @@ import org.bouncycastle.bcpg.ArmoredInputStream;
 import org.bouncycastle.bcpg.ArmoredOutputStream;
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
+import org.stageforge.archive.Compression;
 import org.stageforge.binhost.BinhostClient;
+import org.stageforge.binhost.BinhostWriter;
+import org.stageforge.binpkg.GpkgWriter;
 import org.stageforge.binhost.IndexRef;
 import org.stageforge.binhost.PackageVerifier;
 import org.stageforge.binhost.FetchResult;
@@ -136,8 +139,9 @@ final class Parts {
         }
         for (int i = 0; i < spec.binhosts().size(); i++) {
             StageSpec.BinhostSpec b = spec.binhosts().get(i);
+            String url = b.sources() != null ? buildBinhost(b.sources(), build.resolve("binhost-sources-" + i)) : b.url();
             Path copy = build.resolve("fetch/binhost-" + i + "/Packages");
-            try (BinhostClient c = BinhostClient.open(b.url(), BinhostClient.Options.of(build.resolve("cache/binhost-" + i)))) {
+            try (BinhostClient c = BinhostClient.open(url, BinhostClient.Options.of(build.resolve("cache/binhost-" + i)))) {
                 BinhostClient.IndexFetch f = c.fetchIndex();
                 Files.createDirectories(copy.getParent());
                 Path tmp = copy.resolveSibling(".Packages.tmp");
@@ -146,18 +150,44 @@ final class Parts {
             }
             String sha = Build.digestFile(copy, "SHA-512");
             if (lock != null && !lock.binhosts().get(i).sha512().equals(sha)) {
-                throw new StageforgeException("binhost " + b.url() + ": Packages index sha512 " + sha.substring(0, 16)
+                throw new StageforgeException("binhost " + b.given() + ": Packages index sha512 " + sha.substring(0, 16)
                         + "... differs from the locked " + lock.binhosts().get(i).sha512().substring(0, 16) + "...",
                         ExitCodes.VERIFY, null);
             }
-            rep.action("index", b.url() + " sha512=" + sha);
-            copies.add(new IndexCopy(b.url(), copy.toString(), sha));
+            rep.action("index", b.given() + " sha512=" + sha);
+            copies.add(new IndexCopy(url, copy.toString(), sha));
         }
         Inputs in = new Inputs(repo.dir().toString(), repo.digest(), copies);
         StateStore.writeAtomically(build.resolve("fetch/inputs.json"), JSON.writeValueAsBytes(in));
         StringBuilder sb = new StringBuilder(repo.digest());
         for (IndexCopy c : copies) sb.append('\n').append(c.sha512());
         return Build.sha256(sb.toString());
+    }
+
+    /**
+     * Builds a binhost from package source trees ({@link BinhostWriter}) into {@code out}; archive times are the
+     * newest BUILD_TIME of the sources, so the same sources give the same bytes.
+     */
+    private String buildBinhost(Path sources, Path out) throws IOException {
+        long sde = 0;
+        try (var cats = Files.list(sources)) {
+            for (Path cat : cats.sorted().toList()) {
+                if (!Files.isDirectory(cat)) continue;
+                try (var pkgs = Files.list(cat)) {
+                    for (Path p : pkgs.toList()) {
+                        Path bt = p.resolve("metadata/BUILD_TIME");
+                        if (Files.isRegularFile(bt)) sde = Math.max(sde, Long.parseLong(Files.readString(bt).strip()));
+                    }
+                }
+            }
+        } catch (NumberFormatException e) {
+            throw new StageforgeException(sources + ": a BUILD_TIME is not a number", ExitCodes.BAD_INPUT, e);
+        }
+        FileOps.deleteTree(out);
+        Files.createDirectories(out);
+        PackagesIndex idx = BinhostWriter.build(sources, out, new GpkgWriter.Options(Compression.ZSTD, sde, null, null), Map.of());
+        rep.action("binhost", sources + " -> " + out + " (" + idx.entries().size() + " packages)");
+        return out.toString();
     }
 
     private Inputs inputsRecord() throws IOException {

@@ -74,13 +74,21 @@ public final class SpecParser {
         StageSpec.Repo repo = repo(top.table("repo", true));
         List<StageSpec.BinhostSpec> binhosts = new ArrayList<>();
         for (T b : top.tables("binhost")) {
-            String url = b.str("url", true);
+            if (b.has("url") == b.has("sources")) {
+                throw new ParseException(source, b.line(), b.col(), "[[binhost]] needs exactly one of url, sources");
+            }
+            String url = b.str("url", false);
+            Path sources = b.path("sources", false);
             Path keyring = b.path("keyring", false);
             boolean req = b.bool("require_signatures", false);
             if (req && keyring == null) throw b.err("require_signatures", "require_signatures needs a keyring");
             b.done();
-            binhosts.add(new StageSpec.BinhostSpec(url.contains("://") ? url : dir.resolve(url).normalize().toString(),
-                    url, keyring, req));
+            if (sources != null) {
+                binhosts.add(new StageSpec.BinhostSpec(null, "sources:" + b.table.getString("sources"), sources, keyring, req));
+            } else {
+                binhosts.add(new StageSpec.BinhostSpec(url.contains("://") ? url : dir.resolve(url).normalize().toString(),
+                        url, null, keyring, req));
+            }
         }
         if (binhosts.isEmpty()) throw new ParseException(source, 1, 1, "at least one [[binhost]] is required");
         String profile = top.str("profile", true);

@@ -65,10 +65,11 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
 
     /**
      * One binhost: URL or directory (absolute), as written in the spec ({@code given}, what locks and manifests
-     * show, so they do not depend on where the spec lives), optional OpenPGP keyring, and whether every binpkg must
-     * be signed.
+     * show, so they do not depend on where the spec lives), or {@code sources}: a directory of package source
+     * trees the fetch part turns into a binhost (then {@code url} is where it is built); optional OpenPGP keyring,
+     * and whether every binpkg must be signed.
      */
-    public record BinhostSpec(String url, String given, Path keyring, boolean requireSignatures) {}
+    public record BinhostSpec(String url, String given, Path sources, Path keyring, boolean requireSignatures) {}
 
     /** What the cleanup part removes besides tmp, logs and caches. */
     public record Cleanup(List<String> paths, boolean minimal, boolean headers) {

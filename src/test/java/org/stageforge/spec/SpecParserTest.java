@@ -69,6 +69,9 @@ class SpecParserTest {
                 [[binhost]]
                 url = "local-bin"
 
+                [[binhost]]
+                sources = "pkgs"
+
                 [make_conf]
                 FEATURES = "-news"
                 INSTALL_MASK = "@docs"
@@ -132,8 +135,9 @@ class SpecParserTest {
         assertThat(s.name()).isEqualTo("stage3");
         assertThat(s.version()).isEqualTo("2024.1");
         assertThat(s.repo()).isEqualTo(new StageSpec.GitRepo("gentoo", "https://example.org/gentoo.git", "0123456789abcdef0123456789abcdef01234567"));
-        assertThat(s.binhosts()).containsExactly(new StageSpec.BinhostSpec("https://example.org/bin", "https://example.org/bin", tmp.resolve("key.asc"), true),
-                new StageSpec.BinhostSpec(tmp.resolve("local-bin").toString(), "local-bin", null, false));
+        assertThat(s.binhosts()).containsExactly(new StageSpec.BinhostSpec("https://example.org/bin", "https://example.org/bin", null, tmp.resolve("key.asc"), true),
+                new StageSpec.BinhostSpec(tmp.resolve("local-bin").toString(), "local-bin", null, null, false),
+                new StageSpec.BinhostSpec(null, "sources:pkgs", tmp.resolve("pkgs"), null, false));
         assertThat(s.profile()).isEqualTo("default/linux/amd64/23.0");
         assertThat(s.makeConf()).isEqualTo(Map.of("FEATURES", "-news", "INSTALL_MASK", "@docs"));
         assertThat(s.packageUse()).containsExactly("app-misc/hello -nls ssl");
