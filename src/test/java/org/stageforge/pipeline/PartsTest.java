@@ -67,6 +67,29 @@ class PartsTest {
     }
 
     @Test
+    void binhostFromPackageSourceTrees() throws Exception {
+        TestStage t = TestStage.create(tmp.resolve("s"), "");
+        Path src = tmp.resolve("s/pkgs");
+        for (String[] p : new String[][] {{"sys-apps", "baselayout-2.0", "", "etc/os-release"}, {"app-misc", "hello-1.0", "sys-apps/baselayout", "usr/bin/hello"}}) {
+            Path tree = src.resolve(p[0]).resolve(p[1]);
+            for (String[] kv : new String[][] {{"CATEGORY", p[0]}, {"PF", p[1]}, {"SLOT", "0"}, {"EAPI", "8"}, {"KEYWORDS", "amd64"},
+                    {"LICENSE", "MIT"}, {"BUILD_TIME", "1700000100"}, {"repository", "gentoo"}, {"RDEPEND", p[2]}, {"BUILD_ID", "1"}}) {
+                TestStage.write(tree.resolve("metadata").resolve(kv[0]), kv[1] + "\n");
+            }
+            TestStage.write(tree.resolve("image").resolve(p[3]), "content of " + p[1] + "\n");
+        }
+        Files.writeString(t.spec, Files.readString(t.spec).replace("url = \"binhost\"", "sources = \"pkgs\""));
+        build(t);
+        assertThat(tmp.resolve("b/root/usr/bin/hello")).hasContent("content of hello-1.0");
+        assertThat(Files.readString(tmp.resolve("out/tiny-1.0.json"))).contains("\"url\" : \"sources:pkgs\"")
+                .contains("\"source_date_epoch\" : 1700000100");
+        String first = TestStage.sha256(tmp.resolve("out/tiny-1.0.tar.zst"));
+        BuildOptions o = BuildOptions.of(tmp.resolve("b2"), tmp.resolve("out2"));
+        Build.run(SpecParser.parse(t.spec), o, Reporter.silent(tmp.resolve("b2/logs")));
+        assertThat(TestStage.sha256(tmp.resolve("out2/tiny-1.0.tar.zst"))).isEqualTo(first);
+    }
+
+    @Test
     void gitCommitSource() throws Exception {
         TestStage t = TestStage.create(tmp.resolve("s"), "");
         Path repo = tmp.resolve("s/repo");
