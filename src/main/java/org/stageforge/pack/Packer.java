@@ -40,6 +40,11 @@ import java.util.TreeMap;
  * BUILD_TIME of the root's installed packages (the same packages give the same archive); else 0.
  */
 public final class Packer {
+    /** Release artifacts are meant to be read by everyone (createTempFile would make them 0600). */
+    private static final java.nio.file.attribute.FileAttribute<?> PUBLIC =
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+
     /** What was written. */
     public record Result(Path archive, long entries, String sha512, long sourceDateEpoch) {}
 
@@ -80,7 +85,7 @@ public final class Packer {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + name + ".", ".part");
+            tmp = Files.createTempFile(dir, "." + name + ".", ".part", PUBLIC);
             MessageDigest sha = sha512();
             try (OutputStream file = new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 17), sha);
                  TarWriter tar = new TarWriter(c.compress(file), sourceDateEpoch)) {
@@ -126,7 +131,7 @@ public final class Packer {
         lines.put(name, hex + "  " + name);
         StringBuilder sb = new StringBuilder();
         for (String l : lines.values()) sb.append(l).append('\n');
-        Path tmp = Files.createTempFile(sums.getParent(), ".SHA512SUMS.", ".part");
+        Path tmp = Files.createTempFile(sums.getParent(), ".SHA512SUMS.", ".part", PUBLIC);
         Files.writeString(tmp, sb, StandardCharsets.UTF_8);
         Files.move(tmp, sums, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }

@@ -13,6 +13,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -89,6 +90,9 @@ class PackerTest {
         try (var s = Files.list(tmp.resolve("out"))) {
             assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("a.tar.zst", "b.tar.zst", "SHA512SUMS");
         }
+        // release artifacts are world-readable, not the 0600 of a temporary file
+        assertThat(Files.getPosixFilePermissions(a.archive())).isEqualTo(PosixFilePermissions.fromString("rw-r--r--"));
+        assertThat(Files.getPosixFilePermissions(tmp.resolve("out/SHA512SUMS"))).isEqualTo(PosixFilePermissions.fromString("rw-r--r--"));
     }
 
     @Test
