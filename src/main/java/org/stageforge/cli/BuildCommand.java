@@ -52,6 +52,9 @@ public final class BuildCommand implements Runnable {
     @Option(names = "--format", paramLabel = "FORMAT", description = "Extra output format: oci (an OCI image layout tar).")
     String format;
 
+    @Option(names = "--unprivileged", description = "As root too, merge as a normal user: owners, devices and xattrs only in the file table.")
+    boolean unprivileged;
+
     @Option(names = "--quiet", description = "One line per part.")
     boolean quiet;
 
@@ -80,7 +83,7 @@ public final class BuildCommand implements Runnable {
         }
         Path out = output != null ? output : Path.of(".stageforge/out", spec.name());
         BuildOptions o = new BuildOptions(bd, out, parts(skip), parts(force), from == null ? null : Part.of(from), lock,
-                "oci".equals(format), System.getenv());
+                "oci".equals(format), System.getenv(), unprivileged);
         Reporter.Mode mode = json ? Reporter.Mode.JSON : quiet ? Reporter.Mode.QUIET : verbose ? Reporter.Mode.VERBOSE : Reporter.Mode.NORMAL;
         try (Reporter rep = new Reporter(cmd.commandLine().getOut(), mode, bd.resolve("logs"), System.console() != null,
                 System.getenv("NO_COLOR") != null, Part.values().length)) {

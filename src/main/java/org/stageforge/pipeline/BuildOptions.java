@@ -15,9 +15,11 @@ import java.util.Set;
  * @param lock      replay these pinned inputs (null: resolve afresh)
  * @param oci       also write an OCI image layout (in addition to {@code [output] oci})
  * @param env       the calling environment (SOURCE_DATE_EPOCH is honoured; hooks inherit it)
+ * @param unprivileged merge as a normal user would even when running as root: owners, special modes,
+ *                  devices and xattrs live only in the root's file table (the archive is the same)
  */
 public record BuildOptions(Path buildDir, Path outputDir, Set<Part> skip, Set<Part> force, Part from, Lock lock,
-                           boolean oci, Map<String, String> env) {
+                           boolean oci, Map<String, String> env, boolean unprivileged) {
     public BuildOptions {
         skip = Set.copyOf(skip);
         force = Set.copyOf(force);
@@ -25,30 +27,34 @@ public record BuildOptions(Path buildDir, Path outputDir, Set<Part> skip, Set<Pa
     }
 
     public static BuildOptions of(Path buildDir, Path outputDir) {
-        return new BuildOptions(buildDir, outputDir, Set.of(), Set.of(), null, null, false, Map.of());
+        return new BuildOptions(buildDir, outputDir, Set.of(), Set.of(), null, null, false, Map.of(), false);
     }
 
     public BuildOptions withSkip(Set<Part> s) {
-        return new BuildOptions(buildDir, outputDir, s, force, from, lock, oci, env);
+        return new BuildOptions(buildDir, outputDir, s, force, from, lock, oci, env, unprivileged);
     }
 
     public BuildOptions withForce(Set<Part> f) {
-        return new BuildOptions(buildDir, outputDir, skip, f, from, lock, oci, env);
+        return new BuildOptions(buildDir, outputDir, skip, f, from, lock, oci, env, unprivileged);
     }
 
     public BuildOptions withFrom(Part p) {
-        return new BuildOptions(buildDir, outputDir, skip, force, p, lock, oci, env);
+        return new BuildOptions(buildDir, outputDir, skip, force, p, lock, oci, env, unprivileged);
     }
 
     public BuildOptions withLock(Lock l) {
-        return new BuildOptions(buildDir, outputDir, skip, force, from, l, oci, env);
+        return new BuildOptions(buildDir, outputDir, skip, force, from, l, oci, env, unprivileged);
     }
 
     public BuildOptions withOci(boolean o) {
-        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, o, env);
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, o, env, unprivileged);
     }
 
     public BuildOptions withEnv(Map<String, String> e) {
-        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, e);
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, e, unprivileged);
+    }
+
+    public BuildOptions withUnprivileged(boolean u) {
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, env, u);
     }
 }

@@ -332,7 +332,7 @@ final class Parts {
         Plan plan = plan();
         PortageConfig config = PortageConfig.load(build.resolve("config"), Map.of());
         InstallMaskSets sets = InstallMaskSets.defaults().withAll(spec.installMaskSets());
-        MergeOptions mo = MergeOptions.fromConfig(root, config, sets).withSync(false);
+        MergeOptions mo = MergeOptions.fromConfig(root, config, sets).withSync(false).withUnprivileged(opts.unprivileged());
         if (spec.phases()) {
             mo = new MergeOptions(mo.root(), mo.configProtect(), mo.configProtectMask(), mo.installMask(),
                     mo.protectIfModified(), mo.oneshot(), false,
