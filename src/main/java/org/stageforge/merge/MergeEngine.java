@@ -717,7 +717,13 @@ public final class MergeEngine {
                         }
                         case CHMOD -> table.put(k, new FileTable.Entry(cur.type(), Integer.parseInt(i.value(), 8) & 07777,
                                 cur.uid(), cur.gid(), cur.major(), cur.minor(), cur.xattrs()));
-                        default -> { } // SETCAP: as root the phase's setcap wrote the xattr to disk itself
+                        case SETCAP -> {
+                            var x = FileCaps.with(cur.xattrs(), i.value());
+                            byte[] v = x.get(FileCaps.XATTR);
+                            if (materialize && v != null) options.posix().lsetxattr(p, FileCaps.XATTR, v);
+                            table.put(k, new FileTable.Entry(cur.type(), cur.mode(), cur.uid(), cur.gid(), cur.major(),
+                                    cur.minor(), x));
+                        }
                     }
                 } catch (IOException | RuntimeException e) {
                     throw new StageforgeException(cpv + ": cannot apply " + phaseOp(i) + ": " + e.getMessage(), e);

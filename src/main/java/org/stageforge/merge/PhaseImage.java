@@ -240,6 +240,7 @@ final class PhaseImage {
         int mode = e.mode(), major = e.devMajor(), minor = e.devMinor();
         long uid = e.uid(), gid = e.gid();
         String uname = e.uname(), gname = e.gname();
+        java.util.SortedMap<String, byte[]> xattrs = e.xattrs();
         switch (i.op()) {
             case CHOWN -> {
                 String[] f = i.value().split(":");
@@ -267,12 +268,10 @@ final class PhaseImage {
                 }
                 if (f.length > 3 && !f[3].equals("-")) mode = Integer.parseInt(f[3], 8) & 07777;
             }
-            case SETCAP -> {
-                return e; // capabilities the phase set by text are not encoded here (see the engine's report)
-            }
+            case SETCAP -> xattrs = FileCaps.with(xattrs, i.value());
         }
         return new TarEntry(e.path(), type, mode, uid, gid, uname, gname, type == TarEntry.Type.FILE ? e.size() : 0,
-                e.mtime(), e.mtimeNanos(), e.linkTarget(), major, minor, e.xattrs());
+                e.mtime(), e.mtimeNanos(), e.linkTarget(), major, minor, xattrs);
     }
 
     static void deleteTree(Path p) {

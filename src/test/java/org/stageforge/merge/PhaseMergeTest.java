@@ -18,7 +18,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -65,6 +67,7 @@ class PhaseMergeTest {
                             chmod 0600 "${ED}/usr/share/added" || die
                             ln -s ../run "${ED}/usr/share/link" || die
                             mkdir "${ED}/usr/share/newdir" || die
+                            setcap cap_net_raw+ep "${ED}/usr/share/keep" || die
                         }
                         pkg_postinst() {
                             [[ -f ${ROOT}/var/db/pkg/app-misc/edit-1/CONTENTS ]] || die "not in the VDB yet"
@@ -95,7 +98,8 @@ class PhaseMergeTest {
 
         FileTable table = FileTable.load(root);
         // the package's own metadata survives the round trip through the disk; the phase's files are root's
-        assertThat(table.get("usr/share/keep")).isEqualTo(new FileTable.Entry('f', 04750, 7, 8, 0, 0, null));
+        assertThat(table.get("usr/share/keep")).isEqualTo(new FileTable.Entry('f', 04750, 7, 8, 0, 0,
+                Map.of("security.capability", HexFormat.of().parseHex("0100000200200000000000000000000000000000"))));
         assertThat(table.get("usr/share/added")).isEqualTo(new FileTable.Entry('f', 0600, 0, 0, 0, 0, null));
         assertThat(table.get("etc/postinst-made")).extracting(FileTable.Entry::uid, FileTable.Entry::gid)
                 .containsExactly(5L, 6L);
