@@ -580,10 +580,13 @@ public final class MergeEngine {
             }
             if (!defined.contains("preinst")) return null;
             PhaseImage img;
+            Path dir = null;
             try {
-                img = PhaseImage.extract(pkg, buildDir().resolve("image").resolve(category).resolve(pf), cpv,
-                        options.posix().privileged(), options.posix());
-            } catch (IOException e) {
+                dir = buildDir().resolve("image").resolve(category).resolve(pf);
+                img = PhaseImage.extract(pkg, dir, cpv, options.posix().privileged(), options.posix());
+            } catch (IOException | RuntimeException e) {
+                PhaseImage.deleteTree(dir);
+                if (e instanceof RuntimeException re) throw re;
                 throw new StageforgeException(cpv + ": cannot extract the image for pkg_preinst: " + e.getMessage(), e);
             }
             try {

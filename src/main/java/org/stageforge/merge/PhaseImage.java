@@ -278,7 +278,6 @@ final class PhaseImage {
         if (p == null || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
         try (Stream<Path> walk = Files.walk(p)) {
             for (Path x : walk.sorted(Comparator.reverseOrder()).toList()) {
-                if (Files.isDirectory(x, LinkOption.NOFOLLOW_LINKS)) x.toFile().setWritable(true, true);
                 Files.deleteIfExists(x);
             }
         } catch (IOException e) {

@@ -159,6 +159,19 @@ class PhaseMergeTest {
     }
 
     @Test
+    void anImageThatEscapesThroughItsOwnSymlinkIsNotExtracted() throws IOException {
+        Path outside = Files.createDirectory(tmp.resolve("outside"));
+        Path evil = TestPackages.xpak("app-misc", "evil-1").meta("DEFINED_PHASES", "preinst")
+                .meta("environment.bz2", env("pkg_preinst() { :; }\n"))
+                .symlink("esc", outside.toString()).file("esc/x", "x").write(pkgs);
+        assertThatThrownBy(() -> merge(true, evil)).isInstanceOf(StageforgeException.class)
+                .hasMessageContaining("refused");
+        assertThat(outside.resolve("x")).doesNotExist();
+        assertThat(root.resolve("esc")).doesNotExist();
+        assertThat(build.resolve("image/app-misc/evil-1")).doesNotExist();
+    }
+
+    @Test
     void theBuildDirectoryMustNotBeInsideTheRoot() throws IOException {
         MergeOptions o = MergeOptions.defaults(root).withSync(false)
                 .withPhases(false, new BashPhases(build, null)).withBuildDir(root.resolve("var/tmp/b"));
