@@ -42,7 +42,9 @@ import java.util.function.Consumer;
 /**
  * Merges binary packages into a root the way Portage's {@code dblink.merge} does, pkgcore-style: each package is
  * first read completely to build and validate a plan (paths, collisions, CONFIG_PROTECT, INSTALL_MASK), then its
- * image is streamed a second time straight into the root (no temporary extraction directory). Every change is
+ * image is streamed a second time straight into the root (no temporary extraction directory). A package whose
+ * pkg_preinst runs is the exception: its image is extracted under the build directory, the phase edits it (D), and
+ * the edited image is planned and merged with the package's own metadata ({@link PhaseImage}). Every change is
  * journaled; when anything fails the root is restored to its state before that package.
  *
  * <p>Per package, in order: plan and validate; native account creation for acct-group/acct-user (their
