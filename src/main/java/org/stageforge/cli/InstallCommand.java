@@ -43,6 +43,8 @@ public final class InstallCommand implements Runnable {
     @Option(names = "--oneshot", description = "Do not add the targets to the world file.") boolean oneshot;
     @Option(names = "--noreplace", description = "Skip targets that are already installed.") boolean noreplace;
     @Option(names = "--pretend", description = "Only print what would be merged, like emerge -pv.") boolean pretend;
+    @Option(names = "--build-dir", description = "Keep phase logs and work files here (outside the root); "
+            + "default: a temporary directory removed afterwards.") Path buildDir;
     @Option(names = "--no-phases", description = "Do not run pkg_* phases; list what was skipped.") boolean noPhases;
     @Option(names = "--unprivileged", description = "As root too, keep owners/devices/xattrs in the file table only.") boolean unprivileged;
 
@@ -65,7 +67,8 @@ public final class InstallCommand implements Runnable {
         }
         ResolveRequest.Options o = new ResolveRequest.Options(nodeps, oneshot, noreplace, respectUse.equals("y"));
         Installer.Result r = Installer.install(new Installer.Request(root, configRoot, binhosts, targets, o, pretend,
-                noPhases, null, unprivileged, System.getenv(), cacheDir != null ? cacheDir : defaultCache(), null));
+                noPhases, null, unprivileged, System.getenv(), cacheDir != null ? cacheDir : defaultCache(), null,
+                buildDir));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(toJson(r));

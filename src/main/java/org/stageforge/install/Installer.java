@@ -44,15 +44,26 @@ public final class Installer {
      * @param options       emerge-like resolution options
      * @param pretend       resolve only
      * @param noPhases      skip the packages' pkg_* phases (listed in the result)
-     * @param phaseRunner   runs phases when not skipped; null lists them as skipped
+     * @param phaseRunner   runs phases when not skipped; null: {@link BashPhases} (isolated in namespaces) with
+     *                      SOURCE_DATE_EPOCH from {@code env}
      * @param unprivileged  keep owners, special modes, devices and xattrs in the file table only, even as root
      * @param env           the environment: make.conf variables in it override the config root's, as in Portage
      * @param cacheDir      binhost index and package cache
      * @param listener      fetch progress, or null
+     * @param buildDir      phase work files, logs and images extracted for pkg_preinst (outside the root); null: a
+     *                      temporary directory removed afterwards
      */
     public record Request(Path root, Path configRoot, List<String> binhosts, List<String> targets,
                           ResolveRequest.Options options, boolean pretend, boolean noPhases, PhaseRunner phaseRunner,
-                          boolean unprivileged, Map<String, String> env, Path cacheDir, FetchListener listener) {
+                          boolean unprivileged, Map<String, String> env, Path cacheDir, FetchListener listener,
+                          Path buildDir) {
+        public Request(Path root, Path configRoot, List<String> binhosts, List<String> targets,
+                       ResolveRequest.Options options, boolean pretend, boolean noPhases, PhaseRunner phaseRunner,
+                       boolean unprivileged, Map<String, String> env, Path cacheDir, FetchListener listener) {
+            this(root, configRoot, binhosts, targets, options, pretend, noPhases, phaseRunner, unprivileged, env,
+                    cacheDir, listener, null);
+        }
+
         public Request {
             Objects.requireNonNull(root, "root");
             Objects.requireNonNull(configRoot, "configRoot");
@@ -92,11 +103,31 @@ public final class Installer {
             items.add(new MergeRequest.Item(files.get(p), p.world() ? worldAtom(plan, p) : null));
         }
         InstallMaskSets sets = InstallMaskSets.defaults().withDirectory(req.configRoot());
-        MergeOptions mo = MergeOptions.fromConfig(req.root(), config, sets)
-                .withOneshot(req.options().oneshot())
-                .withUnprivileged(req.unprivileged())
-                .withPhases(req.noPhases(), req.phaseRunner());
-        return new Result(config, plan, MergeEngine.merge(new MergeRequest(items, mo)));
+        Path build = null;
+        try {
+            build = req.buildDir() != null ? Files.createDirectories(req.buildDir())
+                    : Files.createTempDirectory("stageforge-install-");
+            PhaseRunner runner = req.phaseRunner() != null || req.noPhases() ? req.phaseRunner()
+                    : new BashPhases(build, req.env().get("SOURCE_DATE_EPOCH"));
+            MergeOptions mo = MergeOptions.fromConfig(req.root(), config, sets)
+                    .withOneshot(req.options().oneshot())
+                    .withUnprivileged(req.unprivileged())
+                    .withPhases(req.noPhases(), runner)
+                    .withBuildDir(build);
+            return new Result(config, plan, MergeEngine.merge(new MergeRequest(items, mo)));
+        } catch (IOException e) {
+            throw new StageforgeException("cannot create the build directory: " + e.getMessage(), e);
+        } finally {
+            if (req.buildDir() == null && build != null) deleteTree(build);
+        }
+    }
+
+    private static void deleteTree(Path p) {
+        try (var walk = Files.walk(p)) {
+            for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
+        } catch (IOException e) {
+            throw new StageforgeException("cannot remove " + p + ": " + e.getMessage(), e);
+        }
     }
 
     /** The world-file atom the resolver chose for a requested package (its cp, or a slot atom). */

@@ -5,7 +5,9 @@ import org.stageforge.StageforgeException;
 import org.stageforge.archive.PathSanitizer;
 import org.stageforge.archive.TarEntry;
 import org.stageforge.binpkg.BinaryPackage;
+import org.stageforge.binpkg.ImageVisitor;
 import org.stageforge.binpkg.PackageMetadata;
+import org.stageforge.phase.FileIntent;
 import org.stageforge.vdb.ContentsEntry;
 import org.stageforge.vdb.Vdb;
 import org.stageforge.vdb.VdbEntry;
@@ -40,7 +42,9 @@ import java.util.function.Consumer;
 /**
  * Merges binary packages into a root the way Portage's {@code dblink.merge} does, pkgcore-style: each package is
  * first read completely to build and validate a plan (paths, collisions, CONFIG_PROTECT, INSTALL_MASK), then its
- * image is streamed a second time straight into the root (no temporary extraction directory). Every change is
+ * image is streamed a second time straight into the root (no temporary extraction directory). A package whose
+ * pkg_preinst runs is the exception: its image is extracted under the build directory, the phase edits it (D), and
+ * the edited image is planned and merged with the package's own metadata ({@link PhaseImage}). Every change is
  * journaled; when anything fails the root is restored to its state before that package.
  *
  * <p>Per package, in order: plan and validate; native account creation for acct-group/acct-user (their
@@ -97,6 +101,10 @@ public final class MergeEngine {
     /** Whether owners, special modes, devices and xattrs also go to disk (asked once: it is a native call). */
     private final boolean materialize;
     private OwnerIndex owners;
+    /** Where images are extracted for pkg_preinst; created on first use. */
+    private Path buildDir;
+    /** {@link #buildDir} when it is a temporary directory of this batch. */
+    private Path tempBuildDir;
     /** Test hook: called with each relative path just before it is written. */
     private Consumer<String> beforeWrite = p -> { };
 
@@ -125,10 +133,14 @@ public final class MergeEngine {
         prepareRoot();
         owners = OwnerIndex.load(root, vdb);
         List<PackageResult> results = new ArrayList<>();
-        for (MergeRequest.Item item : request.packages()) {
-            try (BinaryPackage pkg = BinaryPackage.open(item.binpkg())) {
-                results.add(new PackageMerge(pkg, item).run());
+        try {
+            for (MergeRequest.Item item : request.packages()) {
+                try (BinaryPackage pkg = BinaryPackage.open(item.binpkg())) {
+                    results.add(new PackageMerge(pkg, item).run());
+                }
             }
+        } finally {
+            if (tempBuildDir != null) PhaseImage.deleteTree(tempBuildDir);
         }
         EnvUpdate.Result env = EnvUpdate.run(root);
         String ld = ldconfig();
@@ -142,9 +154,20 @@ public final class MergeEngine {
         return new Result(List.copyOf(results), env, ld);
     }
 
-    /** Portage's state files: var/lib/portage (setgid), its config memory and preserved-libs registry. */
+    /**
+     * Portage's state files: var/lib/portage (setgid), its config memory and preserved-libs registry; and, as
+     * Portage makes them for every root, the world-writable sticky {@code tmp} and {@code var/tmp}.
+     */
     private void prepareRoot() {
         try {
+            for (String t : List.of("tmp", "var/tmp")) {
+                Path p = root.resolve(t);
+                if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) continue;
+                RootFiles.ensureDir(p.getParent());
+                Files.createDirectory(p);
+                setMode(p, 01777, true);
+                table.put(t, new FileTable.Entry('d', 01777, 0, 0, 0, 0, null));
+            }
             Path vlp = root.resolve("var/lib/portage");
             if (!Files.isDirectory(vlp, LinkOption.NOFOLLOW_LINKS)) {
                 RootFiles.ensureDir(vlp.getParent());
@@ -183,6 +206,23 @@ public final class MergeEngine {
             }
         }
         return "skipped: the root has no sbin/ldconfig (the host's is never used)";
+    }
+
+    /** The build directory (created on first use), never inside the root nor containing it. */
+    private Path buildDir() throws IOException {
+        if (buildDir != null) return buildDir;
+        Path d;
+        if (options.buildDir() != null) {
+            d = Files.createDirectories(options.buildDir()).toRealPath();
+        } else {
+            d = tempBuildDir = Files.createTempDirectory("stageforge-merge-").toRealPath();
+        }
+        Path r = root.toRealPath();
+        if (d.startsWith(r) || r.startsWith(d)) {
+            throw new StageforgeException("the build directory " + d + " and the root " + r
+                    + " must not contain each other", ExitCodes.USAGE, null);
+        }
+        return buildDir = d;
     }
 
     private void setMode(Path p, int mode, boolean dir) throws IOException {
@@ -251,6 +291,12 @@ public final class MergeEngine {
         final List<String> removed = new ArrayList<>();
         final List<String> maskedPaths = new ArrayList<>();
         final Map<String, String> hardlinkRedirect = new HashMap<>();
+        final boolean accountPkg;
+        final Set<String> defined;
+        /** Phases already run before planning (pkg_pretend, pkg_setup, pkg_preinst on the extracted image). */
+        final Set<String> done = new HashSet<>();
+        /** Where the image is read from: the package (streamed) or its copy edited by pkg_preinst. */
+        Consumer<ImageVisitor> image;
         VdbEntry installed;
         Map<String, ContentsEntry> installedContents;
         TreeMap<String, String> configMemory;
@@ -275,11 +321,23 @@ public final class MergeEngine {
             }
             this.cpv = category + "/" + pf;
             this.slot = field("SLOT").trim().split("/")[0];
+            this.accountPkg = category.equals("acct-group") || category.equals("acct-user");
+            this.defined = Set.of(field("DEFINED_PHASES").trim().split("\\s+"));
+            this.image = pkg::streamImage;
         }
 
         PackageResult run() {
             installed = findInstalled();
             configMemory = ConfigProtect.readMemory(root);
+            PhaseImage edited = earlyPhases();
+            try {
+                return merge();
+            } finally {
+                if (edited != null) PhaseImage.deleteTree(edited.dir());
+            }
+        }
+
+        private PackageResult merge() {
             plan();
             validate();
             FileTable tableBefore = table.copy();
@@ -300,7 +358,11 @@ public final class MergeEngine {
             }
             if (installed != null) owners.remove(view, installed.cpv(), installed.contents());
             owners.add(view, cpv, contents());
-            postinst();
+            try {
+                postinst();
+            } catch (IOException e) {
+                throw new StageforgeException(cpv + ": after pkg_postinst: " + e.getMessage(), e);
+            }
             return new PackageResult(cpv, installed == null ? null : installed.cpv(), contentsCount,
                     List.copyOf(configUpdates), List.copyOf(removed), List.copyOf(maskedPaths), List.copyOf(phases));
         }
@@ -321,7 +383,7 @@ public final class MergeEngine {
         /** Pass 1: the listing, file checksums, hostile structure, INSTALL_MASK. */
         private void plan() {
             Set<String> imageSymlinks = new HashSet<>();
-            pkg.streamImage((e, in) -> {
+            image.accept((e, in) -> {
                 String rel = String.join("/", PathSanitizer.components(e.path(), cpv));
                 if (rel.isEmpty()) return;
                 for (int i = rel.indexOf('/'); i > 0; i = rel.indexOf('/', i + 1)) {
@@ -503,35 +565,98 @@ public final class MergeEngine {
             return installedContents.get(abs);
         }
 
+        private boolean phasesRun() {
+            return !options.noPhases() && options.phaseRunner() != null;
+        }
+
+        /**
+         * Before anything is planned: pkg_pretend and pkg_setup, and for a package with pkg_preinst its image
+         * extracted under the build directory, the phase run on it (D), and the edited image as the one to merge.
+         * Account packages keep their native handling inside the merge. Returns the extracted image, or null.
+         */
+        private PhaseImage earlyPhases() {
+            if (accountPkg || !phasesRun()) return null;
+            for (String ph : List.of("pretend", "setup")) {
+                if (defined.contains(ph)) runPhase("pkg_" + ph, null);
+                done.add(ph);
+            }
+            if (!defined.contains("preinst")) return null;
+            PhaseImage img;
+            Path dir = null;
+            try {
+                dir = buildDir().resolve("image").resolve(category).resolve(pf);
+                img = PhaseImage.extract(pkg, dir, cpv, options.posix().privileged(), options.posix());
+            } catch (IOException | RuntimeException e) {
+                PhaseImage.deleteTree(dir);
+                if (e instanceof RuntimeException re) throw re;
+                throw new StageforgeException(cpv + ": cannot extract the image for pkg_preinst: " + e.getMessage(), e);
+            }
+            try {
+                img.applyIntents(runPhase("pkg_preinst", img.dir()));
+            } catch (RuntimeException e) {
+                PhaseImage.deleteTree(img.dir());
+                throw e;
+            }
+            done.add("preinst");
+            image = img::stream;
+            return img;
+        }
+
         private void preinst() throws IOException {
-            Set<String> defined = Set.of(field("DEFINED_PHASES").trim().split("\\s+"));
-            boolean accountPkg = category.equals("acct-group") || category.equals("acct-user");
             if (accountPkg) createAccount();
             for (String ph : List.of("pretend", "setup", "preinst")) {
-                if (!defined.contains(ph)) continue;
+                if (!defined.contains(ph) || done.contains(ph)) continue;
                 if (accountPkg && !ph.equals("setup")) {
                     phases.add("pkg_" + ph + " (native accounts)");
                 } else {
-                    runPhase("pkg_" + ph);
+                    runPhase("pkg_" + ph, null);
                 }
             }
         }
 
-        private void postinst() {
-            Set<String> defined = Set.of(field("DEFINED_PHASES").trim().split("\\s+"));
+        /**
+         * pkg_postinst, with the package already in the VDB. Account entries present before the phase survive it
+         * (baselayout's copies of passwd/group from /usr/share/baselayout would otherwise drop them), and the phase's
+         * ownership/mode/device changes go to the file table.
+         */
+        private void postinst() throws IOException {
             if (!defined.contains("postinst")) return;
             if (category.equals("acct-user")) {
                 phases.add("pkg_postinst (native accounts)");
-            } else {
-                runPhase("pkg_postinst");
+                return;
             }
+            Map<String, byte[]> accounts = readAccountFiles();
+            List<FileIntent> intents = runPhase("pkg_postinst", null);
+            if (!phasesRun()) return;
+            for (var a : accounts.entrySet()) {
+                Path p = root.resolve(a.getKey());
+                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) continue;
+                byte[] now = Files.readAllBytes(p);
+                byte[] merged = AccountNames.mergeLines(now, a.getValue());
+                if (!java.util.Arrays.equals(now, merged)) {
+                    Files.write(p, merged, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+                }
+            }
+            view.clear();
+            applyRootIntents(intents);
+            table.save(root);
         }
 
-        private void runPhase(String phase) {
+        private Map<String, byte[]> readAccountFiles() throws IOException {
+            Map<String, byte[]> out = new TreeMap<>();
+            for (String f : ACCOUNT_FILES) {
+                Path p = root.resolve(f);
+                if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) out.put(f, Files.readAllBytes(p));
+            }
+            return out;
+        }
+
+        /** Runs a phase (or lists it as skipped); returns the file changes it made or asked for. */
+        private List<FileIntent> runPhase(String phase, Path imageDir) {
             PhaseRunner r = options.phaseRunner();
-            if (options.noPhases() || r == null) {
+            if (!phasesRun()) {
                 phases.add(phase + " (skipped)");
-                return;
+                return List.of();
             }
             Map<String, String> env = new LinkedHashMap<>();
             env.put("ROOT", root.toString());
@@ -541,6 +666,9 @@ public final class MergeEngine {
             env.put("PF", pf);
             env.put("SLOT", field("SLOT").trim());
             env.put("EBUILD_PHASE", phase.substring(4));
+            env.put("REPLACING_VERSIONS", installed == null ? ""
+                    : org.stageforge.atom.Cpv.parse(installed.cpv()).version().toString());
+            if (imageDir != null) env.put("D", imageDir.toString());
             PhaseRunner.Result res = r.runPhase(new PhaseRunner.PackageRef(cpv, field("SLOT").trim(),
                     meta.environmentBz2(), List.of(field("DEFINED_PHASES").trim().split("\\s+"))), phase, env);
             if (res.exitStatus() != 0) {
@@ -548,6 +676,84 @@ public final class MergeEngine {
                         + (res.log() == null ? "" : " (log: " + res.log() + ")"));
             }
             phases.add(phase);
+            if (!phase.equals("pkg_postinst")) applyRootIntents(res.intents());
+            return res.intents();
+        }
+
+        /**
+         * A phase's ownership, mode and device changes to ROOT, into the file table (the disk already has what the
+         * phase could do; device nodes are made here when the merge runs as root, else placeholders).
+         */
+        private void applyRootIntents(List<FileIntent> intents) {
+            for (FileIntent i : intents) {
+                if (i.scope() != FileIntent.Scope.ROOT) continue;
+                String rel = String.join("/", PathSanitizer.components(i.path(), cpv));
+                if (rel.isEmpty()) continue;
+                try {
+                    Path p = view.real(rel);
+                    String k = view.rel(p);
+                    FileTable.Entry cur = table.get(k);
+                    boolean exists = Files.exists(p, LinkOption.NOFOLLOW_LINKS);
+                    if (cur == null && exists) cur = diskEntry(p);
+                    if (i.op() == FileIntent.Op.MKNOD) {
+                        String[] f = i.value().split(" ");
+                        char type = f[0].equals("b") ? 'b' : f[0].equals("p") ? 'p' : 'c';
+                        int mode = f.length > 3 && !f[3].equals("-") ? Integer.parseInt(f[3], 8) & 07777
+                                : cur != null ? cur.mode() : 0644;
+                        int major = type == 'p' ? 0 : Integer.parseInt(f[1]);
+                        int minor = type == 'p' ? 0 : Integer.parseInt(f[2]);
+                        if (type != 'p') {
+                            if (exists) Files.delete(p);
+                            if (materialize) options.posix().mknod(p, type, 0600, major, minor);
+                            else Files.createFile(p);
+                            setMode(p, mode, false);
+                        }
+                        table.put(k, new FileTable.Entry(type, mode, cur == null ? 0 : cur.uid(),
+                                cur == null ? 0 : cur.gid(), major, minor, null));
+                        continue;
+                    }
+                    if (cur == null) continue; // the phase removed what it changed
+                    switch (i.op()) {
+                        case CHOWN -> {
+                            String[] f = i.value().split(":");
+                            long u = Long.parseLong(f[0]), g = f.length > 1 ? Long.parseLong(f[1]) : -1;
+                            table.put(k, new FileTable.Entry(cur.type(), cur.mode(), u >= 0 ? u : cur.uid(),
+                                    g >= 0 ? g : cur.gid(), cur.major(), cur.minor(), cur.xattrs()));
+                        }
+                        case CHMOD -> table.put(k, new FileTable.Entry(cur.type(), Integer.parseInt(i.value(), 8) & 07777,
+                                cur.uid(), cur.gid(), cur.major(), cur.minor(), cur.xattrs()));
+                        case SETCAP -> {
+                            var x = FileCaps.with(cur.xattrs(), i.value());
+                            byte[] v = x.get(FileCaps.XATTR);
+                            if (materialize && v != null) options.posix().lsetxattr(p, FileCaps.XATTR, v);
+                            table.put(k, new FileTable.Entry(cur.type(), cur.mode(), cur.uid(), cur.gid(), cur.major(),
+                                    cur.minor(), x));
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    throw new StageforgeException(cpv + ": cannot apply " + phaseOp(i) + ": " + e.getMessage(), e);
+                }
+            }
+        }
+
+        private String phaseOp(FileIntent i) {
+            return i.op().name().toLowerCase(java.util.Locale.ROOT) + " " + i.value() + " of /" + i.path();
+        }
+
+        /** A path's attributes as the disk has them; disk owners count only when the process really is root. */
+        private FileTable.Entry diskEntry(Path p) throws IOException {
+            Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+            int mode = (Integer) a.get("mode");
+            char type = switch (mode & 0170000) {
+                case 0040000 -> 'd';
+                case 0120000 -> 'l';
+                case 0010000 -> 'p';
+                default -> 'f';
+            };
+            boolean real = options.posix().privileged();
+            return new FileTable.Entry(type, type == 'l' ? 0777 : mode & 07777,
+                    real ? ((Number) a.get("uid")).longValue() : 0, real ? ((Number) a.get("gid")).longValue() : 0,
+                    0, 0, null);
         }
 
         private void createAccount() throws IOException {
@@ -577,7 +783,7 @@ public final class MergeEngine {
         private void write() {
             Map<String, Path> written = new HashMap<>();
             byte[] buf = new byte[BUFFER];
-            pkg.streamImage((e, in) -> {
+            image.accept((e, in) -> {
                 String rel = String.join("/", PathSanitizer.components(e.path(), cpv));
                 Member m = byRel.get(rel);
                 if (m == null || m.entry != e && !m.entry.equals(e)) return; // an earlier duplicate

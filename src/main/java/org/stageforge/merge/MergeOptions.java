@@ -24,10 +24,19 @@ import java.util.Set;
  *                         security xattrs go only to the file table)
  * @param sync             flush the root's filesystem once at the end of the batch
  * @param posix            native calls
+ * @param buildDir         where images of packages with pkg_preinst are extracted for the phase (outside the root);
+ *                         null: a temporary directory removed after the batch
  */
 public record MergeOptions(Path root, String configProtect, String configProtectMask, InstallMask installMask,
                            boolean protectIfModified, boolean oneshot, boolean noPhases, PhaseRunner phaseRunner,
-                           boolean unprivileged, boolean sync, PosixOps posix) {
+                           boolean unprivileged, boolean sync, PosixOps posix, Path buildDir) {
+
+    public MergeOptions(Path root, String configProtect, String configProtectMask, InstallMask installMask,
+                        boolean protectIfModified, boolean oneshot, boolean noPhases, PhaseRunner phaseRunner,
+                        boolean unprivileged, boolean sync, PosixOps posix) {
+        this(root, configProtect, configProtectMask, installMask, protectIfModified, oneshot, noPhases, phaseRunner,
+                unprivileged, sync, posix, null);
+    }
 
     public MergeOptions {
         Objects.requireNonNull(root);
@@ -71,28 +80,34 @@ public record MergeOptions(Path root, String configProtect, String configProtect
 
     public MergeOptions withInstallMask(InstallMask m) {
         return new MergeOptions(root, configProtect, configProtectMask, m, protectIfModified, oneshot, noPhases,
-                phaseRunner, unprivileged, sync, posix);
+                phaseRunner, unprivileged, sync, posix, buildDir);
     }
 
     public MergeOptions withUnprivileged(boolean u) {
         return new MergeOptions(root, configProtect, configProtectMask, installMask, protectIfModified, oneshot,
-                noPhases, phaseRunner, u, sync, posix);
+                noPhases, phaseRunner, u, sync, posix, buildDir);
     }
 
     public MergeOptions withOneshot(boolean o) {
         return new MergeOptions(root, configProtect, configProtectMask, installMask, protectIfModified, o, noPhases,
-                phaseRunner, unprivileged, sync, posix);
+                phaseRunner, unprivileged, sync, posix, buildDir);
     }
 
     public MergeOptions withSync(boolean s) {
         return new MergeOptions(root, configProtect, configProtectMask, installMask, protectIfModified, oneshot,
-                noPhases, phaseRunner, unprivileged, s, posix);
+                noPhases, phaseRunner, unprivileged, s, posix, buildDir);
     }
 
     /** {@code noPhases}: skip (and list) phases; otherwise {@code runner} runs them (null also lists them as skipped). */
     public MergeOptions withPhases(boolean noPhases, PhaseRunner runner) {
         return new MergeOptions(root, configProtect, configProtectMask, installMask, protectIfModified, oneshot,
-                noPhases, runner, unprivileged, sync, posix);
+                noPhases, runner, unprivileged, sync, posix, buildDir);
+    }
+
+    /** Extract images for pkg_preinst under {@code dir} (kept; null: a temporary directory). */
+    public MergeOptions withBuildDir(Path dir) {
+        return new MergeOptions(root, configProtect, configProtectMask, installMask, protectIfModified, oneshot,
+                noPhases, phaseRunner, unprivileged, sync, posix, dir);
     }
 
     /** Whether owners, special modes, devices and xattrs are also materialized on disk. */

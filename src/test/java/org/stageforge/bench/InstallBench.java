@@ -1,6 +1,7 @@
 package org.stageforge.bench;
 
 import org.stageforge.StageforgeException;
+import org.stageforge.install.BashPhases;
 import org.stageforge.merge.MergeEngine;
 import org.stageforge.merge.MergeOptions;
 import org.stageforge.merge.MergeRequest;
@@ -20,7 +21,9 @@ import java.util.stream.Stream;
  * printing one "pass N: X s" line each. A first untimed probe merges the packages one by one into a scratch root and
  * leaves out those whose file is missing or that are refused (e.g. collisions with an earlier one); they are listed.
  * The installed files are written to WORK/install-list.txt for the shell comparison in bench/install.sh.
- * Usage: InstallBench FIXTURES_DIR WORK_DIR PASSES [unprivileged]
+ * The timed passes skip the pkg_* phases (the file work compared with tar); with {@code phases} as many passes
+ * follow that run them (bash in namespaces, "with phases, run N: X s").
+ * Usage: InstallBench FIXTURES_DIR WORK_DIR PASSES [unprivileged] [phases]
  */
 public final class InstallBench {
     private InstallBench() {}
@@ -29,7 +32,8 @@ public final class InstallBench {
         Path binhost = Path.of(args[0], "binhost-xpak-amd64");
         Path work = Path.of(args[1]);
         int passes = Integer.parseInt(args[2]);
-        boolean unprivileged = args.length > 3 && args[3].equals("unprivileged");
+        List<String> flags = List.of(args).subList(3, args.length);
+        boolean unprivileged = flags.contains("unprivileged");
         List<Path> files = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         for (Map<String, String> e : entries(binhost.resolve("Packages"))) {
@@ -60,6 +64,36 @@ public final class InstallBench {
             long t1 = System.nanoTime();
             System.out.printf("pass %d: %.3f s%n", i, (t1 - t0) / 1e9);
         }
+        if (!flags.contains("phases")) return;
+        // a phase can fail on this host (e.g. one that asks the host's python for its site dir): probe again
+        Path build = work.resolve("build");
+        probe = fresh(work.resolve("probe"));
+        List<MergeRequest.Item> withPhases = new ArrayList<>();
+        for (Path f : ok) {
+            try {
+                MergeEngine.merge(new MergeRequest(List.of(new MergeRequest.Item(f, null)),
+                        phases(options(probe, unprivileged).withSync(false), fresh(build))));
+                withPhases.add(new MergeRequest.Item(f, null));
+            } catch (StageforgeException ex) {
+                System.out.println("  with phases, skipped " + binhost.relativize(f) + ": "
+                        + ex.getMessage().lines().findFirst().orElse(""));
+            }
+        }
+        delete(probe);
+        System.out.println("with phases: " + withPhases.size() + " packages");
+        for (int i = 1; i <= passes; i++) {
+            Path root = fresh(work.resolve("root"));
+            long t0 = System.nanoTime();
+            MergeEngine.Result r = MergeEngine.merge(new MergeRequest(withPhases,
+                    phases(options(root, unprivileged), fresh(build))));
+            long t1 = System.nanoTime();
+            long ran = r.packages().stream().flatMap(p -> p.phases().stream()).filter(p -> !p.contains("(")).count();
+            System.out.printf("with phases, run %d: %.3f s (%d phases run)%n", i, (t1 - t0) / 1e9, ran);
+        }
+    }
+
+    private static MergeOptions phases(MergeOptions o, Path build) {
+        return o.withPhases(false, new BashPhases(build, "1700000000")).withBuildDir(build);
     }
 
     private static MergeOptions options(Path root, boolean unprivileged) {

@@ -33,16 +33,32 @@ class PortageInstallFixtureTest {
     static final List<String> MANIFEST_EXCLUDES = List.of("var/lib/stageforge", "var/db/pkg", "var/cache", "var/log",
             "var/tmp", "tmp");
 
-    @ParameterizedTest(name = "{0} unprivileged={1}")
-    @CsvSource({"nodeps,true", "nodeps,false", "phases,true", "phases,false", "dbus-nomask,true", "dbus-nomask,false",
-            "dbus-mask,true", "dbus-mask,false"})
-    void sameRootAsPortage(String name, boolean unprivileged, @org.junit.jupiter.api.io.TempDir Path tmp)
-            throws IOException {
-        Path caseDir = Fixtures.require("portage-expected/install/" + name);
+    /**
+     * With phases (the real comparison) and, cheaply, without them: the rules for the latter are under the case name
+     * suffixed {@code -nophases}.
+     */
+    @ParameterizedTest(name = "{0} unprivileged={1} phases={2}")
+    @CsvSource({"nodeps,true,true", "nodeps,false,true", "nodeps,false,false", "phases,true,true",
+            "phases,false,true", "phases,false,false", "dbus-nomask,true,true", "dbus-nomask,false,true",
+            "dbus-nomask,false,false", "dbus-mask,true,true", "dbus-mask,false,true", "dbus-mask,false,false"})
+    void sameRootAsPortage(String caseName, boolean unprivileged, boolean phases,
+                           @org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+        Path caseDir = Fixtures.require("portage-expected/install/" + caseName);
         Path binhost = Fixtures.require("binhost-xpak-amd64");
         Path root = Files.createDirectory(tmp.resolve("root"));
-        MergeEngine.merge(new MergeRequest(items(caseDir, binhost), options(caseDir, root, unprivileged)));
+        MergeOptions o = options(caseDir, root, unprivileged);
+        if (phases) o = withPhases(o, tmp.resolve("build"));
+        MergeEngine.merge(new MergeRequest(items(caseDir, binhost), o));
+        compare(phases ? caseName : caseName + "-nophases", caseDir, root);
+    }
 
+    /** Phases run by the bash runner (namespaces), build directory outside the root, a fixed SOURCE_DATE_EPOCH. */
+    static MergeOptions withPhases(MergeOptions o, Path build) {
+        return o.withPhases(false, new org.stageforge.install.BashPhases(build, "1700000000")).withBuildDir(build);
+    }
+
+    /** Compares a root with the case's manifest, VDB and world file; fails listing every difference not allowed. */
+    static void compare(String name, Path caseDir, Path root) throws IOException {
         AllowedDifferences allowed = AllowedDifferences.load();
         List<String> diffs = new ArrayList<>();
         Map<String, String> want = RootManifest.read(caseDir.resolve("manifest.tsv"));

@@ -29,6 +29,7 @@ final class TestPackages {
 
     static final class Builder {
         final Map<String, String> meta = new LinkedHashMap<>();
+        final Map<String, byte[]> binaryMeta = new LinkedHashMap<>();
         final List<TarEntry> entries = new ArrayList<>();
         final List<byte[]> contents = new ArrayList<>();
         long mtime = 1_700_000_000L;
@@ -45,6 +46,12 @@ final class TestPackages {
 
         Builder meta(String key, String value) {
             meta.put(key, value);
+            return this;
+        }
+
+        /** A metadata entry stored as is (environment.bz2). */
+        Builder meta(String key, byte[] value) {
+            binaryMeta.put(key, value.clone());
             return this;
         }
 
@@ -104,9 +111,12 @@ final class TestPackages {
                 }
             }
             ByteArrayOutputStream index = new ByteArrayOutputStream(), data = new ByteArrayOutputStream();
-            for (var m : meta.entrySet()) {
+            Map<String, byte[]> all = new LinkedHashMap<>();
+            meta.forEach((k, v) -> all.put(k, (v + (k.equals("BUILD_ID") ? "" : "\n")).getBytes(StandardCharsets.UTF_8)));
+            all.putAll(binaryMeta);
+            for (var m : all.entrySet()) {
                 byte[] name = m.getKey().getBytes(StandardCharsets.UTF_8);
-                byte[] value = (m.getValue() + (m.getKey().equals("BUILD_ID") ? "" : "\n")).getBytes(StandardCharsets.UTF_8);
+                byte[] value = m.getValue();
                 index.writeBytes(ByteBuffer.allocate(4).putInt(name.length).array());
                 index.writeBytes(name);
                 index.writeBytes(ByteBuffer.allocate(8).putInt(data.size()).putInt(value.length).array());
