@@ -131,7 +131,7 @@ public final class Installer {
     }
 
     /** The world-file atom the resolver chose for a requested package (its cp, or a slot atom). */
-    private static String worldAtom(ResolvePlan plan, PlannedPackage p) {
+    public static String worldAtom(ResolvePlan plan, PlannedPackage p) {
         String cp = p.cpv().cp();
         for (String a : plan.worldAdditions()) {
             if (!a.startsWith("@") && Atom.parse(a).cp().equals(cp)) return a;

@@ -16,6 +16,7 @@ import org.stageforge.binpkg.OpenPgp;
 import org.stageforge.cli.Main;
 import org.stageforge.index.PackagesIndex;
 import org.stageforge.merge.InstallMaskSets;
+import org.stageforge.install.BashPhases;
 import org.stageforge.merge.MergeEngine;
 import org.stageforge.merge.MergeOptions;
 import org.stageforge.merge.MergeRequest;
@@ -226,12 +227,7 @@ final class Parts {
             for (PlannedPackage pp : plan.packages()) {
                 int hi = 0;
                 while (!hosts.get(hi).name().equals(pp.binhost())) hi++;
-                String worldAtom = null;
-                if (pp.world()) {
-                    for (String a : plan.worldAdditions()) {
-                        if (org.stageforge.atom.Atom.parse(a).cp().equals(pp.cpv().cp())) worldAtom = a;
-                    }
-                }
+                String worldAtom = pp.world() ? org.stageforge.install.Installer.worldAtom(plan, pp) : null;
                 pkgs.add(new Pkg(pp.cpv().toString(), hi, pp.path(), null, null, worldAtom,
                         new ArrayList<>(new java.util.TreeSet<>(pp.use())), pp.size()));
                 maxBuildTime = Math.max(maxBuildTime, pp.entry().buildTime().orElse(0));
@@ -332,13 +328,10 @@ final class Parts {
         Plan plan = plan();
         PortageConfig config = PortageConfig.load(build.resolve("config"), Map.of());
         InstallMaskSets sets = InstallMaskSets.defaults().withAll(spec.installMaskSets());
-        MergeOptions mo = MergeOptions.fromConfig(root, config, sets).withSync(false).withUnprivileged(opts.unprivileged());
-        if (spec.phases()) {
-            mo = new MergeOptions(mo.root(), mo.configProtect(), mo.configProtectMask(), mo.installMask(),
-                    mo.protectIfModified(), mo.oneshot(), false,
-                    new PhaseAdapter(root, build.resolve("phases"), plan.sourceDateEpoch(), rep), mo.unprivileged(),
-                    mo.sync(), mo.posix());
-        }
+        Path work = build.resolve("phases");
+        MergeOptions mo = MergeOptions.fromConfig(root, config, sets).withSync(false).withUnprivileged(opts.unprivileged())
+                .withBuildDir(work)
+                .withPhases(!spec.phases(), spec.phases() ? new BashPhases(work, Long.toString(plan.sourceDateEpoch())) : null);
         List<MergeRequest.Item> items = new ArrayList<>();
         for (Pkg p : plan.packages()) items.add(new MergeRequest.Item(Path.of(p.file()), p.worldAtom()));
         MergeEngine.Result r = MergeEngine.merge(new MergeRequest(items, mo));

@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Repeats the installs real Portage made (portage-expected/install/CASE) with the merge engine and compares every
  * path of the root and every VDB file; the only differences allowed are those in portage-allowed-differences.tsv.
  */
-class PortageInstallFixtureTest {
+public class PortageInstallFixtureTest {
     static final List<String> MANIFEST_EXCLUDES = List.of("var/lib/stageforge", "var/db/pkg", "var/cache", "var/log",
             "var/tmp", "tmp");
 
@@ -174,7 +174,7 @@ class PortageInstallFixtureTest {
         return o.withUnprivileged(unprivileged).withSync(false);
     }
 
-    static Path configRoot(Path caseDir, Path cfg) throws IOException {
+    public static Path configRoot(Path caseDir, Path cfg) throws IOException {
         Path etc = Files.createDirectories(cfg.resolve("etc/portage"));
         Path src = caseDir.resolve("config-root/etc/portage");
         Path repo = caseDir.resolveSibling("profile-repo").toAbsolutePath();

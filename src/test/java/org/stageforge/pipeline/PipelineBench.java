@@ -1,6 +1,7 @@
 package org.stageforge.pipeline;
 
 import org.stageforge.merge.InstallMaskSets;
+import org.stageforge.install.BashPhases;
 import org.stageforge.merge.MergeEngine;
 import org.stageforge.merge.MergeOptions;
 import org.stageforge.merge.MergeRequest;
@@ -47,11 +48,9 @@ public final class PipelineBench {
                 Path root = dir.resolve("alone-root-" + round);
                 Files.createDirectories(root);
                 PortageConfig config = PortageConfig.load(bd.resolve("config"), Map.of());
-                MergeOptions mo = MergeOptions.fromConfig(root, config, InstallMaskSets.defaults()).withSync(false);
-                mo = new MergeOptions(mo.root(), mo.configProtect(), mo.configProtectMask(), mo.installMask(),
-                        mo.protectIfModified(), mo.oneshot(), false,
-                        new PhaseAdapter(root, dir.resolve("alone-phases-" + round), plan.sourceDateEpoch(),
-                                Reporter.silent(dir.resolve("alone-logs"))), mo.unprivileged(), mo.sync(), mo.posix());
+                Path work = dir.resolve("alone-phases-" + round);
+                MergeOptions mo = MergeOptions.fromConfig(root, config, InstallMaskSets.defaults()).withSync(false)
+                        .withBuildDir(work).withPhases(false, new BashPhases(work, Long.toString(plan.sourceDateEpoch())));
                 List<MergeRequest.Item> items = new ArrayList<>();
                 for (Parts.Pkg p : plan.packages()) items.add(new MergeRequest.Item(Path.of(p.file()), p.worldAtom()));
                 long t1 = System.nanoTime();
