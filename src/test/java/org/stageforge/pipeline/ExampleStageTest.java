@@ -127,4 +127,16 @@ class ExampleStageTest {
             assertThat(sha256(again.resolve(f))).as(f).isEqualTo(sha256(out.resolve(f)));
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void gentooBinhostExampleIsAValidSpec() {
+        StageSpec s = SpecParser.parse(EXAMPLES.resolve("stage-gentoo-binhost.toml"));
+        assertThat(s.profile()).isEqualTo("default/linux/amd64/23.0");
+        assertThat(s.repo()).isInstanceOf(StageSpec.SnapshotRepo.class);
+        assertThat(s.binhosts()).singleElement().satisfies(b -> {
+            assertThat(b.url()).startsWith("https://");
+            assertThat(b.requireSignatures()).isTrue();
+        });
+        assertThat(s.output().oci()).isTrue();
+    }
 }
