@@ -1,5 +1,7 @@
 package org.stageforge.index;
 
+import org.stageforge.util.Dirs;
+
 import org.stageforge.ParseException;
 import org.stageforge.StageforgeException;
 
@@ -23,9 +25,9 @@ public record Md5Cache(Path dir) {
     /** Every entry, sorted by category and PF. Files whose names are not valid are refused. */
     public List<Md5CacheEntry> entries() {
         List<Md5CacheEntry> out = new ArrayList<>();
-        for (Path cat : sortedChildren(dir)) {
+        for (Path cat : Dirs.sortedChildren(dir)) {
             if (!Files.isDirectory(cat)) continue;
-            for (Path f : sortedChildren(cat)) {
+            for (Path f : Dirs.sortedChildren(cat)) {
                 String name = f.getFileName().toString();
                 // Portage writes caches through temporary files; those are not entries
                 if (name.startsWith(".") || !Files.isRegularFile(f)) continue;
@@ -51,17 +53,5 @@ public record Md5Cache(Path dir) {
         } catch (IOException e) {
             throw new StageforgeException("cannot read " + f + ": " + e.getMessage(), e);
         }
-    }
-
-    private static List<Path> sortedChildren(Path d) {
-        List<Path> l = new ArrayList<>();
-        if (!Files.isDirectory(d)) return l;
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(d)) {
-            s.forEach(l::add);
-        } catch (IOException e) {
-            throw new StageforgeException("cannot list " + d + ": " + e.getMessage(), e);
-        }
-        l.sort(null);
-        return l;
     }
 }

@@ -1,5 +1,7 @@
 package org.stageforge.resolve;
 
+import org.stageforge.config.ConfigFiles;
+
 import org.stageforge.ParseException;
 import org.stageforge.atom.Atom;
 import org.stageforge.atom.Cpv;
@@ -71,8 +73,8 @@ final class Candidate {
         this.repo = r.isEmpty() ? null : r;
         this.buildId = number(meta.get("BUILD_ID"));
         this.buildTime = number(meta.get("BUILD_TIME"));
-        this.use = Set.copyOf(words(meta.get("USE")));
-        this.iuseRaw = words(meta.get("IUSE"));
+        this.use = Set.copyOf(ConfigFiles.words(meta.get("USE")));
+        this.iuseRaw = ConfigFiles.words(meta.get("IUSE"));
         Set<String> plain = new HashSet<>();
         for (String f : iuseRaw) plain.add(f.startsWith("+") || f.startsWith("-") ? f.substring(1) : f);
         this.iuse = Set.copyOf(plain);
@@ -101,18 +103,6 @@ final class Candidate {
     }
 
     /** Whitespace-separated words (the metadata values are read once per candidate: no regex). */
-    static List<String> words(String s) {
-        List<String> out = new ArrayList<>();
-        int n = s.length();
-        int i = 0;
-        while (i < n) {
-            while (i < n && Character.isWhitespace(s.charAt(i))) i++;
-            int start = i;
-            while (i < n && !Character.isWhitespace(s.charAt(i))) i++;
-            if (i > start) out.add(s.substring(start, i));
-        }
-        return out;
-    }
 
     /** A read-only union of two sets without copying (IUSE plus the profile's implicit IUSE). */
     private static final class Union extends AbstractSet<String> {

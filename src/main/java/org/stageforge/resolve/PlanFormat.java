@@ -1,5 +1,7 @@
 package org.stageforge.resolve;
 
+import org.stageforge.config.ConfigFiles;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -26,8 +28,8 @@ public final class PlanFormat {
     public static String pretend(ResolvePlan plan, PortageConfig config) {
         StringBuilder sb = new StringBuilder();
         sb.append("\nThese are the packages that would be merged, in order:\n\n");
-        List<String> expand = words(config.get("USE_EXPAND"));
-        Set<String> hidden = new TreeSet<>(words(config.get("USE_EXPAND_HIDDEN")));
+        List<String> expand = ConfigFiles.words(config.get("USE_EXPAND"));
+        Set<String> hidden = new TreeSet<>(ConfigFiles.words(config.get("USE_EXPAND_HIDDEN")));
         long total = 0;
         int[] counts = new int[PlannedPackage.Action.values().length];
         for (PlannedPackage p : plan.packages()) {
@@ -119,11 +121,6 @@ public final class PlanFormat {
         List<String> l = new ArrayList<>(on.getOrDefault(var, List.of()));
         l.addAll(off.getOrDefault(var, List.of()));
         return var + "=\"" + String.join(" ", l) + "\"";
-    }
-
-    private static List<String> words(String s) {
-        if (s == null || s.isBlank()) return List.of();
-        return List.of(s.strip().split("\\s+"));
     }
 
     /** The plan as JSON: packages in merge order with their fields, removals, world additions, warnings. */

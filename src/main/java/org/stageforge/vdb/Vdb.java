@@ -1,5 +1,7 @@
 package org.stageforge.vdb;
 
+import org.stageforge.util.Dirs;
+
 import org.stageforge.ExitCodes;
 import org.stageforge.ParseException;
 import org.stageforge.StageforgeException;
@@ -68,10 +70,10 @@ public final class Vdb {
     /** Every installed package "CAT/PF", sorted. In-progress and hidden directories are skipped. */
     public List<String> cpvs() {
         List<String> out = new ArrayList<>();
-        for (Path cat : children(dir())) {
+        for (Path cat : Dirs.sortedChildren(dir())) {
             String c = cat.getFileName().toString();
             if (hidden(c) || !Files.isDirectory(cat, LinkOption.NOFOLLOW_LINKS)) continue;
-            for (Path pkg : children(cat)) {
+            for (Path pkg : Dirs.sortedChildren(cat)) {
                 String p = pkg.getFileName().toString();
                 if (hidden(p) || !Files.isDirectory(pkg, LinkOption.NOFOLLOW_LINKS)) continue;
                 out.add(c + "/" + p);
@@ -97,7 +99,7 @@ public final class Vdb {
         Path d = dir().resolve(cp[0]).resolve(cp[1]);
         if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) return Optional.empty();
         TreeMap<String, byte[]> files = new TreeMap<>();
-        for (Path f : children(d)) {
+        for (Path f : Dirs.sortedChildren(d)) {
             String name = f.getFileName().toString();
             if (name.startsWith(".")) continue;
             if (Files.isSymbolicLink(f)) throw new ParseException(f.toString(), 0, 0, "VDB file is a symbolic link");
@@ -241,18 +243,6 @@ public final class Vdb {
                 && name.chars().noneMatch(c -> c == '/' || c == '\\' || c < 0x20 || c == 0x7f);
         if (!ok) throw new StageforgeException("unsafe " + what + " name '" + Contents.abbreviate(name) + "'",
                 ExitCodes.BAD_INPUT, null);
-    }
-
-    private static List<Path> children(Path d) {
-        List<Path> l = new ArrayList<>();
-        if (!Files.isDirectory(d)) return l;
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(d)) {
-            s.forEach(l::add);
-        } catch (IOException e) {
-            throw new StageforgeException("cannot list " + d + ": " + e.getMessage(), e);
-        }
-        l.sort(null);
-        return l;
     }
 
     private static void deleteQuietly(Path p) {
