@@ -13,6 +13,9 @@ import org.stageforge.merge.MergeEngine;
 import org.stageforge.merge.MergeOptions;
 import org.stageforge.merge.MergeRequest;
 import org.stageforge.merge.PhaseRunner;
+import org.stageforge.merge.Unmerge;
+import org.stageforge.vdb.Vdb;
+import org.stageforge.vdb.VdbEntry;
 import org.stageforge.profile.PortageConfig;
 import org.stageforge.resolve.Binhost;
 import org.stageforge.resolve.PlannedPackage;
@@ -114,7 +117,9 @@ public final class Installer {
                     .withUnprivileged(req.unprivileged())
                     .withPhases(req.noPhases(), runner)
                     .withBuildDir(build);
-            return new Result(config, plan, MergeEngine.merge(new MergeRequest(items, mo)));
+            MergeEngine.Result merged = MergeEngine.merge(new MergeRequest(items, mo));
+        unmergeBlocked(req.root(), plan);
+        return new Result(config, plan, merged);
         } catch (IOException e) {
             throw new StageforgeException("cannot create the build directory: " + e.getMessage(), e);
         } finally {
@@ -127,6 +132,21 @@ public final class Installer {
             for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
         } catch (IOException e) {
             throw new StageforgeException("cannot remove " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes the installed packages a soft blocker of the plan displaces (after the merge, as Portage does). */
+    private static void unmergeBlocked(Path root, ResolvePlan plan) {
+        if (plan.removals().isEmpty()) return;
+        try {
+            for (String cpv : plan.removals()) {
+                List<VdbEntry> installed = Vdb.open(root).installed();
+                for (VdbEntry e : installed) {
+                    if (e.cpv().equals(cpv)) Unmerge.run(root, e, installed, path -> { });
+                }
+            }
+        } catch (IOException e) {
+            throw new StageforgeException("cannot unmerge blocked packages from " + root + ": " + e.getMessage(), e);
         }
     }
 

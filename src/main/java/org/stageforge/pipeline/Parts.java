@@ -18,6 +18,7 @@ import org.stageforge.index.PackagesIndex;
 import org.stageforge.merge.InstallMaskSets;
 import org.stageforge.install.BashPhases;
 import org.stageforge.merge.MergeEngine;
+import org.stageforge.merge.Unmerge;
 import org.stageforge.merge.MergeOptions;
 import org.stageforge.merge.MergeRequest;
 import org.stageforge.pack.Packer;
@@ -367,7 +368,7 @@ final class Parts {
         List<VdbEntry> installed = Vdb.open(root).installed();
         for (VdbEntry e : installed) {
             if (!wanted.contains(e.cpv())) {
-                Unmerge.run(root, e, installed, rep);
+                Unmerge.run(root, e, installed, path -> rep.action("unmerge", path));
                 removed.add(e.cpv());
             }
         }

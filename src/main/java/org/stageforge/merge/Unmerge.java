@@ -1,4 +1,4 @@
-package org.stageforge.pipeline;
+package org.stageforge.merge;
 
 import org.stageforge.vdb.ContentsEntry;
 import org.stageforge.vdb.Vdb;
@@ -15,17 +15,19 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Removes an installed package from a root as Portage's unmerge does for depclean: its files, symlinks, fifos and
  * then its empty directories, leaving paths another installed package also owns and regular files whose content
  * no longer matches the recorded MD5 (modified files are kept, as Portage keeps them); then its VDB entry.
- * (The merge engine has no unmerge API; this covers depclean's need.)
+ * Used for depclean and for installed packages a soft blocker of a new one removes.
  */
-final class Unmerge {
+public final class Unmerge {
     private Unmerge() {}
 
-    static void run(Path root, VdbEntry pkg, List<VdbEntry> installed, Reporter rep) throws IOException {
+    /** Removes {@code pkg}; {@code installed} is every package of the root (their files are kept); {@code log} gets each removed path. */
+    public static void run(Path root, VdbEntry pkg, List<VdbEntry> installed, Consumer<String> log) throws IOException {
         Set<String> others = new HashSet<>();
         for (VdbEntry e : installed) {
             if (e.cpv().equals(pkg.cpv())) continue;
@@ -54,10 +56,10 @@ final class Unmerge {
                     Files.deleteIfExists(p);
                 }
             }
-            rep.action("unmerge", c.path());
+            log.accept(c.path());
         }
         Vdb.remove(root, pkg.cpv());
-        rep.action("unmerge", pkg.cpv());
+        log.accept(pkg.cpv());
     }
 
     /** The path inside the root, or null when a parent is a symbolic link (removing through it could escape). */
