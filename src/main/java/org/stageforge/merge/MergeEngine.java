@@ -136,7 +136,9 @@ public final class MergeEngine {
         try {
             for (MergeRequest.Item item : request.packages()) {
                 try (BinaryPackage pkg = BinaryPackage.open(item.binpkg())) {
-                    results.add(new PackageMerge(pkg, item).run());
+                    PackageResult r = new PackageMerge(pkg, item).run();
+                    results.add(r);
+                    request.listener().accept(r);
                 }
             }
         } finally {

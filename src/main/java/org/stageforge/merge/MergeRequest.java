@@ -3,14 +3,20 @@ package org.stageforge.merge;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * What to merge, in order, and how.
  *
  * @param packages binary packages in merge order
  * @param options  settings for the whole batch
+ * @param listener told of each package once it is merged (progress), never null
  */
-public record MergeRequest(List<Item> packages, MergeOptions options) {
+public record MergeRequest(List<Item> packages, MergeOptions options, Consumer<MergeEngine.PackageResult> listener) {
+
+    public MergeRequest(List<Item> packages, MergeOptions options) {
+        this(packages, options, r -> { });
+    }
 
     /**
      * One package to merge.
@@ -27,5 +33,6 @@ public record MergeRequest(List<Item> packages, MergeOptions options) {
     public MergeRequest {
         packages = List.copyOf(packages);
         Objects.requireNonNull(options);
+        Objects.requireNonNull(listener);
     }
 }

@@ -335,7 +335,10 @@ final class Parts {
                 .withPhases(!spec.phases(), spec.phases() ? new BashPhases(work, Long.toString(plan.sourceDateEpoch())) : null);
         List<MergeRequest.Item> items = new ArrayList<>();
         for (Pkg p : plan.packages()) items.add(new MergeRequest.Item(Path.of(p.file()), p.worldAtom()));
-        MergeEngine.Result r = MergeEngine.merge(new MergeRequest(items, mo));
+        MergeEngine.Result r;
+        try (Reporter.Packages bar = rep.packages("install", items.size())) {
+            r = MergeEngine.merge(new MergeRequest(items, mo, pr -> bar.step(pr.cpv())));
+        }
         StringBuilder sb = new StringBuilder();
         for (MergeEngine.PackageResult pr : r.packages()) {
             rep.action("merged", pr.cpv() + " (" + pr.contents() + " entries)");

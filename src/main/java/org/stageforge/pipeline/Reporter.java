@@ -98,6 +98,36 @@ public final class Reporter implements AutoCloseable {
                 .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK).build());
     }
 
+    /**
+     * A package-count progress bar (terminal, NORMAL mode only; otherwise it does nothing): {@code step()}
+     * once per package. Close it when done.
+     */
+    Packages packages(String task, int total) {
+        if (!tty || mode != Mode.NORMAL || total <= 0) return new Packages(null);
+        return new Packages(new ProgressBarBuilder().setTaskName(task).setInitialMax(total)
+                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK).build());
+    }
+
+    /** Per-package progress over a bar (or nothing). */
+    static final class Packages implements AutoCloseable {
+        private final ProgressBar bar;
+
+        Packages(ProgressBar bar) {
+            this.bar = bar;
+        }
+
+        void step(String label) {
+            if (bar == null) return;
+            bar.setExtraMessage(label);
+            bar.step();
+        }
+
+        @Override
+        public void close() {
+            if (bar != null) bar.close();
+        }
+    }
+
     /** Download progress: a {@link org.stageforge.binhost.FetchListener} over a bar (or nothing). */
     static final class Bytes implements org.stageforge.binhost.FetchListener, AutoCloseable {
         private final ProgressBar bar;

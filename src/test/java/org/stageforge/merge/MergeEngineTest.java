@@ -90,6 +90,21 @@ class MergeEngineTest {
     }
 
     @Test
+    void listenerHearsOfEachPackageInMergeOrder() throws IOException {
+        Path a = TestPackages.xpak("app-misc", "a-1").dir("usr").file("usr/a", "a").write(pkgs().resolve("a"));
+        Path b = TestPackages.xpak("app-misc", "b-1").dir("usr").file("usr/b", "b").write(pkgs().resolve("b"));
+        List<String> heard = new java.util.ArrayList<>();
+        Path root = root();
+        MergeEngine.merge(new MergeRequest(List.of(new MergeRequest.Item(b, null), new MergeRequest.Item(a, null)),
+                MergeOptions.defaults(root).withSync(false).withUnprivileged(true), r -> {
+                    heard.add(r.cpv());
+                    // the package is fully merged when the listener hears of it
+                    assertThat(Vdb.open(root).cpvs()).contains(r.cpv());
+                }));
+        assertThat(heard).containsExactly("app-misc/b-1", "app-misc/a-1");
+    }
+
+    @Test
     void refusesTraversal() throws IOException {
         merge(TestPackages.xpak("app-misc", "base-1").dir("usr").file("usr/a", "a").write(pkgs()));
         Path evil = TestPackages.xpak("app-misc", "evil-1").dir("usr")
