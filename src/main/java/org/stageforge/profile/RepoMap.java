@@ -79,6 +79,9 @@ public final class RepoMap {
             if (eq < 0) continue;
             layout.put(l.text().substring(0, eq).strip(), l.text().substring(eq + 1).strip());
         }
+        if (!java.nio.file.Files.isDirectory(loc)) {
+            throw new StageforgeException("repository " + loc + " does not exist", ExitCodes.NOT_FOUND, null);
+        }
         String name = sectionName;
         if (name == null) {
             List<ConfigFiles.Line> rn = ConfigFiles.lines(loc.resolve("profiles/repo_name"), false);

@@ -76,6 +76,9 @@ class ProfileCommandTest {
 
         Run missing = run("profile", "show", "--repo", repo.toString(), "nope");
         assertThat(missing.code()).isEqualTo(ExitCodes.NOT_FOUND);
+        Run noRepo = run("profile", "show", "--repo", tmp.resolve("absent").toString(), "p");
+        assertThat(noRepo.code()).isEqualTo(ExitCodes.NOT_FOUND);
+        assertThat(noRepo.err()).contains("absent does not exist").hasLineCount(1);
         Run usage = run("profile", "show", "--repo", repo.toString());
         assertThat(usage.code()).isEqualTo(ExitCodes.USAGE);
     }
