@@ -1,5 +1,6 @@
 package org.stageforge.archive;
 
+import org.stageforge.testutil.ZeroStream;
 import org.junit.jupiter.api.Test;
 import org.stageforge.ParseException;
 import org.stageforge.StageforgeException;
@@ -137,28 +138,6 @@ class TarReaderTest {
 
     static final class InputStream0 {
         static final java.io.InputStream EMPTY = java.io.InputStream.nullInputStream();
-    }
-
-    static final class ZeroStream extends java.io.InputStream {
-        private long left;
-
-        ZeroStream(long n) {
-            left = n;
-        }
-
-        @Override
-        public int read() {
-            return left-- > 0 ? 0 : -1;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) {
-            if (left <= 0) return -1;
-            int n = (int) Math.min(len, left);
-            Arrays.fill(b, off, off + n, (byte) 0);
-            left -= n;
-            return n;
-        }
     }
 
     static byte[] pax(String key, String value) {

@@ -1,5 +1,6 @@
 package org.stageforge.binpkg;
 
+import org.stageforge.testutil.ZeroStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -149,7 +150,7 @@ class BinpkgHostileTest {
         long size = 300L << 20;
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         try (var z = Compression.ZSTD.compress(bos); TarWriter w = new TarWriter(z, -1)) {
-            w.add(TarEntry.of("./zeros", TarEntry.Type.FILE, 0644, 0, 0, size, 1, ""), new Zeros(size));
+            w.add(TarEntry.of("./zeros", TarEntry.Type.FILE, 0644, 0, 0, size, 1, ""), new ZeroStream(size));
         }
         Path bomb = parent.resolve("pkgs/bomb.xpak");
         Files.createDirectories(bomb.getParent());
@@ -256,27 +257,5 @@ class BinpkgHostileTest {
         Map<String, String> was = new LinkedHashMap<>(before);
         was.keySet().removeIf(k -> k.startsWith("pkgs"));
         assertThat(now).isEqualTo(was);
-    }
-
-    static final class Zeros extends InputStream {
-        private long left;
-
-        Zeros(long n) {
-            left = n;
-        }
-
-        @Override
-        public int read() {
-            return left-- > 0 ? 0 : -1;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) {
-            if (left <= 0) return -1;
-            int k = (int) Math.min(len, left);
-            Arrays.fill(b, off, off + k, (byte) 0);
-            left -= k;
-            return k;
-        }
     }
 }
