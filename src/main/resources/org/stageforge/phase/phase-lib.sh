@@ -696,26 +696,21 @@ dosym() {
 	fi
 	mkdir -p "${link%/*}" && ln -snf "${target}" "${link}" || die -n "dosym ${target} ${2} failed"
 }
-fowners() {
-	__sf_need_image fowners
+# fowners/fperms: run CMD with every absolute argument taken inside the image (ED).
+__sf_in_image() {
+	local helper=$1 cmd=$2
+	shift 2
+	__sf_need_image "${helper}"
 	local -a a=()
 	local x
 	for x in "$@"; do
 		[[ ${x} == /* ]] && x=${ED%/}/${x#/}
 		a+=("${x}")
 	done
-	chown "${a[@]}" || die -n "fowners failed"
+	"${cmd}" "${a[@]}" || die -n "${helper} failed"
 }
-fperms() {
-	__sf_need_image fperms
-	local -a a=()
-	local x
-	for x in "$@"; do
-		[[ ${x} == /* ]] && x=${ED%/}/${x#/}
-		a+=("${x}")
-	done
-	chmod "${a[@]}" || die -n "fperms failed"
-}
+fowners() { __sf_in_image fowners chown "$@"; }
+fperms() { __sf_in_image fperms chmod "$@"; }
 emake() {
 	${MAKE:-make} ${MAKEOPTS} "$@" || die -n "emake failed"
 }
