@@ -60,12 +60,6 @@ final class BinhostCreateCommand implements Runnable {
     }
 
     static long envEpoch() {
-        String v = System.getenv("SOURCE_DATE_EPOCH");
-        if (v == null || v.isBlank()) return 0;
-        try {
-            return Long.parseLong(v.strip());
-        } catch (NumberFormatException e) {
-            throw new StageforgeException("SOURCE_DATE_EPOCH is not a number: '" + v + "'", org.stageforge.ExitCodes.USAGE, e);
-        }
+        return org.stageforge.util.SourceDateEpoch.fromEnv(System.getenv()).orElse(0);
     }
 }

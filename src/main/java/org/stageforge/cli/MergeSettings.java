@@ -28,6 +28,7 @@ final class MergeSettings {
         } else {
             o = MergeOptions.defaults(root).withInstallMask(InstallMask.parse(env.getOrDefault("INSTALL_MASK", ""), sets));
         }
+        o = o.withSourceDateEpoch(org.stageforge.util.SourceDateEpoch.fromEnv(env));
         return installMask == null ? o : o.withInstallMask(InstallMask.parse(installMask, sets));
     }
 }

@@ -268,14 +268,8 @@ public final class PkgCommand implements Runnable {
         }
 
         private static long defaultEpoch(Path image) throws IOException {
-            String env = System.getenv("SOURCE_DATE_EPOCH");
-            if (env != null && !env.isBlank()) {
-                try {
-                    return Long.parseLong(env.strip());
-                } catch (NumberFormatException e) {
-                    throw new StageforgeException("SOURCE_DATE_EPOCH is not a number: '" + env + "'", ExitCodes.USAGE, e);
-                }
-            }
+            java.util.OptionalLong env = org.stageforge.util.SourceDateEpoch.fromEnv(System.getenv());
+            if (env.isPresent()) return env.getAsLong();
             long max = 0;
             try (var s = Files.walk(image)) {
                 for (Path p : s.toList()) {

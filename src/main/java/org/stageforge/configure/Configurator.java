@@ -80,14 +80,6 @@ public final class Configurator {
         this.now = now;
     }
 
-    /** Configures {@code root}; "now" (shadow's last-change day) is SOURCE_DATE_EPOCH when set, else the clock. */
-    public static ConfigureResult configure(Path root, SystemConfig cfg) {
-        long clock = System.currentTimeMillis() / 1000;
-        String sde = System.getenv("SOURCE_DATE_EPOCH");
-        if (sde != null && sde.matches("[0-9]{1,18}") && Long.parseLong(sde) <= clock) clock = Long.parseLong(sde);
-        return configure(root, cfg, clock);
-    }
-
     /** Configures {@code root} with "now" given in seconds since 1970. */
     public static ConfigureResult configure(Path root, SystemConfig cfg, long nowEpochSeconds) {
         Configurator c = new Configurator(root, cfg, nowEpochSeconds);

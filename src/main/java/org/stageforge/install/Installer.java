@@ -116,7 +116,8 @@ public final class Installer {
                     .withOneshot(req.options().oneshot())
                     .withUnprivileged(req.unprivileged())
                     .withPhases(req.noPhases(), runner)
-                    .withBuildDir(build);
+                    .withBuildDir(build)
+                    .withSourceDateEpoch(org.stageforge.util.SourceDateEpoch.fromEnv(req.env()));
             MergeEngine.Result merged = MergeEngine.merge(new MergeRequest(items, mo));
         unmergeBlocked(req.root(), plan);
         return new Result(config, plan, merged);

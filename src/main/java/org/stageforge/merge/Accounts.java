@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  *
  * <p>Usage (the merge engine, for each acct-* package, before merging its files):
  * <pre>
- *   Accounts acc = Accounts.open(root);                       // time from SOURCE_DATE_EPOCH, as shadow does
+ *   Accounts acc = Accounts.open(root, options.accountsNow()); // SOURCE_DATE_EPOCH, as shadow takes it
  *   acc.addGroup(Accounts.Group.fromEnvironment(cpv, env));   // acct-group: pkg_pretend + pkg_preinst
  *   Accounts.Outcome o = acc.addUser(Accounts.User.fromEnvironment(cpv, env)); // acct-user: pretend+preinst+postinst
  *   o.home()  // the home directory's owner and mode to apply to the image (the eclass's fowners/fperms)
@@ -53,8 +53,8 @@ import java.util.regex.Pattern;
  *       mtime), as shadow's commonio does; file modes are kept (new passwd/group: 0644). Lines this code does not
  *       change are kept byte for byte.</li>
  * </ul>
- * Difference from a real run, by design: DAYS (password last change, days since 1970) comes from SOURCE_DATE_EPOCH
- * when set and not in the future (as shadow's gettime() does), else from the clock given to {@link #open(Path, long)}.
+ * DAYS (password last change, days since 1970) comes from the "now" given to {@link #open(Path, long)}: callers pass
+ * SOURCE_DATE_EPOCH when set and not in the future (as shadow's gettime() does), else the clock.
  * Not done: faillog/lastlog/mail spool/subuid (useradd skips them for system accounts), nscd/sssd cache flushes,
  * creating the home directory (the merge engine merges it from the package image, see {@link Outcome#home()}).
  * Nothing outside the root is read or written; symlinks are resolved inside the root.
@@ -140,14 +140,6 @@ public final class Accounts {
     private Accounts(Path root, long now) {
         this.root = root.toAbsolutePath().normalize();
         this.now = now;
-    }
-
-    /** Accounts in {@code root}, dated like shadow's gettime(): SOURCE_DATE_EPOCH if valid and not in the future. */
-    public static Accounts open(Path root) {
-        long clock = System.currentTimeMillis() / 1000;
-        String sde = System.getenv("SOURCE_DATE_EPOCH");
-        if (sde != null && sde.matches("[0-9]{1,18}") && Long.parseLong(sde) <= clock) clock = Long.parseLong(sde);
-        return new Accounts(root, clock);
     }
 
     /** Accounts in {@code root} with "now" given in seconds since 1970. */

@@ -766,7 +766,7 @@ public final class MergeEngine {
                 journal.saveCopy(root.resolve(f));
                 journal.saveCopy(root.resolve(f + "-"));
             }
-            Accounts acc = Accounts.open(root);
+            Accounts acc = Accounts.open(root, options.accountsNow());
             if (category.equals("acct-group")) {
                 acc.addGroup(Accounts.Group.fromEnvironment(cpv, env));
                 return;

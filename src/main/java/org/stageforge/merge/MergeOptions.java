@@ -26,16 +26,19 @@ import java.util.Set;
  * @param posix            native calls
  * @param buildDir         where images of packages with pkg_preinst are extracted for the phase (outside the root);
  *                         null: a temporary directory removed after the batch
+ * @param sourceDateEpoch  SOURCE_DATE_EPOCH of the build: the day accounts are created on (shadow's last-change
+ *                         field), as shadow's useradd takes it; empty: the clock
  */
 public record MergeOptions(Path root, String configProtect, String configProtectMask, InstallMask installMask,
                            boolean protectIfModified, boolean oneshot, boolean noPhases, PhaseRunner phaseRunner,
-                           boolean unprivileged, boolean sync, PosixOps posix, Path buildDir) {
+                           boolean unprivileged, boolean sync, PosixOps posix, Path buildDir,
+                           java.util.OptionalLong sourceDateEpoch) {
 
     public MergeOptions(Path root, String configProtect, String configProtectMask, InstallMask installMask,
                         boolean protectIfModified, boolean oneshot, boolean noPhases, PhaseRunner phaseRunner,
                         boolean unprivileged, boolean sync, PosixOps posix) {
         this(root, configProtect, configProtectMask, installMask, protectIfModified, oneshot, noPhases, phaseRunner,
-                unprivileged, sync, posix, null);
+                unprivileged, sync, posix, null, java.util.OptionalLong.empty());
     }
 
     public MergeOptions {
@@ -44,6 +47,7 @@ public record MergeOptions(Path root, String configProtect, String configProtect
         configProtectMask = configProtectMask == null ? "" : configProtectMask;
         installMask = installMask == null ? InstallMask.none() : installMask;
         posix = posix == null ? PosixOps.system() : posix;
+        sourceDateEpoch = sourceDateEpoch == null ? java.util.OptionalLong.empty() : sourceDateEpoch;
     }
 
     /** Portage's defaults (make.globals: CONFIG_PROTECT=/etc, CONFIG_PROTECT_MASK=/etc/env.d), no mask, no phases. */
@@ -80,34 +84,45 @@ public record MergeOptions(Path root, String configProtect, String configProtect
 
     public MergeOptions withInstallMask(InstallMask m) {
         return new MergeOptions(root, configProtect, configProtectMask, m, protectIfModified, oneshot, noPhases,
-                phaseRunner, unprivileged, sync, posix, buildDir);
+                phaseRunner, unprivileged, sync, posix, buildDir, sourceDateEpoch);
     }
 
     public MergeOptions withUnprivileged(boolean u) {
         return new MergeOptions(root, configProtect, configProtectMask, installMask, protectIfModified, oneshot,
-                noPhases, phaseRunner, u, sync, posix, buildDir);
+                noPhases, phaseRunner, u, sync, posix, buildDir, sourceDateEpoch);
     }
 
     public MergeOptions withOneshot(boolean o) {
         return new MergeOptions(root, configProtect, configProtectMask, installMask, protectIfModified, o, noPhases,
-                phaseRunner, unprivileged, sync, posix, buildDir);
+                phaseRunner, unprivileged, sync, posix, buildDir, sourceDateEpoch);
     }
 
     public MergeOptions withSync(boolean s) {
         return new MergeOptions(root, configProtect, configProtectMask, installMask, protectIfModified, oneshot,
-                noPhases, phaseRunner, unprivileged, s, posix, buildDir);
+                noPhases, phaseRunner, unprivileged, s, posix, buildDir, sourceDateEpoch);
     }
 
     /** {@code noPhases}: skip (and list) phases; otherwise {@code runner} runs them (null also lists them as skipped). */
     public MergeOptions withPhases(boolean noPhases, PhaseRunner runner) {
         return new MergeOptions(root, configProtect, configProtectMask, installMask, protectIfModified, oneshot,
-                noPhases, runner, unprivileged, sync, posix, buildDir);
+                noPhases, runner, unprivileged, sync, posix, buildDir, sourceDateEpoch);
     }
 
     /** Extract images for pkg_preinst under {@code dir} (kept; null: a temporary directory). */
     public MergeOptions withBuildDir(Path dir) {
         return new MergeOptions(root, configProtect, configProtectMask, installMask, protectIfModified, oneshot,
-                noPhases, phaseRunner, unprivileged, sync, posix, dir);
+                noPhases, phaseRunner, unprivileged, sync, posix, dir, sourceDateEpoch);
+    }
+
+    /** Accounts are dated {@code epoch} (SOURCE_DATE_EPOCH) when not in the future; empty: the clock. */
+    public MergeOptions withSourceDateEpoch(java.util.OptionalLong epoch) {
+        return new MergeOptions(root, configProtect, configProtectMask, installMask, protectIfModified, oneshot,
+                noPhases, phaseRunner, unprivileged, sync, posix, buildDir, epoch);
+    }
+
+    /** "Now" for account creation, in seconds since 1970. */
+    public long accountsNow() {
+        return org.stageforge.util.SourceDateEpoch.shadowNow(sourceDateEpoch, System.currentTimeMillis() / 1000);
     }
 
     /** Whether owners, special modes, devices and xattrs are also materialized on disk. */

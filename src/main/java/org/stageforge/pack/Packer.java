@@ -53,14 +53,8 @@ public final class Packer {
     /** The epoch to clamp to, as described in the class documentation. */
     public static long sourceDateEpoch(Path root, OptionalLong given, Map<String, String> env) {
         if (given.isPresent()) return given.getAsLong();
-        String s = env.get("SOURCE_DATE_EPOCH");
-        if (s != null && !s.isBlank()) {
-            try {
-                return Long.parseLong(s.trim());
-            } catch (NumberFormatException e) {
-                throw new StageforgeException("SOURCE_DATE_EPOCH is not a number: '" + s + "'", ExitCodes.USAGE, null);
-            }
-        }
+        OptionalLong fromEnv = org.stageforge.util.SourceDateEpoch.fromEnv(env);
+        if (fromEnv.isPresent()) return fromEnv.getAsLong();
         long max = 0;
         for (VdbEntry e : Vdb.open(root).installed()) max = Math.max(max, e.buildTime().orElse(0));
         return max;

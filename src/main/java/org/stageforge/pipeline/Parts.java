@@ -331,7 +331,7 @@ final class Parts {
         InstallMaskSets sets = InstallMaskSets.defaults().withAll(spec.installMaskSets());
         Path work = build.resolve("phases");
         MergeOptions mo = MergeOptions.fromConfig(root, config, sets).withSync(false).withUnprivileged(opts.unprivileged())
-                .withBuildDir(work)
+                .withBuildDir(work).withSourceDateEpoch(OptionalLong.of(plan.sourceDateEpoch()))
                 .withPhases(!spec.phases(), spec.phases() ? new BashPhases(work, Long.toString(plan.sourceDateEpoch())) : null);
         List<MergeRequest.Item> items = new ArrayList<>();
         for (Pkg p : plan.packages()) items.add(new MergeRequest.Item(Path.of(p.file()), p.worldAtom()));

@@ -52,10 +52,16 @@ public class PortageInstallFixtureTest {
         compare(phases ? caseName : caseName + "-nophases", caseDir, root);
     }
 
-    /** Phases run by the bash runner (namespaces), build directory outside the root, a fixed SOURCE_DATE_EPOCH. */
+    /**
+     * Phases run by the bash runner (namespaces), build directory outside the root, SOURCE_DATE_EPOCH at noon of the
+     * day Portage made the fixtures (2026-11-22, day 20779: its useradd wrote that day into etc/shadow).
+     */
     static MergeOptions withPhases(MergeOptions o, Path build) {
-        return o.withPhases(false, new org.stageforge.install.BashPhases(build, "1700000000")).withBuildDir(build);
+        return o.withPhases(false, new org.stageforge.install.BashPhases(build, Long.toString(FIXTURE_DAY_NOON)))
+                .withBuildDir(build).withSourceDateEpoch(java.util.OptionalLong.of(FIXTURE_DAY_NOON));
     }
+
+    static final long FIXTURE_DAY_NOON = 20779L * 86400 + 43200;
 
     /** Compares a root with the case's manifest, VDB and world file; fails listing every difference not allowed. */
     static void compare(String name, Path caseDir, Path root) throws IOException {
