@@ -80,7 +80,8 @@ public final class InstallMask {
             if (body.startsWith("@")) {
                 String name = body.substring(1);
                 List<String> setTokens = sets.tokens(name).orElseThrow(() ->
-                        ParseException.at("INSTALL_MASK", tokens, start, "unknown install-mask set '" + tok + "'"));
+                        ParseException.at("INSTALL_MASK", tokens, start, "unknown install-mask set '" + tok + "'"
+                                + org.stageforge.util.Suggest.didYouMean("@" + name, sets.names().stream().map(x -> "@" + x).sorted().toList())));
                 for (String t : setTokens) m.add(index++, inclusive, t, name);
             } else {
                 m.add(index++, inclusive, body, null);

@@ -7,6 +7,8 @@ import org.stageforge.ExitCodes;
 import org.stageforge.ParseException;
 import org.stageforge.StageforgeException;
 import org.stageforge.atom.Atom;
+import org.stageforge.merge.InstallMaskSets;
+import org.stageforge.util.Suggest;
 import org.tomlj.Toml;
 import org.tomlj.TomlArray;
 import org.tomlj.TomlParseError;
@@ -74,6 +76,7 @@ public final class SpecParser {
         StageSpec.Repo repo = repo(top.table("repo", true));
         List<StageSpec.BinhostSpec> binhosts = new ArrayList<>();
         for (T b : top.tables("binhost")) {
+            if (!b.has("url") && !b.has("sources")) b.typoOf("url", "sources");
             if (b.has("url") == b.has("sources")) {
                 throw new ParseException(source, b.line(), b.col(), "[[binhost]] needs exactly one of url, sources");
             }
@@ -125,6 +128,8 @@ public final class SpecParser {
             }
             ims.done();
         }
+        if (mc != null && makeConf.containsKey("INSTALL_MASK")) installMaskSets(mc, makeConf.get("INSTALL_MASK"), sets.keySet());
+        boolean respectUse = top.bool("binpkg_respect_use", false);
         SystemSpec system = system(top.table("system", false));
         StageSpec.Cleanup cleanup = cleanup(top.table("cleanup", false));
         StageSpec.Kernel kernel = kernel(top.table("kernel", false));
@@ -134,7 +139,12 @@ public final class SpecParser {
         if (h != null) {
             for (String k : h.keys()) {
                 String part = k.startsWith("before-") ? k.substring(7) : k.startsWith("after-") ? k.substring(6) : "";
-                if (!PARTS.contains(part)) throw h.err(k, "unknown key '" + k + "' in [hooks] (before-PART or after-PART)");
+                if (!PARTS.contains(part)) {
+                    List<String> all = new ArrayList<>();
+                    for (String w : List.of("after-", "before-")) for (String q : PARTS) all.add(w + q);
+                    String dym = Suggest.didYouMean(k, all);
+                    throw h.err(k, "unknown key '" + k + "' in [hooks] " + (dym.isEmpty() ? "(before-PART or after-PART)" : dym.strip()));
+                }
                 hooks.put(k, h.strList(k));
             }
             h.done();
@@ -144,12 +154,26 @@ public final class SpecParser {
         for (String k : r.keySet()) sections.put(k, canonical(r.get(k)));
         return new StageSpec(file.toAbsolutePath(), name, version, repo, binhosts, profile, makeConf, packageUse,
                 acceptKeywords, packageMask, packageUnmask, packageLicense, world, mixins, phases, sets, system, cleanup,
-                kernel, output, hooks, sections);
+                kernel, output, hooks, sections, respectUse);
+    }
+
+    /** Every {@code @set} of the spec's INSTALL_MASK must be shipped or defined in [install_mask_sets]. */
+    private void installMaskSets(T mc, String value, Set<String> specSets) {
+        Set<String> names = new java.util.TreeSet<>(specSets);
+        InstallMaskSets.defaults().names().forEach(names::add);
+        for (String tok : value.trim().split("\\s+")) {
+            String name = tok.startsWith("-@") ? tok.substring(2) : tok.startsWith("@") ? tok.substring(1) : null;
+            if (name != null && !names.contains(name)) {
+                throw mc.err("INSTALL_MASK", "unknown install-mask set '" + tok + "' (shipped or in [install_mask_sets])"
+                        + Suggest.didYouMean("@" + name, names.stream().map(n -> "@" + n).toList()));
+            }
+        }
     }
 
     private StageSpec.Repo repo(T t) {
         String name = t.has("name") ? t.name("name") : "gentoo";
         int forms = (t.has("path") ? 1 : 0) + (t.has("git") ? 1 : 0) + (t.has("snapshot") ? 1 : 0);
+        if (forms == 0) t.typoOf("path", "git", "snapshot");
         if (forms != 1) throw new ParseException(source, t.line(), t.col(), "[repo] needs exactly one of path, git, snapshot");
         StageSpec.Repo repo;
         if (t.has("path")) {
@@ -275,7 +299,7 @@ public final class SpecParser {
     }
 
     private StageSpec.Output output(T t) {
-        if (t == null) return new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null);
+        if (t == null) return new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null, StageSpec.Image.NONE);
         List<String> formats = t.has("formats") ? t.strList("formats") : List.of("tar.zst");
         if (formats.isEmpty()) throw t.err("formats", "formats may not be empty");
         for (int i = 0; i < formats.size(); i++) {
@@ -288,8 +312,39 @@ public final class SpecParser {
         Path key = t.path("signing_key", false);
         Path pass = t.path("passphrase_file", false);
         if (pass != null && key == null) throw t.err("passphrase_file", "passphrase_file needs signing_key");
+        StageSpec.Image image = image(t);
         t.done();
-        return new StageSpec.Output(formats, oci, oc, key, pass);
+        return new StageSpec.Output(formats, oci, oc, key, pass, image);
+    }
+
+    /** The OCI image config keys of [output]: entrypoint, cmd, env, user, labels. */
+    private StageSpec.Image image(T t) {
+        List<String> entrypoint = t.has("entrypoint") ? t.strList("entrypoint") : null;
+        List<String> cmd = t.has("cmd") ? t.strList("cmd") : null;
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        if (t.has("env") && t.table.get(List.of("env")) instanceof TomlTable) {
+            T e = t.table("env", false);
+            for (String k : e.keys()) {
+                if (!VAR.matcher(k).matches()) throw e.err(k, "'" + k + "' is not a variable name");
+                env.put(k, e.value(k));
+            }
+        } else {
+            List<String> l = t.strList("env");
+            for (int i = 0; i < l.size(); i++) {
+                int eq = l.get(i).indexOf('=');
+                if (eq <= 0 || !VAR.matcher(l.get(i).substring(0, eq)).matches()) {
+                    throw t.errAt("env", i, "env entries are 'NAME=value', not '" + l.get(i) + "'");
+                }
+                env.put(l.get(i).substring(0, eq), l.get(i).substring(eq + 1));
+            }
+        }
+        String user = t.word("user", false);
+        Map<String, String> labels = new TreeMap<>();
+        T lt = t.table("labels", false);
+        if (lt != null) {
+            for (String k : lt.keys()) labels.put(k, lt.value(k));
+        }
+        return new StageSpec.Image(entrypoint, cmd, env, user, labels);
     }
 
     private String atom(T t, String key, String value, int index) {
@@ -315,6 +370,8 @@ public final class SpecParser {
         private final TomlTable table;
         private final String name;
         private final Set<String> used = new HashSet<>();
+        /** Every key the parser looked for here: the candidates for "did you mean". */
+        private final Set<String> known = new java.util.TreeSet<>();
         private final TomlPosition pos;
 
         T(TomlTable table, String name, TomlPosition pos) {
@@ -329,6 +386,7 @@ public final class SpecParser {
         }
 
         boolean has(String key) {
+            known.add(key);
             return table.contains(List.of(key));
         }
 
@@ -358,14 +416,27 @@ public final class SpecParser {
 
         void done() {
             for (String k : new java.util.TreeSet<>(table.keySet())) {
-                if (!used.contains(k)) throw err(k, "unknown key '" + k + "' in " + where());
+                if (!used.contains(k)) throw err(k, "unknown key '" + k + "' in " + where() + Suggest.didYouMean(k, known));
+            }
+        }
+
+        /** When none of {@code wanted} is here, an error for a present key that looks like a typo of one of them. */
+        void typoOf(String... wanted) {
+            for (String k : new java.util.TreeSet<>(table.keySet())) {
+                if (known.contains(k)) continue;
+                String s = Suggest.closest(k, List.of(wanted)).orElse(null);
+                if (s != null && !table.contains(List.of(s))) {
+                    throw err(k, "unknown key '" + k + "' in " + where() + " (did you mean '" + s + "'?)");
+                }
             }
         }
 
         private Object get(String key, boolean required, String type) {
             used.add(key);
+            known.add(key);
             Object v = table.get(List.of(key));
             if (v == null && required) {
+                typoOf(key);
                 throw new ParseException(source, 0, 0, "missing key '" + key + "' (" + type + ") in " + where());
             }
             return v;
@@ -395,6 +466,14 @@ public final class SpecParser {
             if (!(v instanceof String s)) throw err(key, where() + " " + key + ": expected a string");
             if (s.isBlank()) throw err(key, where() + " " + key + ": may not be empty");
             if (s.indexOf('\0') >= 0) throw err(key, where() + " " + key + ": NUL character");
+            return s;
+        }
+
+        /** A one-line string that may be empty (environment values, labels). */
+        String value(String key) {
+            Object v = get(key, true, "a string");
+            if (!(v instanceof String s)) throw err(key, where() + " " + key + ": expected a string");
+            if (s.indexOf('\0') >= 0 || s.indexOf('\n') >= 0) throw err(key, where() + " " + key + ": must be one line");
             return s;
         }
 

@@ -14,7 +14,7 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
                         List<String> packageMask, List<String> packageUnmask, List<String> packageLicense,
                         List<String> world, List<String> mixins, boolean phases, Map<String, List<String>> installMaskSets,
                         SystemSpec system, Cleanup cleanup, Kernel kernel, Output output,
-                        Map<String, List<String>> hooks, Map<String, String> sections) {
+                        Map<String, List<String>> hooks, Map<String, String> sections, boolean binpkgRespectUse) {
 
     public StageSpec {
         binhosts = List.copyOf(binhosts);
@@ -87,9 +87,25 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
 
     /** Output settings. */
     public record Output(List<String> formats, boolean oci, String ociCompression, Path signingKey,
-                         Path passphraseFile) {
+                         Path passphraseFile, Image image) {
         public Output {
             formats = List.copyOf(formats);
+        }
+    }
+
+    /**
+     * The OCI image config the spec sets: {@code entrypoint} and {@code cmd} (null: not given), extra {@code env}
+     * (in order), {@code user} (null: none) and {@code labels}.
+     */
+    public record Image(List<String> entrypoint, List<String> cmd, Map<String, String> env, String user,
+                        Map<String, String> labels) {
+        public static final Image NONE = new Image(null, null, Map.of(), null, Map.of());
+
+        public Image {
+            entrypoint = entrypoint == null ? null : List.copyOf(entrypoint);
+            cmd = cmd == null ? null : List.copyOf(cmd);
+            env = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(env));
+            labels = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(labels));
         }
     }
 }

@@ -165,7 +165,7 @@ class SpecParserTest {
         assertThat(sys.openrc()).containsExactly("sshd", "net.eth0:boot");
         assertThat(s.cleanup()).isEqualTo(new StageSpec.Cleanup(List.of("/usr/share/doc/*", "/var/**.tmp"), true, true));
         assertThat(s.kernel()).isEqualTo(new StageSpec.Kernel(tmp.resolve("vmlinuz"), tmp.resolve("initrd.img"), "6.6.1", null));
-        assertThat(s.output()).isEqualTo(new StageSpec.Output(List.of("tar.zst", "tar.xz"), true, "zstd", tmp.resolve("key.asc"), tmp.resolve("pass")));
+        assertThat(s.output()).isEqualTo(new StageSpec.Output(List.of("tar.zst", "tar.xz"), true, "zstd", tmp.resolve("key.asc"), tmp.resolve("pass"), StageSpec.Image.NONE));
         assertThat(s.hooks()).isEqualTo(Map.of("before-pack", List.of("echo hi"), "after-install", List.of("true", "false")));
         assertThat(s.section("world")).isEqualTo("world=[\"app-misc/hello\",\"@extra\"]\n");
     }
@@ -174,7 +174,7 @@ class SpecParserTest {
     void defaultsAndOtherRepoForms() throws IOException {
         StageSpec s = parse(MINIMAL);
         assertThat(s.repo()).isEqualTo(new StageSpec.DirRepo("gentoo", tmp.resolve("repo")));
-        assertThat(s.output()).isEqualTo(new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null));
+        assertThat(s.output()).isEqualTo(new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null, StageSpec.Image.NONE));
         assertThat(s.system()).isEqualTo(SystemSpec.EMPTY);
         assertThat(s.phases()).isTrue();
         assertThat(s.kernel().configured()).isFalse();
@@ -193,7 +193,8 @@ class SpecParserTest {
                 Arguments.of("world = [\"app-misc/hello\", \"not an atom\"]", "spec.toml:1:28: bad atom 'not an atom'"),
                 Arguments.of("[system]\ntimezone = \"../../etc/shadow\"", "spec.toml:11:1: bad timezone '../../etc/shadow'"),
                 Arguments.of("[cleanup]\npaths = [\"/\"]", "spec.toml:11:10: cleanup path must be absolute inside the root and not '/': '/'"),
-                Arguments.of("[hooks]\nbefore-bake = [\"x\"]", "spec.toml:11:1: unknown key 'before-bake' in [hooks] (before-PART or after-PART)"),
+                Arguments.of("[hooks]\nbefore-bake = [\"x\"]", "spec.toml:11:1: unknown key 'before-bake' in [hooks] (did you mean 'before-pack'?)"),
+                Arguments.of("[hooks]\nbefore-everything = [\"x\"]", "spec.toml:11:1: unknown key 'before-everything' in [hooks] (before-PART or after-PART)"),
                 Arguments.of("mixins = [\"no-such\"]", "spec.toml:1:11: unknown mix-in 'no-such'"),
                 Arguments.of("[[system.users]]\nname = \"Root Kit\"", "spec.toml:11:1: bad account name 'Root Kit'"),
                 Arguments.of("[system.services]\nopenrc = [\"a\"]\nsystemd = [\"b.service\"]", "spec.toml:12:1: services.openrc and services.systemd exclude each other"),
@@ -210,6 +211,69 @@ class SpecParserTest {
         String text = e.startsWith("[") ? MINIMAL + "\n" + e + "\n" : e + "\n" + MINIMAL;
         assertThatThrownBy(() -> parse(text))
                 .isInstanceOf(ParseException.class).hasMessageStartingWith(message);
+    }
+
+    @Test
+    void misspelledKeysGetASuggestion() {
+        assertThatThrownBy(() -> parse(MINIMAL + "[system]\nhostnme = \"x\"\n"))
+                .hasMessage("spec.toml:10:1: unknown key 'hostnme' in [system] (did you mean 'hostname'?)");
+        assertThatThrownBy(() -> parse("profle = \"x\"\n" + MINIMAL))
+                .hasMessage("spec.toml:1:1: unknown key 'profle' in the top level (did you mean 'profile'?)");
+        // a required key that is missing because it is misspelled names the misspelling
+        assertThatThrownBy(() -> parse(MINIMAL.replace("[stage]", "[stag]")))
+                .hasMessage("spec.toml:2:1: unknown key 'stag' in the top level (did you mean 'stage'?)");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("version =", "verison =")))
+                .hasMessage("spec.toml:4:1: unknown key 'verison' in [stage] (did you mean 'version'?)");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("path = \"repo\"", "pth = \"repo\"")))
+                .hasMessage("spec.toml:6:1: unknown key 'pth' in [repo] (did you mean 'path'?)");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("url =", "ulr =")))
+                .hasMessage("spec.toml:8:1: unknown key 'ulr' in [binhost] (did you mean 'url'?)");
+        assertThatThrownBy(() -> parse(MINIMAL + "[hooks]\nafter-instal = [\"x\"]\n"))
+                .hasMessage("spec.toml:10:1: unknown key 'after-instal' in [hooks] (did you mean 'after-install'?)");
+        assertThatThrownBy(() -> parse(MINIMAL + "[output]\nentrypont = [\"/x\"]\n"))
+                .hasMessage("spec.toml:10:1: unknown key 'entrypont' in [output] (did you mean 'entrypoint'?)");
+        // nothing close: no suggestion
+        assertThatThrownBy(() -> parse(MINIMAL + "[system]\ncolour = \"x\"\n"))
+                .hasMessage("spec.toml:10:1: unknown key 'colour' in [system]");
+    }
+
+    @Test
+    void installMaskSetsOfTheSpecMustExist() throws IOException {
+        assertThat(parse(MINIMAL + "[make_conf]\nINSTALL_MASK = \"@docs -@man @mine /x\"\n[install_mask_sets]\nmine = [\"/y\"]\n")
+                .makeConf()).containsEntry("INSTALL_MASK", "@docs -@man @mine /x");
+        assertThatThrownBy(() -> parse(MINIMAL + "[make_conf]\nINSTALL_MASK = \"/x @doc\"\n"))
+                .hasMessage("spec.toml:10:1: unknown install-mask set '@doc' (shipped or in [install_mask_sets]) (did you mean '@docs'?)");
+    }
+
+    @Test
+    void ociImageConfigAndRespectUse() throws IOException {
+        StageSpec s = parse("binpkg_respect_use = true\n" + MINIMAL + """
+                [output]
+                oci = true
+                entrypoint = ["/usr/bin/tini", "--"]
+                cmd = ["/bin/sh"]
+                env = ["LANG=C.UTF-8", "EMPTY="]
+                user = "1000:1000"
+                labels = { "org.opencontainers.image.vendor" = "Example", description = "" }
+                """);
+        assertThat(s.binpkgRespectUse()).isTrue();
+        StageSpec.Image i = s.output().image();
+        assertThat(i.entrypoint()).containsExactly("/usr/bin/tini", "--");
+        assertThat(i.cmd()).containsExactly("/bin/sh");
+        assertThat(i.env()).containsExactly(Map.entry("LANG", "C.UTF-8"), Map.entry("EMPTY", ""));
+        assertThat(i.user()).isEqualTo("1000:1000");
+        assertThat(i.labels()).containsExactly(Map.entry("description", ""), Map.entry("org.opencontainers.image.vendor", "Example"));
+        i = parse(MINIMAL + "[output]\nenv = { TERM = \"xterm\", A = \"1\" }\n").output().image();
+        assertThat(i.env()).containsExactly(Map.entry("A", "1"), Map.entry("TERM", "xterm"));
+        assertThat(i.entrypoint()).isNull();
+        assertThat(parse(MINIMAL).output().image()).isEqualTo(StageSpec.Image.NONE);
+        assertThat(parse(MINIMAL).binpkgRespectUse()).isFalse();
+        assertThatThrownBy(() -> parse(MINIMAL + "[output]\nenv = [\"LANG\"]\n"))
+                .hasMessage("spec.toml:10:8: env entries are 'NAME=value', not 'LANG'");
+        assertThatThrownBy(() -> parse(MINIMAL + "[output]\nuser = \"a b\"\n"))
+                .hasMessage("spec.toml:10:1: user may not contain whitespace: 'a b'");
+        assertThatThrownBy(() -> parse(MINIMAL + "[output]\ncmd = \"/bin/sh\"\n"))
+                .hasMessage("spec.toml:10:1: [output] cmd: expected an array of strings");
     }
 
     @Test
