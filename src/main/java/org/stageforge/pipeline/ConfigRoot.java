@@ -41,7 +41,8 @@ final class ConfigRoot {
         lines(etc.resolve("package.license/stageforge"), spec.packageLicense());
         Path base = repoDir.toAbsolutePath().resolve("profiles").resolve(spec.profile()).normalize();
         if (!Files.isDirectory(base)) {
-            throw new org.stageforge.StageforgeException("profile '" + spec.profile() + "' not found in " + repoDir,
+            throw new org.stageforge.StageforgeException("profile '" + spec.profile() + "' not found in " + repoDir
+                    + org.stageforge.util.Suggest.didYouMeanPath(spec.profile(), org.stageforge.profile.ProfileList.of(repoDir)),
                     org.stageforge.ExitCodes.NOT_FOUND, null);
         }
         Map<String, Path> nodes = new LinkedHashMap<>();

@@ -140,7 +140,12 @@ public final class ProfileLoader {
                 : dir.toString();
         Path dep = dir.resolve("deprecated");
         String deprecated = Files.isRegularFile(dep) ? ConfigFiles.read(dep) : null;
-        if (deprecated != null) warnings.add("profile " + name + " is deprecated");
+        if (deprecated != null) {
+            // as Portage: the first line names the profile to upgrade to
+            String next = deprecated.lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse(null);
+            warnings.add("profile " + name + " is deprecated and not supported anymore"
+                    + (next == null ? "" : "; upgrade to " + next));
+        }
         nodes.add(new ProfileNode(dir, name, repo, eapi, allowDirs, deprecated));
     }
 

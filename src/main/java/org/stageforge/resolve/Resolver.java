@@ -160,7 +160,7 @@ public final class Resolver {
             for (String cp : binaries.keySet()) if (cp.substring(cp.indexOf('/') + 1).equals(s)) cps.add(cp);
             for (String cp : installed.keySet()) if (cp.substring(cp.indexOf('/') + 1).equals(s)) cps.add(cp);
             if (cps.size() != 1) {
-                problems.add(s + ": " + (cps.isEmpty() ? "no package of that name in any binhost index"
+                problems.add(s + ": " + (cps.isEmpty() ? "no package of that name in any binhost index" + suggestName(s)
                         : "ambiguous package name, matches " + String.join(", ", cps)));
                 return null;
             }
@@ -172,6 +172,18 @@ public final class Resolver {
             return null;
         }
         return a;
+    }
+
+    /** " (did you mean 'cat/pkg'?)" for a misspelled category/package, or "". */
+    private String suggestCp(String cp) {
+        return org.stageforge.util.Suggest.didYouMeanPath(cp, new TreeSet<>(binaries.keySet()));
+    }
+
+    /** " (did you mean 'cat/pkg'?)" for a misspelled bare package name, or "". */
+    private String suggestName(String name) {
+        Map<String, String> byName = new java.util.TreeMap<>();
+        for (String cp : new TreeSet<>(binaries.keySet())) byName.putIfAbsent(cp.substring(cp.indexOf('/') + 1), cp);
+        return org.stageforge.util.Suggest.closest(name, byName.keySet()).map(n -> " (did you mean '" + byName.get(n) + "'?)").orElse("");
     }
 
     private List<String> expandSet(String name, Set<String> seen, List<String> problems) {
@@ -196,7 +208,9 @@ public final class Resolver {
             default -> {
                 List<Entry> user = config.user().sets().get(name);
                 if (user == null) {
-                    problems.add("@" + name + ": no such package set");
+                    Set<String> known = new TreeSet<>(BUILTIN_SETS);
+                    known.addAll(config.user().sets().keySet());
+                    problems.add("@" + name + ": no such package set" + org.stageforge.util.Suggest.didYouMean(name, known));
                 } else {
                     for (Entry e : user) {
                         if (e.value().startsWith("@")) out.addAll(expandSet(e.value().substring(1), seen, problems));
@@ -289,7 +303,7 @@ public final class Resolver {
         List<Candidate> all = new ArrayList<>(binaries.getOrDefault(a.cp(), List.of()));
         if (all.isEmpty()) {
             return head + "no package " + a.cp() + " in any binhost index"
-                    + (installed.containsKey(a.cp()) ? " (installed versions do not match)" : "");
+                    + (installed.containsKey(a.cp()) ? " (installed versions do not match)" : suggestCp(a.cp()));
         }
         List<String> reasons = new ArrayList<>();
         List<String> versions = new ArrayList<>();

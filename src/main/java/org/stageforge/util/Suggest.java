@@ -15,7 +15,20 @@ public final class Suggest {
      * order, so pass a sorted collection), or empty. An exact match is never suggested.
      */
     public static Optional<String> closest(String word, Collection<String> candidates) {
-        int limit = Math.max(1, word.length() / 3);
+        return closest(word, candidates, Math.max(1, word.length() / 3));
+    }
+
+    /**
+     * For slash-separated names ({@code cat/pkg}, profile paths): the allowed edits follow the length of the last
+     * component, so a long shared prefix does not make unrelated names look close.
+     */
+    public static String didYouMeanPath(String word, Collection<String> candidates) {
+        String last = word.substring(word.lastIndexOf('/') + 1);
+        return closest(word, candidates, Math.max(1, last.length() / 3)).map(c -> " (did you mean '" + c + "'?)").orElse("");
+    }
+
+    /** The candidate nearest to {@code word} within {@code limit} edits, or empty. */
+    public static Optional<String> closest(String word, Collection<String> candidates, int limit) {
         String best = null;
         int bestDist = limit + 1;
         for (String c : candidates) {

@@ -56,7 +56,7 @@ class ProfileCommandTest {
         Files.createSymbolicLink(etc.resolve("make.profile"), repo.resolve("profiles/p"));
         Run r = run("profile", "show", "--config-root", tmp.resolve("root").toString());
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.err()).isEqualTo("stageforge: warning: profile p is deprecated\n");
+        assertThat(r.err()).isEqualTo("stageforge: warning: profile p is deprecated and not supported anymore; upgrade to other\n");
         Run withEnv = run("profile", "show", "--config-root", tmp.resolve("root").toString(), "-e", "USE=-x extra");
         assertThat(withEnv.out()).contains("USE: amd64 extra\n");
         assertThat(r.out()).startsWith("profile: p\n").contains("chain:\n  p\n").contains("USE: amd64 x\n")

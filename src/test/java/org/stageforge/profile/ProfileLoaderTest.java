@@ -85,7 +85,7 @@ class ProfileLoaderTest {
         assertThat(p.chain().get(0).deprecated()).isEqualTo("other/profile\n");
         assertThat(p.nodes().get(0).packageMask()).extracting(Entry::value).containsExactly("cat/ok");
         assertThat(p.nodes().get(0).useMask()).extracting(Entry::value).containsExactly("good", "-also_good");
-        assertThat(p.warnings()).hasSize(4).anyMatch(w -> w.contains("deprecated"))
+        assertThat(p.warnings()).hasSize(4).contains("profile p is deprecated and not supported anymore; upgrade to other/profile")
                 .anyMatch(w -> w.contains("not-an-atom")).anyMatch(w -> w.contains("ba!d"));
     }
 

@@ -71,6 +71,21 @@ class ResolverTest {
     }
 
     @Test
+    void misspelledTargetsGetASuggestion() {
+        assertThatThrownBy(() -> resolve(List.of("app-misc/fooo"), pkg("app-misc/foo-1"), pkg("dev-libs/bar-1")))
+                .hasMessage("app-misc/fooo (argument app-misc/fooo): no package app-misc/fooo in any binhost index"
+                        + " (did you mean 'app-misc/foo'?)");
+        assertThatThrownBy(() -> resolve(List.of("app-mics/foo"), pkg("app-misc/foo-1")))
+                .hasMessageEndingWith(" (did you mean 'app-misc/foo'?)");
+        assertThatThrownBy(() -> resolve(List.of("baar"), pkg("app-misc/foo-1"), pkg("dev-libs/bar-1")))
+                .hasMessage("baar: no package of that name in any binhost index (did you mean 'dev-libs/bar'?)");
+        assertThatThrownBy(() -> resolve(List.of("@sytem"), pkg("app-misc/foo-1")))
+                .hasMessage("@sytem: no such package set (did you mean 'system'?)");
+        assertThatThrownBy(() -> resolve(List.of("dev-libs/quux"), pkg("app-misc/foo-1")))
+                .hasMessage("dev-libs/quux (argument dev-libs/quux): no package dev-libs/quux in any binhost index");
+    }
+
+    @Test
     void slotsAreIndependent() {
         ResolvePlan p = resolve(List.of("app-misc/user"),
                 pkg("app-misc/user-1", "RDEPEND", "dev-lang/py:3.11 dev-lang/py:3.12"),

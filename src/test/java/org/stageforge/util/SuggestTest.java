@@ -28,4 +28,14 @@ class SuggestTest {
         // an exact match is not a suggestion
         assertThat(Suggest.closest("lang", keys)).isEmpty();
     }
+
+    @Test
+    void pathsAreJudgedByTheirLastComponent() {
+        List<String> cps = List.of("app-misc/app", "dev-libs/lib", "app-misc/foo");
+        assertThat(Suggest.didYouMeanPath("app-misc/none", cps)).isEmpty();
+        assertThat(Suggest.didYouMeanPath("app-mics/foo", cps)).isEqualTo(" (did you mean 'app-misc/foo'?)");
+        assertThat(Suggest.didYouMeanPath("default/linux/amd64/23.0/sytemd",
+                List.of("default/linux/amd64/23.0/desktop", "default/linux/amd64/23.0/systemd")))
+                .isEqualTo(" (did you mean 'default/linux/amd64/23.0/systemd'?)");
+    }
 }
