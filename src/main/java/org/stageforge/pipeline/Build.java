@@ -82,6 +82,7 @@ public final class Build {
         Parts parts = new Parts(spec, opts, rep);
         boolean rootRebuild = false;
         Part[] all = Part.values();
+        for (String w : Hooks.problems(spec.dir())) rep.warning(w);
         for (int i = 0; i <= last.ordinal(); i++) {
             Part p = all[i];
             List<Hooks.Hook> before = Hooks.of(spec.dir(), spec.hooks(), "before", p);

@@ -51,6 +51,32 @@ final class Hooks {
         return hooks;
     }
 
+    /**
+     * What would silently not run: entries of {@code hooks/} that are not {@code before-PART.d} or
+     * {@code after-PART.d} directories (with the likely intended name), and files in hook directories that are not
+     * executable.
+     */
+    static List<String> problems(Path specDir) {
+        List<String> out = new ArrayList<>();
+        List<String> valid = new ArrayList<>();
+        for (String w : List.of("after-", "before-")) for (Part p : Part.values()) valid.add(w + p.id() + ".d");
+        for (Path e : org.stageforge.util.Dirs.sortedChildren(specDir.resolve("hooks"))) {
+            String name = e.getFileName().toString();
+            if (!valid.contains(name) || !Files.isDirectory(e)) {
+                String dym = org.stageforge.util.Suggest.didYouMean(name, valid);
+                out.add("hooks/" + name + " is not a hook directory and is ignored"
+                        + (dym.isEmpty() ? " (hooks/before-PART.d/ or hooks/after-PART.d/)" : dym));
+                continue;
+            }
+            for (Path f : org.stageforge.util.Dirs.sortedChildren(e)) {
+                if (Files.isRegularFile(f) && !Files.isExecutable(f)) {
+                    out.add("hooks/" + name + "/" + f.getFileName() + " is not executable and does not run (chmod +x it)");
+                }
+            }
+        }
+        return out;
+    }
+
     /** Digest of the hooks' names and contents (part of the part's fingerprint). */
     static void digest(MessageDigest md, List<Hook> hooks) {
         for (Hook h : hooks) {

@@ -223,8 +223,10 @@ final class Parts {
             targets.add("@system");
             targets.addAll(spec.world());
             if (spec.kernel().packageAtom() != null) targets.add(spec.kernel().packageAtom());
-            ResolvePlan plan = Resolver.resolve(ResolveRequest.of(config, hosts, targets, ResolveRequest.Options.DEFAULT));
+            ResolvePlan plan = Resolver.resolve(ResolveRequest.of(config, hosts, targets,
+                    ResolveRequest.Options.DEFAULT.withBinpkgRespectUse(spec.binpkgRespectUse())));
             for (String w : plan.warnings()) rep.warning(w);
+            for (String w : ResolveChecks.warnings(spec, config, indexes, plan)) rep.warning(w);
             for (PlannedPackage pp : plan.packages()) {
                 int hi = 0;
                 while (!hosts.get(hi).name().equals(pp.binhost())) hi++;
