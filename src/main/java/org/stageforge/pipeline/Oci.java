@@ -36,7 +36,7 @@ final class Oci {
 
     private Oci() {}
 
-    static Path write(Path stageTar, Path target, StageSpec spec, long sde, String compression) throws IOException {
+    static Path write(Path stageTar, Path target, StageSpec spec, long sde, String compression, Path root) throws IOException {
         Compression c = "zstd".equals(compression) ? Compression.ZSTD : Compression.GZIP;
         Path layer = target.resolveSibling("." + target.getFileName() + ".layer");
         MessageDigest diff = Build.sha256();
@@ -55,9 +55,7 @@ final class Oci {
         config.put("architecture", "amd64");
         config.put("os", "linux");
         config.put("created", Instant.ofEpochSecond(sde).toString());
-        config.put("config", Map.of("Env", List.of("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
-                "Cmd", List.of("/bin/bash"), "Labels", Map.of("org.opencontainers.image.title", spec.name(),
-                        "org.opencontainers.image.version", spec.version())));
+        config.put("config", imageConfig(spec, root));
         config.put("rootfs", Map.of("type", "layers", "diff_ids", List.of(diffId)));
         config.put("history", List.of(Map.of("created", Instant.ofEpochSecond(sde).toString(), "created_by", "stageforge build")));
         byte[] configBytes = JSON.writeValueAsBytes(config);
@@ -105,6 +103,40 @@ final class Oci {
         }
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         return target;
+    }
+
+    /**
+     * The image config's {@code config}: PATH plus the spec's env, its entrypoint, cmd, user and labels (over the
+     * title and version labels). Without entrypoint and cmd, Cmd is {@code /bin/bash}, else {@code /bin/sh}, when the
+     * root has it, else absent: no image names a program it does not contain.
+     */
+    static Map<String, Object> imageConfig(StageSpec spec, Path root) {
+        StageSpec.Image img = spec.output().image();
+        Map<String, Object> c = new LinkedHashMap<>();
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        env.putAll(img.env());
+        List<String> envList = new java.util.ArrayList<>();
+        env.forEach((k, v) -> envList.add(k + "=" + v));
+        c.put("Env", envList);
+        if (img.entrypoint() != null) c.put("Entrypoint", img.entrypoint());
+        if (img.cmd() != null) {
+            c.put("Cmd", img.cmd());
+        } else if (img.entrypoint() == null) {
+            for (String sh : List.of("bin/bash", "bin/sh")) {
+                if (Files.isRegularFile(org.stageforge.merge.RootFiles.resolve(root, sh))) {
+                    c.put("Cmd", List.of("/" + sh));
+                    break;
+                }
+            }
+        }
+        if (img.user() != null) c.put("User", img.user());
+        Map<String, String> labels = new TreeMap<>();
+        labels.put("org.opencontainers.image.title", spec.name());
+        labels.put("org.opencontainers.image.version", spec.version());
+        labels.putAll(img.labels());
+        c.put("Labels", labels);
+        return c;
     }
 
     private static Map<String, Object> descriptor(String mediaType, String digest, long size, Map<String, String> ann) {

@@ -407,7 +407,7 @@ final class Parts {
         Files.deleteIfExists(out.resolve("SHA512SUMS"));
         if (spec.output().oci() || opts.oci()) {
             Path oci = Oci.write(Path.of(first), out.resolve(spec.baseName() + ".oci.tar"), spec, sde,
-                    spec.output().ociCompression());
+                    spec.output().ociCompression(), root);
             rep.action("pack", oci.getFileName().toString());
             artifacts.put(oci.getFileName().toString(), Build.sha256(oci));
         }

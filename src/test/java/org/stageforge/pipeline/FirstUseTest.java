@@ -98,4 +98,50 @@ class FirstUseTest {
         assertThatThrownBy(() -> build(t)).hasMessageEndingWith("profile 'tets' not found in " + tmp.resolve("s/repo")
                 + " (did you mean 'test'?)");
     }
+
+    private JsonNode ociConfig() throws Exception {
+        Map<String, byte[]> members = new java.util.TreeMap<>();
+        try (var in = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+                Files.newInputStream(tmp.resolve("out/tiny-1.0.oci.tar")))) {
+            for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) if (e.isFile()) members.put(e.getName(), in.readAllBytes());
+        }
+        ObjectMapper m = new ObjectMapper();
+        JsonNode index = m.readTree(members.get("index.json"));
+        JsonNode manifest = m.readTree(members.get("blobs/sha256/" + index.get("manifests").get(0).get("digest").asText().substring(7)));
+        return m.readTree(members.get("blobs/sha256/" + manifest.get("config").get("digest").asText().substring(7))).get("config");
+    }
+
+    @Test
+    void ociImageConfigComesFromTheSpecAndNamesNoMissingShell() throws Exception {
+        TestStage t = TestStage.create(tmp.resolve("s"), "[output]\noci = true\n");
+        build(t);
+        JsonNode c = ociConfig();
+        // the stage has no shell: no Cmd at all
+        assertThat(c.has("Cmd")).isFalse();
+        assertThat(c.has("Entrypoint")).isFalse();
+        assertThat(c.get("Env").toString()).isEqualTo("[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"]");
+        // a /bin/sh (here a symlink to busybox, as many small images have) becomes the default Cmd
+        TestStage.write(tmp.resolve("s/hooks/before-pack.d/10-sh"),
+                "#!/bin/sh\nmkdir -p \"$ROOT/bin\" && echo elf > \"$ROOT/bin/busybox\" && ln -sf /bin/busybox \"$ROOT/bin/sh\"\n");
+        tmp.resolve("s/hooks/before-pack.d/10-sh").toFile().setExecutable(true);
+        build(t);
+        assertThat(ociConfig().get("Cmd").toString()).isEqualTo("[\"/bin/sh\"]");
+        Files.writeString(t.spec, Files.readString(t.spec) + """
+                entrypoint = ["/usr/bin/hello"]
+                env = { LANG = "C.UTF-8", PATH = "/usr/bin" }
+                user = "nobody"
+                labels = { "org.opencontainers.image.title" = "Tiny", "org.example.team" = "infra" }
+                """);
+        build(t);
+        c = ociConfig();
+        assertThat(c.get("Entrypoint").toString()).isEqualTo("[\"/usr/bin/hello\"]");
+        assertThat(c.has("Cmd")).isFalse();
+        assertThat(c.get("Env").toString()).isEqualTo("[\"PATH=/usr/bin\",\"LANG=C.UTF-8\"]");
+        assertThat(c.get("User").asText()).isEqualTo("nobody");
+        assertThat(c.get("Labels").toString()).isEqualTo("{\"org.example.team\":\"infra\",\"org.opencontainers.image.title\":\"Tiny\","
+                + "\"org.opencontainers.image.version\":\"1.0\"}");
+        Files.writeString(t.spec, Files.readString(t.spec) + "cmd = [\"--help\"]\n");
+        build(t);
+        assertThat(ociConfig().get("Cmd").toString()).isEqualTo("[\"--help\"]");
+    }
 }
