@@ -44,8 +44,35 @@ public final class Build {
     /** The result: each part's outcome (done, reused, skipped) and the published artifacts. */
     public record Result(Map<Part, String> outcomes, List<Path> artifacts) {}
 
+    /** A published file: its path in the output directory, sha256 and size. */
+    public record Artifact(Path path, String sha256, long size) {}
+
     public static Result run(StageSpec spec, BuildOptions opts, Reporter rep) {
-        return new Build(spec, opts, rep).run(Part.PUBLISH);
+        Result r;
+        try {
+            r = new Build(spec, opts, rep).run(Part.PUBLISH);
+        } catch (RuntimeException e) {
+            rep.buildEnd("failed", List.of());
+            throw e;
+        }
+        rep.buildEnd("done", published(opts));
+        return r;
+    }
+
+    /** What publish copied to the output directory (also when it was reused), sorted by name. */
+    private static List<Artifact> published(BuildOptions opts) {
+        List<Artifact> l = new java.util.ArrayList<>();
+        if (opts.skip().contains(Part.PUBLISH)) return l;
+        for (Path p : org.stageforge.util.Dirs.sortedChildren(opts.buildDir().resolve("out"))) {
+            Path a = opts.outputDir().toAbsolutePath().resolve(p.getFileName().toString());
+            if (p.getFileName().toString().startsWith(".") || !Files.isRegularFile(p) || !Files.isRegularFile(a)) continue;
+            try {
+                l.add(new Artifact(a, sha256(a), Files.size(a)));
+            } catch (IOException e) {
+                throw new StageforgeException("cannot read " + a + ": " + e.getMessage(), e);
+            }
+        }
+        return l;
     }
 
     /** Runs (or reuses) fetch and resolve and returns the lock pinning their results. */

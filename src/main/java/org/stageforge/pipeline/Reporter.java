@@ -12,7 +12,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -165,6 +167,21 @@ public final class Reporter implements AutoCloseable {
         else out.println("warning: " + msg);
         out.flush();
         log("warning: " + msg);
+    }
+
+    /** The last event of a build: its outcome (done or failed) and the published artifacts. */
+    void buildEnd(String outcome, List<Build.Artifact> artifacts) {
+        if (mode != Mode.JSON) return;
+        List<Map<String, Object>> l = new ArrayList<>();
+        for (Build.Artifact a : artifacts) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("path", a.path().toString());
+            m.put("sha256", a.sha256());
+            m.put("size", a.size());
+            l.add(m);
+        }
+        event("build-end", "outcome", outcome, "artifacts", l);
+        out.flush();
     }
 
     void error(String msg) {

@@ -144,4 +144,35 @@ class FirstUseTest {
         build(t);
         assertThat(ociConfig().get("Cmd").toString()).isEqualTo("[\"--help\"]");
     }
+
+    @Test
+    void jsonStreamEndsWithTheArtifacts() throws Exception {
+        TestStage t = TestStage.create(tmp.resolve("s"), "");
+        for (int run = 0; run < 2; run++) {
+            // the second build reuses publish and still lists what the output directory holds
+            List<JsonNode> events = build(t);
+            JsonNode end = events.get(events.size() - 1);
+            assertThat(end.get("event").asText()).isEqualTo("build-end");
+            assertThat(end.get("outcome").asText()).isEqualTo("done");
+            List<String> names = new ArrayList<>();
+            for (JsonNode a : end.get("artifacts")) {
+                Path f = Path.of(a.get("path").asText());
+                assertThat(f.getParent()).isEqualTo(tmp.resolve("out").toAbsolutePath());
+                assertThat(a.get("sha256").asText()).isEqualTo(TestStage.sha256(f));
+                assertThat(a.get("size").asLong()).isEqualTo(Files.size(f));
+                names.add(f.getFileName().toString());
+            }
+            assertThat(names).containsExactly("SHA256SUMS", "SHA256SUMS.gpg", "SHA512SUMS", "tiny-1.0.json",
+                    "tiny-1.0.pub.asc", "tiny-1.0.tar.zst");
+        }
+        TestStage.write(tmp.resolve("s/hooks/before-pack.d/10-fail"), "#!/bin/sh\nexit 1\n");
+        tmp.resolve("s/hooks/before-pack.d/10-fail").toFile().setExecutable(true);
+        StringWriter sw = new StringWriter();
+        BuildOptions o = BuildOptions.of(tmp.resolve("b"), tmp.resolve("out"));
+        try (Reporter rep = new Reporter(new PrintWriter(sw), Reporter.Mode.JSON, o.buildDir().resolve("logs"), false, true, 11)) {
+            assertThatThrownBy(() -> Build.run(SpecParser.parse(t.spec), o, rep)).hasMessageContaining("10-fail failed");
+        }
+        List<String> lines = sw.toString().lines().toList();
+        assertThat(lines.get(lines.size() - 1)).isEqualTo("{\"event\":\"build-end\",\"outcome\":\"failed\",\"artifacts\":[]}");
+    }
 }
