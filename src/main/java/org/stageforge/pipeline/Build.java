@@ -144,8 +144,14 @@ public final class Build {
                     throw new StageforgeException(p.id() + ": the root is not at the state after " + needed.id()
                             + " and cannot be rebuilt while install is skipped", ExitCodes.USAGE, null);
                 }
+                if (!rootReady && !rootRebuild && restoreInstall()) {
+                    // the root is past or short of what this part needs: start again from install's snapshot
+                    i = Part.INSTALL.ordinal();
+                    for (Part q : Part.values()) if (q.changesRoot() && q != Part.INSTALL) outputs.remove(q);
+                    continue;
+                }
                 if (!rootReady) {
-                    // the root is past or short of what this part needs: rebuild it from install
+                    // the root is past or short of what this part needs, and there is no snapshot: rebuild it from install
                     rootRebuild = true;
                     i = Part.INSTALL.ordinal() - 1;
                     for (Part q : Part.values()) if (q.changesRoot()) outputs.remove(q);
@@ -170,6 +176,7 @@ public final class Build {
                 rep.partEnd(p, "failed", (System.nanoTime() - t0) / 1_000_000);
                 throw e;
             }
+            if (p == Part.INSTALL) snapshot(fp);
             if (p.changesRoot()) {
                 // hooks may change the root: the part's identity is its fingerprint, root contents follow from it
                 out = sha256(fp + "\n" + out);
@@ -181,6 +188,36 @@ public final class Build {
             rep.partEnd(p, "done", (System.nanoTime() - t0) / 1_000_000);
         }
         return new Result(outcomes, parts.published());
+    }
+
+    private Path snapshotDir() {
+        return opts.buildDir().resolve("snapshot");
+    }
+
+    private void snapshot(String installFingerprint) {
+        try {
+            RootSnapshot.take(opts.buildDir().resolve("root"), snapshotDir(), installFingerprint);
+        } catch (IOException e) {
+            throw new StageforgeException("install: cannot snapshot the root: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Puts the root back to install's result from the snapshot, when install was reused or ran in this build (so its
+     * recorded fingerprint is current) and the snapshot is intact; false otherwise.
+     */
+    private boolean restoreInstall() {
+        PartState st = store.get(Part.INSTALL).orElse(null);
+        if (!outputs.containsKey(Part.INSTALL) || skipped(Part.INSTALL) || st == null || !st.done()) return false;
+        try {
+            if (!RootSnapshot.usable(snapshotDir(), st.fingerprint())) return false;
+            store.root(new StateStore.RootStamp(Part.INSTALL.id(), st.fingerprint(), false));
+            RootSnapshot.restore(snapshotDir(), opts.buildDir().resolve("root"));
+        } catch (IOException e) {
+            throw new StageforgeException("cannot restore the root from " + snapshotDir() + ": " + e.getMessage(), e);
+        }
+        store.root(new StateStore.RootStamp(Part.INSTALL.id(), st.fingerprint(), true));
+        return true;
     }
 
     private void reuse(Part p, PartState prev, Map<Part, String> outcomes) {

@@ -175,4 +175,51 @@ class FirstUseTest {
         List<String> lines = sw.toString().lines().toList();
         assertThat(lines.get(lines.size() - 1)).isEqualTo("{\"event\":\"build-end\",\"outcome\":\"failed\",\"artifacts\":[]}");
     }
+
+    private static byte[] member(Path tarZst, String name) throws Exception {
+        try (var in = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+                new com.github.luben.zstd.ZstdInputStream(Files.newInputStream(tarZst)))) {
+            for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) if (e.getName().equals("./" + name)) return in.readAllBytes();
+        }
+        return null;
+    }
+
+    @Test
+    void changingOnlySystemReusesTheInstallPart() throws Exception {
+        TestStage t = TestStage.create(tmp.resolve("s"), "[system]\nhostname = \"one\"\n");
+        BuildOptions o = BuildOptions.of(tmp.resolve("b"), tmp.resolve("out"));
+        Build.Result r = Build.run(SpecParser.parse(t.spec), o, Reporter.silent(tmp.resolve("b/logs")));
+        assertThat(r.outcomes()).containsEntry(Part.INSTALL, "done");
+        assertThat(new String(member(tmp.resolve("out/tiny-1.0.tar.zst"), "etc/conf.d/hostname"))).contains("hostname=\"one\"");
+        Files.writeString(t.spec, Files.readString(t.spec).replace("\"one\"", "\"two\""));
+        r = Build.run(SpecParser.parse(t.spec), o, Reporter.silent(tmp.resolve("b/logs")));
+        assertThat(r.outcomes()).containsEntry(Part.RESOLVE, "reused").containsEntry(Part.INSTALL, "reused")
+                .containsEntry(Part.CONFIGURE, "done").containsEntry(Part.CLEANUP, "done").containsEntry(Part.PACK, "done");
+        assertThat(new String(member(tmp.resolve("out/tiny-1.0.tar.zst"), "etc/conf.d/hostname"))).contains("hostname=\"two\"");
+        // the same bytes as a build from scratch with the new value
+        Build.run(SpecParser.parse(t.spec), BuildOptions.of(tmp.resolve("fresh"), tmp.resolve("out-fresh")),
+                Reporter.silent(tmp.resolve("fresh/logs")));
+        assertThat(TestStage.sha256(tmp.resolve("out/tiny-1.0.tar.zst")))
+                .isEqualTo(TestStage.sha256(tmp.resolve("out-fresh/tiny-1.0.tar.zst")));
+        // and back: the install snapshot is still intact
+        Files.writeString(t.spec, Files.readString(t.spec).replace("\"two\"", "\"one\""));
+        r = Build.run(SpecParser.parse(t.spec), o, Reporter.silent(tmp.resolve("b/logs")));
+        assertThat(r.outcomes()).containsEntry(Part.INSTALL, "reused").containsEntry(Part.CONFIGURE, "done");
+        assertThat(new String(member(tmp.resolve("out/tiny-1.0.tar.zst"), "etc/conf.d/hostname"))).contains("hostname=\"one\"");
+    }
+
+    @Test
+    void aHookThatChangesAFileInPlaceInvalidatesTheSnapshot() throws Exception {
+        TestStage t = TestStage.create(tmp.resolve("s"), "[system]\nhostname = \"one\"\n");
+        // appending changes the file install merged, which the snapshot shares
+        TestStage.write(tmp.resolve("s/hooks/after-configure.d/10-append"), "#!/bin/sh\necho extra >> \"$ROOT/etc/os-release\"\n");
+        tmp.resolve("s/hooks/after-configure.d/10-append").toFile().setExecutable(true);
+        BuildOptions o = BuildOptions.of(tmp.resolve("b"), tmp.resolve("out"));
+        Build.run(SpecParser.parse(t.spec), o, Reporter.silent(tmp.resolve("b/logs")));
+        Files.writeString(t.spec, Files.readString(t.spec).replace("\"one\"", "\"two\""));
+        Build.Result r = Build.run(SpecParser.parse(t.spec), o, Reporter.silent(tmp.resolve("b/logs")));
+        assertThat(r.outcomes()).containsEntry(Part.INSTALL, "done").containsEntry(Part.CONFIGURE, "done");
+        assertThat(new String(member(tmp.resolve("out/tiny-1.0.tar.zst"), "etc/os-release"))).isEqualTo("NAME=Test\nextra\n");
+        assertThat(new String(member(tmp.resolve("out/tiny-1.0.tar.zst"), "etc/conf.d/hostname"))).contains("hostname=\"two\"");
+    }
 }
