@@ -15,7 +15,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.stageforge.resolve.PlannedPackage;
+
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeSet;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
@@ -55,6 +63,9 @@ public final class BuildCommand implements Runnable {
     @Option(names = "--unprivileged", description = "As root too, merge as a normal user: owners, devices and xattrs only in the file table.")
     boolean unprivileged;
 
+    @Option(names = {"--pretend", "-p"}, description = "Show the packages that would be merged (with USE) and which parts would be reused or run; build nothing (fetch still updates the indexes).")
+    boolean pretend;
+
     @Option(names = "--quiet", description = "One line per part.")
     boolean quiet;
 
@@ -87,6 +98,12 @@ public final class BuildCommand implements Runnable {
         Reporter.Mode mode = json ? Reporter.Mode.JSON : quiet ? Reporter.Mode.QUIET : verbose ? Reporter.Mode.VERBOSE : Reporter.Mode.NORMAL;
         try (Reporter rep = new Reporter(cmd.commandLine().getOut(), mode, bd.resolve("logs"), System.console() != null,
                 System.getenv("NO_COLOR") != null, Part.values().length)) {
+            if (pretend) {
+                Build.Pretend p = Build.pretend(spec, o, rep);
+                if (mode == Reporter.Mode.JSON) cmd.commandLine().getOut().println(pretendJson(p));
+                else cmd.commandLine().getOut().print(p.text());
+                return;
+            }
             if (resume) {
                 var states = new org.stageforge.pipeline.StateStore(bd).all();
                 Part next = null;
@@ -104,6 +121,35 @@ public final class BuildCommand implements Runnable {
             if (mode != Reporter.Mode.JSON && !quiet) {
                 for (Path a : r.artifacts()) cmd.commandLine().getOut().println(a);
             }
+        }
+    }
+
+    /** {@code {"event":"pretend","packages":[…],"warnings":[…],"parts":{…}}}: the pretend result as one JSON line. */
+    private static String pretendJson(Build.Pretend p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("event", "pretend");
+        List<Map<String, Object>> pkgs = new ArrayList<>();
+        if (p.plan() != null) {
+            for (PlannedPackage pp : p.plan().packages()) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("cpv", pp.cpv().toString());
+                e.put("binhost", pp.binhost());
+                e.put("path", pp.path());
+                e.put("size", pp.size());
+                e.put("use", new TreeSet<>(pp.use()));
+                e.put("iuse", new TreeSet<>(pp.iuse()));
+                pkgs.add(e);
+            }
+        }
+        m.put("packages", pkgs);
+        m.put("warnings", p.warnings());
+        Map<String, String> parts = new LinkedHashMap<>();
+        p.parts().forEach((k, v) -> parts.put(k.id(), v));
+        m.put("parts", parts);
+        try {
+            return new ObjectMapper().writeValueAsString(m);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
         }
     }
 

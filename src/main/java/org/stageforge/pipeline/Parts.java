@@ -192,15 +192,17 @@ final class Parts {
         return out.toString();
     }
 
-    private Inputs inputsRecord() throws IOException {
+    Inputs inputsRecord() throws IOException {
         return JSON.readValue(build.resolve("fetch/inputs.json").toFile(), Inputs.class);
     }
 
     // ---- resolve ------------------------------------------------------------------------------------------
 
-    private String resolve() throws IOException {
-        Inputs in = inputsRecord();
-        Path cfgRoot = build.resolve("config");
+    /** The config root, the binhosts and (without a lock) the resolution of the spec's targets. */
+    record Resolution(PortageConfig config, List<Binhost> hosts, List<PackagesIndex> indexes, ResolvePlan plan) {}
+
+    /** Writes the config root to {@code cfgRoot}, verifies the mix-ins and, without a lock, resolves. */
+    Resolution resolution(Inputs in, Path cfgRoot) throws IOException {
         Map<String, Path> mixinNodes = ConfigRoot.write(spec, Path.of(in.repoDir()), cfgRoot);
         PortageConfig config = PortageConfig.load(cfgRoot, Map.of());
         List<PackagesIndex> indexes = new ArrayList<>();
@@ -211,6 +213,22 @@ final class Parts {
             hosts.add(new Binhost(c.url(), idx));
         }
         org.stageforge.spec.Mixins.verify(config, mixinNodes, indexes);
+        if (opts.lock() != null) return new Resolution(config, hosts, indexes, null);
+        List<String> targets = new ArrayList<>();
+        targets.add("@system");
+        targets.addAll(spec.world());
+        if (spec.kernel().packageAtom() != null) targets.add(spec.kernel().packageAtom());
+        ResolvePlan plan = Resolver.resolve(ResolveRequest.of(config, hosts, targets,
+                ResolveRequest.Options.DEFAULT.withBinpkgRespectUse(spec.binpkgRespectUse())));
+        return new Resolution(config, hosts, indexes, plan);
+    }
+
+    private String resolve() throws IOException {
+        Inputs in = inputsRecord();
+        Resolution res = resolution(in, build.resolve("config"));
+        PortageConfig config = res.config();
+        List<PackagesIndex> indexes = res.indexes();
+        List<Binhost> hosts = res.hosts();
         List<Pkg> pkgs = new ArrayList<>();
         Lock lock = opts.lock();
         long maxBuildTime = 0;
@@ -219,12 +237,7 @@ final class Parts {
                 pkgs.add(new Pkg(lp.cpv(), lp.binhost(), lp.path(), lp.sha512(), null, lp.world(), List.of(), -1));
             }
         } else {
-            List<String> targets = new ArrayList<>();
-            targets.add("@system");
-            targets.addAll(spec.world());
-            if (spec.kernel().packageAtom() != null) targets.add(spec.kernel().packageAtom());
-            ResolvePlan plan = Resolver.resolve(ResolveRequest.of(config, hosts, targets,
-                    ResolveRequest.Options.DEFAULT.withBinpkgRespectUse(spec.binpkgRespectUse())));
+            ResolvePlan plan = res.plan();
             for (String w : plan.warnings()) rep.warning(w);
             for (String w : ResolveChecks.warnings(spec, config, indexes, plan)) rep.warning(w);
             for (PlannedPackage pp : plan.packages()) {
@@ -244,6 +257,34 @@ final class Parts {
         Plan plan = new Plan(sde, fetched);
         StateStore.writeAtomically(build.resolve("resolve/plan.json"), JSON.writeValueAsBytes(plan));
         return Build.sha256(lockOf(in, plan).toString().replace(build.toString(), ""));
+    }
+
+    /**
+     * What resolve would record for this resolution without fetching a package: its output digest, or null when an
+     * index entry has no SHA512 (then only the fetched file tells).
+     */
+    String predictedResolveOutput(Inputs in, Resolution res) {
+        List<Pkg> pkgs = new ArrayList<>();
+        Lock lock = opts.lock();
+        long sde;
+        if (lock != null) {
+            for (Lock.Pkg lp : lock.packages()) pkgs.add(new Pkg(lp.cpv(), lp.binhost(), lp.path(), lp.sha512(), null, lp.world(), List.of(), -1));
+            sde = lock.sourceDateEpoch();
+        } else {
+            long maxBuildTime = 0;
+            for (PlannedPackage pp : res.plan().packages()) {
+                String sha = pp.entry().sha512().orElse(null);
+                if (sha == null) return null;
+                int hi = 0;
+                while (!res.hosts().get(hi).name().equals(pp.binhost())) hi++;
+                String worldAtom = pp.world() ? org.stageforge.install.Installer.worldAtom(res.plan(), pp) : null;
+                pkgs.add(new Pkg(pp.cpv().toString(), hi, pp.path(), sha, null, worldAtom, List.of(), pp.size()));
+                maxBuildTime = Math.max(maxBuildTime, pp.entry().buildTime().orElse(0));
+            }
+            sde = opts.env().get("SOURCE_DATE_EPOCH") != null
+                    ? Packer.sourceDateEpoch(root, OptionalLong.empty(), opts.env()) : maxBuildTime;
+        }
+        return Build.sha256(lockOf(in, new Plan(sde, pkgs)).toString().replace(build.toString(), ""));
     }
 
     /**

@@ -222,4 +222,49 @@ class FirstUseTest {
         assertThat(new String(member(tmp.resolve("out/tiny-1.0.tar.zst"), "etc/os-release"))).isEqualTo("NAME=Test\nextra\n");
         assertThat(new String(member(tmp.resolve("out/tiny-1.0.tar.zst"), "etc/conf.d/hostname"))).contains("hostname=\"two\"");
     }
+
+    private String cli(TestStage t, String... extra) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        List<String> args = new ArrayList<>(List.of("build", t.spec.toString(), "--build-dir", tmp.resolve("b").toString(),
+                "--output", tmp.resolve("out").toString(), "--quiet"));
+        args.addAll(List.of(extra));
+        int rc = org.stageforge.cli.Main.commandLine(new PrintWriter(out), new PrintWriter(err)).execute(args.toArray(String[]::new));
+        assertThat(rc).as(err.toString()).isZero();
+        return out.toString();
+    }
+
+    @Test
+    void pretendListsTheMergeWithUseAndWhatWouldBeReused() throws Exception {
+        TestStage t = TestStage.create(tmp.resolve("s"), "[system]\nhostname = \"one\"\n");
+        String p = cli(t, "--pretend");
+        assertThat(p).contains("[binary  N     ] sys-apps/baselayout-2.0::gentoo (build 1)  USE=\"systemd\"")
+                .contains("[binary  N     ] app-misc/hello-1.0::gentoo (build 1)  USE=\"systemd\"")
+                .contains("Total: 2 packages (2 new, 2 binaries)")
+                .contains("  fetch     run\n  resolve   run\n  install   run\n  configure run\n  kernel    skip\n");
+        // nothing was resolved, merged or published
+        assertThat(tmp.resolve("b/state/resolve.json")).doesNotExist();
+        assertThat(tmp.resolve("b/root")).doesNotExist();
+        assertThat(tmp.resolve("out")).doesNotExist();
+
+        cli(t);
+        assertThat(cli(t, "--pretend")).contains("  resolve   reuse\n  install   reuse\n  configure reuse\n")
+                .contains("  publish   reuse\n");
+        Files.writeString(t.spec, Files.readString(t.spec).replace("\"one\"", "\"two\""));
+        assertThat(cli(t, "--pretend")).contains("  resolve   reuse\n  install   reuse\n  configure run\n  kernel    skip\n  depclean  run\n");
+        // a package_use line that changes no package: resolve runs, and its output shows install stays reused
+        Files.writeString(t.spec, "package_use = [\"app-misc/hello nls\"]\n" + Files.readString(t.spec));
+        assertThat(cli(t, "--pretend")).contains("  resolve   run\n  install   reuse\n  configure run\n");
+        assertThat(cli(t)).contains("resolve: done\n").contains("install: reused\n").contains("configure: done\n");
+
+        StringWriter out = new StringWriter();
+        org.stageforge.cli.Main.commandLine(new PrintWriter(out), new PrintWriter(new StringWriter())).execute("build",
+                t.spec.toString(), "--build-dir", tmp.resolve("b").toString(), "--pretend", "--json");
+        List<String> lines = out.toString().lines().toList();
+        JsonNode last = new ObjectMapper().readTree(lines.get(lines.size() - 1));
+        assertThat(last.get("event").asText()).isEqualTo("pretend");
+        assertThat(last.get("packages").get(1).get("cpv").asText()).isEqualTo("app-misc/hello-1.0");
+        assertThat(last.get("packages").get(1).get("use").toString()).isEqualTo("[\"amd64\",\"systemd\"]");
+        assertThat(last.get("parts").get("install").asText()).isEqualTo("reuse");
+    }
 }
