@@ -28,7 +28,8 @@ import java.util.TreeMap;
  *
  * <p>The root parts (install .. cleanup) change one directory in place. A root part is reused only when the root is
  * cleanly at or after it; when one must run and the root is not exactly after the previous root part (it is further
- * along, or a part was interrupted), the root is rebuilt from {@code install}: the root keeps no snapshots.
+ * along, or a part was interrupted), the root is put back to install's result from its {@link RootSnapshot}, or,
+ * without an intact one, rebuilt from {@code install}.
  */
 public final class Build {
     private final StageSpec spec;
