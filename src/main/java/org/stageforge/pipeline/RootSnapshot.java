@@ -1,7 +1,6 @@
 package org.stageforge.pipeline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.stageforge.merge.PosixOps;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,9 +10,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Map;
 
 /**
@@ -23,10 +20,12 @@ import java.util.Map;
  * renaming new ones over them, which leaves the snapshot's copy alone. Whatever changes a shared file in place (a hook
  * appending to a file, a chmod) changes the snapshot too; a stamp over every entry's type, mode, owner, size, mtime
  * and inode taken with the snapshot detects that, and such a snapshot is not used (the root is rebuilt by install).
+ * Linking is done by GNU {@code cp -a -l}, which also keeps directory xattrs.
  */
 final class RootSnapshot {
     private static final ObjectMapper JSON = StateStore.JSON;
     private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
+    private static final String ATTRS = "unix:mode,uid,gid,lastModifiedTime";
 
     private RootSnapshot() {}
 
@@ -36,19 +35,20 @@ final class RootSnapshot {
     /** Replaces the snapshot in {@code dir} with a hard-link copy of {@code root}, for install fingerprint {@code fp}. */
     static void take(Path root, Path dir, String fp) throws IOException {
         FileOps.deleteTree(dir);
-        Path tree = dir.resolve("tree");
         Files.createDirectories(dir);
-        linkTree(root, tree);
+        linkTree(root, dir.resolve("tree"));
+        String stamp = stamp(dir.resolve("tree"));
         // written last: a snapshot without its stamp is never used
-        StateStore.writeAtomically(dir.resolve("stamp.json"), JSON.writeValueAsBytes(new Stamp(fp, stamp(tree))));
+        StateStore.writeAtomically(dir.resolve("stamp.json"), JSON.writeValueAsBytes(new Stamp(fp, stamp)));
     }
 
     /** Whether {@code dir} holds an intact snapshot of the root install with fingerprint {@code fp} made. */
     static boolean usable(Path dir, String fp) throws IOException {
         Path f = dir.resolve("stamp.json");
-        if (!Files.isRegularFile(f)) return false;
+        Path tree = dir.resolve("tree");
+        if (!Files.isRegularFile(f) || !Files.isDirectory(tree, NOFOLLOW)) return false;
         Stamp s = JSON.readValue(f.toFile(), Stamp.class);
-        return s.fingerprint().equals(fp) && Files.isDirectory(dir.resolve("tree"), NOFOLLOW) && s.stamp().equals(stamp(dir.resolve("tree")));
+        return s.fingerprint().equals(fp) && s.stamp().equals(stamp(tree));
     }
 
     /** Replaces {@code root} with a hard-link copy of the snapshot in {@code dir}. */
@@ -57,49 +57,67 @@ final class RootSnapshot {
         linkTree(dir.resolve("tree"), root);
     }
 
-    /** Recreates {@code from}'s directories under {@code to} (mode, owner, mtime) and hard-links everything else. */
+    /**
+     * Hard-links {@code from} to {@code to} with GNU {@code cp -a -l}: directories recreated with their mode, owner
+     * (as root), times and xattrs, everything else linked (several times faster than doing it file by file here).
+     */
     private static void linkTree(Path from, Path to) throws IOException {
-        PosixOps posix = PosixOps.system();
-        boolean privileged = posix.privileged();
-        Files.walkFileTree(from, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) throws IOException {
-                Files.createDirectory(to.resolve(from.relativize(d).toString()));
-                return FileVisitResult.CONTINUE;
-            }
+        Process p = new ProcessBuilder("cp", "-a", "-l", "-T", "--", from.toString(), to.toString())
+                .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        String msg = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        try {
+            if (p.waitFor() != 0) throw new IOException("cp -a -l " + from + " " + to + " failed: " + msg);
+        } catch (InterruptedException e) {
+            p.destroy();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while linking " + from, e);
+        }
+    }
 
+    /** The stamp of an existing tree. */
+    private static String stamp(Path tree) throws IOException {
+        Stamper st = new Stamper(tree);
+        Files.walkFileTree(tree, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                Files.createLink(to.resolve(from.relativize(f).toString()), f);
+                st.add(f);
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
                 if (e != null) throw e;
-                Path t = to.resolve(from.relativize(d).toString());
-                Map<String, Object> u = Files.readAttributes(d, "unix:mode,uid,gid,lastModifiedTime", NOFOLLOW);
-                if (privileged) posix.lchown(t, (Integer) u.get("uid"), (Integer) u.get("gid"));
-                posix.chmod(t, (Integer) u.get("mode"));
-                Files.setLastModifiedTime(t, (FileTime) u.get("lastModifiedTime"));
+                st.add(d);
                 return FileVisitResult.CONTINUE;
             }
         });
+        return st.digest();
     }
 
-    /** sha256 over every entry's path, mode (with type), owner, size, mtime and inode, in walk order by name. */
-    private static String stamp(Path tree) throws IOException {
-        MessageDigest md = Build.sha256();
-        stamp(tree, tree, md);
-        return HexFormat.of().formatHex(md.digest());
-    }
+    /**
+     * An order-independent digest over entries (walk order is the directory's, not sorted): the sum of each entry's
+     * sha256 over its path, mode (with type), owner, size, mtime and inode.
+     */
+    private static final class Stamper {
+        private final Path tree;
+        private final MessageDigest md = Build.sha256();
+        private java.math.BigInteger sum = java.math.BigInteger.ZERO;
+        private long count;
 
-    private static void stamp(Path tree, Path p, MessageDigest md) throws IOException {
-        Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,size,lastModifiedTime,ino", NOFOLLOW);
-        md.update((tree.relativize(p) + "\0" + a.get("mode") + " " + a.get("uid") + " " + a.get("gid") + " " + a.get("size")
-                + " " + a.get("lastModifiedTime") + " " + a.get("ino") + "\n").getBytes(StandardCharsets.UTF_8));
-        if (Files.isDirectory(p, NOFOLLOW)) {
-            for (Path c : org.stageforge.util.Dirs.sortedChildren(p)) stamp(tree, c, md);
+        Stamper(Path tree) {
+            this.tree = tree;
+        }
+
+        void add(Path p) throws IOException {
+            Map<String, Object> a = Files.readAttributes(p, ATTRS + ",size,ino", NOFOLLOW);
+            byte[] h = md.digest((tree.relativize(p) + "\0" + a.get("mode") + " " + a.get("uid") + " " + a.get("gid") + " "
+                    + a.get("size") + " " + a.get("lastModifiedTime") + " " + a.get("ino")).getBytes(StandardCharsets.UTF_8));
+            sum = sum.add(new java.math.BigInteger(1, h));
+            count++;
+        }
+
+        String digest() {
+            return count + ":" + sum.toString(16);
         }
     }
 }
