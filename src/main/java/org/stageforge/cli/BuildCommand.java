@@ -6,6 +6,7 @@ import org.stageforge.pipeline.Build;
 import org.stageforge.pipeline.BuildOptions;
 import org.stageforge.pipeline.Lock;
 import org.stageforge.pipeline.Part;
+import org.stageforge.pipeline.Pretend;
 import org.stageforge.pipeline.Reporter;
 import org.stageforge.spec.SpecParser;
 import org.stageforge.spec.StageSpec;
@@ -99,7 +100,7 @@ public final class BuildCommand implements Runnable {
         try (Reporter rep = new Reporter(cmd.commandLine().getOut(), mode, bd.resolve("logs"), System.console() != null,
                 System.getenv("NO_COLOR") != null, Part.values().length)) {
             if (pretend) {
-                Build.Pretend p = Build.pretend(spec, o, rep);
+                Pretend p = Pretend.of(spec, o, rep);
                 if (mode == Reporter.Mode.JSON) cmd.commandLine().getOut().println(pretendJson(p));
                 else cmd.commandLine().getOut().print(p.text());
                 return;
@@ -125,7 +126,7 @@ public final class BuildCommand implements Runnable {
     }
 
     /** {@code {"event":"pretend","packages":[…],"warnings":[…],"parts":{…}}}: the pretend result as one JSON line. */
-    private static String pretendJson(Build.Pretend p) {
+    private static String pretendJson(Pretend p) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("event", "pretend");
         List<Map<String, Object>> pkgs = new ArrayList<>();
