@@ -4,14 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
-import java.util.Map;
 
 /**
  * The root as install left it, kept as a hard-link copy ({@code BUILD_DIR/snapshot/tree}) so that a change to a later
@@ -20,12 +16,11 @@ import java.util.Map;
  * renaming new ones over them, which leaves the snapshot's copy alone. Whatever changes a shared file in place (a hook
  * appending to a file, a chmod) changes the snapshot too; a stamp over every entry's type, mode, owner, size, mtime
  * and inode taken with the snapshot detects that, and such a snapshot is not used (the root is rebuilt by install).
- * Linking is done by GNU {@code cp -a -l}, which also keeps directory xattrs.
+ * Linking is done by GNU {@code cp -a -l} (which also keeps directory xattrs), the stamp from GNU {@code find}.
  */
 final class RootSnapshot {
     private static final ObjectMapper JSON = StateStore.JSON;
     private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
-    private static final String ATTRS = "unix:mode,uid,gid,lastModifiedTime";
 
     private RootSnapshot() {}
 
@@ -74,50 +69,25 @@ final class RootSnapshot {
         }
     }
 
-    /** The stamp of an existing tree. */
-    private static String stamp(Path tree) throws IOException {
-        Stamper st = new Stamper(tree);
-        Files.walkFileTree(tree, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                st.add(f);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                if (e != null) throw e;
-                st.add(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-        return st.digest();
-    }
-
     /**
-     * An order-independent digest over entries (walk order is the directory's, not sorted): the sum of each entry's
-     * sha256 over its path, mode (with type), owner, size, mtime and inode.
+     * The stamp of a tree: sha256 of GNU {@code find}'s listing of every entry's path, type, mode, owner, size, mtime
+     * and inode. The snapshot's directories never change, so their listing order is stable.
      */
-    private static final class Stamper {
-        private final Path tree;
-        private final MessageDigest md = Build.sha256();
-        private java.math.BigInteger sum = java.math.BigInteger.ZERO;
-        private long count;
-
-        Stamper(Path tree) {
-            this.tree = tree;
+    private static String stamp(Path tree) throws IOException {
+        Process p = new ProcessBuilder("find", tree.toString(), "-printf", "%P\\0%y %m %U %G %s %T@ %i\\n")
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        MessageDigest md = Build.sha256();
+        try (var in = new java.security.DigestInputStream(p.getInputStream(), md)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
         }
-
-        void add(Path p) throws IOException {
-            Map<String, Object> a = Files.readAttributes(p, ATTRS + ",size,ino", NOFOLLOW);
-            byte[] h = md.digest((tree.relativize(p) + "\0" + a.get("mode") + " " + a.get("uid") + " " + a.get("gid") + " "
-                    + a.get("size") + " " + a.get("lastModifiedTime") + " " + a.get("ino")).getBytes(StandardCharsets.UTF_8));
-            sum = sum.add(new java.math.BigInteger(1, h));
-            count++;
+        try {
+            if (p.waitFor() != 0) throw new IOException("find " + tree + " failed with exit " + p.exitValue());
+        } catch (InterruptedException e) {
+            p.destroy();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while listing " + tree, e);
         }
-
-        String digest() {
-            return count + ":" + sum.toString(16);
-        }
+        return java.util.HexFormat.of().formatHex(md.digest());
     }
 }
