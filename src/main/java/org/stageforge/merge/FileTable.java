@@ -173,7 +173,7 @@ public final class FileTable {
                 if (Files.isSymbolicLink(root.resolve(d)))
                     throw new StageforgeException(root.resolve(d) + ": refusing a symlink on the file table's path");
             }
-            Files.createDirectories(dir);
+            RootFiles.ensureDir(dir);
             Path tmp = Files.createTempFile(dir, ".files.", ".tmp");
             Files.writeString(tmp, render(), StandardCharsets.UTF_8);
             RootFiles.setMode(tmp, 0644);
