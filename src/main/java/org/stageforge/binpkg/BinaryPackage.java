@@ -204,6 +204,7 @@ public abstract sealed class BinaryPackage implements Closeable permits XpakPack
             }
             n = n.withLinkTarget(PathSanitizer.display(String.join("/", t)));
         }
+        if (e.type() == TarEntry.Type.SYMLINK) PathSanitizer.checkLinkTarget(e.linkTarget(), name + ": " + n.path());
         return n;
     }
 

@@ -89,11 +89,15 @@ public final class Installer {
         PortageConfig config = PortageConfig.load(req.configRoot(), req.env());
         List<Binhost> hosts = new ArrayList<>();
         for (String b : req.binhosts()) hosts.add(Binhost.load(b, req.cacheDir()));
+        if (Files.isDirectory(req.root()) && !req.pretend()) MergeEngine.recover(req.root());
         ResolveRequest rr = Files.isDirectory(req.root())
                 ? ResolveRequest.forRoot(config, hosts, req.root(), req.targets(), req.options())
                 : ResolveRequest.of(config, hosts, req.targets(), req.options());
         ResolvePlan plan = Resolver.resolve(rr);
-        if (req.pretend() || plan.packages().isEmpty()) return new Result(config, plan, null);
+        // an interrupted merge still owes env-update: a rerun with nothing left to merge finishes it
+        if (req.pretend() || plan.packages().isEmpty() && !MergeEngine.unfinished(req.root())) {
+            return new Result(config, plan, null);
+        }
 
         Map<PlannedPackage, Path> files = fetch(req, hosts, plan);
         try {
