@@ -83,6 +83,31 @@ class InstallKillTest {
         assertThat(code).as(err.toString()).isZero();
     }
 
+    @Test
+    void aSecondInstallIntoTheSameRootIsRefusedNamingTheLockAndLeavesTheFirstAlone() throws Exception {
+        installInProcess("ref");
+        Path root = tmp.resolve("busy");
+        Process first = start("busy");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (first.isAlive() && System.nanoTime() < deadline && !Files.exists(root.resolve("var/lib/stageforge/.journal/log"))) {
+            Thread.sleep(2);
+        }
+        assertThat(first.isAlive()).as("the first install must still be merging").isTrue();
+
+        StringWriter err = new StringWriter();
+        int code = Main.commandLine(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true))
+                .execute(args("busy").toArray(String[]::new));
+
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString().strip()).contains(root.resolve("var/lib/stageforge/lock") + " is held by another stageforge process (pid "
+                + first.pid() + ")").doesNotContain("\n\tat ");
+        assertThat(first.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(first.exitValue()).as(Files.readString(tmp.resolve("busy.log"))).isZero();
+        assertThat(snapshot(root)).isEqualTo(snapshot(tmp.resolve("ref")));
+        assertThat(Files.readString(root.resolve("var/lib/stageforge/files.tsv")))
+                .isEqualTo(Files.readString(tmp.resolve("ref/var/lib/stageforge/files.tsv")));
+    }
+
     private Process start(String name) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "org.stageforge.cli.Main"));
