@@ -2,6 +2,7 @@ package org.stageforge.merge;
 
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
+import org.stageforge.archive.MemberRules;
 import org.stageforge.archive.PathSanitizer;
 import org.stageforge.archive.TarEntry;
 import org.stageforge.binpkg.BinaryPackage;
@@ -336,6 +337,8 @@ public final class MergeEngine {
     private static final class Member {
         final String rel;
         final TarEntry entry;
+        /** Position in the image: a later member of the same path replaces this one (tar's rule). */
+        final int index;
         String md5;
         boolean masked;
         /** Where it goes: null for masked members. */
@@ -347,9 +350,10 @@ public final class MergeEngine {
         long uid, gid;
         int mode;
 
-        Member(String rel, TarEntry entry) {
+        Member(String rel, TarEntry entry, int index) {
             this.rel = rel;
             this.entry = entry;
+            this.index = index;
             this.uid = entry.uid();
             this.gid = entry.gid();
             this.mode = entry.mode() & 07777;
@@ -464,17 +468,18 @@ public final class MergeEngine {
 
         /** Pass 1: the listing, file checksums, hostile structure, INSTALL_MASK. */
         private void plan() {
-            Set<String> imageSymlinks = new HashSet<>();
+            MemberRules rules = new MemberRules(pkg.file().getFileName() + " (" + cpv + ")");
+            int[] ordinal = {0};
             image.accept((e, in) -> {
                 String rel = String.join("/", PathSanitizer.components(e.path(), cpv));
-                if (rel.isEmpty()) return;
-                for (int i = rel.indexOf('/'); i > 0; i = rel.indexOf('/', i + 1)) {
-                    if (imageSymlinks.contains(rel.substring(0, i)))
-                        throw refuse("/" + rel + " lies under /" + rel.substring(0, i) + ", a symlink in the same package");
+                TarEntry norm = e.withPath(rel);
+                if (e.type() == TarEntry.Type.HARDLINK) {
+                    norm = norm.withLinkTarget(String.join("/", PathSanitizer.components(e.linkTarget(), cpv)));
                 }
-                Member m = new Member(rel, e);
-                if (e.type() == TarEntry.Type.SYMLINK) imageSymlinks.add(rel);
-                else imageSymlinks.remove(rel);
+                rules.check(norm); // the same rules as pkg extract, in archive order
+                int index = ordinal[0]++;
+                if (rel.isEmpty()) return;
+                Member m = new Member(rel, e, index);
                 if (e.type() == TarEntry.Type.FILE) {
                     MessageDigest md = md5();
                     byte[] buf = new byte[BUFFER];
@@ -865,10 +870,12 @@ public final class MergeEngine {
         private void write() {
             Map<String, Path> written = new HashMap<>();
             byte[] buf = new byte[BUFFER];
+            int[] ordinal = {0};
             image.accept((e, in) -> {
                 String rel = String.join("/", PathSanitizer.components(e.path(), cpv));
+                int index = ordinal[0]++;
                 Member m = byRel.get(rel);
-                if (m == null || m.entry != e && !m.entry.equals(e)) return; // an earlier duplicate
+                if (m == null || m.index != index) return; // an earlier duplicate, replaced by the later one
                 if (m.masked) {
                     String to = hardlinkRedirect.get(rel);
                     if (to != null) {
