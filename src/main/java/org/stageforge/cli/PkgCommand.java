@@ -207,12 +207,13 @@ public final class PkgCommand implements Runnable {
         @Override
         public void run() {
             PrintWriter out = spec.commandLine().getOut();
-            try {
-                Files.createDirectories(dir);
-            } catch (IOException e) {
-                throw new StageforgeException(dir + ": cannot create: " + e.getMessage(), e);
-            }
             try (BinaryPackage bp = BinaryPackage.open(file)) {
+                bp.checkImage(); // a refused package writes nothing, not even its first members
+                try {
+                    Files.createDirectories(dir);
+                } catch (IOException e) {
+                    throw new StageforgeException(dir + ": cannot create: " + e.getMessage(), e);
+                }
                 ExtractPolicy policy = samePermissions ? ExtractPolicy.SAME_PERMISSIONS : ExtractPolicy.RECORD_ONLY;
                 List<ExtractedFile> table = bp.extract(dir, policy);
                 if (json) {
