@@ -13,6 +13,7 @@ import org.stageforge.merge.MergeEngine;
 import org.stageforge.merge.MergeOptions;
 import org.stageforge.merge.MergeRequest;
 import org.stageforge.merge.PhaseRunner;
+import org.stageforge.merge.RootLock;
 import org.stageforge.merge.Unmerge;
 import org.stageforge.vdb.Vdb;
 import org.stageforge.vdb.VdbEntry;
@@ -143,7 +144,7 @@ public final class Installer {
     /** Removes the installed packages a soft blocker of the plan displaces (after the merge, as Portage does). */
     private static void unmergeBlocked(Path root, ResolvePlan plan) {
         if (plan.removals().isEmpty()) return;
-        try {
+        try (RootLock lock = RootLock.acquire(root)) {
             for (String cpv : plan.removals()) {
                 List<VdbEntry> installed = Vdb.open(root).installed();
                 for (VdbEntry e : installed) {
