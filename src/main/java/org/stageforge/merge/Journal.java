@@ -127,6 +127,8 @@ final class Journal {
         log("S", rel(p), n);
         Path part = dir.resolve(n + ".part");
         Files.copy(p, part, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+        // the copy keeps only microseconds: give it the exact mtime, so a rollback restores the file to the bit
+        if (!Files.isSymbolicLink(p)) Files.setLastModifiedTime(part, Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS));
         Files.move(part, dir.resolve(n), StandardCopyOption.ATOMIC_MOVE);
     }
 
