@@ -847,6 +847,7 @@ public final class MergeEngine {
             byte[] envBz2 = meta.environmentBz2();
             if (envBz2 == null) throw refuse("account package without environment.bz2");
             DeclareDump env = DeclareDump.parseBzip2(cpv + " environment.bz2", new ByteArrayInputStream(envBz2));
+            journaledDirs(journal, root.resolve("etc")); // so a rollback leaves no etc/ the root did not have
             for (String f : ACCOUNT_FILES) {
                 journal.saveCopy(root.resolve(f));
                 journal.saveCopy(root.resolve(f + "-"));
