@@ -79,7 +79,9 @@ public final class BuildCommand implements Runnable {
         if (format != null && !format.equals("oci")) throw new StageforgeException("--format: only 'oci' is known", ExitCodes.USAGE, null);
         Path bd = buildDir != null ? buildDir : Path.of(".stageforge/build", spec.name());
         if (resume && !Files.isDirectory(bd.resolve("state"))) {
-            throw new StageforgeException("--resume: no saved state in " + bd, ExitCodes.NOT_FOUND, null);
+            // nothing to resume is not an error: a first run and its rerun can share one command line
+            cmd.commandLine().getErr().println("stageforge: note: --resume: no saved state in " + bd + "; starting from the beginning");
+            resume = false;
         }
         Path out = output != null ? output : Path.of(".stageforge/out", spec.name());
         BuildOptions o = new BuildOptions(bd, out, parts(skip), parts(force), from == null ? null : Part.of(from), lock,

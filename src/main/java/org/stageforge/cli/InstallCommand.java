@@ -23,7 +23,10 @@ import java.util.Map;
 @Command(name = "install", mixinStandardHelpOptions = true,
         description = {"Resolve TARGETS against binhosts and merge them into ROOT, as emerge --usepkgonly --root does.",
                 "make.conf variables set in the environment (USE, FEATURES, INSTALL_MASK, ACCEPT_KEYWORDS, ...)"
-                        + " override the config root's for this run."})
+                        + " override the config root's for this run.",
+                "The merge holds ROOT/var/lib/stageforge/lock: a second install or merge into the same root stops at"
+                        + " once (exit 1) naming the lock and its holder's pid. An interrupted install (even kill -9)"
+                        + " is rolled back and finished by rerunning the same command."})
 public final class InstallCommand implements Runnable {
     @Option(names = "--root", required = true, paramLabel = "DIR", description = "Target root (created when missing).")
     Path root;

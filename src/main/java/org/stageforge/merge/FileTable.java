@@ -174,7 +174,7 @@ public final class FileTable {
                     throw new StageforgeException(root.resolve(d) + ": refusing a symlink on the file table's path");
             }
             RootFiles.ensureDir(dir);
-            Path tmp = Files.createTempFile(dir, ".files.", ".tmp");
+            Path tmp = Files.createTempFile(dir, ".files.tsv.", ".tmp");
             Files.writeString(tmp, render(), StandardCharsets.UTF_8);
             RootFiles.setMode(tmp, 0644);
             Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -64,7 +64,7 @@ class PhaseFixtureTest {
         try (BinaryPackage b = BinaryPackage.open(file)) {
             PackageMetadata md = b.metadata();
             Path image = Files.createDirectories(build.resolve("image-" + md.get("PF")));
-            b.extract(image, ExtractPolicy.DEFAULT);
+            b.extract(image, ExtractPolicy.SAME_PERMISSIONS);
             PhaseContext ctx = PhaseContext.forBinary(md, root, build).withSourceDateEpoch(EPOCH);
             List<PhaseResult> out = new ArrayList<>();
             out.add(runner.run(ctx, "pretend"));
