@@ -29,6 +29,8 @@ final class MergeOrder {
     static final int SATISFIED = 4;
     /** A blocked package's replacement before the blocking package: never ignored. */
     static final int BLOCKER = 8;
+    /** IDEPEND (runtime too, as Portage's installtime priority); only named in warnings. */
+    static final int INSTALLTIME = 16;
 
     /** Portage's ignore_priority functions for the flags above (buildtime, optional never set). */
     private enum Ignore {

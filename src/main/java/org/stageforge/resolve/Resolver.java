@@ -567,6 +567,7 @@ public final class Resolver {
                 for (Link link : p.children) {
                     Integer c = index.get(link.node());
                     int flags = (link.kind() == Kind.PDEPEND ? MergeOrder.RUNTIME_POST : MergeOrder.RUNTIME)
+                            | (link.kind() == Kind.IDEPEND ? MergeOrder.INSTALLTIME : 0)
                             | (link.satisfied() ? MergeOrder.SATISFIED : 0);
                     if (c != null) order.edge(c, index.get(p), flags);
                 }
@@ -579,7 +580,8 @@ public final class Resolver {
                 String a = nodes.get(dependent).cand.cpv.toString();
                 String b = nodes.get(dependency).cand.cpv.toString();
                 return "dependency cycle: " + a + " is merged before " + ((flags & MergeOrder.BLOCKER) != 0
-                        ? b + ", which replaces a package " + a + " blocks" : "its RDEPEND dependency " + b);
+                        ? b + ", which replaces a package " + a + " blocks"
+                        : "its " + ((flags & MergeOrder.INSTALLTIME) != 0 ? "IDEPEND" : "RDEPEND") + " dependency " + b);
             });
             seq = baselayoutFirst(seq, nodes, order);
             List<Node> merges = new ArrayList<>();

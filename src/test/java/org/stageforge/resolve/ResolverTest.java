@@ -244,19 +244,19 @@ class ResolverTest {
                 pkg("app-misc/a-1", "RDEPEND", "app-misc/b"), pkg("app-misc/b-1", "PDEPEND", "app-misc/a"));
         assertThat(cpvs(p)).containsExactly("app-misc/b-1", "app-misc/a-1");
         assertThat(p.warnings()).isEmpty();
-        // a pure runtime cycle: broken at the lowest-ranked package, and said so
+        // a pure runtime cycle: as Portage, the cycle's nodes in graph order (the argument first), and said so
         ResolvePlan c = resolve(List.of("app-misc/y"),
                 pkg("app-misc/x-1", "RDEPEND", "app-misc/y"), pkg("app-misc/y-1", "RDEPEND", "app-misc/x"),
                 pkg("app-misc/w-1"), pkg("app-misc/z-1", "RDEPEND", "app-misc/x"));
-        assertThat(cpvs(c)).containsExactly("app-misc/x-1", "app-misc/y-1");
+        assertThat(cpvs(c)).containsExactly("app-misc/y-1", "app-misc/x-1");
         assertThat(c.warnings()).containsExactly(
-                "dependency cycle: app-misc/x-1 is merged before its RDEPEND dependency app-misc/y-1");
-        // IDEPEND is stronger than RDEPEND: the runtime edge is the one dropped
+                "dependency cycle: app-misc/y-1 is merged before its RDEPEND dependency app-misc/x-1");
+        // IDEPEND is a runtime edge too (ROOT is not /): the cycle is broken in graph order
         ResolvePlan i = resolve(ResolveRequest.Options.DEFAULT.withIdependInRoot(true), List.of("app-misc/a"),
                 pkg("app-misc/a-1", "IDEPEND", "app-misc/b"), pkg("app-misc/b-1", "RDEPEND", "app-misc/a"));
-        assertThat(cpvs(i)).containsExactly("app-misc/b-1", "app-misc/a-1");
+        assertThat(cpvs(i)).containsExactly("app-misc/a-1", "app-misc/b-1");
         assertThat(i.warnings()).containsExactly(
-                "dependency cycle: app-misc/b-1 is merged before its RDEPEND dependency app-misc/a-1");
+                "dependency cycle: app-misc/a-1 is merged before its IDEPEND dependency app-misc/b-1");
     }
 
     @Test
@@ -319,7 +319,7 @@ class ResolverTest {
         List<String> t = List.of("app-misc/foo", "app-misc/bar", "<app-misc/baz-2");
         ResolvePlan p = Resolver.resolve(new ResolveRequest(config, List.of(bh), inst, null, t, null));
         assertThat(p.packages()).extracting(PlannedPackage::action).containsExactly(
-                PlannedPackage.Action.UPGRADE, PlannedPackage.Action.DOWNGRADE, PlannedPackage.Action.REINSTALL);
+                PlannedPackage.Action.REINSTALL, PlannedPackage.Action.UPGRADE, PlannedPackage.Action.DOWNGRADE);
         ResolvePlan n = Resolver.resolve(new ResolveRequest(config, List.of(bh), inst, null, t,
                 ResolveRequest.Options.DEFAULT.withNoreplace(true)));
         assertThat(cpvs(n)).containsExactly("app-misc/baz-1");
@@ -350,14 +350,14 @@ class ResolverTest {
         WorldFile world = new WorldFile(List.of("app-misc/foo"), List.of("@mine"));
         config = TestEnv.config(tmp.resolve("s"), "", Map.of("sets/mine", "app-misc/bar\n"));
         ResolvePlan sel = Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@selected"), null));
-        assertThat(cpvs(sel)).containsExactly("app-misc/bar-1", "app-misc/foo-1");
+        assertThat(cpvs(sel)).containsExactly("app-misc/foo-1", "app-misc/bar-1");
         assertThat(sel.worldAdditions()).isEmpty();
         ResolvePlan mine = Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), null, List.of("@mine"), null));
         assertThat(cpvs(mine)).containsExactly("app-misc/bar-1");
         assertThat(mine.worldAdditions()).containsExactly("@mine");
         assertThat(mine.packages().get(0).world()).isFalse();
         ResolvePlan all = Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@world"), null));
-        assertThat(cpvs(all)).containsExactly("sys-apps/baselayout-2", "app-misc/bar-1", "app-misc/foo-1");
+        assertThat(cpvs(all)).containsExactly("sys-apps/baselayout-2", "app-misc/foo-1", "app-misc/bar-1");
         assertThat(cpvs(Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@system"), null))))
                 .containsExactly("sys-apps/baselayout-2");
         assertThatThrownBy(() -> Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@nope"), null)))
