@@ -1,6 +1,7 @@
 package org.stageforge.resolve;
 
 import org.stageforge.atom.Atom;
+import org.stageforge.atom.Cpv;
 import org.stageforge.atom.DepNode;
 import org.stageforge.index.PackagesEntry;
 import org.stageforge.profile.Entry;
@@ -51,10 +52,13 @@ import java.util.TreeSet;
  * <li>IDEPEND is resolved in the running root by Portage (the host of a {@code --root} install),
  *     so unless {@link ResolveRequest.Options#idependInRoot()} it pulls nothing into the plan: an
  *     IDEPEND satisfied by a planned package orders it first, any other is listed as a warning.</li>
- * <li>Merge order: see {@link MergeOrder}; RDEPEND and IDEPEND before the dependent, PDEPEND
- *     after it. When sys-apps/baselayout is in the plan it merges before every package that is not
- *     one of its own prerequisites, so the accounts later packages create are added to
- *     baselayout's passwd/group rather than lost (Portage merges acct-group packages first).</li>
+ * <li>package.provided versions (profiles of EAPI 0-6, etc/portage/profile) satisfy every atom
+ *     whose version they match, as installed packages would, and are never merged; a target they
+ *     satisfy is skipped with a warning.</li>
+ * <li>Merge order: Portage's (see {@link MergeOrder}) on the graph in the order Portage's depgraph
+ *     builds it. One deliberate difference: sys-apps/baselayout moves up to just after its own
+ *     prerequisites, so the accounts later packages create are added to baselayout's passwd/group
+ *     rather than lost (Portage may merge acct-group packages first).</li>
  * </ul>
  */
 public final class Resolver {
@@ -82,6 +86,8 @@ public final class Resolver {
     private final Map<String, List<Candidate>> installed = new HashMap<>();
     private final Map<String, Candidate> installedBySlot = new HashMap<>();
     private final Map<String, List<Atom>> constraints = new HashMap<>();
+    /** package.provided by cp: taken as installed, never merged. */
+    private final Map<String, List<Cpv>> provided = new HashMap<>();
     /** FEATURES=pkgdir-index-trusted (Portage's default): a local index is believed without looking at the files. */
     private final boolean trustLocalIndex;
 
@@ -106,6 +112,16 @@ public final class Resolver {
             installedBySlot.putIfAbsent(c.slotKey, c);
         }
         for (List<Candidate> l : installed.values()) l.sort(BEST_FIRST);
+        for (Cpv c : config.packageProvided()) provided.computeIfAbsent(c.cp(), k -> new ArrayList<>()).add(c);
+    }
+
+    /**
+     * The package.provided version satisfying the atom, or null. As Portage's dep_check, only the
+     * version is matched: a provided entry carries no SLOT or USE.
+     */
+    private Cpv providedFor(Atom a) {
+        for (Cpv c : provided.getOrDefault(a.cp(), List.of())) if (a.matchesCpv(c)) return c;
+        return null;
     }
 
     /** Resolves the request; throws {@link ResolveException} naming every atom that cannot be satisfied. */
@@ -377,7 +393,7 @@ public final class Resolver {
         /** Links the parent to the planned packages satisfying a host dependency; false when the graph does not. */
         private boolean link(Node parent, DepNode d) {
             if (d instanceof DepNode.AtomLeaf l) {
-                if (l.atom().isBlocker()) return true;
+                if (l.atom().isBlocker() || providedFor(l.atom()) != null) return true;
                 Node n = selected(l.atom());
                 if (n != null) parent.children.add(new Link(n, Kind.IDEPEND, isSatisfied(l.atom()), false));
                 return n != null;
@@ -419,6 +435,11 @@ public final class Resolver {
             Atom a = ((DepNode.AtomLeaf) t.dep()).atom();
             if (a.isBlocker()) {
                 blocks.add(new Block(t.parent(), a, t.kind()));
+                return;
+            }
+            Cpv prov = providedFor(a);
+            if (prov != null) {
+                if (t.parent() == null) warnings.add(a + " (" + t.requiredBy() + "): " + prov + " is in package.provided; not merged");
                 return;
             }
             Node n = selected(a);
@@ -513,7 +534,7 @@ public final class Resolver {
             if (d instanceof DepNode.AtomLeaf l) {
                 Atom a = l.atom();
                 if (a.isBlocker()) return selected(a.withoutBlocker()) == null;
-                if (selected(a) != null) return true;
+                if (providedFor(a) != null || selected(a) != null) return true;
                 if (level >= 1 && installedFor(a) != null) return true;
                 if (level < 2) return false;
                 Candidate c = bestBinary(a);

@@ -400,4 +400,50 @@ class ResolverTest {
         assertThat(PlanFormat.flags(PlannedPackage.Action.DOWNGRADE)).isEqualTo("    UD ");
         assertThat(PlanFormat.kib(0)).isEqualTo("0 KiB");
     }
+
+    @Test
+    void packageProvidedSatisfiesMatchingVersionsAndIsNeverMerged() {
+        PortageConfig c = TestEnv.config(tmp.resolve("prov"), "", Map.of("profile/package.provided", "dev-libs/lib-2\n"));
+        Binhost bh = TestEnv.binhost("bh", pkg("app-misc/app-1", "RDEPEND", ">=dev-libs/lib-2"),
+                pkg("app-misc/new-1", "RDEPEND", ">=dev-libs/lib-3"), pkg("app-misc/any-1", "RDEPEND", "|| ( app-misc/x dev-libs/lib )"),
+                pkg("app-misc/x-1"), pkg("dev-libs/lib-3"));
+        assertThat(cpvs(Resolver.resolve(ResolveRequest.of(c, List.of(bh), List.of("app-misc/app"), null))))
+                .containsExactly("app-misc/app-1");
+        assertThat(cpvs(Resolver.resolve(ResolveRequest.of(c, List.of(bh), List.of("app-misc/any"), null))))
+                .containsExactly("app-misc/any-1");
+        // the provided version does not match >=3: the real package is merged, as Portage does
+        assertThat(cpvs(Resolver.resolve(ResolveRequest.of(c, List.of(bh), List.of("app-misc/new"), null))))
+                .containsExactly("dev-libs/lib-3", "app-misc/new-1");
+        ResolvePlan t = Resolver.resolve(ResolveRequest.of(c, List.of(bh), List.of("=dev-libs/lib-2"), null));
+        assertThat(t.packages()).isEmpty();
+        assertThat(t.warnings()).containsExactly("=dev-libs/lib-2 (argument =dev-libs/lib-2): dev-libs/lib-2 is in package.provided; not merged");
+        // without package.provided the dependency is merged
+        assertThat(cpvs(Resolver.resolve(ResolveRequest.of(config, List.of(bh), List.of("app-misc/app"), null))))
+                .containsExactly("dev-libs/lib-3", "app-misc/app-1");
+    }
+
+    @Test
+    void profilePackageProvidedCountsInEapi6ProfilesOnly() throws Exception {
+        TestEnv.config(tmp.resolve("base"), "", Map.of());
+        Path profiles = tmp.resolve("base/repo/profiles");
+        for (String eapi : List.of("6", "7")) {
+            Path p = profiles.resolve("eapi" + eapi);
+            TestEnv.write(p.resolve("eapi"), eapi + "\n");
+            TestEnv.write(p.resolve("parent"), "../test\n");
+            TestEnv.write(p.resolve("package.provided"), "dev-libs/lib-1\ndev-libs/gone-1\n");
+            TestEnv.write(p.resolve("sub/eapi"), "5\n");
+            TestEnv.write(p.resolve("sub/parent"), "..\n");
+            TestEnv.write(p.resolve("sub/package.provided"), "-dev-libs/gone-1\n");
+        }
+        Binhost bh = TestEnv.binhost("bh", pkg("app-misc/app-1", "RDEPEND", "dev-libs/lib dev-libs/gone"),
+                pkg("dev-libs/lib-1"), pkg("dev-libs/gone-1"));
+        PortageConfig six = PortageConfig.load(TestEnv.configRoot(tmp.resolve("c6"), tmp.resolve("base/repo"),
+                profiles.resolve("eapi6/sub"), Map.of("make.conf", "")), Map.of());
+        assertThat(six.packageProvided()).extracting(Object::toString).containsExactly("dev-libs/lib-1");
+        assertThat(cpvs(Resolver.resolve(ResolveRequest.of(six, List.of(bh), List.of("app-misc/app"), null))))
+                .containsExactly("dev-libs/gone-1", "app-misc/app-1");
+        PortageConfig seven = PortageConfig.load(TestEnv.configRoot(tmp.resolve("c7"), tmp.resolve("base/repo"),
+                profiles.resolve("eapi7"), Map.of("make.conf", "")), Map.of());
+        assertThat(seven.packageProvided()).isEmpty();
+    }
 }
