@@ -307,7 +307,7 @@ final class MergeOrder {
             List<Integer> best = null;
             for (int v : nodes) {
                 if (!g.contains(v) || g.parents(v, null).isEmpty()) continue;
-                List<Integer> closure = gather(g, v, ignore, mergeable);
+                List<Integer> closure = gather(g, v, ignore, mergeable, best == null ? Integer.MAX_VALUE : best.size());
                 if (closure != null && (best == null || closure.size() < best.size())) best = closure;
             }
             if (best != null) return new Object[] {best, ignore};
@@ -315,8 +315,11 @@ final class MergeOrder {
         return null;
     }
 
-    /** gather_deps: the node's closure over edges not ignored, or null when it leaves {@code valid}. */
-    private static List<Integer> gather(Graph g, int start, Ignore ignore, BitSet valid) {
+    /**
+     * gather_deps: the node's closure over edges not ignored, or null when it leaves {@code valid}
+     * or reaches {@code limit} nodes (then it cannot be the smallest).
+     */
+    private static List<Integer> gather(Graph g, int start, Ignore ignore, BitSet valid, int limit) {
         List<Integer> out = new ArrayList<>();
         BitSet seen = new BitSet();
         ArrayList<Integer> stack = new ArrayList<>(List.of(start));
@@ -326,6 +329,7 @@ final class MergeOrder {
             if (!valid.get(v)) return null;
             seen.set(v);
             out.add(v);
+            if (out.size() >= limit) return null;
             stack.addAll(g.children(v, ignore));
         }
         return out;

@@ -576,12 +576,11 @@ public final class Resolver {
             for (int i = 0; i < sorted.size(); i++) sortRank[index.get(sorted.get(i))] = i;
             boolean[] merge = new boolean[nodes.size()];
             boolean[] system = new boolean[nodes.size()];
+            List<Atom> systemAtoms = config.systemSet().stream().map(e -> Atom.parse(e.value())).toList();
             for (int i = 0; i < nodes.size(); i++) {
                 Node n = nodes.get(i);
                 merge[i] = n.merge;
-                for (Entry e : config.systemSet()) {
-                    if (n.cand.matches(Atom.parse(e.value()))) system[i] = true;
-                }
+                for (Atom a : systemAtoms) if (n.cand.matches(a)) system[i] = true;
             }
             MergeOrder order = new MergeOrder(merge, system, sortRank);
             for (Node p : nodes) {
