@@ -366,7 +366,13 @@ public final class Resolver {
         final Map<String, Node> bySlot = new LinkedHashMap<>();
         final Map<String, List<Node>> byCp = new HashMap<>();
         final ArrayDeque<Task> plain = new ArrayDeque<>();
-        final ArrayDeque<Task> choices = new ArrayDeque<>();
+        /**
+         * Portage's disjunctive stack: per package and dependency kind, its || groups and virtual/*
+         * atoms, taken last in first out once the plain dependencies are all in the graph.
+         */
+        final ArrayDeque<List<Task>> choices = new ArrayDeque<>();
+        /** Portage's dep_stack: packages whose dependencies are still to be queued, last in first out. */
+        final ArrayDeque<Node> expand = new ArrayDeque<>();
         final List<Block> blocks = new ArrayList<>();
         /** The packages the arguments resolved to, in argument order. */
         final Set<Node> roots = new LinkedHashSet<>();
@@ -378,9 +384,22 @@ public final class Resolver {
 
         void start(List<Target> targets) {
             for (Target t : targets) plain.add(new Task(null, new DepNode.AtomLeaf(t.atom()), Kind.TARGET, t.arg(), t.world()));
-            while (!restart && (!plain.isEmpty() || !choices.isEmpty())) {
-                if (!plain.isEmpty()) atom(plain.poll());
-                else choice(choices.poll());
+            while (!restart && (!plain.isEmpty() || !expand.isEmpty() || !choices.isEmpty())) {
+                if (!plain.isEmpty()) {
+                    atom(plain.poll());
+                } else if (!expand.isEmpty()) {
+                    Node n = expand.pop();
+                    Candidate c = n.cand;
+                    queue(n, c.rdepend(), Kind.RDEPEND);
+                    if (opts.idependInRoot()) queue(n, c.idepend(), Kind.IDEPEND);
+                    else for (DepNode d : c.idepend()) hostDeps.add(new Task(n, d, Kind.IDEPEND, null, false));
+                    queue(n, c.pdepend(), Kind.PDEPEND);
+                } else {
+                    for (Task t : choices.pollLast()) {
+                        if (t.dep() instanceof DepNode.AnyOf) choice(t);
+                        else plain.add(t);
+                    }
+                }
             }
             for (Task t : hostDeps) {
                 if (!link(t.parent(), t.dep())) {
@@ -488,26 +507,27 @@ public final class Resolver {
             n.pulledBy.add(a);
             bySlot.put(c.slotKey, n);
             byCp.computeIfAbsent(c.cp, x -> new ArrayList<>()).add(n);
-            if (merge && !opts.nodeps()) {
-                if (opts.idependInRoot()) queue(n, c.idepend(), Kind.IDEPEND);
-                else for (DepNode d : c.idepend()) hostDeps.add(new Task(n, d, Kind.IDEPEND, null, false));
-                queue(n, c.rdepend(), Kind.RDEPEND);
-                queue(n, c.pdepend(), Kind.PDEPEND);
-            }
+            if (merge && !opts.nodeps()) expand.push(n);
             return n;
         }
 
         private void queue(Node parent, List<DepNode> deps, Kind kind) {
-            for (DepNode d : deps) queue(new Task(parent, d, kind, null, false));
+            List<Task> later = new ArrayList<>();
+            for (DepNode d : deps) queue(new Task(parent, d, kind, null, false), later);
+            if (!later.isEmpty()) choices.addLast(later);
         }
 
-        private void queue(Task t) {
-            if (t.dep() instanceof DepNode.AtomLeaf) {
-                plain.add(t);
+        /** Plain atoms now; || groups and (with {@code later}) virtual/* atoms deferred. */
+        private void queue(Task t, List<Task> later) {
+            if (t.dep() instanceof DepNode.AtomLeaf l) {
+                Atom a = l.atom();
+                if (later != null && !a.isBlocker() && a.category().equals("virtual")) later.add(t);
+                else plain.add(t);
             } else if (t.dep() instanceof DepNode.AnyOf) {
-                choices.add(t);
+                if (later != null) later.add(t);
+                else choices.addLast(List.of(t));
             } else if (t.dep() instanceof DepNode.AllOf g) {
-                for (DepNode d : g.children()) queue(new Task(t.parent(), d, t.kind(), t.label(), t.world(), t.deferred()));
+                for (DepNode d : g.children()) queue(new Task(t.parent(), d, t.kind(), t.label(), t.world(), t.deferred()), later);
             } else {
                 problems.add(t.dep() + " (" + t.requiredBy() + "): not a dependency");
             }
@@ -518,7 +538,7 @@ public final class Resolver {
             for (int level = 0; level < 3; level++) {
                 for (DepNode alt : alts) {
                     if (satisfied(alt, level)) {
-                        queue(new Task(t.parent(), alt, t.kind(), t.label(), t.world(), true));
+                        queue(new Task(t.parent(), alt, t.kind(), t.label(), t.world(), true), null);
                         return;
                     }
                 }
