@@ -47,6 +47,28 @@ class PortageOrderTest {
         assertThat(plan.warnings()).anyMatch(w -> w.startsWith("dependency cycle: "));
     }
 
+    /**
+     * A root where most of the graph is installed (a VDB made from the same index entries): installed
+     * packages satisfy dependencies, and an || group is decided before a virtual's dependencies
+     * reach the graph, as in Portage's depgraph.
+     */
+    @Test
+    void installedRootMergesInPortagesOrder() throws Exception {
+        Path dir = resource("synth-33-installed");
+        Binhost bh = Binhost.load(dir.toString(), tmp.resolve("cache"));
+        Map<String, Map<String, String>> byCpv = new java.util.HashMap<>();
+        for (var e : bh.index().entries()) byCpv.put(e.fields().get("CPV"), e.fields());
+        List<org.stageforge.vdb.VdbEntry> installed = new ArrayList<>();
+        for (String cpv : Files.readAllLines(dir.resolve("installed.txt"))) {
+            Map<String, String> f = byCpv.get(cpv);
+            installed.add(TestEnv.installed(cpv, "RDEPEND", f.getOrDefault("RDEPEND", ""),
+                    "PDEPEND", f.getOrDefault("PDEPEND", ""), "BUILD_ID", "1", "KEYWORDS", "amd64"));
+        }
+        ResolvePlan plan = Resolver.resolve(new ResolveRequest(TestEnv.config(tmp), List.of(bh), installed, null,
+                List.of(Files.readString(dir.resolve("targets.txt")).strip().split("\\s+")), null));
+        assertThat(cpvs(plan)).containsExactlyElementsOf(Files.readAllLines(dir.resolve("portage-order.txt")));
+    }
+
     /** Portage's order, except that baselayout comes first (Portage would lose the accounts of acct-* merged before it). */
     @Test
     void realBinhostMergesInPortagesOrder() throws Exception {
