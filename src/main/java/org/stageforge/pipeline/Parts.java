@@ -87,7 +87,8 @@ final class Parts {
         return switch (p) {
             case FETCH -> spec.section("repo", "binhost");
             case RESOLVE -> spec.section("profile", "make_conf", "package_use", "accept_keywords", "package_mask",
-                    "package_unmask", "package_license", "world", "mixins", "kernel")
+                    "package_unmask", "package_license", "package_provided", "world", "mixins", "kernel")
+                    + "system_set=" + spec.systemSet() + "\n"
                     + "SOURCE_DATE_EPOCH=" + opts.env().getOrDefault("SOURCE_DATE_EPOCH", "");
             case INSTALL -> spec.section("install_mask_sets", "phases");
             case CONFIGURE -> spec.section("system");
@@ -220,7 +221,7 @@ final class Parts {
             }
         } else {
             List<String> targets = new ArrayList<>();
-            targets.add("@system");
+            if (spec.systemSet()) targets.add("@system");
             targets.addAll(spec.world());
             if (spec.kernel().packageAtom() != null) targets.add(spec.kernel().packageAtom());
             ResolvePlan plan = Resolver.resolve(ResolveRequest.of(config, hosts, targets, ResolveRequest.Options.DEFAULT));

@@ -43,6 +43,7 @@ public final class PortageConfig {
     private final Set<String> useForce;
     private final Set<String> use;
     private final List<Entry> systemSet;
+    private final List<org.stageforge.atom.Cpv> packageProvided;
     private final List<Entry> packageMask;
     private final List<Entry> profilePackageMask;
     private final List<Entry> packageUnmask;
@@ -147,6 +148,11 @@ public final class PortageConfig {
             if (e.value().startsWith("*")) sys.add(new Entry(e.value().substring(1), List.of(), e.file(), e.line()));
         }
         this.systemSet = List.copyOf(sys);
+        List<Entry> prov = new ArrayList<>();
+        for (Profile.NodeData n : profile.nodes()) prov.addAll(n.packageProvided());
+        List<org.stageforge.atom.Cpv> provided = new ArrayList<>();
+        for (Entry e : Incrementals.stackEntries(prov, Entry::value, false)) provided.add(org.stageforge.atom.Cpv.parse(e.value()));
+        this.packageProvided = List.copyOf(provided);
 
         List<Entry> repoMask = repoPackageMask(profile.repos());
         List<Entry> profMask = new ArrayList<>();
@@ -391,6 +397,14 @@ public final class PortageConfig {
     /** Atoms of the @system set with the packages line that put them there. */
     public List<Entry> systemSet() {
         return systemSet;
+    }
+
+    /**
+     * package.provided of the profiles (EAPI 0-6) and of etc/portage/profile: versions taken as
+     * installed for dependencies and never merged.
+     */
+    public List<org.stageforge.atom.Cpv> packageProvided() {
+        return packageProvided;
     }
 
     /** Every effective package.mask atom (repository, profiles, user) with its origin. */

@@ -125,7 +125,18 @@ public final class SpecParser {
             }
             ims.done();
         }
-        SystemSpec system = system(top.table("system", false));
+        // system = false: world and its runtime closure only (an application image); a [system] table keeps @system
+        boolean systemSet = !(r.get("system") instanceof Boolean) || top.bool("system", true);
+        List<String> packageProvided = top.strList("package_provided");
+        for (int i = 0; i < packageProvided.size(); i++) {
+            try {
+                org.stageforge.atom.Cpv.parse(packageProvided.get(i));
+            } catch (ParseException e) {
+                throw top.errAt("package_provided", i, "package_provided: '" + packageProvided.get(i)
+                        + "' is not a category/name-version (no operator, as in Portage's package.provided)");
+            }
+        }
+        SystemSpec system = system(r.get("system") instanceof Boolean ? null : top.table("system", false));
         StageSpec.Cleanup cleanup = cleanup(top.table("cleanup", false));
         StageSpec.Kernel kernel = kernel(top.table("kernel", false));
         StageSpec.Output output = output(top.table("output", false));
@@ -144,7 +155,7 @@ public final class SpecParser {
         for (String k : r.keySet()) sections.put(k, canonical(r.get(k)));
         return new StageSpec(file.toAbsolutePath(), name, version, repo, binhosts, profile, makeConf, packageUse,
                 acceptKeywords, packageMask, packageUnmask, packageLicense, world, mixins, phases, sets, system, cleanup,
-                kernel, output, hooks, sections);
+                kernel, output, hooks, sections, systemSet, packageProvided);
     }
 
     private StageSpec.Repo repo(T t) {

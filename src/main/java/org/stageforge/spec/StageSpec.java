@@ -14,7 +14,8 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
                         List<String> packageMask, List<String> packageUnmask, List<String> packageLicense,
                         List<String> world, List<String> mixins, boolean phases, Map<String, List<String>> installMaskSets,
                         SystemSpec system, Cleanup cleanup, Kernel kernel, Output output,
-                        Map<String, List<String>> hooks, Map<String, String> sections) {
+                        Map<String, List<String>> hooks, Map<String, String> sections, boolean systemSet,
+                        List<String> packageProvided) {
 
     public StageSpec {
         binhosts = List.copyOf(binhosts);
@@ -29,6 +30,7 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
         installMaskSets = Map.copyOf(installMaskSets);
         hooks = Map.copyOf(hooks);
         sections = Map.copyOf(sections);
+        packageProvided = List.copyOf(packageProvided);
     }
 
     /** The spec's directory (hooks and relative paths live there). */
