@@ -250,7 +250,8 @@ final class Parts {
         else sde = maxBuildTime;
         Plan plan = new Plan(sde, fetched);
         StateStore.writeAtomically(build.resolve("resolve/plan.json"), JSON.writeValueAsBytes(plan));
-        return Build.sha256(lockOf(in, plan).toString().replace(build.toString(), ""));
+        // a replay's result is the lock's, however the index changed around the pinned packages
+        return Build.sha256((lock != null ? lock : lockOf(in, plan)).toString().replace(build.toString(), ""));
     }
 
     /**
