@@ -160,6 +160,26 @@ class LockTest {
         assertThat(Trees.artifacts(tmp.resolve("out-again"))).isEqualTo(first);
         assertThat(Trees.snapshot(tmp, tmp.resolve("b-again"), tmp.resolve("out-again"), tmp.resolve("empty-cache")))
                 .isEqualTo(before);
+
+        // in the first build directory, only fetch runs again: a replay does not depend on the index
+        r = replay(tmp.resolve("s/spec.lock"), "first", tmp.resolve("cache"));
+        assertThat(r.rc()).as(r.err()).isZero();
+        assertThat(r.out()).contains("fetch: done\n").contains("resolve: reused\n").contains("install: reused\n")
+                .contains("publish: reused\n");
+    }
+
+    @Test
+    void aLockWithAHostilePathIsRefused() throws Exception {
+        TestStage t = locked();
+        Path lockFile = tmp.resolve("s/spec.lock");
+        Files.writeString(lockFile, Files.readString(lockFile).replace("\"path\" : \"app-misc/hello-1.0-1.gpkg.tar\"",
+                "\"path\" : \"../../outside.gpkg.tar\""));
+        Map<String, String> before = Trees.snapshot(tmp, tmp.resolve("b-hostile"));
+        Run r = replay(lockFile, "hostile", tmp.resolve("cache"));
+        assertThat(r.rc()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(r.err()).isEqualTo("stageforge: app-misc/hello-1.0 (build 1): unsafe PATH '../../outside.gpkg.tar' in the binhost index\n");
+        assertThat(tmp.resolve("out-hostile")).doesNotExist();
+        assertThat(Trees.snapshot(tmp, tmp.resolve("b-hostile"))).isEqualTo(before);
     }
 
     @Test
