@@ -34,8 +34,11 @@ public final class BuildCommand implements Runnable {
     @Option(names = "--build-dir", paramLabel = "DIR", description = "State, logs and the root (default: .stageforge/build/NAME).")
     Path buildDir;
 
-    @Option(names = "--locked", paramLabel = "LOCK", description = "Replay the inputs pinned by this lock (refuses any difference).")
+    @Option(names = "--locked", paramLabel = "LOCK", description = "Replay the inputs pinned by this lock (exit 3 when the spec no longer matches it, 4 when a pinned file differs).")
     Path locked;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Download cache (default: $XDG_CACHE_HOME/stageforge, else ~/.cache/stageforge).")
+    Path cacheDir;
 
     @Option(names = "--skip", paramLabel = "PART", description = "Do not run PART (repeatable).")
     List<String> skip = List.of();
@@ -85,7 +88,7 @@ public final class BuildCommand implements Runnable {
         }
         Path out = output != null ? output : Path.of(".stageforge/out", spec.name());
         BuildOptions o = new BuildOptions(bd, out, parts(skip), parts(force), from == null ? null : Part.of(from), lock,
-                "oci".equals(format), System.getenv(), unprivileged);
+                "oci".equals(format), System.getenv(), unprivileged, cacheDir);
         Reporter.Mode mode = json ? Reporter.Mode.JSON : quiet ? Reporter.Mode.QUIET : verbose ? Reporter.Mode.VERBOSE : Reporter.Mode.NORMAL;
         try (Reporter rep = new Reporter(cmd.commandLine().getOut(), mode, bd.resolve("logs"), System.console() != null,
                 System.getenv("NO_COLOR") != null, Part.values().length)) {
