@@ -16,6 +16,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -240,7 +241,9 @@ final class RootPortage {
         byte[] data = text.getBytes(StandardCharsets.UTF_8);
         if (Files.isSymbolicLink(target)) Files.delete(target);
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
-        Files.write(tmp, data);
+        // never through whatever a package left under that name (a symlink out of the root)
+        Files.deleteIfExists(tmp);
+        Files.write(tmp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         Files.setPosixFilePermissions(tmp, FileOps.perms(0644));
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         table.put(rel, entry('f', 0644));

@@ -189,5 +189,15 @@ class RootPortageTest {
         try (var s = Files.list(outside)) {
             assertThat(s).isEmpty();
         }
+        // a symlink a package left at the temporary name is replaced, not written through
+        Files.delete(root.resolve("portage"));
+        Files.createDirectories(root.resolve("portage"));
+        Path victim = Files.writeString(outside.resolve("victim"), "keep\n");
+        Files.createSymbolicLink(root.resolve("portage/.make.conf.tmp"), victim);
+        RootPortage.write(spec, tmp.resolve("root"), t.dir.resolve("repo"), "tree:x", tmp.resolve("scratch"),
+                Reporter.silent(tmp.resolve("logs")));
+        assertThat(victim).hasContent("keep");
+        assertThat(root.resolve("portage/make.conf")).content().startsWith("# Written by stageforge");
+        assertThat(root.resolve("portage/.make.conf.tmp")).doesNotExist();
     }
 }
