@@ -252,7 +252,7 @@ public final class BashPhaseRunner {
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
-    private static void copyResource(String name, Path to) throws IOException {
+    static void copyResource(String name, Path to) throws IOException {
         try (InputStream in = BashPhaseRunner.class.getResourceAsStream(name)) {
             if (in == null) throw new IllegalStateException("missing resource " + name);
             Files.write(to, in.readAllBytes());
@@ -443,7 +443,7 @@ public final class BashPhaseRunner {
         return (nl >= 0 ? t.substring(nl + 1) : t).strip();
     }
 
-    private static String hostTool(String name) {
+    static String hostTool(String name) {
         for (String dir : HOST_PATH.split(":")) {
             Path p = Path.of(dir, name);
             if (Files.isExecutable(p)) return p.toString();

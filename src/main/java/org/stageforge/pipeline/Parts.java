@@ -98,7 +98,10 @@ final class Parts {
                     + "system_set=" + spec.systemSet() + "\n"
                     + "SOURCE_DATE_EPOCH=" + opts.env().getOrDefault("SOURCE_DATE_EPOCH", "");
             case INSTALL -> spec.section("install_mask_sets", "phases");
-            case CONFIGURE -> spec.section("system");
+            // the root's etc/portage is written from these too (RootPortage)
+            case CONFIGURE -> spec.section("system", "repo", "binhost", "profile", "make_conf", "package_use",
+                    "accept_keywords", "package_mask", "package_unmask", "package_license", "mixins",
+                    "install_mask_sets", "phases") + "repository=" + spec.output().repository();
             case KERNEL -> spec.section("kernel") + fileDigest(spec.kernel().image()) + fileDigest(spec.kernel().initramfs());
             case DEPCLEAN -> "";
             case CLEANUP -> spec.section("cleanup");
@@ -401,7 +404,10 @@ final class Parts {
     }
 
     private String configure() throws IOException {
-        return SystemConfigurer.apply(spec.system(), root, plan().sourceDateEpoch(), rep);
+        Inputs in = inputsRecord();
+        String portage = RootPortage.write(spec, root, Path.of(in.repoDir()), in.repoDigest(), build.resolve("mixins"), rep);
+        return Build.sha256(portage + SystemConfigurer.apply(spec.system(), root, plan().sourceDateEpoch(),
+                spec.phases() ? build.resolve("locale-gen") : null, rep));
     }
 
     private String kernel() throws IOException {

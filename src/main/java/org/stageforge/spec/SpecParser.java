@@ -286,7 +286,7 @@ public final class SpecParser {
     }
 
     private StageSpec.Output output(T t) {
-        if (t == null) return new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null);
+        if (t == null) return new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null, false);
         List<String> formats = t.has("formats") ? t.strList("formats") : List.of("tar.zst");
         if (formats.isEmpty()) throw t.err("formats", "formats may not be empty");
         for (int i = 0; i < formats.size(); i++) {
@@ -299,8 +299,9 @@ public final class SpecParser {
         Path key = t.path("signing_key", false);
         Path pass = t.path("passphrase_file", false);
         if (pass != null && key == null) throw t.err("passphrase_file", "passphrase_file needs signing_key");
+        boolean repository = t.bool("repository", false);
         t.done();
-        return new StageSpec.Output(formats, oci, oc, key, pass);
+        return new StageSpec.Output(formats, oci, oc, key, pass, repository);
     }
 
     private String atom(T t, String key, String value, int index) {

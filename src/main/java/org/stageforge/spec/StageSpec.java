@@ -87,9 +87,12 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
         }
     }
 
-    /** Output settings. */
+    /**
+     * Output settings; {@code repository}: the pinned repository goes into the root at its repos.conf location
+     * ({@code var/db/repos/NAME}).
+     */
     public record Output(List<String> formats, boolean oci, String ociCompression, Path signingKey,
-                         Path passphraseFile) {
+                         Path passphraseFile, boolean repository) {
         public Output {
             formats = List.copyOf(formats);
         }
