@@ -201,7 +201,7 @@ public final class PkgCommand implements Runnable {
             try {
                 Files.createDirectories(dir);
             } catch (IOException e) {
-                throw new StageforgeException(dir + ": cannot create: " + e.getMessage(), e);
+                throw new StageforgeException(dir + ": cannot create: " + org.stageforge.util.IoErrors.reason(dir, e), e);
             }
             try (BinaryPackage bp = BinaryPackage.open(file)) {
                 List<ExtractedFile> table = bp.extract(dir, ExtractPolicy.DEFAULT);
@@ -263,7 +263,7 @@ public final class PkgCommand implements Runnable {
                 }
                 spec.commandLine().getOut().println(out + ": written");
             } catch (IOException e) {
-                throw new StageforgeException("creating " + out + ": " + e.getMessage(), e);
+                throw new StageforgeException("creating " + out + ": " + org.stageforge.util.IoErrors.reason(out, e), e);
             }
         }
 
@@ -289,7 +289,7 @@ public final class PkgCommand implements Runnable {
             try {
                 text = Files.readString(packages, StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new StageforgeException(packages + ": cannot read: " + e.getMessage(), ExitCodes.NOT_FOUND, e);
+                throw new StageforgeException(packages + ": cannot read: " + org.stageforge.util.IoErrors.reason(packages, e), ExitCodes.NOT_FOUND, e);
             }
             String cpv = md.get("CATEGORY") + "/" + md.get("PF");
             String buildId = md.get("BUILD_ID");

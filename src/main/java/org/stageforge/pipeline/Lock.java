@@ -59,7 +59,7 @@ public record Lock(String stageforge, String spec, long sourceDateEpoch, String 
         try {
             StateStore.writeAtomically(file, toBytes());
         } catch (IOException e) {
-            throw new StageforgeException("cannot write " + file + ": " + e.getMessage(), e);
+            throw new StageforgeException("cannot write " + file + ": " + org.stageforge.util.IoErrors.reason(file, e), e);
         }
     }
 }

@@ -54,7 +54,7 @@ public final class SpecParser {
         try {
             text = Files.readString(file);
         } catch (IOException e) {
-            throw new StageforgeException("cannot read " + file + ": " + e.getMessage(), ExitCodes.NOT_FOUND, e);
+            throw new StageforgeException("cannot read " + file + ": " + org.stageforge.util.IoErrors.reason(file, e), ExitCodes.NOT_FOUND, e);
         }
         return new SpecParser(file).parse(file, text);
     }
