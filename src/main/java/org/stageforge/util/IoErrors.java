@@ -51,6 +51,9 @@ public final class IoErrors {
             if (at.equals(subject)) break;
             // createDirectories on a path below a regular file reports the file as "already existing"
             if (fs instanceof FileAlreadyExistsException && subject.startsWith(at)) return at + ": not a directory";
+            // a temporary file beside the subject failed: the directory is at fault, not the random name
+            java.nio.file.Path dir = at.getParent();
+            if (!subject.startsWith(at) && dir != null && subject.startsWith(dir)) at = dir;
             return at + ": " + reason(fs);
         }
         return reason(e);
