@@ -49,8 +49,18 @@ public final class BuildCommand implements Runnable {
     @Option(names = "--resume", description = "Continue the build in the build directory: finished parts whose fingerprints match are reused.")
     boolean resume;
 
-    @Option(names = "--format", paramLabel = "FORMAT", description = "Extra output format: oci (an OCI image layout tar).")
-    String format;
+    @Option(names = "--format", paramLabel = "FORMAT", split = ",", completionCandidates = Formats.class,
+            description = "Extra output format, repeatable: ${COMPLETION-CANDIDATES} (oci: an OCI image layout tar);"
+                    + " added to the spec's [output] formats.")
+    List<String> formats = List.of();
+
+    /** What --format takes: the spec's archive formats and oci. */
+    static final class Formats extends java.util.ArrayList<String> {
+        Formats() {
+            super(StageSpec.Output.ARCHIVE_FORMATS);
+            add("oci");
+        }
+    }
 
     @Option(names = "--unprivileged", description = "As root too, merge as a normal user: owners, devices and xattrs only in the file table.")
     boolean unprivileged;
@@ -75,15 +85,18 @@ public final class BuildCommand implements Runnable {
             if (lock == null) throw new StageforgeException("build: give SPEC (or --locked LOCK)", ExitCodes.USAGE, null);
             sf = locked.toAbsolutePath().getParent().resolve(lock.spec());
         }
-        StageSpec spec = SpecParser.parse(sf);
-        if (format != null && !format.equals("oci")) throw new StageforgeException("--format: only 'oci' is known", ExitCodes.USAGE, null);
+        for (String f : formats) {
+            if (!new Formats().contains(f))
+                throw new StageforgeException("--format: '" + f + "' is not one of " + String.join(", ", new Formats()), ExitCodes.USAGE, null);
+        }
+        StageSpec spec = SpecParser.parse(sf).withExtraFormats(formats.stream().filter(f -> !f.equals("oci")).toList());
         Path bd = buildDir != null ? buildDir : Path.of(".stageforge/build", spec.name());
         if (resume && !Files.isDirectory(bd.resolve("state"))) {
             throw new StageforgeException("--resume: no saved state in " + bd, ExitCodes.NOT_FOUND, null);
         }
         Path out = output != null ? output : Path.of(".stageforge/out", spec.name());
         BuildOptions o = new BuildOptions(bd, out, parts(skip), parts(force), from == null ? null : Part.of(from), lock,
-                "oci".equals(format), System.getenv(), unprivileged);
+                formats.contains("oci"), System.getenv(), unprivileged);
         Reporter.Mode mode = json ? Reporter.Mode.JSON : quiet ? Reporter.Mode.QUIET : verbose ? Reporter.Mode.VERBOSE : Reporter.Mode.NORMAL;
         try (Reporter rep = new Reporter(cmd.commandLine().getOut(), mode, bd.resolve("logs"), System.console() != null,
                 System.getenv("NO_COLOR") != null, Part.values().length)) {
@@ -97,12 +110,12 @@ public final class BuildCommand implements Runnable {
                     }
                 }
                 if (mode != Reporter.Mode.JSON) {
-                    cmd.commandLine().getOut().println("resuming " + bd + (next == null ? " (every part recorded)" : " at " + next.id()));
+                    rep.println("resuming " + bd + (next == null ? " (every part recorded)" : " at " + next.id()));
                 }
             }
             Build.Result r = Build.run(spec, o, rep);
             if (mode != Reporter.Mode.JSON && !quiet) {
-                for (Path a : r.artifacts()) cmd.commandLine().getOut().println(a);
+                for (Path a : r.artifacts()) rep.println(a.toString());
             }
         }
     }
