@@ -78,6 +78,7 @@ public final class BuildCommand implements Runnable {
     CommandSpec cmd;
 
     @Override
+    @SuppressWarnings("try") // onCtrlC only needs closing
     public void run() {
         Lock lock = locked == null ? null : Lock.read(locked);
         Path sf = specFile;
@@ -99,7 +100,8 @@ public final class BuildCommand implements Runnable {
                 formats.contains("oci"), System.getenv(), unprivileged);
         Reporter.Mode mode = json ? Reporter.Mode.JSON : quiet ? Reporter.Mode.QUIET : verbose ? Reporter.Mode.VERBOSE : Reporter.Mode.NORMAL;
         try (Reporter rep = new Reporter(cmd.commandLine().getOut(), mode, bd.resolve("logs"), System.console() != null,
-                System.getenv("NO_COLOR") != null, Part.values().length)) {
+                System.getenv("NO_COLOR") != null, Part.values().length);
+             OnInterrupt onCtrlC = new OnInterrupt(() -> interrupted(rep))) {
             if (resume) {
                 var states = new org.stageforge.pipeline.StateStore(bd).all();
                 Part next = null;
@@ -118,6 +120,21 @@ public final class BuildCommand implements Runnable {
                 for (Path a : r.artifacts()) rep.println(a.toString());
             }
         }
+    }
+
+    /** Ctrl-C: what was running, and the command that continues from there. */
+    private void interrupted(Reporter rep) {
+        List<String> resume = new java.util.ArrayList<>(List.of("stageforge", "build"));
+        if (specFile != null) resume.add(specFile.toString());
+        if (buildDir != null) resume.addAll(List.of("--build-dir", buildDir.toString()));
+        if (output != null) resume.addAll(List.of("--output", output.toString()));
+        if (locked != null) resume.addAll(List.of("--locked", locked.toString()));
+        resume.add("--resume");
+        String what = "interrupted during " + (rep.current() == null ? "startup" : rep.current());
+        String command = OnInterrupt.command(resume);
+        rep.interrupted(what, command);
+        cmd.commandLine().getErr().println("stageforge: " + what + "; resume with: " + command);
+        cmd.commandLine().getErr().flush();
     }
 
     static Set<Part> parts(List<String> names) {
