@@ -25,10 +25,11 @@ final class OnInterrupt implements AutoCloseable {
         }
     }
 
-    /** {@code words} as a line to paste into a POSIX shell. */
+    /** {@code words} as a line to paste into a POSIX shell; a URL's credentials are masked (they would end up in logs). */
     static String command(List<String> words) {
         StringBuilder sb = new StringBuilder();
-        for (String w : words) {
+        for (String word : words) {
+            String w = word.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", "$1***@");
             if (sb.length() > 0) sb.append(' ');
             sb.append(SAFE.matcher(w).matches() ? w : "'" + w.replace("'", "'\\''") + "'");
         }
