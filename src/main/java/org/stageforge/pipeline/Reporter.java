@@ -1,7 +1,6 @@
 package org.stageforge.pipeline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
@@ -36,7 +35,7 @@ public final class Reporter implements AutoCloseable {
     private final PrintWriter out;
     private final Mode mode;
     private final Path logDir;
-    private final ProgressBar bar;
+    private final TerminalStatus.Bar bar;
     private final boolean noColor;
     /** The bars' screen area (terminal, NORMAL mode), which console lines go through; else null. */
     private final TerminalStatus status;
@@ -54,9 +53,8 @@ public final class Reporter implements AutoCloseable {
         this.logDir = logDir;
         this.noColor = noColor;
         this.status = tty && mode == Mode.NORMAL ? new TerminalStatus(out, 0) : null;
-        this.bar = status != null ? new ProgressBarBuilder().setTaskName("build").setInitialMax(parts)
-                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
-                .setConsumer(status.consumer()).continuousUpdate().build() : null;
+        this.bar = status != null ? status.open(new ProgressBarBuilder().setTaskName("build").setInitialMax(parts)
+                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK).continuousUpdate()) : null;
     }
 
     /** A reporter that prints nothing and logs under {@code logDir}. */
@@ -74,7 +72,7 @@ public final class Reporter implements AutoCloseable {
         }
         current = p.id();
         if (mode == Mode.JSON) event("part-start", "part", p.id());
-        if (bar != null) bar.setExtraMessage(p.id());
+        if (bar != null) bar.bar().setExtraMessage(p.id());
     }
 
     /** {@code outcome}: done, reused, skipped or failed. */
@@ -83,7 +81,7 @@ public final class Reporter implements AutoCloseable {
             case JSON -> event("part-end", "part", p.id(), "outcome", outcome, "millis", millis);
             case QUIET -> out.println(p.id() + ": " + outcome);
             default -> {
-                if (bar != null) bar.step();
+                if (bar != null) bar.bar().step();
                 else println(String.format("%-9s %-7s %6.2fs", p.id(), outcome, millis / 1000.0));
             }
         }
@@ -98,9 +96,8 @@ public final class Reporter implements AutoCloseable {
      */
     Bytes bytes(String task, long total) {
         if (status == null || total <= 0) return new Bytes(null);
-        return new Bytes(new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setUnit(" MiB", 1 << 20)
-                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
-                .setConsumer(status.consumer()).build());
+        return new Bytes(status.open(new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setUnit(" MiB", 1 << 20)
+                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK)));
     }
 
     /**
@@ -110,17 +107,16 @@ public final class Reporter implements AutoCloseable {
     Packages packages(String task, int total) {
         String part = current;
         if (status == null || total <= 0) return new Packages(null, part);
-        return new Packages(new ProgressBarBuilder().setTaskName(task).setInitialMax(total)
-                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
-                .setConsumer(status.consumer()).build(), part);
+        return new Packages(status.open(new ProgressBarBuilder().setTaskName(task).setInitialMax(total)
+                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK)), part);
     }
 
     /** Per-package progress over a bar (or nothing). */
     final class Packages implements AutoCloseable {
-        private final ProgressBar bar;
+        private final TerminalStatus.Bar bar;
         private final String part;
 
-        Packages(ProgressBar bar, String part) {
+        Packages(TerminalStatus.Bar bar, String part) {
             this.bar = bar;
             this.part = part;
         }
@@ -128,8 +124,8 @@ public final class Reporter implements AutoCloseable {
         void step(String label) {
             current = part + ", after " + label;
             if (bar == null) return;
-            bar.setExtraMessage(label);
-            bar.step();
+            bar.bar().setExtraMessage(label);
+            bar.bar().step();
         }
 
         @Override
@@ -140,15 +136,15 @@ public final class Reporter implements AutoCloseable {
 
     /** Download progress: a {@link org.stageforge.binhost.FetchListener} over a bar (or nothing). */
     static final class Bytes implements org.stageforge.binhost.FetchListener, AutoCloseable {
-        private final ProgressBar bar;
+        private final TerminalStatus.Bar bar;
 
-        Bytes(ProgressBar bar) {
+        Bytes(TerminalStatus.Bar bar) {
             this.bar = bar;
         }
 
         @Override
         public void bytes(org.stageforge.binhost.BinpkgRef ref, long delta) {
-            if (bar != null) bar.stepBy(delta);
+            if (bar != null) bar.bar().stepBy(delta);
         }
 
         @Override

@@ -1,6 +1,8 @@
 package org.stageforge.pipeline;
 
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarConsumer;
 
 import java.io.PrintStream;
@@ -34,7 +36,25 @@ final class TerminalStatus {
                 .getMaxRenderedLength();
     }
 
-    /** A consumer for one bar; when the bar closes, its last rendering stays as a printed line. */
+    /** A bar drawn here; closing it leaves its last rendering as a printed line. */
+    Bar open(ProgressBarBuilder builder) {
+        ProgressBarConsumer c = consumer();
+        return new Bar(builder.setConsumer(c).build(), c);
+    }
+
+    /**
+     * A bar and its consumer. The library closes the consumer only when its timer has drawn the bar before the bar
+     * closes, so {@link #close()} closes it too (the second close does nothing).
+     */
+    record Bar(ProgressBar bar, ProgressBarConsumer consumer) implements AutoCloseable {
+        @Override
+        public void close() {
+            bar.close();
+            consumer.close();
+        }
+    }
+
+    /** A consumer for one bar; when it closes, the bar's last rendering stays as a printed line. */
     synchronized ProgressBarConsumer consumer() {
         Object key = new Object();
         bars.put(key, "");
