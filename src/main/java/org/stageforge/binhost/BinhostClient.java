@@ -805,8 +805,7 @@ public final class BinhostClient implements AutoCloseable {
     }
 
     private static String describe(IOException e) {
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+        return org.stageforge.util.IoErrors.reason(e);
     }
 
     static String sha256(String s) {

@@ -66,7 +66,7 @@ public abstract sealed class BinaryPackage implements Closeable permits XpakPack
         } catch (NoSuchFileException e) {
             throw new StageforgeException(file + ": no such file", ExitCodes.NOT_FOUND, e);
         } catch (IOException e) {
-            throw new StageforgeException(file + ": cannot open: " + e.getMessage(), e);
+            throw new StageforgeException(file + ": cannot open: " + org.stageforge.util.IoErrors.reason(file, e), e);
         }
         try {
             long size = ch.size();
@@ -171,7 +171,7 @@ public abstract sealed class BinaryPackage implements Closeable permits XpakPack
             streamImage(x::accept);
             return x.finish();
         } catch (IOException e) {
-            throw new StageforgeException(name + ": extracting into " + target + ": " + e.getMessage(), e);
+            throw new StageforgeException(name + ": extracting into " + target + ": " + org.stageforge.util.IoErrors.describe(e), e);
         }
     }
 

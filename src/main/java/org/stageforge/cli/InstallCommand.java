@@ -64,14 +64,18 @@ public final class InstallCommand implements Runnable {
     @Spec CommandSpec spec;
 
     @Override
+    @SuppressWarnings("try") // onCtrlC only needs closing
     public void run() {
         if (!respectUse.equals("y") && !respectUse.equals("n")) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--binpkg-respect-use takes y or n");
         }
         ResolveRequest.Options o = new ResolveRequest.Options(nodeps, oneshot, noreplace, respectUse.equals("y"));
-        Installer.Result r = Installer.install(new Installer.Request(root, configRoot, binhosts, targets, o, pretend,
-                noPhases, null, unprivileged, System.getenv(), cacheDir != null ? cacheDir : defaultCache(), null,
-                buildDir));
+        Installer.Result r;
+        try (OnInterrupt onCtrlC = new OnInterrupt(this::interrupted)) {
+            r = Installer.install(new Installer.Request(root, configRoot, binhosts, targets, o, pretend,
+                    noPhases, null, unprivileged, System.getenv(), cacheDir != null ? cacheDir : defaultCache(), null,
+                    buildDir));
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(toJson(r));
@@ -86,6 +90,26 @@ public final class InstallCommand implements Runnable {
             }
         }
         out.flush();
+    }
+
+    /** Ctrl-C: packages merged so far are recorded in the VDB, so the same command finishes the rest. */
+    private void interrupted() {
+        String again = OnInterrupt.command(spec.commandLine().getParseResult().originalArgs().stream()
+                .collect(java.util.stream.Collectors.toCollection(() -> new java.util.ArrayList<>(List.of("stageforge")))));
+        String what = "interrupted while installing into " + root;
+        if (json) spec.commandLine().getOut().println("{\"event\":\"error\",\"message\":" + quote(what)
+                + ",\"interrupted\":true,\"resume\":" + quote(again) + "}");
+        spec.commandLine().getOut().flush();
+        spec.commandLine().getErr().println("stageforge: " + what + "; finish with: " + again);
+        spec.commandLine().getErr().flush();
+    }
+
+    private static String quote(String s) {
+        try {
+            return new ObjectMapper().writeValueAsString(s);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     static Path defaultCache() {

@@ -212,7 +212,7 @@ public final class PkgCommand implements Runnable {
                 try {
                     Files.createDirectories(dir);
                 } catch (IOException e) {
-                    throw new StageforgeException(dir + ": cannot create: " + e.getMessage(), e);
+                    throw new StageforgeException(dir + ": cannot create: " + org.stageforge.util.IoErrors.reason(dir, e), e);
                 }
                 ExtractPolicy policy = samePermissions ? ExtractPolicy.SAME_PERMISSIONS : ExtractPolicy.RECORD_ONLY;
                 List<ExtractedFile> table = bp.extract(dir, policy);
@@ -275,7 +275,7 @@ public final class PkgCommand implements Runnable {
                 }
                 spec.commandLine().getOut().println(out + ": written");
             } catch (IOException e) {
-                throw new StageforgeException("creating " + out + ": " + e.getMessage(), e);
+                throw new StageforgeException("creating " + out + ": " + org.stageforge.util.IoErrors.reason(out, e), e);
             }
         }
 
@@ -301,7 +301,7 @@ public final class PkgCommand implements Runnable {
             try {
                 text = Files.readString(packages, StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new StageforgeException(packages + ": cannot read: " + e.getMessage(), ExitCodes.NOT_FOUND, e);
+                throw new StageforgeException(packages + ": cannot read: " + org.stageforge.util.IoErrors.reason(packages, e), ExitCodes.NOT_FOUND, e);
             }
             String cpv = md.get("CATEGORY") + "/" + md.get("PF");
             String buildId = md.get("BUILD_ID");

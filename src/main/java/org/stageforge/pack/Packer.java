@@ -101,7 +101,7 @@ public final class Packer {
             writeSums(dir.resolve("SHA512SUMS"), name, hex);
             return new Result(output, items.size(), hex, sourceDateEpoch);
         } catch (IOException e) {
-            throw new StageforgeException("cannot write " + output + ": " + e.getMessage(), e);
+            throw new StageforgeException("cannot write " + output + ": " + org.stageforge.util.IoErrors.reason(output, e), e);
         } finally {
             if (tmp != null) {
                 try {

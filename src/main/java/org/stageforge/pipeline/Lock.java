@@ -148,7 +148,7 @@ public record Lock(Integer format, String stageforge, String spec, String specSh
         try {
             StateStore.writeAtomically(file, toBytes());
         } catch (IOException e) {
-            throw new StageforgeException("cannot write " + file + ": " + e.getMessage(), e);
+            throw new StageforgeException("cannot write " + file + ": " + org.stageforge.util.IoErrors.reason(file, e), e);
         }
     }
 }

@@ -54,7 +54,7 @@ public final class SpecParser {
         try {
             text = Files.readString(file);
         } catch (IOException e) {
-            throw new StageforgeException("cannot read " + file + ": " + e.getMessage(), ExitCodes.NOT_FOUND, e);
+            throw new StageforgeException("cannot read " + file + ": " + org.stageforge.util.IoErrors.reason(file, e), ExitCodes.NOT_FOUND, e);
         }
         return new SpecParser(file).parse(file, text);
     }
@@ -290,7 +290,7 @@ public final class SpecParser {
         List<String> formats = t.has("formats") ? t.strList("formats") : List.of("tar.zst");
         if (formats.isEmpty()) throw t.err("formats", "formats may not be empty");
         for (int i = 0; i < formats.size(); i++) {
-            if (!formats.get(i).equals("tar.zst") && !formats.get(i).equals("tar.xz")) throw t.errAt("formats", i, "format must be tar.zst or tar.xz, not '" + formats.get(i) + "'");
+            if (!StageSpec.Output.ARCHIVE_FORMATS.contains(formats.get(i))) throw t.errAt("formats", i, "format must be " + String.join(" or ", StageSpec.Output.ARCHIVE_FORMATS) + ", not '" + formats.get(i) + "'");
             if (formats.indexOf(formats.get(i)) != i) throw t.errAt("formats", i, "format '" + formats.get(i) + "' given twice");
         }
         boolean oci = t.bool("oci", false);
