@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * Extracts members into a target directory without ever writing outside it: member paths are
  * sanitized, no parent on the way may be a symbolic link (links created by the archive itself
  * included; nothing is followed, {@link LinkOption#NOFOLLOW_LINKS} throughout), hard links must
- * point at regular files inside the target, special files are only created as root.
+ * point at regular files inside the target, special files are only created as root and when the
+ * {@link ExtractPolicy} asks for them. Extended attributes (capabilities) are never written, only listed.
  */
 public final class SafeExtractor {
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
@@ -38,12 +39,14 @@ public final class SafeExtractor {
     private final String source;
     private final List<ExtractedFile> table = new ArrayList<>();
     private final List<TarEntry> dirs = new ArrayList<>();
+    private final MemberRules rules;
 
     public SafeExtractor(Path target, ExtractPolicy policy, String source) throws IOException {
         this.root = target.toRealPath();
         if (!Files.isDirectory(root, NOFOLLOW)) throw new StageforgeException(target + ": not a directory");
         this.policy = policy;
         this.source = source;
+        this.rules = new MemberRules(source);
     }
 
     /** Extracts one member; {@code content} is read for regular files only. */
@@ -52,6 +55,7 @@ public final class SafeExtractor {
         String rel = String.join("/", comps);
         TarEntry e = raw.withPath(rel);
         if (e.type() == TarEntry.Type.HARDLINK) e = e.withLinkTarget(PathSanitizer.normalize(raw.linkTarget(), source));
+        rules.check(e);
         if (comps.isEmpty()) {
             if (e.type() != TarEntry.Type.DIR) throw PathSanitizer.hostile(source, "non-directory member for the root");
             dirs.add(e);
@@ -102,7 +106,7 @@ public final class SafeExtractor {
                 created = IS_ROOT && policy.createSpecialFiles() && LibC.mknod(p, e);
                 // never open a fifo or device (setting times would): owner and mode only
                 if (created && policy.applyOwnership()) LibC.lchown(p, e.uid(), e.gid());
-                if (created) LibC.chmod(p, e.mode());
+                if (created) LibC.chmod(p, policy.specialModes() ? e.mode() : e.mode() & 0777);
             }
         }
         table.add(new ExtractedFile(e, created));
@@ -173,7 +177,8 @@ public final class SafeExtractor {
 
     private void finish(Path p, TarEntry e) throws IOException {
         if (IS_ROOT && policy.applyOwnership()) LibC.lchown(p, e.uid(), e.gid());
-        if (!LibC.chmod(p, e.mode())) Files.setPosixFilePermissions(p, permissions(e.mode()));
+        int mode = policy.specialModes() ? e.mode() : e.mode() & 0777;
+        if (!LibC.chmod(p, mode)) Files.setPosixFilePermissions(p, permissions(mode));
         setTime(p, e);
     }
 

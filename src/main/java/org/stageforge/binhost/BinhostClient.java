@@ -391,12 +391,14 @@ public final class BinhostClient implements AutoCloseable {
     private FetchedPackage fetchLocked(BinpkgRef ref, List<String> segs, Path fin, FetchListener listener)
             throws IOException {
         if (Files.isRegularFile(fin)) {
-            if (checksumProblem(ref, fin) == null) {
+            String problem = checksumProblem(ref, fin);
+            if (problem == null) {
                 runVerifiers(fin, ref);
                 listener.bytes(ref, ref.size());
                 return new FetchedPackage(ref, fin, true, 0);
             }
             Files.delete(fin);
+            listener.discarded(ref, problem);
         }
         Path part = fin.resolveSibling(fin.getFileName() + ".part");
         long[] received = {0};
@@ -771,9 +773,9 @@ public final class BinhostClient implements AutoCloseable {
     }
 
     private static void writeAtomically(Path target, StreamWriter writer) throws IOException {
-        Path part = target.resolveSibling(target.getFileName() + ".part");
-        try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        // a name of its own: two processes sharing the cache may refresh the same index at once
+        Path part = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
+        try (FileChannel ch = FileChannel.open(part, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             OutputStream out = java.nio.channels.Channels.newOutputStream(ch);
             writer.write(out);
             out.flush();
@@ -782,7 +784,7 @@ public final class BinhostClient implements AutoCloseable {
             Files.deleteIfExists(part);
             throw e;
         }
-        Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         fsyncDir(target.getParent());
     }
 
@@ -803,8 +805,7 @@ public final class BinhostClient implements AutoCloseable {
     }
 
     private static String describe(IOException e) {
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+        return org.stageforge.util.IoErrors.reason(e);
     }
 
     static String sha256(String s) {

@@ -7,6 +7,7 @@ import org.stageforge.archive.Compression;
 import org.stageforge.archive.ExtractPolicy;
 import org.stageforge.archive.ExtractedFile;
 import org.stageforge.archive.LimitedInputStream;
+import org.stageforge.archive.MemberRules;
 import org.stageforge.archive.PathSanitizer;
 import org.stageforge.archive.RegionInputStream;
 import org.stageforge.archive.SafeExtractor;
@@ -65,7 +66,7 @@ public abstract sealed class BinaryPackage implements Closeable permits XpakPack
         } catch (NoSuchFileException e) {
             throw new StageforgeException(file + ": no such file", ExitCodes.NOT_FOUND, e);
         } catch (IOException e) {
-            throw new StageforgeException(file + ": cannot open: " + e.getMessage(), e);
+            throw new StageforgeException(file + ": cannot open: " + org.stageforge.util.IoErrors.reason(file, e), e);
         }
         try {
             long size = ch.size();
@@ -147,6 +148,22 @@ public abstract sealed class BinaryPackage implements Closeable permits XpakPack
         return new VerifyReport(checks, signers);
     }
 
+    /**
+     * Streams the image through the checks extraction and merging apply (paths, control characters, member order:
+     * {@link MemberRules}) without writing anything; returns the number of members. Refusals have exit code 4.
+     */
+    public final int checkImage() {
+        MemberRules rules = new MemberRules(name);
+        int[] count = {0};
+        streamImage((e, in) -> {
+            TarEntry n = e.withPath(PathSanitizer.normalize(e.path(), name));
+            if (e.type() == TarEntry.Type.HARDLINK) n = n.withLinkTarget(PathSanitizer.normalize(e.linkTarget(), name));
+            rules.check(n);
+            count[0]++;
+        });
+        return count[0];
+    }
+
     /** Extracts the image into {@code target} (which must exist) safely; returns the file table. */
     public final List<ExtractedFile> extract(Path target, ExtractPolicy policy) {
         try {
@@ -154,7 +171,7 @@ public abstract sealed class BinaryPackage implements Closeable permits XpakPack
             streamImage(x::accept);
             return x.finish();
         } catch (IOException e) {
-            throw new StageforgeException(name + ": extracting into " + target + ": " + e.getMessage(), e);
+            throw new StageforgeException(name + ": extracting into " + target + ": " + org.stageforge.util.IoErrors.describe(e), e);
         }
     }
 
@@ -204,6 +221,7 @@ public abstract sealed class BinaryPackage implements Closeable permits XpakPack
             }
             n = n.withLinkTarget(PathSanitizer.display(String.join("/", t)));
         }
+        if (e.type() == TarEntry.Type.SYMLINK) PathSanitizer.checkLinkTarget(e.linkTarget(), name + ": " + n.path());
         return n;
     }
 

@@ -43,8 +43,11 @@ public final class BuildCommand implements Runnable {
     @Option(names = "--build-dir", paramLabel = "DIR", description = "State, logs and the root (default: .stageforge/build/NAME).")
     Path buildDir;
 
-    @Option(names = "--locked", paramLabel = "LOCK", description = "Replay the inputs pinned by this lock (refuses any difference).")
+    @Option(names = "--locked", paramLabel = "LOCK", description = "Replay the inputs pinned by this lock (exit 3 when the spec no longer matches it, 4 when a pinned file differs).")
     Path locked;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Download cache (default: $XDG_CACHE_HOME/stageforge, else ~/.cache/stageforge).")
+    Path cacheDir;
 
     @Option(names = "--skip", paramLabel = "PART", description = "Do not run PART (repeatable).")
     List<String> skip = List.of();
@@ -58,8 +61,18 @@ public final class BuildCommand implements Runnable {
     @Option(names = "--resume", description = "Continue the build in the build directory: finished parts whose fingerprints match are reused.")
     boolean resume;
 
-    @Option(names = "--format", paramLabel = "FORMAT", description = "Extra output format: oci (an OCI image layout tar).")
-    String format;
+    @Option(names = "--format", paramLabel = "FORMAT", split = ",", completionCandidates = Formats.class,
+            description = "Extra output format, repeatable: ${COMPLETION-CANDIDATES} (oci: an OCI image layout tar);"
+                    + " added to the spec's [output] formats.")
+    List<String> formats = List.of();
+
+    /** What --format takes: the spec's archive formats and oci. */
+    static final class Formats extends java.util.ArrayList<String> {
+        Formats() {
+            super(StageSpec.Output.ARCHIVE_FORMATS);
+            add("oci");
+        }
+    }
 
     @Option(names = "--unprivileged", description = "As root too, merge as a normal user: owners, devices and xattrs only in the file table.")
     boolean unprivileged;
@@ -80,6 +93,7 @@ public final class BuildCommand implements Runnable {
     CommandSpec cmd;
 
     @Override
+    @SuppressWarnings("try") // onCtrlC only needs closing
     public void run() {
         Lock lock = locked == null ? null : Lock.read(locked);
         Path sf = specFile;
@@ -87,18 +101,24 @@ public final class BuildCommand implements Runnable {
             if (lock == null) throw new StageforgeException("build: give SPEC (or --locked LOCK)", ExitCodes.USAGE, null);
             sf = locked.toAbsolutePath().getParent().resolve(lock.spec());
         }
-        StageSpec spec = SpecParser.parse(sf);
-        if (format != null && !format.equals("oci")) throw new StageforgeException("--format: only 'oci' is known", ExitCodes.USAGE, null);
+        for (String f : formats) {
+            if (!new Formats().contains(f))
+                throw new StageforgeException("--format: '" + f + "' is not one of " + String.join(", ", new Formats()), ExitCodes.USAGE, null);
+        }
+        StageSpec spec = SpecParser.parse(sf).withExtraFormats(formats.stream().filter(f -> !f.equals("oci")).toList());
         Path bd = buildDir != null ? buildDir : Path.of(".stageforge/build", spec.name());
         if (resume && !Files.isDirectory(bd.resolve("state"))) {
-            throw new StageforgeException("--resume: no saved state in " + bd, ExitCodes.NOT_FOUND, null);
+            // nothing to resume is not an error: a first run and its rerun can share one command line
+            cmd.commandLine().getErr().println("stageforge: note: --resume: no saved state in " + bd + "; starting from the beginning");
+            resume = false;
         }
         Path out = output != null ? output : Path.of(".stageforge/out", spec.name());
         BuildOptions o = new BuildOptions(bd, out, parts(skip), parts(force), from == null ? null : Part.of(from), lock,
-                "oci".equals(format), System.getenv(), unprivileged);
+                formats.contains("oci"), System.getenv(), unprivileged, cacheDir);
         Reporter.Mode mode = json ? Reporter.Mode.JSON : quiet ? Reporter.Mode.QUIET : verbose ? Reporter.Mode.VERBOSE : Reporter.Mode.NORMAL;
         try (Reporter rep = new Reporter(cmd.commandLine().getOut(), mode, bd.resolve("logs"), System.console() != null,
-                System.getenv("NO_COLOR") != null, Part.values().length)) {
+                System.getenv("NO_COLOR") != null, Part.values().length);
+             OnInterrupt onCtrlC = new OnInterrupt(() -> interrupted(rep))) {
             if (pretend) {
                 Pretend p = Pretend.of(spec, o, rep);
                 if (mode == Reporter.Mode.JSON) cmd.commandLine().getOut().println(pretendJson(p));
@@ -115,12 +135,12 @@ public final class BuildCommand implements Runnable {
                     }
                 }
                 if (mode != Reporter.Mode.JSON) {
-                    cmd.commandLine().getOut().println("resuming " + bd + (next == null ? " (every part recorded)" : " at " + next.id()));
+                    rep.println("resuming " + bd + (next == null ? " (every part recorded)" : " at " + next.id()));
                 }
             }
             Build.Result r = Build.run(spec, o, rep);
             if (mode != Reporter.Mode.JSON && !quiet) {
-                for (Path a : r.artifacts()) cmd.commandLine().getOut().println(a);
+                for (Path a : r.artifacts()) rep.println(a.toString());
             }
         }
     }
@@ -152,6 +172,21 @@ public final class BuildCommand implements Runnable {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Ctrl-C: what was running, and the command that continues from there. */
+    private void interrupted(Reporter rep) {
+        List<String> resume = new java.util.ArrayList<>(List.of("stageforge", "build"));
+        if (specFile != null) resume.add(specFile.toString());
+        if (buildDir != null) resume.addAll(List.of("--build-dir", buildDir.toString()));
+        if (output != null) resume.addAll(List.of("--output", output.toString()));
+        if (locked != null) resume.addAll(List.of("--locked", locked.toString()));
+        resume.add("--resume");
+        String what = "interrupted during " + (rep.current() == null ? "startup" : rep.current());
+        String command = OnInterrupt.command(resume);
+        rep.interrupted(what, command);
+        cmd.commandLine().getErr().println("stageforge: " + what + "; resume with: " + command);
+        cmd.commandLine().getErr().flush();
     }
 
     static Set<Part> parts(List<String> names) {

@@ -3,6 +3,7 @@ package org.stageforge.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.stageforge.StageforgeException;
+import org.stageforge.binhost.BinhostClient;
 import org.stageforge.index.PackagesEntry;
 import org.stageforge.index.PackagesIndex;
 import picocli.CommandLine;
@@ -30,7 +31,8 @@ public final class IndexCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand");
     }
 
-    @Command(name = "show", description = "Print a Packages index (file, Packages.gz or binhost directory) as a table or JSON.")
+    @Command(name = "show", description = "Print a Packages index (file, Packages.gz, binhost directory or http(s) URL"
+            + " of a binhost or its Packages) as a table or JSON.")
     static final class Show implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -38,12 +40,16 @@ public final class IndexCommand implements Runnable {
         @Option(names = "--json", description = "Print header and entries as JSON.")
         boolean json;
 
-        @Parameters(paramLabel = "PACKAGES_FILE_OR_BINHOST_DIR")
-        Path path;
+        @Parameters(paramLabel = "PACKAGES_FILE_OR_BINHOST")
+        String path;
+
+        @Option(names = "--cache", paramLabel = "DIR",
+                description = "Cache for a fetched index (default: $XDG_CACHE_HOME/stageforge or ~/.cache/stageforge).")
+        Path cache;
 
         @Override
         public void run() {
-            PackagesIndex idx = PackagesIndex.read(path);
+            PackagesIndex idx = read();
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 Map<String, Object> doc = new LinkedHashMap<>();
@@ -61,6 +67,16 @@ public final class IndexCommand implements Runnable {
             }
             Table.print(out, rows);
             out.println(idx.entries().size() + " entries");
+        }
+
+        /** A URL is fetched as a binhost (conditional GET into the cache); anything else is a local path. */
+        private PackagesIndex read() {
+            if (!path.matches("(?i)^https?://.*")) return PackagesIndex.read(Path.of(path));
+            String base = path.replaceAll("/+$", "").replaceFirst("/Packages$", "");
+            BinhostClient.Options o = BinhostClient.Options.of(cache != null ? cache : InstallCommand.defaultCache());
+            try (BinhostClient client = BinhostClient.open(base, o)) {
+                return client.fetchIndex().index();
+            }
         }
     }
 

@@ -23,7 +23,10 @@ import java.util.Map;
 @Command(name = "install", mixinStandardHelpOptions = true,
         description = {"Resolve TARGETS against binhosts and merge them into ROOT, as emerge --usepkgonly --root does.",
                 "make.conf variables set in the environment (USE, FEATURES, INSTALL_MASK, ACCEPT_KEYWORDS, ...)"
-                        + " override the config root's for this run."})
+                        + " override the config root's for this run.",
+                "The merge holds ROOT/var/lib/stageforge/lock: a second install or merge into the same root stops at"
+                        + " once (exit 1) naming the lock and its holder's pid. An interrupted install (even kill -9)"
+                        + " is rolled back and finished by rerunning the same command."})
 public final class InstallCommand implements Runnable {
     @Option(names = "--root", required = true, paramLabel = "DIR", description = "Target root (created when missing).")
     Path root;
@@ -61,14 +64,18 @@ public final class InstallCommand implements Runnable {
     @Spec CommandSpec spec;
 
     @Override
+    @SuppressWarnings("try") // onCtrlC only needs closing
     public void run() {
         if (!respectUse.equals("y") && !respectUse.equals("n")) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--binpkg-respect-use takes y or n");
         }
         ResolveRequest.Options o = new ResolveRequest.Options(nodeps, oneshot, noreplace, respectUse.equals("y"));
-        Installer.Result r = Installer.install(new Installer.Request(root, configRoot, binhosts, targets, o, pretend,
-                noPhases, null, unprivileged, System.getenv(), cacheDir != null ? cacheDir : defaultCache(), null,
-                buildDir));
+        Installer.Result r;
+        try (OnInterrupt onCtrlC = new OnInterrupt(this::interrupted)) {
+            r = Installer.install(new Installer.Request(root, configRoot, binhosts, targets, o, pretend,
+                    noPhases, null, unprivileged, System.getenv(), cacheDir != null ? cacheDir : defaultCache(), null,
+                    buildDir));
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(toJson(r));
@@ -83,6 +90,26 @@ public final class InstallCommand implements Runnable {
             }
         }
         out.flush();
+    }
+
+    /** Ctrl-C: packages merged so far are recorded in the VDB, so the same command finishes the rest. */
+    private void interrupted() {
+        String again = OnInterrupt.command(spec.commandLine().getParseResult().originalArgs().stream()
+                .collect(java.util.stream.Collectors.toCollection(() -> new java.util.ArrayList<>(List.of("stageforge")))));
+        String what = "interrupted while installing into " + root;
+        if (json) spec.commandLine().getOut().println("{\"event\":\"error\",\"message\":" + quote(what)
+                + ",\"interrupted\":true,\"resume\":" + quote(again) + "}");
+        spec.commandLine().getOut().flush();
+        spec.commandLine().getErr().println("stageforge: " + what + "; finish with: " + again);
+        spec.commandLine().getErr().flush();
+    }
+
+    private static String quote(String s) {
+        try {
+            return new ObjectMapper().writeValueAsString(s);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     static Path defaultCache() {

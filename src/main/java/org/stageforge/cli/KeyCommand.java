@@ -34,7 +34,7 @@ public final class KeyCommand implements Runnable {
             int nl = s.indexOf('\n');
             return (nl >= 0 ? s.substring(0, nl) : s).toCharArray();
         } catch (IOException e) {
-            throw new StageforgeException(file + ": cannot read passphrase: " + e.getMessage(), e);
+            throw new StageforgeException(file + ": cannot read passphrase: " + org.stageforge.util.IoErrors.reason(file, e), e);
         }
     }
 
@@ -60,7 +60,7 @@ public final class KeyCommand implements Runnable {
                 Files.write(out, both.toByteArray());
                 if (publicOut != null) Files.write(publicOut, k.publicArmored());
             } catch (IOException e) {
-                throw new StageforgeException(out + ": cannot write: " + e.getMessage(), e);
+                throw new StageforgeException(out + ": cannot write: " + org.stageforge.util.IoErrors.reason(out, e), e);
             }
             spec.commandLine().getOut().println("key " + k.fingerprint() + " written to " + out);
         }

@@ -26,6 +26,9 @@ public final class LockCommand implements Runnable {
     @Option(names = "--build-dir", paramLabel = "DIR", description = "Build directory (default: .stageforge/build/NAME).")
     Path buildDir;
 
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Download cache (default: $XDG_CACHE_HOME/stageforge, else ~/.cache/stageforge).")
+    Path cacheDir;
+
     @Spec
     CommandSpec cmd;
 
@@ -35,7 +38,7 @@ public final class LockCommand implements Runnable {
         Path bd = buildDir != null ? buildDir : Path.of(".stageforge/build", spec.name());
         Path target = lockFile != null ? lockFile
                 : specFile.resolveSibling(specFile.getFileName().toString().replaceFirst("\\.toml$", "") + ".lock");
-        Lock lock = Build.lock(spec, BuildOptions.of(bd, bd.resolve("unused-output")).withEnv(System.getenv()),
+        Lock lock = Build.lock(spec, BuildOptions.of(bd, bd.resolve("unused-output")).withEnv(System.getenv()).withCacheDir(cacheDir),
                 Reporter.silent(bd.resolve("logs")));
         lock.write(target);
         cmd.commandLine().getOut().println(target);

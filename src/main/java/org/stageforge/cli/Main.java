@@ -2,6 +2,7 @@ package org.stageforge.cli;
 
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
+import org.stageforge.util.IoErrors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,6 +10,8 @@ import java.io.PrintWriter;
 
 /** Entry point: a thin picocli shell over the library API. */
 @Command(name = "stageforge",
+        // every subcommand inherits -h/--help and -V/--version (and the exit-code footer)
+        scope = CommandLine.ScopeType.INHERIT,
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Build Gentoo root filesystems reproducibly, without a Gentoo host or root.",
@@ -60,17 +63,34 @@ public final class Main implements Runnable {
         // "@system", "@world", "@docs" are sets, not picocli argument files (a file "docs" in the cwd broke them)
         cl.setExpandAtFiles(false);
         cl.setExitCodeExceptionMapper(Main::exitCodeOf);
+        cl.setExecutionStrategy(Main::executeStrict);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter e = cmd.getErr();
             if (ex instanceof StageforgeException se) {
                 e.println("stageforge: " + se.getMessage());
                 return se.exitCode();
             }
+            if (ex instanceof java.io.IOException || ex instanceof java.io.UncheckedIOException) {
+                // an I/O failure the library did not word itself: say which path and why, no stack trace
+                e.println("stageforge: " + IoErrors.describe(ex));
+                return IoErrors.reason(ex).equals("file not found") ? ExitCodes.NOT_FOUND : ExitCodes.FAILURE;
+            }
             e.println("stageforge: internal error: " + ex);
             ex.printStackTrace(e);
             return ExitCodes.FAILURE;
         });
         return cl;
+    }
+
+    /**
+     * picocli skips argument validation when --help is given, so "stageforge serve --help" would print the main
+     * help and exit 0; an unknown command or argument is a usage error whatever else is on the line.
+     */
+    private static int executeStrict(CommandLine.ParseResult pr) {
+        for (CommandLine.ParseResult p = pr; p != null; p = p.subcommand()) {
+            if (!p.unmatched().isEmpty()) throw new CommandLine.UnmatchedArgumentException(p.commandSpec().commandLine(), p.unmatched());
+        }
+        return new CommandLine.RunLast().execute(pr);
     }
 
     private static int exitCodeOf(Throwable t) {

@@ -19,8 +19,10 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code stageforge merge}: merges binary package files into a root, in the order given. */
-@Command(name = "merge", description = "Merge binary packages (XPAK or GPKG files) into a root, in the order given, "
-        + "adding each to the world file unless --oneshot.")
+@Command(name = "merge", description = {"Merge binary packages (XPAK or GPKG files) into a root, in the order given, "
+        + "adding each to the world file unless --oneshot.",
+        "Holds ROOT/var/lib/stageforge/lock (a second merge into the root stops at once, exit 1); a package interrupted"
+                + " even by kill -9 is rolled back by the next merge or install into the root."})
 public final class MergeCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -108,7 +108,8 @@ public final class PkgCommand implements Runnable {
         }
     }
 
-    @Command(name = "verify", description = "Verify checksums (Packages entry, GPKG Manifest) and signatures; exit 4 on failure.")
+    @Command(name = "verify", description = "Verify checksums (Packages entry, GPKG Manifest), signatures, and that the "
+            + "image passes the checks of extract and merge (paths, control characters, member order); exit 4 on failure.")
     static final class Verify implements Runnable {
         @Spec CommandSpec spec;
         @Parameters(paramLabel = "FILE") Path file;
@@ -124,7 +125,9 @@ public final class PkgCommand implements Runnable {
                 IndexEntryChecks checks = IndexEntryChecks.NONE;
                 if (index != null) checks = IndexEntryChecks.of(PackagesIndexLookup.find(index, file, bp.metadata()));
                 VerifyReport r = bp.verify(checks, new VerifyOptions(kr, requireSignature));
+                int members = bp.checkImage();
                 for (String c : r.checks()) out.println("ok " + c);
+                out.println("ok image: " + members + " members pass the extraction checks");
                 for (String s : r.signers()) out.println("signed by " + s);
                 out.println(file + ": OK");
             }
@@ -188,35 +191,44 @@ public final class PkgCommand implements Runnable {
         return m;
     }
 
-    @Command(name = "extract", description = "Extract the image safely into a directory.")
+    @Command(name = "extract", description = {"Extract the image safely into a directory.",
+            "Device nodes, fifos, setuid/setgid/sticky bits, owners and xattrs (capabilities) are only listed "
+                    + "(\"recorded only\"), never applied, unless --same-permissions asks for them (then as root only; "
+                    + "xattrs are always only listed)."})
     static final class Extract implements Runnable {
         @Spec CommandSpec spec;
         @Parameters(paramLabel = "FILE") Path file;
         @Option(names = "-C", paramLabel = "DIR", required = true, description = "Target directory (created if missing).") Path dir;
         @Option(names = "--json", description = "Print the file table as JSON.") boolean json;
+        @Option(names = {"-p", "--same-permissions", "--preserve-permissions"},
+                description = "Like GNU tar as root: create device nodes and fifos, keep setuid/setgid/sticky bits and "
+                        + "owners (special files and owners need root).") boolean samePermissions;
 
         @Override
         public void run() {
             PrintWriter out = spec.commandLine().getOut();
-            try {
-                Files.createDirectories(dir);
-            } catch (IOException e) {
-                throw new StageforgeException(dir + ": cannot create: " + e.getMessage(), e);
-            }
             try (BinaryPackage bp = BinaryPackage.open(file)) {
-                List<ExtractedFile> table = bp.extract(dir, ExtractPolicy.DEFAULT);
+                bp.checkImage(); // a refused package writes nothing, not even its first members
+                try {
+                    Files.createDirectories(dir);
+                } catch (IOException e) {
+                    throw new StageforgeException(dir + ": cannot create: " + org.stageforge.util.IoErrors.reason(dir, e), e);
+                }
+                ExtractPolicy policy = samePermissions ? ExtractPolicy.SAME_PERMISSIONS : ExtractPolicy.RECORD_ONLY;
+                List<ExtractedFile> table = bp.extract(dir, policy);
                 if (json) {
                     List<Map<String, Object>> rows = new ArrayList<>();
                     for (ExtractedFile f : table) {
                         Map<String, Object> m = toJson(f.entry());
                         m.put("created", f.created());
+                        m.put("recordedOnly", policy.recordsOnly(f));
                         rows.add(m);
                     }
                     printJson(out, rows);
                     return;
                 }
                 for (ExtractedFile f : table) {
-                    if (!f.created()) out.println("recorded only: " + listLine(f.entry()));
+                    if (policy.recordsOnly(f)) out.println("recorded only: " + listLine(f.entry()));
                 }
                 out.println(file + ": extracted " + table.size() + " entries into " + dir);
             }
@@ -263,7 +275,7 @@ public final class PkgCommand implements Runnable {
                 }
                 spec.commandLine().getOut().println(out + ": written");
             } catch (IOException e) {
-                throw new StageforgeException("creating " + out + ": " + e.getMessage(), e);
+                throw new StageforgeException("creating " + out + ": " + org.stageforge.util.IoErrors.reason(out, e), e);
             }
         }
 
@@ -289,7 +301,7 @@ public final class PkgCommand implements Runnable {
             try {
                 text = Files.readString(packages, StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new StageforgeException(packages + ": cannot read: " + e.getMessage(), ExitCodes.NOT_FOUND, e);
+                throw new StageforgeException(packages + ": cannot read: " + org.stageforge.util.IoErrors.reason(packages, e), ExitCodes.NOT_FOUND, e);
             }
             String cpv = md.get("CATEGORY") + "/" + md.get("PF");
             String buildId = md.get("BUILD_ID");

@@ -37,7 +37,7 @@ final class TsvBatch {
         } catch (NoSuchFileException e) {
             throw new StageforgeException("batch file not found: " + file, ExitCodes.NOT_FOUND, e);
         } catch (IOException e) {
-            throw new StageforgeException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new StageforgeException("cannot read " + file + ": " + org.stageforge.util.IoErrors.reason(e), e);
         }
         out.print(buf);
         out.flush();

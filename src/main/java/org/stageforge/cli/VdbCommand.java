@@ -93,13 +93,13 @@ public final class VdbCommand implements Runnable {
         @Option(names = "--json", description = "Print JSON.")
         boolean json;
 
-        @Parameters(paramLabel = "CPV", description = "category/package-version, e.g. sys-libs/zlib-1.3")
+        @Parameters(paramLabel = "PKG", description = "category/package-version (sys-libs/zlib-1.3) or, when one version"
+                + " is installed, category/package (sys-libs/zlib).")
         String cpv;
 
         @Override
         public void run() {
-            VdbEntry e = open(root).get(cpv).orElseThrow(() ->
-                    new StageforgeException("not installed in " + root + ": " + cpv, ExitCodes.NOT_FOUND, null));
+            VdbEntry e = find(open(root), cpv);
             Map<String, String> fields = new LinkedHashMap<>();
             for (String name : e.files().keySet()) {
                 if (!NOT_FIELDS.contains(name) && !name.endsWith(".ebuild")) fields.put(name, e.get(name));
@@ -128,6 +128,17 @@ public final class VdbCommand implements Runnable {
             fields.forEach((k, v) -> out.println("  " + k + ": " + IndexCommand.abbreviate(v, 200)));
             out.println("  CONTENTS: " + contents.size() + " entries");
             for (ContentsEntry c : contents) out.println("    " + c.line());
+        }
+
+        /** The package a full CPV names, else the single installed version of a category/package. */
+        private VdbEntry find(Vdb vdb, String pkg) {
+            var exact = vdb.get(pkg);
+            if (exact.isPresent()) return exact.get();
+            List<VdbEntry> versions = vdb.findByCp(pkg);
+            if (versions.size() == 1) return versions.get(0);
+            if (versions.isEmpty()) throw new StageforgeException("not installed in " + root + ": " + pkg, ExitCodes.NOT_FOUND, null);
+            throw new StageforgeException(pkg + " matches " + versions.size() + " installed versions ("
+                    + String.join(", ", versions.stream().map(VdbEntry::cpv).toList()) + "); give one", ExitCodes.USAGE, null);
         }
     }
 }

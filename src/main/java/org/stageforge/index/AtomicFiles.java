@@ -41,11 +41,11 @@ public final class AtomicFiles {
         return dir;
     }
 
-    /** Writes {@code data} to {@code file} (mode 0644), creating parent directories as needed. */
+    /** Writes {@code data} to {@code file} (mode 0644), creating parent directories (0755) as needed. */
     public static void write(Path file, byte[] data) {
         try {
             Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
+            createDirs(dir);
             Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
             try {
                 Files.write(tmp, data);
@@ -58,5 +58,13 @@ public final class AtomicFiles {
         } catch (IOException e) {
             throw new StageforgeException("cannot write " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Like {@link Files#createDirectories} but with mode 0755 whatever the umask (as emerge's umask 022 gives). */
+    private static void createDirs(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) return;
+        createDirs(dir.getParent());
+        Files.createDirectory(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 }

@@ -80,7 +80,7 @@ public record PackagesIndex(String source, Map<String, String> header, List<Pack
         } catch (java.nio.file.NoSuchFileException e) {
             throw new StageforgeException("no such file: " + file, org.stageforge.ExitCodes.NOT_FOUND, e);
         } catch (IOException e) {
-            throw new StageforgeException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new StageforgeException("cannot read " + file + ": " + org.stageforge.util.IoErrors.reason(file, e), e);
         }
         return parse(file.toString(), data);
     }

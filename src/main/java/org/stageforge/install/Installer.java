@@ -13,6 +13,7 @@ import org.stageforge.merge.MergeEngine;
 import org.stageforge.merge.MergeOptions;
 import org.stageforge.merge.MergeRequest;
 import org.stageforge.merge.PhaseRunner;
+import org.stageforge.merge.RootLock;
 import org.stageforge.merge.Unmerge;
 import org.stageforge.vdb.Vdb;
 import org.stageforge.vdb.VdbEntry;
@@ -89,11 +90,15 @@ public final class Installer {
         PortageConfig config = PortageConfig.load(req.configRoot(), req.env());
         List<Binhost> hosts = new ArrayList<>();
         for (String b : req.binhosts()) hosts.add(Binhost.load(b, req.cacheDir()));
+        if (Files.isDirectory(req.root()) && !req.pretend()) MergeEngine.recover(req.root());
         ResolveRequest rr = Files.isDirectory(req.root())
                 ? ResolveRequest.forRoot(config, hosts, req.root(), req.targets(), req.options())
                 : ResolveRequest.of(config, hosts, req.targets(), req.options());
         ResolvePlan plan = Resolver.resolve(rr);
-        if (req.pretend() || plan.packages().isEmpty()) return new Result(config, plan, null);
+        // an interrupted merge still owes env-update: a rerun with nothing left to merge finishes it
+        if (req.pretend() || plan.packages().isEmpty() && !MergeEngine.unfinished(req.root())) {
+            return new Result(config, plan, null);
+        }
 
         Map<PlannedPackage, Path> files = fetch(req, hosts, plan);
         try {
@@ -139,7 +144,7 @@ public final class Installer {
     /** Removes the installed packages a soft blocker of the plan displaces (after the merge, as Portage does). */
     private static void unmergeBlocked(Path root, ResolvePlan plan) {
         if (plan.removals().isEmpty()) return;
-        try {
+        try (RootLock lock = RootLock.acquire(root)) {
             for (String cpv : plan.removals()) {
                 List<VdbEntry> installed = Vdb.open(root).installed();
                 for (VdbEntry e : installed) {

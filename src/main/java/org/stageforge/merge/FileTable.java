@@ -173,8 +173,8 @@ public final class FileTable {
                 if (Files.isSymbolicLink(root.resolve(d)))
                     throw new StageforgeException(root.resolve(d) + ": refusing a symlink on the file table's path");
             }
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".files.", ".tmp");
+            RootFiles.ensureDir(dir);
+            Path tmp = Files.createTempFile(dir, ".files.tsv.", ".tmp");
             Files.writeString(tmp, render(), StandardCharsets.UTF_8);
             RootFiles.setMode(tmp, 0644);
             Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -122,6 +122,34 @@ public final class InstallMaskSets {
         return new InstallMaskSets(m);
     }
 
+    /**
+     * {@code value} (an INSTALL_MASK value) as Portage, which has no sets, understands it: each {@code @name} token
+     * replaced by the set's tokens in place, each {@code -@name} by the same tokens with {@code -}; other tokens are
+     * kept as written; tokens are joined by one space. An unknown set is a {@link ParseException} naming the token.
+     */
+    public String expand(String value) {
+        List<String> out = new ArrayList<>();
+        for (String tok : value.trim().split("\\s+")) {
+            if (tok.isEmpty()) continue;
+            boolean minus = tok.startsWith("-");
+            String body = minus ? tok.substring(1) : tok;
+            if (!body.startsWith("@")) {
+                out.add(tok);
+                continue;
+            }
+            List<String> set = tokens(body.substring(1)).orElseThrow(() -> ParseException.at("INSTALL_MASK", value,
+                    Math.max(0, value.indexOf(tok)), "unknown install-mask set '" + tok + "'"));
+            for (String t : set) out.add(minus ? "-" + t : t);
+        }
+        return String.join(" ", out);
+    }
+
+    /** Whether {@code value} (an INSTALL_MASK value) has a {@code @name} or {@code -@name} token. */
+    public static boolean refersToSets(String value) {
+        for (String tok : value.trim().split("\\s+")) if (tok.startsWith("@") || tok.startsWith("-@")) return true;
+        return false;
+    }
+
     private static void checkName(String where, String name) {
         if (!NAME.matcher(name).matches())
             throw new ParseException(where, 0, 0, "invalid install-mask set name '" + name + "'");

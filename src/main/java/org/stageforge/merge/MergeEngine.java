@@ -2,6 +2,7 @@ package org.stageforge.merge;
 
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
+import org.stageforge.archive.MemberRules;
 import org.stageforge.archive.PathSanitizer;
 import org.stageforge.archive.TarEntry;
 import org.stageforge.binpkg.BinaryPackage;
@@ -34,7 +35,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
@@ -58,6 +58,8 @@ import java.util.function.Consumer;
  */
 public final class MergeEngine {
     private static final int BUFFER = 1 << 18;
+    /** Present while a merge batch runs: env-update and ldconfig are still due (see {@link #unfinished}). */
+    static final String PENDING = "var/lib/stageforge/merge-pending";
     private static final Set<String> ACCOUNT_FILES = Set.of("etc/passwd", "etc/group", "etc/shadow", "etc/gshadow");
     private static final List<String> MERGE_PHASES = List.of("pretend", "setup", "preinst", "postinst");
 
@@ -108,28 +110,78 @@ public final class MergeEngine {
     /** Test hook: called with each relative path just before it is written. */
     private Consumer<String> beforeWrite = p -> { };
 
-    private MergeEngine(MergeOptions options) {
+    private MergeEngine(MergeOptions options, Path root) {
         this.options = options;
-        this.root = options.root().toAbsolutePath().normalize();
+        this.root = root;
         this.vdb = Vdb.open(root);
         this.table = FileTable.load(root);
         this.materialize = options.materialize();
     }
 
-    /** Merges the request's packages in order; stops at the first failure (earlier packages stay merged). */
+    /**
+     * Merges the request's packages in order; stops at the first failure (earlier packages stay merged). Holds the
+     * root's {@link RootLock} throughout and first rolls back whatever an interrupted merge left (see {@link Journal}),
+     * so a killed merge rerun gives exactly the root, file table and VDB of an uninterrupted one.
+     */
     public static Result merge(MergeRequest request) {
-        return new MergeEngine(request.options()).run(request, null);
+        return merge(request, null);
     }
 
     static Result merge(MergeRequest request, Consumer<String> beforeWrite) {
-        return new MergeEngine(request.options()).run(request, beforeWrite);
+        Path root = request.options().root().toAbsolutePath().normalize();
+        if (!Files.isDirectory(root)) {
+            throw new StageforgeException("root " + root + " is not a directory", ExitCodes.NOT_FOUND, null);
+        }
+        try (RootLock lock = RootLock.acquire(root)) {
+            Journal.recover(root);
+            Path pending = root.resolve(PENDING);
+            boolean owed = Files.exists(pending, LinkOption.NOFOLLOW_LINKS);
+            try {
+                if (!owed) Files.createFile(pending);
+                Result r = new MergeEngine(request.options(), root).run(request, beforeWrite);
+                Files.delete(pending);
+                return r;
+            } catch (IOException e) {
+                throw new StageforgeException("cannot write " + pending + ": " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                // a failure is reported and leaves the root as it was; only a kill leaves the marker for the rerun
+                if (!owed) deleteQuietly(pending);
+                throw e;
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // the failure being reported matters more
+        }
+    }
+
+    /**
+     * Rolls back what an interrupted merge left in {@code root} (under its lock), so that reading its VDB gives what
+     * really is installed; {@link #merge} does it too. Call before resolving against an existing root.
+     */
+    public static void recover(Path root) {
+        Path r = root.toAbsolutePath().normalize();
+        if (!Files.exists(r.resolve(Journal.DIR), LinkOption.NOFOLLOW_LINKS)) return;
+        try (RootLock lock = RootLock.acquire(r)) {
+            Journal.recover(r);
+        }
+    }
+
+    /**
+     * Whether a merge into {@code root} stopped before its end (killed, or failed): then env-update and ldconfig
+     * still have to run, so a rerun must call {@link #merge} even when nothing is left to merge.
+     */
+    public static boolean unfinished(Path root) {
+        return Files.exists(root.resolve(PENDING), LinkOption.NOFOLLOW_LINKS)
+                || Files.exists(root.resolve(Journal.DIR), LinkOption.NOFOLLOW_LINKS);
     }
 
     private Result run(MergeRequest request, Consumer<String> hook) {
         if (hook != null) beforeWrite = hook;
-        if (!Files.isDirectory(root)) {
-            throw new StageforgeException("root " + root + " is not a directory", ExitCodes.NOT_FOUND, null);
-        }
         prepareRoot();
         owners = OwnerIndex.load(root, vdb);
         List<PackageResult> results = new ArrayList<>();
@@ -161,31 +213,60 @@ public final class MergeEngine {
      * Portage makes them for every root, the world-writable sticky {@code tmp} and {@code var/tmp}.
      */
     private void prepareRoot() {
+        Journal journal = new Journal(root);
+        boolean changed = false;
         try {
             for (String t : List.of("tmp", "var/tmp")) {
                 Path p = root.resolve(t);
                 if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) continue;
-                RootFiles.ensureDir(p.getParent());
+                journaledDirs(journal, p.getParent());
+                journal.creating(p);
                 Files.createDirectory(p);
                 setMode(p, 01777, true);
                 table.put(t, new FileTable.Entry('d', 01777, 0, 0, 0, 0, null));
+                changed = true;
             }
             Path vlp = root.resolve("var/lib/portage");
             if (!Files.isDirectory(vlp, LinkOption.NOFOLLOW_LINKS)) {
-                RootFiles.ensureDir(vlp.getParent());
+                journaledDirs(journal, vlp.getParent());
+                journal.creating(vlp);
                 Files.createDirectory(vlp);
                 setMode(vlp, 02755, true);
                 table.put("var/lib/portage", new FileTable.Entry('d', 02755, 0, 0, 0, 0, null));
+                changed = true;
             }
             for (String f : List.of(ConfigProtect.MEMORY, "var/lib/portage/preserved_libs_registry")) {
                 Path p = root.resolve(f);
                 if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    journal.creating(p);
                     Files.write(p, new byte[0], StandardOpenOption.CREATE_NEW);
                     RootFiles.setMode(p, 0660);
                 }
             }
-        } catch (IOException e) {
+            if (changed) {
+                journal.saveCopy(root.resolve(FileTable.PATH));
+                table.save(root);
+            }
+            journal.commit();
+        } catch (IOException | RuntimeException e) {
+            journal.rollback();
+            if (e instanceof RuntimeException re) throw re;
             throw new StageforgeException("cannot prepare " + root + "/var/lib/portage: " + e.getMessage(), e);
+        }
+    }
+
+    /** Creates the missing directories of {@code dir} (mode 0755, refusing symlinks), each journaled. */
+    private void journaledDirs(Journal journal, Path dir) throws IOException {
+        Path p = root;
+        for (Path c : root.relativize(dir)) {
+            p = p.resolve(c.toString());
+            if (Files.isSymbolicLink(p)) {
+                throw new StageforgeException("refusing to write through symbolic link " + p, ExitCodes.VERIFY, null);
+            }
+            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) continue;
+            journal.creating(p);
+            Files.createDirectory(p);
+            RootFiles.setMode(p, 0755);
         }
     }
 
@@ -256,6 +337,8 @@ public final class MergeEngine {
     private static final class Member {
         final String rel;
         final TarEntry entry;
+        /** Position in the image: a later member of the same path replaces this one (tar's rule). */
+        final int index;
         String md5;
         boolean masked;
         /** Where it goes: null for masked members. */
@@ -267,9 +350,10 @@ public final class MergeEngine {
         long uid, gid;
         int mode;
 
-        Member(String rel, TarEntry entry) {
+        Member(String rel, TarEntry entry, int index) {
             this.rel = rel;
             this.entry = entry;
+            this.index = index;
             this.uid = entry.uid();
             this.gid = entry.gid();
             this.mode = entry.mode() & 07777;
@@ -384,17 +468,18 @@ public final class MergeEngine {
 
         /** Pass 1: the listing, file checksums, hostile structure, INSTALL_MASK. */
         private void plan() {
-            Set<String> imageSymlinks = new HashSet<>();
+            MemberRules rules = new MemberRules(pkg.file().getFileName() + " (" + cpv + ")");
+            int[] ordinal = {0};
             image.accept((e, in) -> {
                 String rel = String.join("/", PathSanitizer.components(e.path(), cpv));
-                if (rel.isEmpty()) return;
-                for (int i = rel.indexOf('/'); i > 0; i = rel.indexOf('/', i + 1)) {
-                    if (imageSymlinks.contains(rel.substring(0, i)))
-                        throw refuse("/" + rel + " lies under /" + rel.substring(0, i) + ", a symlink in the same package");
+                TarEntry norm = e.withPath(rel);
+                if (e.type() == TarEntry.Type.HARDLINK) {
+                    norm = norm.withLinkTarget(String.join("/", PathSanitizer.components(e.linkTarget(), cpv)));
                 }
-                Member m = new Member(rel, e);
-                if (e.type() == TarEntry.Type.SYMLINK) imageSymlinks.add(rel);
-                else imageSymlinks.remove(rel);
+                rules.check(norm); // the same rules as pkg extract, in archive order
+                int index = ordinal[0]++;
+                if (rel.isEmpty()) return;
+                Member m = new Member(rel, e, index);
                 if (e.type() == TarEntry.Type.FILE) {
                     MessageDigest md = md5();
                     byte[] buf = new byte[BUFFER];
@@ -762,6 +847,7 @@ public final class MergeEngine {
             byte[] envBz2 = meta.environmentBz2();
             if (envBz2 == null) throw refuse("account package without environment.bz2");
             DeclareDump env = DeclareDump.parseBzip2(cpv + " environment.bz2", new ByteArrayInputStream(envBz2));
+            journaledDirs(journal, root.resolve("etc")); // so a rollback leaves no etc/ the root did not have
             for (String f : ACCOUNT_FILES) {
                 journal.saveCopy(root.resolve(f));
                 journal.saveCopy(root.resolve(f + "-"));
@@ -785,10 +871,12 @@ public final class MergeEngine {
         private void write() {
             Map<String, Path> written = new HashMap<>();
             byte[] buf = new byte[BUFFER];
+            int[] ordinal = {0};
             image.accept((e, in) -> {
                 String rel = String.join("/", PathSanitizer.components(e.path(), cpv));
+                int index = ordinal[0]++;
                 Member m = byRel.get(rel);
-                if (m == null || m.entry != e && !m.entry.equals(e)) return; // an earlier duplicate
+                if (m == null || m.index != index) return; // an earlier duplicate, replaced by the later one
                 if (m.masked) {
                     String to = hardlinkRedirect.get(rel);
                     if (to != null) {
@@ -811,14 +899,14 @@ public final class MergeEngine {
                         Path t = written.get(target);
                         if (t == null) return; // the target was a protected file kept as it is: so is the link
                         replaceExisting(m.dest);
+                        journal.creating(m.dest);
                         Files.createLink(m.dest, t);
-                        journal.created(m.dest);
                         written.put(rel, m.dest);
                     }
                     case SYMLINK -> {
                         replaceExisting(m.dest);
+                        journal.creating(m.dest);
                         Files.createSymbolicLink(m.dest, Path.of(e.linkTarget()));
-                        journal.created(m.dest);
                         if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
                         options.posix().lutimes(m.dest, e.mtime());
                         table.put(view.rel(m.dest), new FileTable.Entry('l', 0777, m.uid, m.gid, 0, 0, null));
@@ -832,8 +920,8 @@ public final class MergeEngine {
             Path parent = dest.getParent();
             if (Files.isDirectory(parent)) return;
             ensureParent(parent);
+            journal.creating(parent);
             Files.createDirectory(parent);
-            journal.created(parent);
             setMode(parent, 0755, true);
             table.put(view.rel(parent), new FileTable.Entry('d', 0755, 0, 0, 0, 0, null));
         }
@@ -841,8 +929,8 @@ public final class MergeEngine {
         private void writeDir(Member m) throws IOException {
             if (Files.exists(m.dest, LinkOption.NOFOLLOW_LINKS)) return;
             ensureParent(m.dest);
+            journal.creating(m.dest);
             Files.createDirectory(m.dest);
-            journal.created(m.dest);
             if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
             setMode(m.dest, m.mode, true);
             table.put(view.rel(m.dest), new FileTable.Entry('d', m.mode, m.uid, m.gid, 0, 0, m.entry.xattrs()));
@@ -864,9 +952,9 @@ public final class MergeEngine {
             }
             replaceExisting(dest);
             MessageDigest md = md5();
+            journal.creating(dest);
             try (OutputStream out = Files.newOutputStream(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                     LinkOption.NOFOLLOW_LINKS)) {
-                journal.created(dest);
                 if (m.accountBase != null) {
                     byte[] data = in.readAllBytes();
                     md.update(data);
@@ -897,6 +985,7 @@ public final class MergeEngine {
                 case CHAR -> 'c';
                 default -> 'b';
             };
+            journal.creating(m.dest);
             if (type == 'p') {
                 options.posix().mkfifo(m.dest, 0600);
             } else if (materialize) {
@@ -904,7 +993,6 @@ public final class MergeEngine {
             } else {
                 Files.write(m.dest, new byte[0], StandardOpenOption.CREATE_NEW); // placeholder: the table has the truth
             }
-            journal.created(m.dest);
             if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
             setMode(m.dest, m.mode, false);
             options.posix().lutimes(m.dest, m.entry.mtime()); // never open a fifo: that blocks
@@ -978,12 +1066,8 @@ public final class MergeEngine {
                 try (var ds = Files.newDirectoryStream(p)) {
                     if (ds.iterator().hasNext()) continue;
                 }
-                int mode = RootFiles.mode(p);
+                journal.removingDir(p, RootFiles.mode(p));
                 Files.delete(p);
-                journal.onRollback(() -> {
-                    Files.createDirectory(p);
-                    RootFiles.setMode(p, mode);
-                });
                 table.remove(k);
                 removed.add(c.path());
             }
@@ -999,18 +1083,23 @@ public final class MergeEngine {
             String mask = options.installMask().toString().trim();
             if (!mask.isEmpty()) b.field("INSTALL_MASK", String.join(" ", mask.split("\\s+")));
             b.field("BINPKGMD5", fileMd5(pkg.file()));
+            Path counterFile = root.resolve(Vdb.COUNTER_PATH);
+            journaledDirs(journal, counterFile.getParent());
+            journal.saveCopy(counterFile);
             long counter = vdb.nextCounter();
             b.counter(counter);
             VdbEntry entry = b.build();
-            Optional<VdbEntry> samePf = vdb.get(cpv);
-            journal.onRollback(() -> {
-                Vdb.remove(root, cpv);
-                samePf.ifPresent(old -> Vdb.write(root, old));
-                if (installed != null && !installed.cpv().equals(cpv)) Vdb.write(root, installed);
-            });
+            Path entryDir = root.resolve(Vdb.VDB_PATH).resolve(category);
+            journaledDirs(journal, entryDir);
+            entryDir = entryDir.resolve(pf);
+            if (Files.exists(entryDir, LinkOption.NOFOLLOW_LINKS)) journal.moveAway(entryDir);
+            journal.creatingTree(entryDir);
             Vdb.write(root, entry);
             stampVdbEntry(entry);
-            if (installed != null && !installed.cpv().equals(cpv)) Vdb.remove(root, installed.cpv());
+            if (installed != null && !installed.cpv().equals(cpv)) {
+                String[] old = installed.cpv().split("/", 2);
+                journal.moveAway(root.resolve(Vdb.VDB_PATH).resolve(old[0]).resolve(old[1]));
+            }
             if (memoryChanged) {
                 Path mem = root.resolve(ConfigProtect.MEMORY);
                 journal.saveCopy(mem);

@@ -40,10 +40,12 @@ import java.util.TreeMap;
  * BUILD_TIME of the root's installed packages (the same packages give the same archive); else 0.
  */
 public final class Packer {
-    /** Release artifacts are meant to be read by everyone (createTempFile would make them 0600). */
-    private static final java.nio.file.attribute.FileAttribute<?> PUBLIC =
-            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    /**
+     * Release artifacts are meant to be read by everyone: createTempFile makes them 0600, and a creation attribute
+     * would still be cut by the umask, so the mode is set after creation.
+     */
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> PUBLIC =
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
 
     /** What was written. */
     public record Result(Path archive, long entries, String sha512, long sourceDateEpoch) {}
@@ -79,7 +81,7 @@ public final class Packer {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + name + ".", ".part", PUBLIC);
+            tmp = Files.setPosixFilePermissions(Files.createTempFile(dir, "." + name + ".", ".part"), PUBLIC);
             MessageDigest sha = sha512();
             try (OutputStream file = new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 17), sha);
                  TarWriter tar = new TarWriter(c.compress(file), sourceDateEpoch)) {
@@ -99,7 +101,7 @@ public final class Packer {
             writeSums(dir.resolve("SHA512SUMS"), name, hex);
             return new Result(output, items.size(), hex, sourceDateEpoch);
         } catch (IOException e) {
-            throw new StageforgeException("cannot write " + output + ": " + e.getMessage(), e);
+            throw new StageforgeException("cannot write " + output + ": " + org.stageforge.util.IoErrors.reason(output, e), e);
         } finally {
             if (tmp != null) {
                 try {
@@ -125,7 +127,7 @@ public final class Packer {
         lines.put(name, hex + "  " + name);
         StringBuilder sb = new StringBuilder();
         for (String l : lines.values()) sb.append(l).append('\n');
-        Path tmp = Files.createTempFile(sums.getParent(), ".SHA512SUMS.", ".part", PUBLIC);
+        Path tmp = Files.setPosixFilePermissions(Files.createTempFile(sums.getParent(), ".SHA512SUMS.", ".part"), PUBLIC);
         Files.writeString(tmp, sb, StandardCharsets.UTF_8);
         Files.move(tmp, sums, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }

@@ -34,6 +34,8 @@ public final class Build {
     private final Reporter rep;
     private final StateStore store;
     private final Map<Part, String> outputs = new LinkedHashMap<>();
+    /** The published files when publish is reused (they were checked to be there). */
+    private final List<Path> reusedArtifacts = new java.util.ArrayList<>();
 
     private Build(StageSpec spec, BuildOptions opts, Reporter rep) {
         this.spec = spec;
@@ -51,7 +53,11 @@ public final class Build {
     public static Result run(StageSpec spec, BuildOptions opts, Reporter rep) {
         Result r;
         try {
-            r = new Build(spec, opts, rep).run(Part.PUBLISH);
+            // both refusals come before anything is written
+            if (opts.lock() != null) opts.lock().requireMatches(spec);
+            Build b = new Build(spec, opts, rep);
+            if (!b.skipped(Part.PUBLISH)) FileOps.requireWritableDir(opts.outputDir(), "output directory");
+            r = b.run(Part.PUBLISH);
         } catch (RuntimeException e) {
             rep.buildEnd("failed", List.of());
             throw e;
@@ -171,7 +177,7 @@ public final class Build {
             String fp = fingerprint(p, parts, before, after);
             if (skipped(p)) {
                 outputs.put(p, "skipped");
-                store.put(new PartState(p.id(), "skipped", fp, "skipped", Main.Version.get()));
+                store.put(new PartState(p.id(), "skipped", fp, "skipped", Main.Version.get(), null));
                 rep.partStart(p);
                 rep.partEnd(p, "skipped", 0);
                 outcomes.put(p, "skipped");
@@ -183,7 +189,14 @@ public final class Build {
             boolean forced = p == Part.FETCH || opts.force().contains(p) || (opts.from() != null && p.ordinal() >= opts.from().ordinal())
                     || (rootRebuild && p.changesRoot());
             boolean matches = prev != null && prev.done() && prev.fingerprint().equals(fp) && !forced;
+            String gone = matches ? StateStore.missingOutput(prev) : null;
+            if (gone != null) {
+                rep.log(p.id() + ": not reused: " + gone);
+                matches = false;
+            }
             StateStore.RootStamp stamp = store.root();
+            // a root that was removed holds no part's work, whatever the stamp says
+            if (stamp.at() != null && !Files.isDirectory(opts.buildDir().resolve("root"))) stamp = new StateStore.RootStamp(null, null, true);
             if (p.changesRoot()) {
                 boolean rootHasIt = stamp.clean() && stamp.at() != null && Part.of(stamp.at()).ordinal() >= p.ordinal();
                 if (matches && rootHasIt) {
@@ -235,13 +248,13 @@ public final class Build {
                 // hooks may change the root: the part's identity is its fingerprint, root contents follow from it
                 out = sha256(fp + "\n" + out);
             }
-            store.put(new PartState(p.id(), "done", fp, out, Main.Version.get()));
+            store.put(new PartState(p.id(), "done", fp, out, Main.Version.get(), parts.written()));
             if (p.changesRoot()) store.root(new StateStore.RootStamp(p.id(), fp, true));
             outputs.put(p, out);
             outcomes.put(p, "done");
             rep.partEnd(p, "done", (System.nanoTime() - t0) / 1_000_000);
         }
-        return new Result(outcomes, parts.published());
+        return new Result(outcomes, parts.published().isEmpty() ? reusedArtifacts : parts.published());
     }
 
     private Path snapshotDir() {
@@ -275,6 +288,7 @@ public final class Build {
     }
 
     private void reuse(Part p, PartState prev, Map<Part, String> outcomes) {
+        if (p == Part.PUBLISH) for (String f : new TreeMap<>(prev.files()).keySet()) reusedArtifacts.add(Path.of(f));
         outputs.put(p, prev.output());
         outcomes.put(p, "reused");
         rep.partStart(p);
@@ -317,7 +331,7 @@ public final class Build {
         env.put("PART", p.id());
         env.put("BUILD_DIR", opts.buildDir().toAbsolutePath().toString());
         env.put("OUTPUT_DIR", opts.outputDir().toAbsolutePath().toString());
-        env.put("SPEC", spec.file().toString());
+        env.put("SPEC", spec.file().toAbsolutePath().toString());
         Long sde = Parts.sourceDateEpochIfKnown(opts.buildDir());
         if (sde != null) env.put("SOURCE_DATE_EPOCH", Long.toString(sde));
         return env;

@@ -17,9 +17,10 @@ import java.util.Set;
  * @param env       the calling environment (SOURCE_DATE_EPOCH is honoured; hooks inherit it)
  * @param unprivileged merge as a normal user would even when running as root: owners, special modes,
  *                  devices and xattrs live only in the root's file table (the archive is the same)
+ * @param cacheDir  the download cache (null: {@link #cache()} picks the user's)
  */
 public record BuildOptions(Path buildDir, Path outputDir, Set<Part> skip, Set<Part> force, Part from, Lock lock,
-                           boolean oci, Map<String, String> env, boolean unprivileged) {
+                           boolean oci, Map<String, String> env, boolean unprivileged, Path cacheDir) {
     public BuildOptions {
         skip = Set.copyOf(skip);
         force = Set.copyOf(force);
@@ -27,34 +28,52 @@ public record BuildOptions(Path buildDir, Path outputDir, Set<Part> skip, Set<Pa
     }
 
     public static BuildOptions of(Path buildDir, Path outputDir) {
-        return new BuildOptions(buildDir, outputDir, Set.of(), Set.of(), null, null, false, Map.of(), false);
+        return new BuildOptions(buildDir, outputDir, Set.of(), Set.of(), null, null, false, Map.of(), false, null);
     }
 
     public BuildOptions withSkip(Set<Part> s) {
-        return new BuildOptions(buildDir, outputDir, s, force, from, lock, oci, env, unprivileged);
+        return new BuildOptions(buildDir, outputDir, s, force, from, lock, oci, env, unprivileged, cacheDir);
     }
 
     public BuildOptions withForce(Set<Part> f) {
-        return new BuildOptions(buildDir, outputDir, skip, f, from, lock, oci, env, unprivileged);
+        return new BuildOptions(buildDir, outputDir, skip, f, from, lock, oci, env, unprivileged, cacheDir);
     }
 
     public BuildOptions withFrom(Part p) {
-        return new BuildOptions(buildDir, outputDir, skip, force, p, lock, oci, env, unprivileged);
+        return new BuildOptions(buildDir, outputDir, skip, force, p, lock, oci, env, unprivileged, cacheDir);
     }
 
     public BuildOptions withLock(Lock l) {
-        return new BuildOptions(buildDir, outputDir, skip, force, from, l, oci, env, unprivileged);
+        return new BuildOptions(buildDir, outputDir, skip, force, from, l, oci, env, unprivileged, cacheDir);
     }
 
     public BuildOptions withOci(boolean o) {
-        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, o, env, unprivileged);
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, o, env, unprivileged, cacheDir);
     }
 
     public BuildOptions withEnv(Map<String, String> e) {
-        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, e, unprivileged);
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, e, unprivileged, cacheDir);
     }
 
     public BuildOptions withUnprivileged(boolean u) {
-        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, env, u);
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, env, u, cacheDir);
+    }
+
+    public BuildOptions withCacheDir(Path c) {
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, env, unprivileged, c);
+    }
+
+    /**
+     * The download cache, content-addressed and shared by every build directory of the user: {@code cacheDir}, else
+     * {@code $XDG_CACHE_HOME/stageforge}, else {@code $HOME/.cache/stageforge} (from {@code env}; a relative
+     * XDG_CACHE_HOME is ignored, as the XDG spec says), else {@code BUILD_DIR/cache}.
+     */
+    public Path cache() {
+        if (cacheDir != null) return cacheDir.toAbsolutePath();
+        String xdg = env.get("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isEmpty() && Path.of(xdg).isAbsolute()) return Path.of(xdg, "stageforge");
+        String home = env.get("HOME");
+        if (home != null && !home.isEmpty() && Path.of(home).isAbsolute()) return Path.of(home, ".cache", "stageforge");
+        return buildDir.toAbsolutePath().resolve("cache");
     }
 }

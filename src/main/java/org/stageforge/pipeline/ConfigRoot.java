@@ -39,6 +39,7 @@ final class ConfigRoot {
         lines(etc.resolve("package.mask/stageforge"), spec.packageMask());
         lines(etc.resolve("package.unmask/stageforge"), spec.packageUnmask());
         lines(etc.resolve("package.license/stageforge"), spec.packageLicense());
+        lines(etc.resolve("profile/package.provided"), spec.packageProvided());
         Path base = repoDir.toAbsolutePath().resolve("profiles").resolve(spec.profile()).normalize();
         if (!Files.isDirectory(base)) {
             throw new org.stageforge.StageforgeException("profile '" + spec.profile() + "' not found in " + repoDir

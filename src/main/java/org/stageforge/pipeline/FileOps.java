@@ -19,6 +19,27 @@ import java.util.Set;
 final class FileOps {
     private FileOps() {}
 
+    /**
+     * Refuses (exit 1) a directory that cannot be created or written: it, or its nearest existing ancestor, must be a
+     * directory in which a file can be made. Probing with a real file works for root too, whom permission bits do
+     * not stop (a read-only mount or a regular file in the way still do).
+     */
+    static void requireWritableDir(Path dir, String what) {
+        Path d = dir.toAbsolutePath().normalize();
+        Path existing = d;
+        while (existing != null && !Files.exists(existing)) existing = existing.getParent();
+        if (existing == null || !Files.isDirectory(existing)) {
+            throw new StageforgeException(what + " " + dir + " cannot be created: " + existing + " is not a directory",
+                    ExitCodes.FAILURE, null);
+        }
+        try {
+            Files.delete(Files.createTempFile(existing, ".stageforge-probe-", ""));
+        } catch (IOException e) {
+            throw new StageforgeException(what + " " + dir + " is not writable" + (existing.equals(d) ? "" : " (" + existing
+                    + " is not)") + ": " + e.getMessage(), ExitCodes.FAILURE, e);
+        }
+    }
+
     /** Deletes a tree without following symbolic links (read-only directories are made writable first). */
     static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;

@@ -28,7 +28,8 @@ final class Manifest {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", spec.name());
         m.put("version", spec.version());
-        m.put("stageforge", lock.stageforge());
+        // the version that built, also when replaying a lock another version wrote
+        m.put("stageforge", org.stageforge.cli.Main.Version.get());
         m.put("source_date_epoch", plan.sourceDateEpoch());
         Map<String, Object> inputs = new LinkedHashMap<>();
         inputs.put("repo", lock.repo());

@@ -8,8 +8,15 @@ package org.stageforge.pipeline;
  * @param fingerprint sha256 over the part's declared inputs
  * @param output      digest of what the part produced (later parts fingerprint it)
  * @param version     the stageforge version that wrote it
+ * @param files       files the part wrote outside the state (absolute path -> sha256), e.g. published artifacts: the
+ *                    part is reused only while they are all there unchanged (null: none)
  */
-public record PartState(String part, String status, String fingerprint, String output, String version) {
+public record PartState(String part, String status, String fingerprint, String output, String version,
+                        java.util.Map<String, String> files) {
+    public PartState {
+        files = files == null ? java.util.Map.of() : java.util.Map.copyOf(files);
+    }
+
     public boolean done() {
         return "done".equals(status);
     }

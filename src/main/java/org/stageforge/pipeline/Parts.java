@@ -57,6 +57,8 @@ final class Parts {
     private final Path root;
     private final Path out;
     private final List<Path> published = new ArrayList<>();
+    /** Files the running part wrote outside its state (absolute path -> sha256), checked before it is reused. */
+    private final Map<String, String> written = new TreeMap<>();
 
     Parts(StageSpec spec, BuildOptions opts, Reporter rep) {
         this.spec = spec;
@@ -76,10 +78,15 @@ final class Parts {
     record Plan(long sourceDateEpoch, List<Pkg> packages) {}
 
     record Pkg(String cpv, int binhost, String path, String sha512, String file, String worldAtom, List<String> use,
-               long size) {}
+               long size, long buildId) {}
 
     List<Path> published() {
         return published;
+    }
+
+    /** What the last part run wrote outside the state store (see {@link PartState#files()}). */
+    Map<String, String> written() {
+        return Map.copyOf(written);
     }
 
     /** The spec sections (and other declared inputs) each part reads, for its fingerprint. */
@@ -87,10 +94,14 @@ final class Parts {
         return switch (p) {
             case FETCH -> spec.section("repo", "binhost");
             case RESOLVE -> spec.section("profile", "make_conf", "package_use", "accept_keywords", "package_mask",
-                    "package_unmask", "package_license", "world", "mixins", "kernel")
+                    "package_unmask", "package_license", "package_provided", "world", "mixins", "kernel")
+                    + "system_set=" + spec.systemSet() + "\n"
                     + "SOURCE_DATE_EPOCH=" + opts.env().getOrDefault("SOURCE_DATE_EPOCH", "");
             case INSTALL -> spec.section("install_mask_sets", "phases");
-            case CONFIGURE -> spec.section("system");
+            // the root's etc/portage is written from these too (RootPortage)
+            case CONFIGURE -> spec.section("system", "repo", "binhost", "profile", "make_conf", "package_use",
+                    "accept_keywords", "package_mask", "package_unmask", "package_license", "mixins",
+                    "install_mask_sets", "phases") + "repository=" + spec.output().repository();
             case KERNEL -> spec.section("kernel") + fileDigest(spec.kernel().image()) + fileDigest(spec.kernel().initramfs());
             case DEPCLEAN -> "";
             case CLEANUP -> spec.section("cleanup");
@@ -106,6 +117,7 @@ final class Parts {
     }
 
     String run(Part p) {
+        written.clear();
         try {
             return switch (p) {
                 case FETCH -> fetch();
@@ -143,26 +155,27 @@ final class Parts {
             StageSpec.BinhostSpec b = spec.binhosts().get(i);
             String url = b.sources() != null ? buildBinhost(b.sources(), build.resolve("binhost-sources-" + i)) : b.url();
             Path copy = build.resolve("fetch/binhost-" + i + "/Packages");
-            try (BinhostClient c = BinhostClient.open(url, BinhostClient.Options.of(build.resolve("cache/binhost-" + i)))) {
+            Files.createDirectories(copy.getParent());
+            Path tmp = copy.resolveSibling(".Packages.tmp");
+            try (BinhostClient c = BinhostClient.open(url, BinhostClient.Options.of(opts.cache()))) {
                 BinhostClient.IndexFetch f = c.fetchIndex();
-                Files.createDirectories(copy.getParent());
-                Path tmp = copy.resolveSibling(".Packages.tmp");
                 Files.copy(f.file(), tmp, StandardCopyOption.REPLACE_EXISTING);
-                Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (StageforgeException e) {
+                // a replay takes the pinned packages, not the index: it goes on from the cache (offline)
+                if (lock == null || (e.exitCode() != ExitCodes.FAILURE && e.exitCode() != ExitCodes.NOT_FOUND)) throw e;
+                rep.warning("binhost " + b.given() + ": no index (" + e.getMessage() + "); replaying the lock's pinned packages");
+                PackagesIndex.of(Map.of("PACKAGES", "0"), List.of()).write(tmp);
             }
+            Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             String sha = Build.digestFile(copy, "SHA-512");
-            if (lock != null && !lock.binhosts().get(i).sha512().equals(sha)) {
-                throw new StageforgeException("binhost " + b.given() + ": Packages index sha512 " + sha.substring(0, 16)
-                        + "... differs from the locked " + lock.binhosts().get(i).sha512().substring(0, 16) + "...",
-                        ExitCodes.VERIFY, null);
-            }
             rep.action("index", b.given() + " sha512=" + sha);
             copies.add(new IndexCopy(url, copy.toString(), sha));
         }
         Inputs in = new Inputs(repo.dir().toString(), repo.digest(), copies);
         StateStore.writeAtomically(build.resolve("fetch/inputs.json"), JSON.writeValueAsBytes(in));
         StringBuilder sb = new StringBuilder(repo.digest());
-        for (IndexCopy c : copies) sb.append('\n').append(c.sha512());
+        // a replay does not depend on the indexes (the lock pins every package), so their changes rebuild nothing
+        if (lock == null) for (IndexCopy c : copies) sb.append('\n').append(c.sha512());
         return Build.sha256(sb.toString());
     }
 
@@ -215,7 +228,7 @@ final class Parts {
         org.stageforge.spec.Mixins.verify(config, mixinNodes, indexes);
         if (opts.lock() != null) return new Resolution(config, hosts, indexes, null);
         List<String> targets = new ArrayList<>();
-        targets.add("@system");
+        if (spec.systemSet()) targets.add("@system");
         targets.addAll(spec.world());
         if (spec.kernel().packageAtom() != null) targets.add(spec.kernel().packageAtom());
         ResolvePlan plan = Resolver.resolve(ResolveRequest.of(config, hosts, targets,
@@ -234,7 +247,8 @@ final class Parts {
         long maxBuildTime = 0;
         if (lock != null) {
             for (Lock.Pkg lp : lock.packages()) {
-                pkgs.add(new Pkg(lp.cpv(), lp.binhost(), lp.path(), lp.sha512(), null, lp.world(), List.of(), -1));
+                pkgs.add(new Pkg(lp.cpv(), lp.binhost(), lp.path(), lp.sha512(), null, lp.world(), List.of(), lp.size(),
+                        lp.buildId()));
             }
         } else {
             ResolvePlan plan = res.plan();
@@ -245,18 +259,19 @@ final class Parts {
                 while (!hosts.get(hi).name().equals(pp.binhost())) hi++;
                 String worldAtom = pp.world() ? org.stageforge.install.Installer.worldAtom(plan, pp) : null;
                 pkgs.add(new Pkg(pp.cpv().toString(), hi, pp.path(), null, null, worldAtom,
-                        new ArrayList<>(new java.util.TreeSet<>(pp.use())), pp.size()));
+                        new ArrayList<>(new java.util.TreeSet<>(pp.use())), pp.size(), pp.entry().buildId().orElse(0)));
                 maxBuildTime = Math.max(maxBuildTime, pp.entry().buildTime().orElse(0));
             }
         }
-        List<Pkg> fetched = fetchPackages(in, pkgs, lock);
+        List<Pkg> fetched = fetchPackages(in, pkgs, lock != null);
         long sde;
         if (lock != null) sde = lock.sourceDateEpoch();
         else if (opts.env().get("SOURCE_DATE_EPOCH") != null) sde = Packer.sourceDateEpoch(root, OptionalLong.empty(), opts.env());
         else sde = maxBuildTime;
         Plan plan = new Plan(sde, fetched);
         StateStore.writeAtomically(build.resolve("resolve/plan.json"), JSON.writeValueAsBytes(plan));
-        return Build.sha256(lockOf(in, plan).toString().replace(build.toString(), ""));
+        // a replay's result is the lock's, however the index changed around the pinned packages
+        return Build.sha256((lock != null ? lock : lockOf(in, plan)).toString().replace(build.toString(), ""));
     }
 
     /**
@@ -264,47 +279,48 @@ final class Parts {
      * index entry has no SHA512 (then only the fetched file tells).
      */
     String predictedResolveOutput(Inputs in, Resolution res) {
+        // a replay's result is the lock's (see resolve())
+        if (opts.lock() != null) return Build.sha256(opts.lock().toString().replace(build.toString(), ""));
         List<Pkg> pkgs = new ArrayList<>();
-        Lock lock = opts.lock();
-        long sde;
-        if (lock != null) {
-            for (Lock.Pkg lp : lock.packages()) pkgs.add(new Pkg(lp.cpv(), lp.binhost(), lp.path(), lp.sha512(), null, lp.world(), List.of(), -1));
-            sde = lock.sourceDateEpoch();
-        } else {
-            long maxBuildTime = 0;
-            for (PlannedPackage pp : res.plan().packages()) {
-                String sha = pp.entry().sha512().orElse(null);
-                if (sha == null) return null;
-                int hi = 0;
-                while (!res.hosts().get(hi).name().equals(pp.binhost())) hi++;
-                String worldAtom = pp.world() ? org.stageforge.install.Installer.worldAtom(res.plan(), pp) : null;
-                pkgs.add(new Pkg(pp.cpv().toString(), hi, pp.path(), sha, null, worldAtom, List.of(), pp.size()));
-                maxBuildTime = Math.max(maxBuildTime, pp.entry().buildTime().orElse(0));
-            }
-            sde = opts.env().get("SOURCE_DATE_EPOCH") != null
-                    ? Packer.sourceDateEpoch(root, OptionalLong.empty(), opts.env()) : maxBuildTime;
+        long maxBuildTime = 0;
+        for (PlannedPackage pp : res.plan().packages()) {
+            String sha = pp.entry().sha512().orElse(null);
+            if (sha == null) return null;
+            int hi = 0;
+            while (!res.hosts().get(hi).name().equals(pp.binhost())) hi++;
+            String worldAtom = pp.world() ? org.stageforge.install.Installer.worldAtom(res.plan(), pp) : null;
+            pkgs.add(new Pkg(pp.cpv().toString(), hi, pp.path(), sha, null, worldAtom,
+                    new ArrayList<>(new java.util.TreeSet<>(pp.use())), pp.size(), pp.entry().buildId().orElse(0)));
+            maxBuildTime = Math.max(maxBuildTime, pp.entry().buildTime().orElse(0));
         }
+        long sde = opts.env().get("SOURCE_DATE_EPOCH") != null
+                ? Packer.sourceDateEpoch(root, OptionalLong.empty(), opts.env()) : maxBuildTime;
         return Build.sha256(lockOf(in, new Plan(sde, pkgs)).toString().replace(build.toString(), ""));
     }
 
     /**
-     * Fetches (or finds in the cache) every package, verified against its index digests and, with a keyring, its
-     * GPKG signatures; pins its SHA-512. With a lock, refuses any difference.
+     * Fetches (or finds in the cache) every package, verified and, with a keyring, its GPKG signatures checked; pins
+     * its SHA-512. {@code pinned}: by each package's own SIZE and SHA-512 (a lock's, or a finished resolve's), whatever
+     * the index says now; else by its index entry's digests.
      */
-    private List<Pkg> fetchPackages(Inputs in, List<Pkg> pkgs, Lock lock) {
+    private List<Pkg> fetchPackages(Inputs in, List<Pkg> pkgs, boolean pinned) {
         Map<String, Path> files = new java.util.HashMap<>();
         for (int hi = 0; hi < in.binhosts().size(); hi++) {
             IndexCopy ic = in.binhosts().get(hi);
             StageSpec.BinhostSpec bs = spec.binhosts().get(hi);
             Map<String, IndexRef> byPath = new LinkedHashMap<>();
-            for (IndexRef r : IndexRef.all(PackagesIndex.read(Path.of(ic.file())))) byPath.put(r.path(), r);
-            BinhostClient.Options o = BinhostClient.Options.of(build.resolve("cache/binhost-" + hi))
+            if (!pinned) for (IndexRef r : IndexRef.all(PackagesIndex.read(Path.of(ic.file())))) byPath.put(r.path(), r);
+            BinhostClient.Options o = BinhostClient.Options.of(opts.cache())
                     .withRequireSignatures(bs.requireSignatures())
                     .withVerifier(bs.keyring() == null ? PackageVerifier.MANIFEST
                             : new PackageVerifier(OpenPgp.Keyring.load(bs.keyring()), bs.requireSignatures()));
-            List<IndexRef> refs = new ArrayList<>();
+            List<org.stageforge.binhost.BinpkgRef> refs = new ArrayList<>();
             for (Pkg p : pkgs) {
                 if (p.binhost() != hi) continue;
+                if (pinned) {
+                    refs.add(new PinnedRef(p.cpv(), p.buildId(), p.path(), p.size(), p.sha512()));
+                    continue;
+                }
                 IndexRef e = byPath.get(p.path());
                 if (e == null) {
                     throw new StageforgeException("binhost " + ic.url() + " has no " + p.path() + " (" + p.cpv() + ")",
@@ -313,9 +329,19 @@ final class Parts {
                 refs.add(e);
             }
             if (refs.isEmpty()) continue;
-            long total = refs.stream().mapToLong(IndexRef::size).filter(x -> x > 0).sum();
+            long total = refs.stream().mapToLong(org.stageforge.binhost.BinpkgRef::size).filter(x -> x > 0).sum();
             try (BinhostClient c = BinhostClient.open(ic.url(), o); Reporter.Bytes bar = rep.bytes("fetch", total)) {
-                FetchResult r = c.fetchAll(refs, bar);
+                FetchResult r = c.fetchAll(refs, new org.stageforge.binhost.FetchListener() {
+                    @Override
+                    public void bytes(org.stageforge.binhost.BinpkgRef ref, long delta) {
+                        bar.bytes(ref, delta);
+                    }
+
+                    @Override
+                    public void discarded(org.stageforge.binhost.BinpkgRef ref, String problem) {
+                        rep.warning(ref.label() + ": the cached copy is damaged (" + problem + "); fetching it again");
+                    }
+                });
                 if (!r.ok()) throw r.failures().get(0).error();
                 for (org.stageforge.binhost.FetchedPackage f : r.fetched()) files.put(hi + "/" + f.ref().path(), f.file());
             }
@@ -323,12 +349,11 @@ final class Parts {
         List<Pkg> done = new ArrayList<>();
         for (Pkg p : pkgs) {
             Path file = files.get(p.binhost() + "/" + p.path());
-            String sha = Build.digestFile(file, "SHA-512");
-            if (p.sha512() != null && !p.sha512().equals(sha)) {
-                throw new StageforgeException(p.cpv() + ": " + p.path() + " sha512 differs from the lock", ExitCodes.VERIFY, null);
-            }
+            // a pinned file was verified against its SHA-512 by the client
+            String sha = pinned ? p.sha512() : Build.digestFile(file, "SHA-512");
             rep.action("binpkg", p.path() + " sha512=" + sha);
-            done.add(new Pkg(p.cpv(), p.binhost(), p.path(), sha, file.toString(), p.worldAtom(), p.use(), p.size()));
+            done.add(new Pkg(p.cpv(), p.binhost(), p.path(), sha, file.toString(), p.worldAtom(), p.use(), p.size(),
+                    p.buildId()));
         }
         return done;
     }
@@ -344,13 +369,19 @@ final class Parts {
             idx.add(new Lock.Index(spec.binhosts().get(i).given(), in.binhosts().get(i).sha512()));
         }
         List<Lock.Pkg> pk = new ArrayList<>();
-        for (Pkg p : plan.packages()) pk.add(new Lock.Pkg(p.cpv(), p.binhost(), p.path(), p.sha512(), p.worldAtom()));
-        return new Lock(Main.Version.get(), spec.file().getFileName().toString(), plan.sourceDateEpoch(), in.repoDigest(), idx, pk);
+        for (Pkg p : plan.packages()) {
+            // the size was checked against the file by the fetch
+            pk.add(new Lock.Pkg(p.cpv(), p.binhost(), p.path(), p.size(), p.sha512(), p.buildId(), p.worldAtom()));
+        }
+        return Lock.of(Main.Version.get(), spec, plan.sourceDateEpoch(), in.repoDigest(), idx, pk);
     }
 
-    /** The lock after fetch and resolve have run (what {@code stageforge lock} writes). */
+    /**
+     * The lock after fetch and resolve have run (what {@code stageforge lock} writes); a replay's is the lock it
+     * replays, so it gives the same manifest however the binhost's index changed around the pinned packages.
+     */
     Lock lock() throws IOException {
-        return lockOf(inputsRecord(), plan());
+        return opts.lock() != null ? opts.lock() : lockOf(inputsRecord(), plan());
     }
 
     static Long sourceDateEpochIfKnown(Path buildDir) {
@@ -377,7 +408,7 @@ final class Parts {
                 .withBuildDir(work).withSourceDateEpoch(OptionalLong.of(plan.sourceDateEpoch()))
                 .withPhases(!spec.phases(), spec.phases() ? new BashPhases(work, Long.toString(plan.sourceDateEpoch())) : null);
         List<MergeRequest.Item> items = new ArrayList<>();
-        for (Pkg p : plan.packages()) items.add(new MergeRequest.Item(Path.of(p.file()), p.worldAtom()));
+        for (Pkg p : intactFiles(plan)) items.add(new MergeRequest.Item(Path.of(p.file()), p.worldAtom()));
         MergeEngine.Result r;
         try (Reporter.Packages bar = rep.packages("install", items.size())) {
             r = MergeEngine.merge(new MergeRequest(items, mo, pr -> bar.step(pr.cpv())));
@@ -391,8 +422,31 @@ final class Parts {
         return Build.sha256(sb.toString());
     }
 
+    /**
+     * The plan's packages with files that still hold their pinned bytes: the cache is shared and may have been
+     * cleaned or damaged since resolve ran, so a missing or damaged file is fetched again (once; still wrong is an
+     * integrity failure naming the package).
+     */
+    private List<Pkg> intactFiles(Plan plan) throws IOException {
+        List<Pkg> bad = new ArrayList<>();
+        for (Pkg p : plan.packages()) {
+            Path f = Path.of(p.file());
+            if (!Files.isRegularFile(f) || !Build.digestFile(f, "SHA-512").equals(p.sha512())) bad.add(p);
+        }
+        if (bad.isEmpty()) return plan.packages();
+        for (Pkg p : bad) rep.log(p.cpv() + ": " + p.file() + " is missing or damaged; fetching it again");
+        Map<String, Pkg> again = new java.util.HashMap<>();
+        for (Pkg p : fetchPackages(inputsRecord(), bad, true)) again.put(p.binhost() + "/" + p.path(), p);
+        List<Pkg> l = new ArrayList<>();
+        for (Pkg p : plan.packages()) l.add(again.getOrDefault(p.binhost() + "/" + p.path(), p));
+        return l;
+    }
+
     private String configure() throws IOException {
-        return SystemConfigurer.apply(spec.system(), root, plan().sourceDateEpoch(), rep);
+        Inputs in = inputsRecord();
+        String portage = RootPortage.write(spec, root, Path.of(in.repoDir()), in.repoDigest(), build.resolve("mixins"), rep);
+        return Build.sha256(portage + SystemConfigurer.apply(spec.system(), root, plan().sourceDateEpoch(),
+                spec.phases() ? build.resolve("locale-gen") : null, rep));
     }
 
     private String kernel() throws IOException {
@@ -442,7 +496,7 @@ final class Parts {
             Path tar = out.resolve(spec.baseName() + "." + f);
             Packer.Result r = Packer.pack(root, tar, sde, excludes);
             rep.action("pack", tar.getFileName() + " (" + r.entries() + " entries)");
-            artifacts.put(tar.getFileName().toString(), Build.sha256(tar));
+            artifacts.put(tar.getFileName().toString(), wrote(tar, Build.sha256(tar)));
             if (first == null) first = tar.toString();
         }
         Files.deleteIfExists(out.resolve("SHA512SUMS"));
@@ -450,10 +504,17 @@ final class Parts {
             Path oci = Oci.write(Path.of(first), out.resolve(spec.baseName() + ".oci.tar"), spec, sde,
                     spec.output().ociCompression(), root);
             rep.action("pack", oci.getFileName().toString());
-            artifacts.put(oci.getFileName().toString(), Build.sha256(oci));
+            artifacts.put(oci.getFileName().toString(), wrote(oci, Build.sha256(oci)));
         }
-        Manifest.write(out.resolve(spec.baseName() + ".json"), spec, lock(), root, plan, artifacts);
-        return Build.sha256(artifacts.toString() + Build.sha256(out.resolve(spec.baseName() + ".json")));
+        Path json = out.resolve(spec.baseName() + ".json");
+        Manifest.write(json, spec, lock(), root, plan, artifacts);
+        return Build.sha256(artifacts.toString() + wrote(json, Build.sha256(json)));
+    }
+
+    /** Records {@code f} (with its sha256) as written by the running part; returns the digest. */
+    private String wrote(Path f, String sha256) {
+        written.put(f.toAbsolutePath().toString(), sha256);
+        return sha256;
     }
 
     private List<Path> artifacts() throws IOException {
@@ -477,6 +538,7 @@ final class Parts {
         }
         StateStore.writeAtomically(out.resolve("SHA256SUMS"), s256.toString().getBytes(StandardCharsets.UTF_8));
         StateStore.writeAtomically(out.resolve("SHA512SUMS"), s512.toString().getBytes(StandardCharsets.UTF_8));
+        for (String n : List.of("SHA256SUMS", "SHA512SUMS")) wrote(out.resolve(n), Build.sha256(out.resolve(n)));
         return Build.sha256(s256 + "\n" + s512);
     }
 
@@ -517,6 +579,7 @@ final class Parts {
         }
         StateStore.writeAtomically(out.resolve("SHA256SUMS.gpg"), binary);
         StateStore.writeAtomically(out.resolve(spec.baseName() + ".pub.asc"), pubArmored);
+        for (Path f : List.of(out.resolve("SHA256SUMS.gpg"), out.resolve(spec.baseName() + ".pub.asc"))) wrote(f, Build.sha256(f));
         return Build.sha256(java.util.HexFormat.of().formatHex(binary) + new String(pubArmored, StandardCharsets.US_ASCII));
     }
 
@@ -533,7 +596,7 @@ final class Parts {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 rep.action("publish", target.toString());
                 published.add(target);
-                sb.append(p.getFileName()).append(' ').append(Build.sha256(target)).append('\n');
+                sb.append(p.getFileName()).append(' ').append(wrote(target, Build.sha256(target))).append('\n');
             }
         }
         return Build.sha256(sb.toString());

@@ -1,7 +1,6 @@
 package org.stageforge.pipeline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
@@ -38,9 +37,12 @@ public final class Reporter implements AutoCloseable {
     private final PrintWriter out;
     private final Mode mode;
     private final Path logDir;
-    private final ProgressBar bar;
-    private final boolean tty;
+    private final TerminalStatus.Bar bar;
     private final boolean noColor;
+    /** The bars' screen area (terminal, NORMAL mode), which console lines go through; else null. */
+    private final TerminalStatus status;
+    /** What runs now, for an interruption message: the part, and the last package it finished. */
+    private volatile String current;
     private BufferedWriter log;
 
     /**
@@ -51,11 +53,10 @@ public final class Reporter implements AutoCloseable {
         this.out = out;
         this.mode = mode;
         this.logDir = logDir;
-        this.tty = tty;
         this.noColor = noColor;
-        this.bar = tty && mode == Mode.NORMAL ? new ProgressBarBuilder().setTaskName("build").setInitialMax(parts)
-                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
-                .continuousUpdate().build() : null;
+        this.status = tty && mode == Mode.NORMAL ? new TerminalStatus(out, 0) : null;
+        this.bar = status != null ? status.open(new ProgressBarBuilder().setTaskName("build").setInitialMax(parts)
+                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK).continuousUpdate()) : null;
     }
 
     /** A reporter that prints nothing and logs under {@code logDir}. */
@@ -71,8 +72,9 @@ public final class Reporter implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        current = p.id();
         if (mode == Mode.JSON) event("part-start", "part", p.id());
-        if (bar != null) bar.setExtraMessage(p.id());
+        if (bar != null) bar.bar().setExtraMessage(p.id());
     }
 
     /** {@code outcome}: done, reused, skipped or failed. */
@@ -81,8 +83,8 @@ public final class Reporter implements AutoCloseable {
             case JSON -> event("part-end", "part", p.id(), "outcome", outcome, "millis", millis);
             case QUIET -> out.println(p.id() + ": " + outcome);
             default -> {
-                if (bar != null) bar.step();
-                else out.println(String.format("%-9s %-7s %6.2fs", p.id(), outcome, millis / 1000.0));
+                if (bar != null) bar.bar().step();
+                else println(String.format("%-9s %-7s %6.2fs", p.id(), outcome, millis / 1000.0));
             }
         }
         out.flush();
@@ -95,9 +97,9 @@ public final class Reporter implements AutoCloseable {
      * that does nothing). Close it when done.
      */
     Bytes bytes(String task, long total) {
-        if (!tty || mode != Mode.NORMAL || total <= 0) return new Bytes(null);
-        return new Bytes(new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setUnit(" MiB", 1 << 20)
-                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK).build());
+        if (status == null || total <= 0) return new Bytes(null);
+        return new Bytes(status.open(new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setUnit(" MiB", 1 << 20)
+                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK)));
     }
 
     /**
@@ -105,23 +107,27 @@ public final class Reporter implements AutoCloseable {
      * once per package. Close it when done.
      */
     Packages packages(String task, int total) {
-        if (!tty || mode != Mode.NORMAL || total <= 0) return new Packages(null);
-        return new Packages(new ProgressBarBuilder().setTaskName(task).setInitialMax(total)
-                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK).build());
+        String part = current;
+        if (status == null || total <= 0) return new Packages(null, part);
+        return new Packages(status.open(new ProgressBarBuilder().setTaskName(task).setInitialMax(total)
+                .setStyle(noColor ? ProgressBarStyle.ASCII : ProgressBarStyle.COLORFUL_UNICODE_BLOCK)), part);
     }
 
     /** Per-package progress over a bar (or nothing). */
-    static final class Packages implements AutoCloseable {
-        private final ProgressBar bar;
+    final class Packages implements AutoCloseable {
+        private final TerminalStatus.Bar bar;
+        private final String part;
 
-        Packages(ProgressBar bar) {
+        Packages(TerminalStatus.Bar bar, String part) {
             this.bar = bar;
+            this.part = part;
         }
 
         void step(String label) {
+            current = part + ", after " + label;
             if (bar == null) return;
-            bar.setExtraMessage(label);
-            bar.step();
+            bar.bar().setExtraMessage(label);
+            bar.bar().step();
         }
 
         @Override
@@ -132,15 +138,15 @@ public final class Reporter implements AutoCloseable {
 
     /** Download progress: a {@link org.stageforge.binhost.FetchListener} over a bar (or nothing). */
     static final class Bytes implements org.stageforge.binhost.FetchListener, AutoCloseable {
-        private final ProgressBar bar;
+        private final TerminalStatus.Bar bar;
 
-        Bytes(ProgressBar bar) {
+        Bytes(TerminalStatus.Bar bar) {
             this.bar = bar;
         }
 
         @Override
         public void bytes(org.stageforge.binhost.BinpkgRef ref, long delta) {
-            if (bar != null) bar.stepBy(delta);
+            if (bar != null) bar.bar().stepBy(delta);
         }
 
         @Override
@@ -151,20 +157,20 @@ public final class Reporter implements AutoCloseable {
 
     void hook(Part p, String hook, int exit) {
         if (mode == Mode.JSON) event("hook", "part", p.id(), "hook", hook, "exit", exit);
-        else if (mode == Mode.VERBOSE) out.println("  hook " + hook + " -> " + exit);
+        else if (mode == Mode.VERBOSE) println("  hook " + hook + " -> " + exit);
         log("hook " + hook + " exited " + exit);
     }
 
     /** A command run or a file action (VERBOSE and JSON only on the console; always in the log). */
     void action(String kind, String what) {
         if (mode == Mode.JSON) event("file", "action", kind, "path", what);
-        else if (mode == Mode.VERBOSE) out.println("  " + kind + " " + what);
+        else if (mode == Mode.VERBOSE) println("  " + kind + " " + what);
         log(kind + " " + what);
     }
 
     void warning(String msg) {
         if (mode == Mode.JSON) event("warning", "message", msg);
-        else out.println("warning: " + msg);
+        else println("warning: " + msg);
         out.flush();
         log("warning: " + msg);
     }
@@ -190,6 +196,27 @@ public final class Reporter implements AutoCloseable {
             out.flush();
         }
         log("error: " + msg);
+    }
+
+    /** What the build was doing: the current part, and within install the last package merged (null before any). */
+    public String current() {
+        return current;
+    }
+
+    /**
+     * The build was interrupted (Ctrl-C): the bars leave the screen so the caller's message stands alone, and the
+     * JSON stream ends with an error event naming what was interrupted and how to resume.
+     */
+    public void interrupted(String message, String resume) {
+        if (status != null) status.clear();
+        if (mode == Mode.JSON) event("error", "message", message, "interrupted", true, "resume", resume);
+        out.flush();
+    }
+
+    /** A console line, above the progress bars when they are shown. */
+    public void println(String line) {
+        if (status != null) status.println(line);
+        else out.println(line);
     }
 
     /** A line for the current part's log only. */

@@ -46,6 +46,19 @@ public final class StateStore {
         write(dir.resolve(s.part() + ".json"), s);
     }
 
+    /**
+     * Null when every file {@code s} records is there with its recorded sha256; else the first that is gone or
+     * changed (a deleted output directory must make publish run again, not report it reused).
+     */
+    public static String missingOutput(PartState s) {
+        for (Map.Entry<String, String> f : new java.util.TreeMap<>(s.files()).entrySet()) {
+            Path p = Path.of(f.getKey());
+            if (!Files.isRegularFile(p)) return p + " is gone";
+            if (!Build.sha256(p).equals(f.getValue())) return p + " changed";
+        }
+        return null;
+    }
+
     public boolean remove(Part part) {
         try {
             return Files.deleteIfExists(dir.resolve(part.id() + ".json"));
@@ -90,6 +103,8 @@ public final class StateStore {
 
     /** Writes {@code data} to a temporary file beside {@code f}, forces it to disk and renames it over {@code f}. */
     static void writeAtomically(Path f, byte[] data) throws IOException {
+        // a bare file name ("stage.lock") has no parent until it is made absolute
+        f = f.toAbsolutePath();
         Files.createDirectories(f.getParent());
         Path tmp = f.resolveSibling("." + f.getFileName() + ".tmp");
         try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,

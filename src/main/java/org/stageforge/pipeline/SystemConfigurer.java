@@ -4,9 +4,12 @@ import org.stageforge.configure.ConfigureResult;
 import org.stageforge.configure.Configurator;
 import org.stageforge.configure.SystemConfig;
 import org.stageforge.merge.FileTable;
+import org.stageforge.merge.RootFiles;
+import org.stageforge.phase.LocaleGen;
 import org.stageforge.spec.SystemSpec;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -51,7 +54,13 @@ final class SystemConfigurer {
         return c.withServices(services);
     }
 
-    static String apply(SystemSpec system, Path root, long sourceDateEpoch, Reporter rep) {
+    /**
+     * Applies {@code system} to {@code root}. With {@code localeGenWork} (a scratch directory; null when the spec
+     * runs nothing from the packages) and a root with its own localedef, the locales are built now
+     * ({@link LocaleGen}); every other first-boot step is printed as a warning, since the stage is not complete
+     * until someone runs it.
+     */
+    static String apply(SystemSpec system, Path root, long sourceDateEpoch, Path localeGenWork, Reporter rep) {
         if (system.equals(SystemSpec.EMPTY)) {
             rep.log("no [system] section: nothing to configure");
             return "empty";
@@ -60,10 +69,22 @@ final class SystemConfigurer {
         for (ConfigureResult.FileAction a : r.changes()) rep.action(a.kind().name().toLowerCase(), "/" + a.path()
                 + (a.detail().isEmpty() ? "" : " -> " + a.detail()));
         for (String w : r.warnings()) rep.warning("configure: " + w);
-        for (String f : r.firstBoot()) rep.log("first boot: " + f);
         FileTable table = FileTable.load(root);
         r.applyTo(table);
+        String archive = "";
+        for (String f : r.firstBoot()) {
+            if (f.startsWith("locale-gen") && localeGenWork != null && LocaleGen.available(root)) {
+                for (LocaleGen.Built b : LocaleGen.run(root, localeGenWork, Duration.ofMinutes(30))) {
+                    rep.action("locale-gen", b.name());
+                    if (!b.output().isEmpty()) rep.log(b.output());
+                }
+                table.put(LocaleGen.ARCHIVE, new FileTable.Entry('f', 0644, 0, 0, 0, 0, null));
+                archive = Build.sha256(RootFiles.resolve(root, LocaleGen.ARCHIVE));
+            } else {
+                rep.warning("first boot: " + f);
+            }
+        }
         table.save(root);
-        return Build.sha256(r.changes().toString() + r.intents());
+        return Build.sha256(r.changes().toString() + r.intents() + archive);
     }
 }

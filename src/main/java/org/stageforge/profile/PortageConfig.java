@@ -6,6 +6,7 @@ import org.stageforge.atom.Cpv;
 import org.stageforge.atom.DepString;
 import org.stageforge.atom.LicenseGroups;
 import org.stageforge.config.ConfigFiles;
+import org.stageforge.config.ReposConf;
 import org.stageforge.config.ShellConfig;
 
 import java.io.IOException;
@@ -43,6 +44,7 @@ public final class PortageConfig {
     private final Set<String> useForce;
     private final Set<String> use;
     private final List<Entry> systemSet;
+    private final List<org.stageforge.atom.Cpv> packageProvided;
     private final List<Entry> packageMask;
     private final List<Entry> profilePackageMask;
     private final List<Entry> packageUnmask;
@@ -147,6 +149,11 @@ public final class PortageConfig {
             if (e.value().startsWith("*")) sys.add(new Entry(e.value().substring(1), List.of(), e.file(), e.line()));
         }
         this.systemSet = List.copyOf(sys);
+        List<Entry> prov = new ArrayList<>();
+        for (Profile.NodeData n : profile.nodes()) prov.addAll(n.packageProvided());
+        List<org.stageforge.atom.Cpv> provided = new ArrayList<>();
+        for (Entry e : Incrementals.stackEntries(prov, Entry::value, false)) provided.add(org.stageforge.atom.Cpv.parse(e.value()));
+        this.packageProvided = List.copyOf(provided);
 
         List<Entry> repoMask = repoPackageMask(profile.repos());
         List<Entry> profMask = new ArrayList<>();
@@ -298,8 +305,22 @@ public final class PortageConfig {
      * the package.* files, with {@code env} overriding make.conf as the calling environment does.
      */
     public static PortageConfig load(Path configRoot, Map<String, String> env) {
+        return load(configRoot, env, false);
+    }
+
+    /**
+     * The configuration of a system root as {@code emerge} sees it after {@code chroot root}: as
+     * {@link #load(Path, Map)} with {@code root} as config root, but absolute paths (repos.conf locations, an
+     * absolute make.profile link) are taken inside {@code root}, never on the host.
+     */
+    public static PortageConfig loadRoot(Path root, Map<String, String> env) {
+        return load(root, env, true);
+    }
+
+    private static PortageConfig load(Path configRoot, Map<String, String> env, boolean chroot) {
         Path etc = configRoot.resolve("etc/portage");
-        Path makeProfile = etc.resolve("make.profile");
+        Path makeProfile = chroot ? org.stageforge.merge.RootFiles.resolve(configRoot, "etc/portage/make.profile")
+                : etc.resolve("make.profile");
         if (!Files.exists(makeProfile)) makeProfile = configRoot.resolve("etc/make.profile");
         if (!Files.isDirectory(makeProfile)) {
             throw new StageforgeException("no profile: " + etc.resolve("make.profile") + " does not exist",
@@ -313,7 +334,13 @@ public final class PortageConfig {
         }
         RepoMap repos;
         Path reposConf = etc.resolve("repos.conf");
-        if (Files.exists(reposConf)) {
+        if (Files.exists(reposConf) && chroot) {
+            ReposConf rc = ReposConf.load(reposConf);
+            Map<String, Path> inside = new LinkedHashMap<>();
+            rc.locations().forEach((name, loc) -> inside.put(name,
+                    org.stageforge.merge.RootFiles.resolve(configRoot, loc.toString().replaceFirst("^/+", ""))));
+            repos = RepoMap.of(inside, rc.mainRepo());
+        } else if (Files.exists(reposConf)) {
             repos = RepoMap.fromReposConf(reposConf);
         } else {
             repos = RepoMap.of(guessRepo(realProfile));
@@ -391,6 +418,14 @@ public final class PortageConfig {
     /** Atoms of the @system set with the packages line that put them there. */
     public List<Entry> systemSet() {
         return systemSet;
+    }
+
+    /**
+     * package.provided of the profiles (EAPI 0-6) and of etc/portage/profile: versions taken as
+     * installed for dependencies and never merged.
+     */
+    public List<org.stageforge.atom.Cpv> packageProvided() {
+        return packageProvided;
     }
 
     /** Every effective package.mask atom (repository, profiles, user) with its origin. */

@@ -201,7 +201,7 @@ public final class ProfileLoader {
                 flags(n.file("use.force"), r),
                 stable ? flags(n.file("use.stable.mask"), r) : List.of(),
                 stable ? flags(n.file("use.stable.force"), r) : List.of(),
-                provided(n.file("package.provided"), r),
+                provided(n, r),
                 file -> file.contains(".stable.") && !stable ? List.of()
                         : atomDict(n, n.file(file), r, file.startsWith("package.use")));
     }
@@ -239,12 +239,20 @@ public final class ProfileLoader {
         return out;
     }
 
-    /** package.provided: cat/pkg-version lines, kept as written (Portage only records them). */
-    private List<Entry> provided(Path file, boolean recursive) {
+    /**
+     * package.provided: cat/pkg-version lines (a {@code -} prefix removes an earlier one), kept as
+     * written. PMS bans the file from EAPI 7 profiles; Portage then ignores it with a warning.
+     */
+    private List<Entry> provided(ProfileNode n, boolean recursive) {
+        Path file = n.file("package.provided");
         List<Entry> out = new ArrayList<>();
+        if (!Set.of("0", "1", "2", "3", "4", "5", "6").contains(n.eapi())) {
+            if (Files.exists(file)) warnings.add("package.provided is not allowed in EAPI '" + n.eapi() + "' profiles, ignored: " + file);
+            return out;
+        }
         for (ConfigFiles.Line l : ConfigFiles.lines(file, recursive)) {
             try {
-                org.stageforge.atom.Cpv.parse(l.text());
+                org.stageforge.atom.Cpv.parse(l.text().startsWith("-") ? l.text().substring(1) : l.text());
                 out.add(new Entry(l.text(), List.of(), l.file(), l.number()));
             } catch (ParseException e) {
                 warnings.add("invalid package name in " + l.origin() + ": " + l.text());

@@ -1,6 +1,7 @@
 package org.stageforge.resolve;
 
 import org.stageforge.atom.Atom;
+import org.stageforge.atom.Cpv;
 import org.stageforge.atom.DepNode;
 import org.stageforge.index.PackagesEntry;
 import org.stageforge.profile.Entry;
@@ -51,10 +52,13 @@ import java.util.TreeSet;
  * <li>IDEPEND is resolved in the running root by Portage (the host of a {@code --root} install),
  *     so unless {@link ResolveRequest.Options#idependInRoot()} it pulls nothing into the plan: an
  *     IDEPEND satisfied by a planned package orders it first, any other is listed as a warning.</li>
- * <li>Merge order: see {@link MergeOrder}; RDEPEND and IDEPEND before the dependent, PDEPEND
- *     after it. When sys-apps/baselayout is in the plan it merges before every package that is not
- *     one of its own prerequisites, so the accounts later packages create are added to
- *     baselayout's passwd/group rather than lost (Portage merges acct-group packages first).</li>
+ * <li>package.provided versions (profiles of EAPI 0-6, etc/portage/profile) satisfy every atom
+ *     whose version they match, as installed packages would, and are never merged; a target they
+ *     satisfy is skipped with a warning.</li>
+ * <li>Merge order: Portage's (see {@link MergeOrder}) on the graph in the order Portage's depgraph
+ *     builds it. One deliberate difference: sys-apps/baselayout moves up to just after its own
+ *     prerequisites, so the accounts later packages create are added to baselayout's passwd/group
+ *     rather than lost (Portage may merge acct-group packages first).</li>
  * </ul>
  */
 public final class Resolver {
@@ -82,6 +86,8 @@ public final class Resolver {
     private final Map<String, List<Candidate>> installed = new HashMap<>();
     private final Map<String, Candidate> installedBySlot = new HashMap<>();
     private final Map<String, List<Atom>> constraints = new HashMap<>();
+    /** package.provided by cp: taken as installed, never merged. */
+    private final Map<String, List<Cpv>> provided = new HashMap<>();
     /** FEATURES=pkgdir-index-trusted (Portage's default): a local index is believed without looking at the files. */
     private final boolean trustLocalIndex;
 
@@ -106,6 +112,16 @@ public final class Resolver {
             installedBySlot.putIfAbsent(c.slotKey, c);
         }
         for (List<Candidate> l : installed.values()) l.sort(BEST_FIRST);
+        for (Cpv c : config.packageProvided()) provided.computeIfAbsent(c.cp(), k -> new ArrayList<>()).add(c);
+    }
+
+    /**
+     * The package.provided version satisfying the atom, or null. As Portage's dep_check, only the
+     * version is matched: a provided entry carries no SLOT or USE.
+     */
+    private Cpv providedFor(Atom a) {
+        for (Cpv c : provided.getOrDefault(a.cp(), List.of())) if (a.matchesCpv(c)) return c;
+        return null;
     }
 
     /** Resolves the request; throws {@link ResolveException} naming every atom that cannot be satisfied. */
@@ -340,11 +356,19 @@ public final class Resolver {
         }
     }
 
-    /** A dependency edge from a package to the one satisfying it. */
-    private record Link(Node node, Kind kind) {}
+    /**
+     * A dependency edge from a package to the one satisfying it; {@code satisfied} when an installed
+     * package matches the atom, {@code deferred} when Portage resolves it only after the plain
+     * dependencies ({@code || ( )} groups and virtual/* atoms).
+     */
+    private record Link(Node node, Kind kind, boolean satisfied, boolean deferred) {}
 
-    /** A dependency to satisfy: an atom or a group, with who needs it. */
-    private record Task(Node parent, DepNode dep, Kind kind, String label, boolean world) {
+    /** A dependency to satisfy: an atom or a group, with who needs it; {@code deferred} as in {@link Link}. */
+    private record Task(Node parent, DepNode dep, Kind kind, String label, boolean world, boolean deferred) {
+        Task(Node parent, DepNode dep, Kind kind, String label, boolean world) {
+            this(parent, dep, kind, label, world, false);
+        }
+
         String requiredBy() {
             return parent == null ? "argument " + label : "required by " + parent.cand.cpv + " " + kind;
         }
@@ -356,8 +380,16 @@ public final class Resolver {
         final Map<String, Node> bySlot = new LinkedHashMap<>();
         final Map<String, List<Node>> byCp = new HashMap<>();
         final ArrayDeque<Task> plain = new ArrayDeque<>();
-        final ArrayDeque<Task> choices = new ArrayDeque<>();
+        /**
+         * Portage's disjunctive stack: per package and dependency kind, its || groups and virtual/*
+         * atoms, taken last in first out once the plain dependencies are all in the graph.
+         */
+        final ArrayDeque<List<Task>> choices = new ArrayDeque<>();
+        /** Portage's dep_stack: packages whose dependencies are still to be queued, last in first out. */
+        final ArrayDeque<Node> expand = new ArrayDeque<>();
         final List<Block> blocks = new ArrayList<>();
+        /** The packages the arguments resolved to, in argument order. */
+        final Set<Node> roots = new LinkedHashSet<>();
         final List<String> problems = new ArrayList<>();
         final List<String> warnings = new ArrayList<>();
         /** IDEPEND left to the host: only ordering against packages of the plan. */
@@ -366,9 +398,22 @@ public final class Resolver {
 
         void start(List<Target> targets) {
             for (Target t : targets) plain.add(new Task(null, new DepNode.AtomLeaf(t.atom()), Kind.TARGET, t.arg(), t.world()));
-            while (!restart && (!plain.isEmpty() || !choices.isEmpty())) {
-                if (!plain.isEmpty()) atom(plain.poll());
-                else choice(choices.poll());
+            while (!restart && (!plain.isEmpty() || !expand.isEmpty() || !choices.isEmpty())) {
+                if (!plain.isEmpty()) {
+                    atom(plain.poll());
+                } else if (!expand.isEmpty()) {
+                    Node n = expand.pop();
+                    Candidate c = n.cand;
+                    queue(n, c.rdepend(), Kind.RDEPEND);
+                    if (opts.idependInRoot()) queue(n, c.idepend(), Kind.IDEPEND);
+                    else for (DepNode d : c.idepend()) hostDeps.add(new Task(n, d, Kind.IDEPEND, null, false));
+                    queue(n, c.pdepend(), Kind.PDEPEND);
+                } else {
+                    for (Task t : choices.pollLast()) {
+                        if (t.dep() instanceof DepNode.AnyOf) choice(t);
+                        else plain.add(t);
+                    }
+                }
             }
             for (Task t : hostDeps) {
                 if (!link(t.parent(), t.dep())) {
@@ -381,9 +426,9 @@ public final class Resolver {
         /** Links the parent to the planned packages satisfying a host dependency; false when the graph does not. */
         private boolean link(Node parent, DepNode d) {
             if (d instanceof DepNode.AtomLeaf l) {
-                if (l.atom().isBlocker()) return true;
+                if (l.atom().isBlocker() || providedFor(l.atom()) != null) return true;
                 Node n = selected(l.atom());
-                if (n != null) parent.children.add(new Link(n, Kind.IDEPEND));
+                if (n != null) parent.children.add(new Link(n, Kind.IDEPEND, isSatisfied(l.atom()), false));
                 return n != null;
             }
             if (d instanceof DepNode.AnyOf g) {
@@ -395,6 +440,12 @@ public final class Resolver {
                 for (DepNode c : g.children()) all &= link(parent, c);
                 return all;
             }
+            return false;
+        }
+
+        /** Portage's "satisfied" priority: some installed package matches the atom. */
+        private boolean isSatisfied(Atom a) {
+            for (Candidate c : installed.getOrDefault(a.cp(), List.of())) if (c.matches(a)) return true;
             return false;
         }
 
@@ -419,6 +470,11 @@ public final class Resolver {
                 blocks.add(new Block(t.parent(), a, t.kind()));
                 return;
             }
+            Cpv prov = providedFor(a);
+            if (prov != null) {
+                if (t.parent() == null) warnings.add(a + " (" + t.requiredBy() + "): " + prov + " is in package.provided; not merged");
+                return;
+            }
             Node n = selected(a);
             if (n == null && (t.kind() != Kind.TARGET || opts.noreplace())) {
                 Candidate c = installedFor(a);
@@ -439,7 +495,10 @@ public final class Resolver {
             }
             if (n == null) return;
             if (t.world()) n.world = true;
-            if (t.parent() != null) t.parent().children.add(new Link(n, t.kind()));
+            if (t.parent() == null) roots.add(n);
+            if (t.parent() != null) {
+                t.parent().children.add(new Link(n, t.kind(), isSatisfied(a), t.deferred() || a.category().equals("virtual")));
+            }
         }
 
         /** Adds a package to the graph, or asks for a restart when its slot is taken. */
@@ -462,26 +521,27 @@ public final class Resolver {
             n.pulledBy.add(a);
             bySlot.put(c.slotKey, n);
             byCp.computeIfAbsent(c.cp, x -> new ArrayList<>()).add(n);
-            if (merge && !opts.nodeps()) {
-                if (opts.idependInRoot()) queue(n, c.idepend(), Kind.IDEPEND);
-                else for (DepNode d : c.idepend()) hostDeps.add(new Task(n, d, Kind.IDEPEND, null, false));
-                queue(n, c.rdepend(), Kind.RDEPEND);
-                queue(n, c.pdepend(), Kind.PDEPEND);
-            }
+            if (merge && !opts.nodeps()) expand.push(n);
             return n;
         }
 
         private void queue(Node parent, List<DepNode> deps, Kind kind) {
-            for (DepNode d : deps) queue(new Task(parent, d, kind, null, false));
+            List<Task> later = new ArrayList<>();
+            for (DepNode d : deps) queue(new Task(parent, d, kind, null, false), later);
+            if (!later.isEmpty()) choices.addLast(later);
         }
 
-        private void queue(Task t) {
-            if (t.dep() instanceof DepNode.AtomLeaf) {
-                plain.add(t);
+        /** Plain atoms now; || groups and (with {@code later}) virtual/* atoms deferred. */
+        private void queue(Task t, List<Task> later) {
+            if (t.dep() instanceof DepNode.AtomLeaf l) {
+                Atom a = l.atom();
+                if (later != null && !a.isBlocker() && a.category().equals("virtual")) later.add(t);
+                else plain.add(t);
             } else if (t.dep() instanceof DepNode.AnyOf) {
-                choices.add(t);
+                if (later != null) later.add(t);
+                else choices.addLast(List.of(t));
             } else if (t.dep() instanceof DepNode.AllOf g) {
-                for (DepNode d : g.children()) queue(new Task(t.parent(), d, t.kind(), t.label(), t.world()));
+                for (DepNode d : g.children()) queue(new Task(t.parent(), d, t.kind(), t.label(), t.world(), t.deferred()), later);
             } else {
                 problems.add(t.dep() + " (" + t.requiredBy() + "): not a dependency");
             }
@@ -492,7 +552,7 @@ public final class Resolver {
             for (int level = 0; level < 3; level++) {
                 for (DepNode alt : alts) {
                     if (satisfied(alt, level)) {
-                        queue(new Task(t.parent(), alt, t.kind(), t.label(), t.world()));
+                        queue(new Task(t.parent(), alt, t.kind(), t.label(), t.world(), true), null);
                         return;
                     }
                 }
@@ -508,7 +568,7 @@ public final class Resolver {
             if (d instanceof DepNode.AtomLeaf l) {
                 Atom a = l.atom();
                 if (a.isBlocker()) return selected(a.withoutBlocker()) == null;
-                if (selected(a) != null) return true;
+                if (providedFor(a) != null || selected(a) != null) return true;
                 if (level >= 1 && installedFor(a) != null) return true;
                 if (level < 2) return false;
                 Candidate c = bestBinary(a);
@@ -541,46 +601,47 @@ public final class Resolver {
         // ---- plan ------------------------------------------------------------------------
 
         ResolvePlan plan(List<Target> targets) {
-            List<Node> merges = new ArrayList<>();
-            for (Node n : bySlot.values()) if (n.merge) merges.add(n);
-            merges.sort(Comparator.comparing((Node n) -> n.cand.cpv).thenComparing(n -> n.cand.slot));
-            Map<Node, Integer> rank = new HashMap<>();
-            for (int i = 0; i < merges.size(); i++) rank.put(merges.get(i), i);
-            MergeOrder order = new MergeOrder(merges.size());
-            for (Node p : merges) {
+            List<Node> nodes = discoveryOrder();
+            Map<Node, Integer> index = new HashMap<>();
+            for (int i = 0; i < nodes.size(); i++) index.put(nodes.get(i), i);
+            List<Node> sorted = new ArrayList<>(nodes);
+            sorted.sort(Comparator.comparing((Node n) -> n.cand.cpv).thenComparing(n -> n.cand.slot));
+            int[] sortRank = new int[nodes.size()];
+            for (int i = 0; i < sorted.size(); i++) sortRank[index.get(sorted.get(i))] = i;
+            boolean[] merge = new boolean[nodes.size()];
+            boolean[] system = new boolean[nodes.size()];
+            List<Atom> systemAtoms = config.systemSet().stream().map(e -> Atom.parse(e.value())).toList();
+            for (int i = 0; i < nodes.size(); i++) {
+                Node n = nodes.get(i);
+                merge[i] = n.merge;
+                for (Atom a : systemAtoms) if (n.cand.matches(a)) system[i] = true;
+            }
+            MergeOrder order = new MergeOrder(merge, system, sortRank);
+            for (Node p : nodes) {
                 for (Link link : p.children) {
-                    Integer c = rank.get(link.node());
-                    if (c == null) continue;
-                    switch (link.kind()) {
-                        case IDEPEND -> order.edge(c, rank.get(p), MergeOrder.IDEPEND);
-                        case RDEPEND -> order.edge(c, rank.get(p), MergeOrder.RDEPEND);
-                        case PDEPEND -> order.edge(rank.get(p), c, MergeOrder.PDEPEND);
-                        default -> { }
-                    }
+                    Integer c = index.get(link.node());
+                    int flags = (link.kind() == Kind.PDEPEND ? MergeOrder.RUNTIME_POST : MergeOrder.RUNTIME)
+                            | (link.kind() == Kind.IDEPEND ? MergeOrder.INSTALLTIME : 0)
+                            | (link.satisfied() ? MergeOrder.SATISFIED : 0);
+                    if (c != null) order.edge(c, index.get(p), flags);
                 }
             }
             List<String> removals = new ArrayList<>();
             List<String> warnings = new ArrayList<>(this.warnings);
-            blockers(rank, order, removals);
+            blockers(index, order, removals);
             if (!problems.isEmpty()) throw new ResolveException(dedupe(problems));
-            for (Node n : merges) {
-                if (n.cand.cp.equals(BASELAYOUT)) {
-                    int b = rank.get(n);
-                    boolean[] anc = order.ancestors(b);
-                    for (int i = 0; i < merges.size(); i++) if (i != b && !anc[i]) order.edge(b, i, MergeOrder.BASELAYOUT);
-                }
-            }
-            int[] seq = order.order(warnings, (dependent, dependency, strength) -> {
-                String a = merges.get(dependent).cand.cpv.toString();
-                String b = merges.get(dependency).cand.cpv.toString();
-                return "dependency cycle: " + a + " is merged before " + switch (strength) {
-                    case MergeOrder.IDEPEND -> "its IDEPEND dependency " + b;
-                    case MergeOrder.BLOCKER -> b + ", which replaces a package " + a + " blocks";
-                    default -> "its RDEPEND dependency " + b;
-                };
+            int[] seq = opts.nodeps() ? order.insertionOrder() : order.order(warnings, (dependent, dependency, flags) -> {
+                String a = nodes.get(dependent).cand.cpv.toString();
+                String b = nodes.get(dependency).cand.cpv.toString();
+                return "dependency cycle: " + a + " is merged before " + ((flags & MergeOrder.BLOCKER) != 0
+                        ? b + ", which replaces a package " + a + " blocks"
+                        : "its " + ((flags & MergeOrder.INSTALLTIME) != 0 ? "IDEPEND" : "RDEPEND") + " dependency " + b);
             });
+            seq = baselayoutFirst(seq, nodes, order);
+            List<Node> merges = new ArrayList<>();
+            for (int i : seq) merges.add(nodes.get(i));
             List<PlannedPackage> out = new ArrayList<>();
-            for (int i : seq) out.add(planned(merges.get(i)));
+            for (Node n : merges) out.add(planned(n));
             Set<String> world = new TreeSet<>();
             if (!opts.oneshot()) {
                 for (String arg : req.targets()) {
@@ -597,6 +658,65 @@ public final class Resolver {
                 if (!req.world().atoms().contains(w)) world.add(w);
             }
             return new ResolvePlan(out, removals, new ArrayList<>(world), warnings);
+        }
+
+        /**
+         * The nodes in the order Portage's depgraph adds them: the arguments' packages, then depth
+         * first from the last one pushed (its dep_stack), each package's RDEPEND, IDEPEND and PDEPEND
+         * atoms in order; || groups and virtual/* atoms wait until the stack is empty (its
+         * disjunctive stack, last in first out).
+         */
+        private List<Node> discoveryOrder() {
+            Set<Node> seen = new LinkedHashSet<>();
+            ArrayDeque<Node> stack = new ArrayDeque<>();
+            ArrayDeque<List<Link>> disjunctions = new ArrayDeque<>();
+            for (Node r : roots) if (seen.add(r)) stack.push(r);
+            while (!stack.isEmpty() || !disjunctions.isEmpty()) {
+                while (!stack.isEmpty()) {
+                    Node p = stack.pop();
+                    if (!p.merge) continue;
+                    for (Kind kind : List.of(Kind.RDEPEND, Kind.IDEPEND, Kind.PDEPEND)) {
+                        List<Link> later = new ArrayList<>();
+                        for (Link l : p.children) {
+                            if (l.kind() != kind) continue;
+                            if (l.deferred()) later.add(l);
+                            else if (seen.add(l.node())) stack.push(l.node());
+                        }
+                        if (!later.isEmpty()) disjunctions.push(later);
+                    }
+                }
+                if (!disjunctions.isEmpty()) {
+                    for (Link l : disjunctions.pop()) {
+                        if (seen.add(l.node())) stack.push(l.node());
+                        // dep_check expands a new virtual in place: its own RDEPEND comes with it
+                        if (l.node().merge && l.node().cand.cpv.category().equals("virtual")) {
+                            for (Link v : l.node().children) {
+                                if (v.kind() == Kind.RDEPEND && seen.add(v.node())) stack.push(v.node());
+                            }
+                        }
+                    }
+                }
+            }
+            // nodes only reached through the host's IDEPEND links
+            for (Node n : bySlot.values()) seen.add(n);
+            return new ArrayList<>(seen);
+        }
+
+        /**
+         * sys-apps/baselayout right after its own prerequisites: Portage would merge acct-group and
+         * acct-user packages before it, and baselayout's passwd/group would then drop their accounts.
+         */
+        private int[] baselayoutFirst(int[] seq, List<Node> nodes, MergeOrder order) {
+            for (int k = 0; k < seq.length; k++) {
+                if (!nodes.get(seq[k]).cand.cp.equals(BASELAYOUT)) continue;
+                boolean[] pre = order.prerequisites(seq[k]);
+                int at = 0;
+                for (int j = 0; j < k; j++) if (pre[seq[j]]) at = j + 1;
+                int b = seq[k];
+                System.arraycopy(seq, at, seq, at + 1, k - at);
+                seq[at] = b;
+            }
+            return seq;
         }
 
         private void blockers(Map<Node, Integer> rank, MergeOrder order, List<String> removals) {

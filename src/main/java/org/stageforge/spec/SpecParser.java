@@ -56,7 +56,7 @@ public final class SpecParser {
         try {
             text = Files.readString(file);
         } catch (IOException e) {
-            throw new StageforgeException("cannot read " + file + ": " + e.getMessage(), ExitCodes.NOT_FOUND, e);
+            throw new StageforgeException("cannot read " + file + ": " + org.stageforge.util.IoErrors.reason(file, e), ExitCodes.NOT_FOUND, e);
         }
         return new SpecParser(file).parse(file, text);
     }
@@ -130,7 +130,18 @@ public final class SpecParser {
         }
         if (mc != null && makeConf.containsKey("INSTALL_MASK")) installMaskSets(mc, makeConf.get("INSTALL_MASK"), sets.keySet());
         boolean respectUse = top.bool("binpkg_respect_use", false);
-        SystemSpec system = system(top.table("system", false));
+        // system = false: world and its runtime closure only (an application image); a [system] table keeps @system
+        boolean systemSet = !(r.get("system") instanceof Boolean) || top.bool("system", true);
+        List<String> packageProvided = top.strList("package_provided");
+        for (int i = 0; i < packageProvided.size(); i++) {
+            try {
+                org.stageforge.atom.Cpv.parse(packageProvided.get(i));
+            } catch (ParseException e) {
+                throw top.errAt("package_provided", i, "package_provided: '" + packageProvided.get(i)
+                        + "' is not a category/name-version (no operator, as in Portage's package.provided)");
+            }
+        }
+        SystemSpec system = system(r.get("system") instanceof Boolean ? null : top.table("system", false));
         StageSpec.Cleanup cleanup = cleanup(top.table("cleanup", false));
         StageSpec.Kernel kernel = kernel(top.table("kernel", false));
         StageSpec.Output output = output(top.table("output", false));
@@ -154,7 +165,7 @@ public final class SpecParser {
         for (String k : r.keySet()) sections.put(k, canonical(r.get(k)));
         return new StageSpec(file.toAbsolutePath(), name, version, repo, binhosts, profile, makeConf, packageUse,
                 acceptKeywords, packageMask, packageUnmask, packageLicense, world, mixins, phases, sets, system, cleanup,
-                kernel, output, hooks, sections, respectUse);
+                kernel, output, hooks, sections, systemSet, packageProvided, respectUse);
     }
 
     /** Every {@code @set} of the spec's INSTALL_MASK must be shipped or defined in [install_mask_sets]. */
@@ -299,11 +310,11 @@ public final class SpecParser {
     }
 
     private StageSpec.Output output(T t) {
-        if (t == null) return new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null, StageSpec.Image.NONE);
+        if (t == null) return new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null, false, StageSpec.Image.NONE);
         List<String> formats = t.has("formats") ? t.strList("formats") : List.of("tar.zst");
         if (formats.isEmpty()) throw t.err("formats", "formats may not be empty");
         for (int i = 0; i < formats.size(); i++) {
-            if (!formats.get(i).equals("tar.zst") && !formats.get(i).equals("tar.xz")) throw t.errAt("formats", i, "format must be tar.zst or tar.xz, not '" + formats.get(i) + "'");
+            if (!StageSpec.Output.ARCHIVE_FORMATS.contains(formats.get(i))) throw t.errAt("formats", i, "format must be " + String.join(" or ", StageSpec.Output.ARCHIVE_FORMATS) + ", not '" + formats.get(i) + "'");
             if (formats.indexOf(formats.get(i)) != i) throw t.errAt("formats", i, "format '" + formats.get(i) + "' given twice");
         }
         boolean oci = t.bool("oci", false);
@@ -312,9 +323,10 @@ public final class SpecParser {
         Path key = t.path("signing_key", false);
         Path pass = t.path("passphrase_file", false);
         if (pass != null && key == null) throw t.err("passphrase_file", "passphrase_file needs signing_key");
+        boolean repository = t.bool("repository", false);
         StageSpec.Image image = image(t);
         t.done();
-        return new StageSpec.Output(formats, oci, oc, key, pass, image);
+        return new StageSpec.Output(formats, oci, oc, key, pass, repository, image);
     }
 
     /** The OCI image config keys of [output]: entrypoint, cmd, env, user, labels. */

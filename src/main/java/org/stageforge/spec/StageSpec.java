@@ -14,7 +14,8 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
                         List<String> packageMask, List<String> packageUnmask, List<String> packageLicense,
                         List<String> world, List<String> mixins, boolean phases, Map<String, List<String>> installMaskSets,
                         SystemSpec system, Cleanup cleanup, Kernel kernel, Output output,
-                        Map<String, List<String>> hooks, Map<String, String> sections, boolean binpkgRespectUse) {
+                        Map<String, List<String>> hooks, Map<String, String> sections, boolean systemSet,
+                        List<String> packageProvided, boolean binpkgRespectUse) {
 
     public StageSpec {
         binhosts = List.copyOf(binhosts);
@@ -29,6 +30,7 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
         installMaskSets = Map.copyOf(installMaskSets);
         hooks = Map.copyOf(hooks);
         sections = Map.copyOf(sections);
+        packageProvided = List.copyOf(packageProvided);
     }
 
     /** The spec's directory (hooks and relative paths live there). */
@@ -85,9 +87,32 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
         }
     }
 
-    /** Output settings. */
+    /**
+     * This spec with the archive formats {@code extra} written too (after the spec's own), as
+     * {@code build --format} asks; the output section changes with them, so the pack fingerprint does.
+     */
+    public StageSpec withExtraFormats(List<String> extra) {
+        List<String> f = new java.util.ArrayList<>(output.formats());
+        for (String e : extra) if (!f.contains(e)) f.add(e);
+        if (f.equals(output.formats())) return this;
+        Map<String, String> s = new java.util.HashMap<>(sections);
+        s.put("output", sections.getOrDefault("output", "") + "+formats=" + f);
+        return new StageSpec(file, name, version, repo, binhosts, profile, makeConf, packageUse, acceptKeywords,
+                packageMask, packageUnmask, packageLicense, world, mixins, phases, installMaskSets, system, cleanup, kernel,
+                new Output(f, output.oci(), output.ociCompression(), output.signingKey(), output.passphraseFile(),
+                        output.repository(), output.image()),
+                hooks, s, systemSet, packageProvided, binpkgRespectUse);
+    }
+
+    /**
+     * Output settings; {@code repository}: the pinned repository goes into the root at its repos.conf location
+     * ({@code var/db/repos/NAME}).
+     */
     public record Output(List<String> formats, boolean oci, String ociCompression, Path signingKey,
-                         Path passphraseFile, Image image) {
+                         Path passphraseFile, boolean repository, Image image) {
+        /** The archive formats of {@code [output] formats} (and {@code build --format}), the first the default. */
+        public static final List<String> ARCHIVE_FORMATS = List.of("tar.zst", "tar.xz");
+
         public Output {
             formats = List.copyOf(formats);
         }

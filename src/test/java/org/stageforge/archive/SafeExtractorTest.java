@@ -48,7 +48,7 @@ class SafeExtractorTest {
 
     void assertRefused(List<TarTestSupport.Member> members, String messagePart) throws IOException {
         byte[] t = tar(members);
-        assertThatThrownBy(() -> extract(t, ExtractPolicy.DEFAULT))
+        assertThatThrownBy(() -> extract(t, ExtractPolicy.SAME_PERMISSIONS))
                 .isInstanceOf(StageforgeException.class)
                 .hasMessageContaining(messagePart)
                 .extracting(ex -> ((StageforgeException) ex).exitCode()).isEqualTo(ExitCodes.VERIFY);
@@ -74,7 +74,7 @@ class SafeExtractorTest {
 
     @Test
     void replacingASymlinkByAFileNeverFollowsIt() throws IOException {
-        extract(tar(List.of(symlink("x", "../outside/secret"), file("x", "inside"))), ExtractPolicy.DEFAULT);
+        extract(tar(List.of(symlink("x", "../outside/secret"), file("x", "inside"))), ExtractPolicy.SAME_PERMISSIONS);
         assertThat(Files.readString(target.resolve("x"))).isEqualTo("inside");
         assertThat(Files.isSymbolicLink(target.resolve("x"))).isFalse();
         assertThat(TarTestSupport.snapshot(parent, target)).isEqualTo(before);
@@ -87,7 +87,7 @@ class SafeExtractorTest {
         List<ExtractedFile> t = extract(tar(List.of(dir("./"), dir("./usr"), dir("./usr/bin"), suid,
                 symlink("./usr/bin/sh", "bash"), file("./usr/bin/bash", "bash!"), hardlink("./usr/bin/rbash", "./usr/bin/bash"),
                 new TarTestSupport.Member(TarEntry.of("ro", TarEntry.Type.DIR, 0555, 0, 0, 0, 5, ""), new byte[0]),
-                file("ro/inside", "written before the mode is applied"))), ExtractPolicy.DEFAULT);
+                file("ro/inside", "written before the mode is applied"))), ExtractPolicy.SAME_PERMISSIONS);
         assertThat(t).hasSize(9).allMatch(ExtractedFile::created);
         assertThat(t.get(3).entry().path()).isEqualTo("usr/bin/su");
         assertThat(Files.getAttribute(target.resolve("usr/bin/su"), "unix:mode")).isEqualTo(0104755);
@@ -107,7 +107,7 @@ class SafeExtractorTest {
         assertThat(recorded.get(0).entry().devMajor()).isEqualTo(1);
         assertThat(Files.exists(target.resolve("dev/null"), java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
         boolean root = SafeExtractor.runningAsRoot();
-        List<ExtractedFile> made = extract(t, ExtractPolicy.DEFAULT);
+        List<ExtractedFile> made = extract(t, ExtractPolicy.SAME_PERMISSIONS);
         assertThat(made).extracting(ExtractedFile::created).containsExactly(root, root);
         if (root) {
             assertThat(Files.getAttribute(target.resolve("dev/null"), "unix:rdev", java.nio.file.LinkOption.NOFOLLOW_LINKS))
@@ -124,11 +124,11 @@ class SafeExtractorTest {
         TarEntry big = TarEntry.of("f", TarEntry.Type.FILE, 0644, 0, 0, 0, 1, "")
                 .withXattrs(Map.of("user.big", hugeXattr));
         byte[] t = tar(List.of(new TarTestSupport.Member(big, new byte[0])));
-        assertThatThrownBy(() -> extract(t, ExtractPolicy.DEFAULT)).isInstanceOf(ParseException.class)
+        assertThatThrownBy(() -> extract(t, ExtractPolicy.SAME_PERMISSIONS)).isInstanceOf(ParseException.class)
                 .hasMessageContaining("PAX header of");
 
         byte[] longPath = tar(List.of(file("a/".repeat(2100) + "f", "x")));
-        assertThatThrownBy(() -> extract(longPath, ExtractPolicy.DEFAULT)).isInstanceOf(ParseException.class)
+        assertThatThrownBy(() -> extract(longPath, ExtractPolicy.SAME_PERMISSIONS)).isInstanceOf(ParseException.class)
                 .hasMessageContaining("path longer than");
 
         List<TarTestSupport.Member> many = new java.util.ArrayList<>();

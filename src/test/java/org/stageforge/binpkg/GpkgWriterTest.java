@@ -279,8 +279,14 @@ class GpkgWriterTest {
         assertThat(Files.readAllBytes(target.resolve("usr/bin/ping"))).isEqualTo(Files.readAllBytes(image.resolve("usr/bin/ping")));
         assertThat(Files.readSymbolicLink(target.resolve("usr/bin/bar"))).isEqualTo(Path.of("foo"));
         assertThat(Files.isDirectory(target.resolve("var/empty"))).isTrue();
-        assertThat(Files.getAttribute(target.resolve("usr/bin/su"), "unix:mode")).isEqualTo(0104755);
+        // setuid is only listed by default, applied with --same-permissions (a user may set it on its own file)
+        assertThat(Files.getAttribute(target.resolve("usr/bin/su"), "unix:mode")).isEqualTo(0100755);
+        assertThat(r.out()).contains("recorded only: -rwsr-xr-x");
         assertThat(Files.getAttribute(target.resolve("usr/bin/foo2"), "unix:nlink")).isEqualTo(2);
+        Path same = tmp.resolve("same");
+        Run p2 = cli("pkg", "extract", p.toString(), "-C", same.toString(), "--same-permissions");
+        assertThat(p2.code()).as(p2.err()).isZero();
+        assertThat(Files.getAttribute(same.resolve("usr/bin/su"), "unix:mode")).isEqualTo(0104755);
     }
 
     @Test

@@ -58,10 +58,19 @@ class ConfiguratorTest {
                 + "de_DE/ISO-8859-1 \\\n");
     }
 
+    /** A 0644 file (skel modes are copied to homes: they must not depend on the umask of the test run). */
     Path write(String rel, String text) throws IOException {
         Path p = root.resolve(rel);
-        Files.createDirectories(p.getParent());
+        Files.createDirectories(root);
+        for (Path d = root; !d.equals(p.getParent()); ) {
+            d = d.resolve(p.getName(d.getNameCount()));
+            if (!Files.isDirectory(d)) {
+                Files.createDirectory(d);
+                Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+        }
         Files.writeString(p, text);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
         return p;
     }
 

@@ -236,6 +236,27 @@ class InstallMaskTest {
     }
 
     @Test
+    void expandingSetsForPortageKeepsWhatIsMasked() {
+        InstallMaskSets sets = InstallMaskSets.defaults().with("extra", List.of("/opt/x", "*.la"));
+        String value = "${INSTALL_MASK}  @docs -@man /usr/share/man/man1 @extra -/usr/share/doc/keep";
+        String expanded = sets.expand(value);
+        assertThat(expanded).isEqualTo("${INSTALL_MASK} /usr/share/doc /usr/share/gtk-doc -/usr/share/man "
+                + "/usr/share/man/man1 /opt/x *.la -/usr/share/doc/keep");
+        assertThat(InstallMaskSets.refersToSets(value)).isTrue();
+        assertThat(InstallMaskSets.refersToSets(expanded)).isFalse();
+        InstallMask withSets = InstallMask.parse(value.replace("${INSTALL_MASK}", ""), sets);
+        InstallMask plain = InstallMask.parse(expanded.replace("${INSTALL_MASK}", ""), InstallMaskSets.empty());
+        for (String p : List.of("/usr/share/doc/a/README", "/usr/share/doc/keep", "/usr/share/man/man1/x.1",
+                "/usr/share/man/man8/y.8", "/opt/x/bin", "/usr/lib64/libz.la", "/usr/share/gtk-doc/", "/usr/bin/z")) {
+            assertThat(plain.isMasked(p)).as(p).isEqualTo(withSets.isMasked(p));
+        }
+        assertThat(plain.isMasked("/usr/share/man/man1/x.1")).isTrue();
+        assertThat(plain.isMasked("/usr/share/man/man8/y.8")).isFalse();
+        assertThatThrownBy(() -> sets.expand("/a @nope")).isInstanceOf(ParseException.class)
+                .hasMessageContaining("unknown install-mask set '@nope'");
+    }
+
+    @Test
     void veryDeepTokensDoNotOverflow() {
         String deep = "/a".repeat(200_000);
         InstallMask m = InstallMask.parse(deep + " -" + deep + "/b", SETS);

@@ -17,7 +17,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -48,7 +47,7 @@ public class PortageInstallFixtureTest {
         Path root = Files.createDirectory(tmp.resolve("root"));
         MergeOptions o = options(caseDir, root, unprivileged);
         if (phases) o = withPhases(o, tmp.resolve("build"));
-        MergeEngine.merge(new MergeRequest(items(caseDir, binhost), o));
+        MergeEngine.merge(new MergeRequest(items(caseDir, binhost, tmp.resolve("resolve")), o));
         compare(phases ? caseName : caseName + "-nophases", caseDir, root);
     }
 
@@ -145,26 +144,21 @@ public class PortageInstallFixtureTest {
         return s;
     }
 
-    /** The case's packages in Portage's merge order (COUNTER), world atoms from its world file. */
-    static List<MergeRequest.Item> items(Path caseDir, Path binhost) throws IOException {
+    /**
+     * The case's packages in the order stageforge's resolver gives for the case's emerge arguments (so the COUNTERs
+     * and the account files compared are the resolver's doing), world atoms from Portage's world file.
+     */
+    static List<MergeRequest.Item> items(Path caseDir, Path binhost, Path work) throws IOException {
         Set<String> world = new HashSet<>(Files.readAllLines(caseDir.resolve("var/lib/portage/world")));
-        TreeMap<Long, MergeRequest.Item> byCounter = new TreeMap<>();
-        Path vdb = caseDir.resolve("vdb");
-        try (Stream<Path> cats = Files.list(vdb)) {
-            for (Path cat : cats.sorted().toList()) {
-                try (Stream<Path> pkgs = Files.list(cat)) {
-                    for (Path pkg : pkgs.sorted().toList()) {
-                        String cpv = cat.getFileName() + "/" + pkg.getFileName();
-                        String build = Files.readString(pkg.resolve("BUILD_ID")).strip();
-                        long counter = Long.parseLong(Files.readString(pkg.resolve("COUNTER")).strip());
-                        String cp = org.stageforge.atom.Cpv.parse(cpv).cp();
-                        byCounter.put(counter, new MergeRequest.Item(XpakFixture.packageFile(binhost, cpv, build),
-                                world.contains(cp) ? cp : null));
-                    }
-                }
-            }
+        var r = org.stageforge.resolve.ResolveFixtureTest.resolveCase(caseDir.getParent(), caseDir,
+                org.stageforge.resolve.Binhost.load(binhost.toString(), work.resolve("cache")), work.resolve("cfg"));
+        List<MergeRequest.Item> out = new ArrayList<>();
+        for (var p : r.merged()) {
+            String cp = p.cpv().cp();
+            out.add(new MergeRequest.Item(XpakFixture.packageFile(binhost, p.cpv().toString(), Long.toString(p.buildId())),
+                    world.contains(cp) ? cp : null));
         }
-        return new ArrayList<>(byCounter.values());
+        return out;
     }
 
     /**

@@ -51,9 +51,10 @@ class PhaseFixtureTest {
     /** A new ROOT with what Portage's config creates in every root before any phase runs. */
     Path newRoot() throws IOException {
         Path root = Files.createDirectories(tmp.resolve("root"));
-        for (String d : List.of("tmp", "var/tmp")) {
+        for (String d : List.of("tmp", "var", "var/tmp")) {
             Files.createDirectories(root.resolve(d));
-            Files.setAttribute(root.resolve(d), "unix:mode", 01777);
+            // as emerge's umask 022 makes them, whatever the umask of the test run
+            Files.setAttribute(root.resolve(d), "unix:mode", d.endsWith("tmp") ? 01777 : 0755);
         }
         return root;
     }
@@ -63,7 +64,7 @@ class PhaseFixtureTest {
         try (BinaryPackage b = BinaryPackage.open(file)) {
             PackageMetadata md = b.metadata();
             Path image = Files.createDirectories(build.resolve("image-" + md.get("PF")));
-            b.extract(image, ExtractPolicy.DEFAULT);
+            b.extract(image, ExtractPolicy.SAME_PERMISSIONS);
             PhaseContext ctx = PhaseContext.forBinary(md, root, build).withSourceDateEpoch(EPOCH);
             List<PhaseResult> out = new ArrayList<>();
             out.add(runner.run(ctx, "pretend"));

@@ -294,6 +294,7 @@ class PhaseRunnerTest {
     @Test
     void ownershipChangesOutsideRootAreRefused() throws IOException {
         Path outside = Files.writeString(tmp.resolve("outside"), "x");
+        Files.setPosixFilePermissions(outside, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         for (Isolation iso : Isolation.values()) {
             String fn = "pkg_postinst() { chmod 0600 \"" + outside + "\"; }\n";
             BashPhaseRunner r = new BashPhaseRunner(iso, Duration.ofMinutes(1));

@@ -7,6 +7,7 @@ import org.stageforge.archive.Compression;
 import org.stageforge.archive.TarEntry;
 import org.stageforge.archive.TarLimits;
 import org.stageforge.archive.TarReader;
+import org.stageforge.profile.PortageConfig;
 import org.stageforge.spec.SpecParser;
 import org.stageforge.spec.StageSpec;
 
@@ -121,10 +122,65 @@ class ExampleStageTest {
             assertThat(tar).doesNotContainKey("./usr/share/doc/hello-1.0/README"); // INSTALL_MASK="@docs"
         }
 
+        assertShipsItsPortageConfiguration(tar, flavour);
+
         // a second build from scratch gives the same bytes, signature included (Ed25519 + fixed time)
         Path again = build("stage-" + flavour + ".toml", "b");
         for (String f : List.of(name + ".tar.zst", "SHA256SUMS", "SHA512SUMS", "SHA256SUMS.gpg", name + ".json")) {
             assertThat(sha256(again.resolve(f))).as(f).isEqualTo(sha256(out.resolve(f)));
+        }
+    }
+
+    /**
+     * The stage is a real stage3: its etc/portage is what the build used, without build-host paths, and the profile
+     * loader reads it back from the unpacked archive as the config root of a chroot.
+     */
+    private void assertShipsItsPortageConfiguration(Map<String, Member> tar, String flavour) throws Exception {
+        String profile = "default/linux/amd64/example" + (flavour.equals("systemd") ? "/systemd" : "");
+        assertThat(tar.get("./etc/portage/make.profile").entry().linkTarget())
+                .isEqualTo("../../var/db/repos/example/profiles/" + profile);
+        String makeConf = tar.get("./etc/portage/make.conf").text();
+        String repos = tar.get("./etc/portage/repos.conf/example.conf").text();
+        assertThat(repos).contains("[DEFAULT]\nmain-repo = example\n", "[example]\nlocation = /var/db/repos/example\n");
+        if (flavour.equals("openrc")) {
+            assertThat(makeConf).contains("ACCEPT_LICENSE=\"*\"\n",
+                    "# INSTALL_MASK=\"@systemd\" with stageforge's install-mask sets expanded",
+                    "\nINSTALL_MASK=\"/lib/systemd /usr/lib/systemd /etc/systemd /usr/lib/sysusers.d /usr/share/systemd\"\n");
+        } else {
+            assertThat(makeConf).contains("\nINSTALL_MASK=\"/usr/share/doc /usr/share/gtk-doc\"\n");
+        }
+        // the local binhost is a path of the build host: no binrepos.conf
+        assertThat(tar).doesNotContainKey("./etc/portage/binrepos.conf/stageforge.conf");
+        for (String p : List.of("./etc/portage/make.conf", "./etc/portage/repos.conf/example.conf",
+                "./var/db/repos/example/profiles/repo_name", "./var/db/repos/example/metadata/layout.conf")) {
+            assertThat(tar.get(p).entry().mode()).as(p).isEqualTo(0644);
+        }
+        assertThat(tar.get("./etc/portage/").entry().mode()).isEqualTo(0755);
+        assertThat(tar.get("./var/db/repos/example/profiles/repo_name").text()).isEqualTo("example\n");
+        tar.forEach((path, m) -> {
+            if (path.startsWith("./etc/portage/")) assertThat(m.text()).as(path).doesNotContain(tmp.toString(), EXAMPLES.toString());
+        });
+
+        Path root = tmp.resolve("unpacked-" + flavour);
+        for (Map.Entry<String, Member> e : tar.entrySet()) {
+            if (!e.getKey().startsWith("./etc/portage/") && !e.getKey().startsWith("./var/db/repos/")) continue;
+            Path p = root.resolve(e.getKey().substring(2));
+            switch (e.getValue().entry().type()) {
+                case DIR -> Files.createDirectories(p);
+                case SYMLINK -> Files.createSymbolicLink(p, Path.of(e.getValue().entry().linkTarget()));
+                default -> Files.writeString(p, e.getValue().text());
+            }
+        }
+        PortageConfig c = PortageConfig.loadRoot(root, Map.of());
+        Path repo = root.toRealPath().resolve("var/db/repos/example");
+        assertThat(c.profile().repos().get("example").location()).isEqualTo(repo);
+        assertThat(c.chain()).startsWith("base", "arch/amd64").contains("default/linux/amd64/example").endsWith(profile);
+        assertThat(c.get("ACCEPT_LICENSE")).isEqualTo("*");
+        if (flavour.equals("openrc")) {
+            assertThat(c.get("INSTALL_MASK")).isEqualTo("/lib/systemd /usr/lib/systemd /etc/systemd /usr/lib/sysusers.d /usr/share/systemd");
+            assertThat(c.use()).doesNotContain("systemd");
+        } else {
+            assertThat(c.use()).contains("systemd");
         }
     }
 

@@ -32,12 +32,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Resolves what real Portage installed in portage-expected/install/* (same arguments, same
  * config, same binhost) and compares the packages with the VDB Portage wrote.
  */
-class ResolveFixtureTest {
+public class ResolveFixtureTest {
     @TempDir
     Path tmp;
 
     /** One emerge run of a case: environment assignments, options and targets. */
-    record Step(Map<String, String> env, ResolveRequest.Options options, List<String> targets) {}
+    public record Step(Map<String, String> env, ResolveRequest.Options options, List<String> targets) {}
 
     @TestFactory
     Stream<DynamicTest> installCasesGiveTheVdbPortageWrote() throws IOException {
@@ -51,8 +51,27 @@ class ResolveFixtureTest {
         return cases.stream().map(c -> DynamicTest.dynamicTest(c.getFileName().toString(), () -> runCase(install, c, binhost)));
     }
 
+    /** What stageforge resolves for a case's emerge runs: the packages in merge order, the VDB and the world file. */
+    public record CaseResult(List<PlannedPackage> merged, Map<String, VdbEntry> installed, Set<String> world) {}
+
     private void runCase(Path install, Path caseDir, Binhost binhost) throws IOException {
-        Path cfg = Files.createTempDirectory(tmp, caseDir.getFileName().toString());
+        Map<String, VdbEntry> expectedVdb = readVdb(caseDir.resolve("vdb"));
+        CaseResult r = resolveCase(install, caseDir, binhost, Files.createTempDirectory(tmp, caseDir.getFileName().toString()));
+        Map<String, Long> got = new TreeMap<>();
+        r.installed().forEach((k, v) -> got.put(k, buildId(v)));
+        Map<String, Long> want = new TreeMap<>();
+        expectedVdb.forEach((k, v) -> want.put(k, buildId(v)));
+        assertThat(got).isEqualTo(want);
+        // the merge order is Portage's: its COUNTERs
+        TreeMap<Long, String> byCounter = new TreeMap<>();
+        expectedVdb.forEach((k, v) -> byCounter.put(v.counter().orElseThrow(), k));
+        assertThat(r.merged()).extracting(p -> p.cpv().toString()).containsExactlyElementsOf(byCounter.values());
+        Path worldFile = caseDir.resolve("var/lib/portage/world");
+        if (Files.exists(worldFile)) assertThat(r.world()).containsExactlyInAnyOrderElementsOf(WorldFile.readList(worldFile));
+    }
+
+    /** Resolves a case's emerge runs one after the other, each against the VDB Portage wrote for the earlier ones. */
+    public static CaseResult resolveCase(Path install, Path caseDir, Binhost binhost, Path cfg) throws IOException {
         Path etc = caseDir.resolve("config-root/etc/portage");
         Map<String, String> files = new HashMap<>();
         try (Stream<Path> s = Files.list(etc)) {
@@ -68,11 +87,13 @@ class ResolveFixtureTest {
         Map<String, VdbEntry> expectedVdb = readVdb(caseDir.resolve("vdb"));
         Map<String, VdbEntry> installed = new TreeMap<>();
         Set<String> world = new TreeSet<>();
+        List<PlannedPackage> merged = new ArrayList<>();
         for (Step step : parse(Files.readString(caseDir.resolve("emerge-args.txt")))) {
             PortageConfig config = PortageConfig.load(cfg, step.env());
             ResolvePlan plan = Resolver.resolve(new ResolveRequest(config, List.of(binhost),
                     new ArrayList<>(installed.values()), new WorldFile(new ArrayList<>(world), List.of()),
                     step.targets(), step.options()));
+            merged.addAll(plan.packages());
             for (PlannedPackage p : plan.packages()) {
                 installed.keySet().removeIf(k -> samePackageSlot(installed.get(k), p));
                 // the VDB entry Portage wrote for this package, when the instance agrees
@@ -82,13 +103,7 @@ class ResolveFixtureTest {
             }
             world.addAll(plan.worldAdditions());
         }
-        Map<String, Long> got = new TreeMap<>();
-        installed.forEach((k, v) -> got.put(k, buildId(v)));
-        Map<String, Long> want = new TreeMap<>();
-        expectedVdb.forEach((k, v) -> want.put(k, buildId(v)));
-        assertThat(got).isEqualTo(want);
-        Path worldFile = caseDir.resolve("var/lib/portage/world");
-        if (Files.exists(worldFile)) assertThat(world).containsExactlyInAnyOrderElementsOf(WorldFile.readList(worldFile));
+        return new CaseResult(merged, installed, world);
     }
 
     private static boolean samePackageSlot(VdbEntry v, PlannedPackage p) {
@@ -123,7 +138,7 @@ class ResolveFixtureTest {
      * emerge-args.txt: either plain emerge arguments, or {@code step 1: ... ; step 2: ...}; each
      * step may start with VAR=value assignments and the word {@code emerge}.
      */
-    static List<Step> parse(String text) {
+    public static List<Step> parse(String text) {
         List<Step> out = new ArrayList<>();
         for (String part : text.strip().split("\\s*;\\s*(?=step \\d+:)")) {
             String s = part.replaceFirst("^step \\d+:\\s*", "");

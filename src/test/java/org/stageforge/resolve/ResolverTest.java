@@ -259,19 +259,19 @@ class ResolverTest {
                 pkg("app-misc/a-1", "RDEPEND", "app-misc/b"), pkg("app-misc/b-1", "PDEPEND", "app-misc/a"));
         assertThat(cpvs(p)).containsExactly("app-misc/b-1", "app-misc/a-1");
         assertThat(p.warnings()).isEmpty();
-        // a pure runtime cycle: broken at the lowest-ranked package, and said so
+        // a pure runtime cycle: as Portage, the cycle's nodes in graph order (the argument first), and said so
         ResolvePlan c = resolve(List.of("app-misc/y"),
                 pkg("app-misc/x-1", "RDEPEND", "app-misc/y"), pkg("app-misc/y-1", "RDEPEND", "app-misc/x"),
                 pkg("app-misc/w-1"), pkg("app-misc/z-1", "RDEPEND", "app-misc/x"));
-        assertThat(cpvs(c)).containsExactly("app-misc/x-1", "app-misc/y-1");
+        assertThat(cpvs(c)).containsExactly("app-misc/y-1", "app-misc/x-1");
         assertThat(c.warnings()).containsExactly(
-                "dependency cycle: app-misc/x-1 is merged before its RDEPEND dependency app-misc/y-1");
-        // IDEPEND is stronger than RDEPEND: the runtime edge is the one dropped
+                "dependency cycle: app-misc/y-1 is merged before its RDEPEND dependency app-misc/x-1");
+        // IDEPEND is a runtime edge too (ROOT is not /): the cycle is broken in graph order
         ResolvePlan i = resolve(ResolveRequest.Options.DEFAULT.withIdependInRoot(true), List.of("app-misc/a"),
                 pkg("app-misc/a-1", "IDEPEND", "app-misc/b"), pkg("app-misc/b-1", "RDEPEND", "app-misc/a"));
-        assertThat(cpvs(i)).containsExactly("app-misc/b-1", "app-misc/a-1");
+        assertThat(cpvs(i)).containsExactly("app-misc/a-1", "app-misc/b-1");
         assertThat(i.warnings()).containsExactly(
-                "dependency cycle: app-misc/b-1 is merged before its RDEPEND dependency app-misc/a-1");
+                "dependency cycle: app-misc/a-1 is merged before its IDEPEND dependency app-misc/b-1");
     }
 
     @Test
@@ -334,7 +334,7 @@ class ResolverTest {
         List<String> t = List.of("app-misc/foo", "app-misc/bar", "<app-misc/baz-2");
         ResolvePlan p = Resolver.resolve(new ResolveRequest(config, List.of(bh), inst, null, t, null));
         assertThat(p.packages()).extracting(PlannedPackage::action).containsExactly(
-                PlannedPackage.Action.UPGRADE, PlannedPackage.Action.DOWNGRADE, PlannedPackage.Action.REINSTALL);
+                PlannedPackage.Action.REINSTALL, PlannedPackage.Action.UPGRADE, PlannedPackage.Action.DOWNGRADE);
         ResolvePlan n = Resolver.resolve(new ResolveRequest(config, List.of(bh), inst, null, t,
                 ResolveRequest.Options.DEFAULT.withNoreplace(true)));
         assertThat(cpvs(n)).containsExactly("app-misc/baz-1");
@@ -365,14 +365,14 @@ class ResolverTest {
         WorldFile world = new WorldFile(List.of("app-misc/foo"), List.of("@mine"));
         config = TestEnv.config(tmp.resolve("s"), "", Map.of("sets/mine", "app-misc/bar\n"));
         ResolvePlan sel = Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@selected"), null));
-        assertThat(cpvs(sel)).containsExactly("app-misc/bar-1", "app-misc/foo-1");
+        assertThat(cpvs(sel)).containsExactly("app-misc/foo-1", "app-misc/bar-1");
         assertThat(sel.worldAdditions()).isEmpty();
         ResolvePlan mine = Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), null, List.of("@mine"), null));
         assertThat(cpvs(mine)).containsExactly("app-misc/bar-1");
         assertThat(mine.worldAdditions()).containsExactly("@mine");
         assertThat(mine.packages().get(0).world()).isFalse();
         ResolvePlan all = Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@world"), null));
-        assertThat(cpvs(all)).containsExactly("sys-apps/baselayout-2", "app-misc/bar-1", "app-misc/foo-1");
+        assertThat(cpvs(all)).containsExactly("sys-apps/baselayout-2", "app-misc/foo-1", "app-misc/bar-1");
         assertThat(cpvs(Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@system"), null))))
                 .containsExactly("sys-apps/baselayout-2");
         assertThatThrownBy(() -> Resolver.resolve(new ResolveRequest(config, List.of(bh), List.of(), world, List.of("@nope"), null)))
@@ -414,5 +414,51 @@ class ResolverTest {
         assertThat(j.get("worldAdditions").get(0).asText()).isEqualTo("app-misc/app");
         assertThat(PlanFormat.flags(PlannedPackage.Action.DOWNGRADE)).isEqualTo("    UD ");
         assertThat(PlanFormat.kib(0)).isEqualTo("0 KiB");
+    }
+
+    @Test
+    void packageProvidedSatisfiesMatchingVersionsAndIsNeverMerged() {
+        PortageConfig c = TestEnv.config(tmp.resolve("prov"), "", Map.of("profile/package.provided", "dev-libs/lib-2\n"));
+        Binhost bh = TestEnv.binhost("bh", pkg("app-misc/app-1", "RDEPEND", ">=dev-libs/lib-2"),
+                pkg("app-misc/new-1", "RDEPEND", ">=dev-libs/lib-3"), pkg("app-misc/any-1", "RDEPEND", "|| ( app-misc/x dev-libs/lib )"),
+                pkg("app-misc/x-1"), pkg("dev-libs/lib-3"));
+        assertThat(cpvs(Resolver.resolve(ResolveRequest.of(c, List.of(bh), List.of("app-misc/app"), null))))
+                .containsExactly("app-misc/app-1");
+        assertThat(cpvs(Resolver.resolve(ResolveRequest.of(c, List.of(bh), List.of("app-misc/any"), null))))
+                .containsExactly("app-misc/any-1");
+        // the provided version does not match >=3: the real package is merged, as Portage does
+        assertThat(cpvs(Resolver.resolve(ResolveRequest.of(c, List.of(bh), List.of("app-misc/new"), null))))
+                .containsExactly("dev-libs/lib-3", "app-misc/new-1");
+        ResolvePlan t = Resolver.resolve(ResolveRequest.of(c, List.of(bh), List.of("=dev-libs/lib-2"), null));
+        assertThat(t.packages()).isEmpty();
+        assertThat(t.warnings()).containsExactly("=dev-libs/lib-2 (argument =dev-libs/lib-2): dev-libs/lib-2 is in package.provided; not merged");
+        // without package.provided the dependency is merged
+        assertThat(cpvs(Resolver.resolve(ResolveRequest.of(config, List.of(bh), List.of("app-misc/app"), null))))
+                .containsExactly("dev-libs/lib-3", "app-misc/app-1");
+    }
+
+    @Test
+    void profilePackageProvidedCountsInEapi6ProfilesOnly() throws Exception {
+        TestEnv.config(tmp.resolve("base"), "", Map.of());
+        Path profiles = tmp.resolve("base/repo/profiles");
+        for (String eapi : List.of("6", "7")) {
+            Path p = profiles.resolve("eapi" + eapi);
+            TestEnv.write(p.resolve("eapi"), eapi + "\n");
+            TestEnv.write(p.resolve("parent"), "../test\n");
+            TestEnv.write(p.resolve("package.provided"), "dev-libs/lib-1\ndev-libs/gone-1\n");
+            TestEnv.write(p.resolve("sub/eapi"), "5\n");
+            TestEnv.write(p.resolve("sub/parent"), "..\n");
+            TestEnv.write(p.resolve("sub/package.provided"), "-dev-libs/gone-1\n");
+        }
+        Binhost bh = TestEnv.binhost("bh", pkg("app-misc/app-1", "RDEPEND", "dev-libs/lib dev-libs/gone"),
+                pkg("dev-libs/lib-1"), pkg("dev-libs/gone-1"));
+        PortageConfig six = PortageConfig.load(TestEnv.configRoot(tmp.resolve("c6"), tmp.resolve("base/repo"),
+                profiles.resolve("eapi6/sub"), Map.of("make.conf", "")), Map.of());
+        assertThat(six.packageProvided()).extracting(Object::toString).containsExactly("dev-libs/lib-1");
+        assertThat(cpvs(Resolver.resolve(ResolveRequest.of(six, List.of(bh), List.of("app-misc/app"), null))))
+                .containsExactly("dev-libs/gone-1", "app-misc/app-1");
+        PortageConfig seven = PortageConfig.load(TestEnv.configRoot(tmp.resolve("c7"), tmp.resolve("base/repo"),
+                profiles.resolve("eapi7"), Map.of("make.conf", "")), Map.of());
+        assertThat(seven.packageProvided()).isEmpty();
     }
 }

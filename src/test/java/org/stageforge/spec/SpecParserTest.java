@@ -127,6 +127,7 @@ class SpecParserTest {
                 oci_compression = "zstd"
                 signing_key = "key.asc"
                 passphrase_file = "pass"
+                repository = true
 
                 [hooks]
                 before-pack = ["echo hi"]
@@ -165,7 +166,7 @@ class SpecParserTest {
         assertThat(sys.openrc()).containsExactly("sshd", "net.eth0:boot");
         assertThat(s.cleanup()).isEqualTo(new StageSpec.Cleanup(List.of("/usr/share/doc/*", "/var/**.tmp"), true, true));
         assertThat(s.kernel()).isEqualTo(new StageSpec.Kernel(tmp.resolve("vmlinuz"), tmp.resolve("initrd.img"), "6.6.1", null));
-        assertThat(s.output()).isEqualTo(new StageSpec.Output(List.of("tar.zst", "tar.xz"), true, "zstd", tmp.resolve("key.asc"), tmp.resolve("pass"), StageSpec.Image.NONE));
+        assertThat(s.output()).isEqualTo(new StageSpec.Output(List.of("tar.zst", "tar.xz"), true, "zstd", tmp.resolve("key.asc"), tmp.resolve("pass"), true, StageSpec.Image.NONE));
         assertThat(s.hooks()).isEqualTo(Map.of("before-pack", List.of("echo hi"), "after-install", List.of("true", "false")));
         assertThat(s.section("world")).isEqualTo("world=[\"app-misc/hello\",\"@extra\"]\n");
     }
@@ -174,7 +175,7 @@ class SpecParserTest {
     void defaultsAndOtherRepoForms() throws IOException {
         StageSpec s = parse(MINIMAL);
         assertThat(s.repo()).isEqualTo(new StageSpec.DirRepo("gentoo", tmp.resolve("repo")));
-        assertThat(s.output()).isEqualTo(new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null, StageSpec.Image.NONE));
+        assertThat(s.output()).isEqualTo(new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null, false, StageSpec.Image.NONE));
         assertThat(s.system()).isEqualTo(SystemSpec.EMPTY);
         assertThat(s.phases()).isTrue();
         assertThat(s.kernel().configured()).isFalse();
