@@ -58,6 +58,14 @@ public record Lock(Integer format, String stageforge, String spec, String specSh
      */
     public record Pkg(String cpv, int binhost, String path, long size, String sha512, long buildId, String world) {}
 
+    /**
+     * What the parts after resolve depend on: the epoch, the repository and the pinned packages, not the spec's
+     * digests or the indexes around the packages (a spec or index change that picks the same packages reuses install).
+     */
+    String resolution() {
+        return sourceDateEpoch + "\n" + repo + "\n" + packages;
+    }
+
     /** A lock for {@code spec} with the given resolution. */
     static Lock of(String stageforge, StageSpec spec, long sourceDateEpoch, String repo, List<Index> binhosts,
                    List<Pkg> packages) {

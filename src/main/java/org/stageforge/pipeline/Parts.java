@@ -271,7 +271,7 @@ final class Parts {
         Plan plan = new Plan(sde, fetched);
         StateStore.writeAtomically(build.resolve("resolve/plan.json"), JSON.writeValueAsBytes(plan));
         // a replay's result is the lock's, however the index changed around the pinned packages
-        return Build.sha256((lock != null ? lock : lockOf(in, plan)).toString().replace(build.toString(), ""));
+        return Build.sha256((lock != null ? lock : lockOf(in, plan)).resolution().replace(build.toString(), ""));
     }
 
     /**
@@ -280,7 +280,7 @@ final class Parts {
      */
     String predictedResolveOutput(Inputs in, Resolution res) {
         // a replay's result is the lock's (see resolve())
-        if (opts.lock() != null) return Build.sha256(opts.lock().toString().replace(build.toString(), ""));
+        if (opts.lock() != null) return Build.sha256(opts.lock().resolution().replace(build.toString(), ""));
         List<Pkg> pkgs = new ArrayList<>();
         long maxBuildTime = 0;
         for (PlannedPackage pp : res.plan().packages()) {
@@ -295,7 +295,7 @@ final class Parts {
         }
         long sde = opts.env().get("SOURCE_DATE_EPOCH") != null
                 ? Packer.sourceDateEpoch(root, OptionalLong.empty(), opts.env()) : maxBuildTime;
-        return Build.sha256(lockOf(in, new Plan(sde, pkgs)).toString().replace(build.toString(), ""));
+        return Build.sha256(lockOf(in, new Plan(sde, pkgs)).resolution().replace(build.toString(), ""));
     }
 
     /**
