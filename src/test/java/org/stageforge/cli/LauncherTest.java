@@ -65,4 +65,24 @@ class LauncherTest {
         assertThat(r.code()).as(r.out()).isZero();
         assertThat(r.out()).startsWith("stageforge ");
     }
+
+    @Test
+    void aLocaleThatIsNotUtf8RunsTheJvmInCUtf8(@TempDir Path tmp) throws Exception {
+        Path home = Files.createDirectories(tmp.resolve("proj/bin"));
+        Files.copy(SCRIPT, home.resolve("stageforge"), StandardCopyOption.COPY_ATTRIBUTES);
+        Files.writeString(Files.createDirectories(tmp.resolve("proj/target")).resolve("stageforge.jar"), "");
+        Path java = Files.writeString(tmp.resolve("fake-java"), "#!/bin/sh\necho \"LC_ALL=$LC_ALL\"\n");
+        assertThat(java.toFile().setExecutable(true)).isTrue();
+        // C, and a UTF-8 locale that is not installed (glibc falls back to C): file names would be ASCII-only
+        for (String given : List.of("C", "xx_YY.UTF-8", "C.UTF-8")) {
+            ProcessBuilder pb = new ProcessBuilder(home.resolve("stageforge").toString(), "--version")
+                    .redirectErrorStream(true);
+            pb.environment().put("JAVA", java.toString());
+            pb.environment().put("LC_ALL", given);
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes()).strip();
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(out).as(given).isEqualTo("LC_ALL=C.UTF-8");
+        }
+    }
 }
