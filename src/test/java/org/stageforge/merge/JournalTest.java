@@ -26,6 +26,8 @@ class JournalTest {
         Files.createDirectories(root.resolve("var/db/pkg/cat/old-1"));
         Files.writeString(root.resolve("var/db/pkg/cat/old-1/COUNTER"), "0");
         Files.createDirectories(root.resolve("usr/share/empty"));
+        // the mode the merge records for it below, whatever the umask of the test run
+        Files.setAttribute(root.resolve("usr/share/empty"), "unix:mode", 0755);
         Map<String, String> before = TreeSnapshot.of(root);
 
         // a step as the merge does it, abandoned without commit or rollback (what SIGKILL leaves)
