@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -161,31 +162,46 @@ public final class BashPhaseRunner {
     private int execute(Run r, String cpv, String phase) throws IOException {
         Files.writeString(r.log(), "=== stageforge: pkg_" + phase + " of " + cpv + " (ROOT=" + r.root() + ")\n",
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        ProcessBuilder pb = new ProcessBuilder(r.command());
-        Map<String, String> env = pb.environment();
-        env.clear();
-        env.put("PATH", HOST_PATH);
-        env.put("LC_ALL", "C");
-        env.put("TZ", "UTC");
-        env.put("HOME", r.temp().toString());
-        pb.directory(r.temp().toFile());
+        try {
+            OptionalInt status = runClean(r.command(), Map.of("PATH", HOST_PATH, "HOME", r.temp().toString()),
+                    r.temp(), r.log(), timeout);
+            if (status.isEmpty()) throw new PhaseException(cpv, phase, "timed out after " + timeout, logTail(r.log()));
+            return status.getAsInt();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StageforgeException(cpv + ": pkg_" + phase + " interrupted", e);
+        }
+    }
+
+    /**
+     * Runs {@code cmd} with the environment cleared to LC_ALL=C, TZ=UTC and {@code env}, in {@code dir}, input from
+     * /dev/null, output and errors appended to {@code log}. The whole process tree is killed after {@code timeout}
+     * (then the result is empty) or when the caller is interrupted.
+     */
+    static OptionalInt runClean(List<String> cmd, Map<String, String> env, Path dir, Path log, Duration timeout)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().clear();
+        pb.environment().put("LC_ALL", "C");
+        pb.environment().put("TZ", "UTC");
+        pb.environment().putAll(env);
+        pb.directory(dir.toFile());
         pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.redirectErrorStream(true);
-        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(r.log().toFile()));
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         Process p = pb.start();
         try {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
                 p.waitFor();
-                throw new PhaseException(cpv, phase, "timed out after " + timeout, logTail(r.log()));
+                return OptionalInt.empty();
             }
-            return p.exitValue();
+            return OptionalInt.of(p.exitValue());
         } catch (InterruptedException e) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new StageforgeException(cpv + ": pkg_" + phase + " interrupted", e);
+            throw e;
         }
     }
 

@@ -4,7 +4,6 @@ import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
 import org.stageforge.merge.RootFiles;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,7 +15,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
+import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -168,27 +168,17 @@ public final class LocaleGen {
         Files.deleteIfExists(started);
         cmd.addAll(List.of(BashPhaseRunner.hostTool("bash"), "-c", ": > \"$0\" && exec \"$@\"", started.toString()));
         cmd.addAll(localedef);
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().clear();
-        pb.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        pb.environment().put("LC_ALL", "C");
-        pb.environment().put("TZ", "UTC");
-        pb.environment().put("I18NPATH", i18n.toString());
-        pb.directory(work.toFile());
-        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        pb.redirectErrorStream(true);
         Path log = work.resolve("localedef.log");
-        pb.redirectOutput(log.toFile());
-        Process p = pb.start();
+        Files.deleteIfExists(log); // this locale's output only
+        int status;
         try {
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                p.waitFor();
+            OptionalInt s = BashPhaseRunner.runClean(cmd,
+                    Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", "I18NPATH", i18n.toString()), work, log, timeout);
+            if (s.isEmpty()) {
                 throw new StageforgeException("locale-gen: localedef for " + name + " timed out after " + timeout);
             }
+            status = s.getAsInt();
         } catch (InterruptedException e) {
-            p.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new StageforgeException("locale-gen: interrupted", e);
         }
@@ -198,9 +188,9 @@ public final class LocaleGen {
                     + output.lines().reduce((a, b) -> b).orElse(""), ExitCodes.FAILURE, null);
         }
         // without -c, localedef writes nothing and exits non-zero on any warning or error
-        if (p.exitValue() != 0) {
+        if (status != 0) {
             String last = output.lines().reduce((a, b) -> b).orElse("");
-            throw new StageforgeException("locale-gen: localedef for " + name + " failed with status " + p.exitValue()
+            throw new StageforgeException("locale-gen: localedef for " + name + " failed with status " + status
                     + ": " + last, ExitCodes.FAILURE, null);
         }
         if (Files.exists(newRoot, LinkOption.NOFOLLOW_LINKS)) Files.delete(newRoot);
