@@ -102,8 +102,7 @@ public final class Main implements Runnable {
     /** Version from the jar manifest; "dev" when run from classes. */
     public static final class Version implements CommandLine.IVersionProvider {
         public static String get() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return v == null ? "dev" : v;
+            return org.stageforge.StageforgeVersion.get();
         }
 
         @Override

@@ -2,7 +2,6 @@ package org.stageforge.pipeline;
 
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
-import org.stageforge.cli.Main;
 import org.stageforge.spec.StageSpec;
 
 import java.io.IOException;
@@ -177,7 +176,7 @@ public final class Build {
             String fp = fingerprint(p, parts, before, after);
             if (skipped(p)) {
                 outputs.put(p, "skipped");
-                store.put(new PartState(p.id(), "skipped", fp, "skipped", Main.Version.get(), null));
+                store.put(new PartState(p.id(), "skipped", fp, "skipped", org.stageforge.StageforgeVersion.get(), null));
                 rep.partStart(p);
                 rep.partEnd(p, "skipped", 0);
                 outcomes.put(p, "skipped");
@@ -248,7 +247,7 @@ public final class Build {
                 // hooks may change the root: the part's identity is its fingerprint, root contents follow from it
                 out = sha256(fp + "\n" + out);
             }
-            store.put(new PartState(p.id(), "done", fp, out, Main.Version.get(), parts.written()));
+            store.put(new PartState(p.id(), "done", fp, out, org.stageforge.StageforgeVersion.get(), parts.written()));
             if (p.changesRoot()) store.root(new StateStore.RootStamp(p.id(), fp, true));
             outputs.put(p, out);
             outcomes.put(p, "done");
@@ -310,7 +309,7 @@ public final class Build {
 
     private String fingerprint(Part p, Parts parts, List<Hooks.Hook> before, List<Hooks.Hook> after) {
         MessageDigest md = sha256();
-        md.update(("stageforge " + Main.Version.get() + "\npart " + p.id() + "\n").getBytes(StandardCharsets.UTF_8));
+        md.update(("stageforge " + org.stageforge.StageforgeVersion.get() + "\npart " + p.id() + "\n").getBytes(StandardCharsets.UTF_8));
         md.update(parts.inputs(p).getBytes(StandardCharsets.UTF_8));
         Hooks.digest(md, before);
         md.update((byte) 0);

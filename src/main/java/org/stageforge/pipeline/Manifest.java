@@ -29,7 +29,7 @@ final class Manifest {
         m.put("name", spec.name());
         m.put("version", spec.version());
         // the version that built, also when replaying a lock another version wrote
-        m.put("stageforge", org.stageforge.cli.Main.Version.get());
+        m.put("stageforge", org.stageforge.StageforgeVersion.get());
         m.put("source_date_epoch", plan.sourceDateEpoch());
         Map<String, Object> inputs = new LinkedHashMap<>();
         inputs.put("repo", lock.repo());

@@ -13,7 +13,6 @@ import org.stageforge.binhost.IndexRef;
 import org.stageforge.binhost.PackageVerifier;
 import org.stageforge.binhost.FetchResult;
 import org.stageforge.binpkg.OpenPgp;
-import org.stageforge.cli.Main;
 import org.stageforge.index.PackagesIndex;
 import org.stageforge.merge.InstallMaskSets;
 import org.stageforge.install.BashPhases;
@@ -373,7 +372,7 @@ final class Parts {
             // the size was checked against the file by the fetch
             pk.add(new Lock.Pkg(p.cpv(), p.binhost(), p.path(), p.size(), p.sha512(), p.buildId(), p.worldAtom()));
         }
-        return Lock.of(Main.Version.get(), spec, plan.sourceDateEpoch(), in.repoDigest(), idx, pk);
+        return Lock.of(org.stageforge.StageforgeVersion.get(), spec, plan.sourceDateEpoch(), in.repoDigest(), idx, pk);
     }
 
     /**
