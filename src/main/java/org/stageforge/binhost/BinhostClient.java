@@ -239,6 +239,14 @@ public final class BinhostClient implements AutoCloseable {
         throw last;
     }
 
+    /**
+     * Fetches packages relative to {@code index}'s URI header (as {@link #fetchIndex} does), for a client that uses an
+     * index fetched earlier, e.g. by another process.
+     */
+    public void usePackageBase(PackagesIndex index) {
+        if (source instanceof BinhostSource.Http h) packageBase = indexBase(index, h.base());
+    }
+
     /** Portage fetches packages relative to the index's URI header; only http(s) targets are honoured. */
     private static URI indexBase(PackagesIndex index, URI fallback) {
         String uri = index.header().get("URI");

@@ -330,6 +330,7 @@ final class Parts {
             if (refs.isEmpty()) continue;
             long total = refs.stream().mapToLong(org.stageforge.binhost.BinpkgRef::size).filter(x -> x > 0).sum();
             try (BinhostClient c = BinhostClient.open(ic.url(), o); Reporter.Bytes bar = rep.bytes("fetch", total)) {
+                c.usePackageBase(PackagesIndex.read(Path.of(ic.file())));
                 FetchResult r = c.fetchAll(refs, new org.stageforge.binhost.FetchListener() {
                     @Override
                     public void bytes(org.stageforge.binhost.BinpkgRef ref, long delta) {

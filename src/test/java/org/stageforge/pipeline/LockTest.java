@@ -248,6 +248,23 @@ class LockTest {
     }
 
     @Test
+    void packagesAreFetchedFromWhereTheIndexUriHeaderPoints() throws Exception {
+        TestStage t = TestStage.create(tmp.resolve("s"), "");
+        // the index alone on one server, naming the other (which has the packages) in its URI header
+        Path indexOnly = tmp.resolve("index-only");
+        Files.createDirectories(indexOnly);
+        try (StaticServer files = StaticServer.start(tmp.resolve("s/binhost"), "127.0.0.1", 0, UnaryOperator.identity());
+             StaticServer index = StaticServer.start(indexOnly, "127.0.0.1", 0, UnaryOperator.identity())) {
+            Files.writeString(indexOnly.resolve("Packages"),
+                    "URI: " + files.uri() + "\n" + Files.readString(tmp.resolve("s/binhost/Packages")));
+            Files.writeString(t.spec, Files.readString(t.spec).replace("url = \"binhost\"", "url = \"" + index.uri() + "\""));
+            Run r = cli("build", t.spec.toString(), "--build-dir", tmp.resolve("b").toString(),
+                    "--output", tmp.resolve("out").toString(), "--cache-dir", tmp.resolve("cache").toString(), "--quiet");
+            assertThat(r.rc()).as(r.err()).isZero();
+        }
+    }
+
+    @Test
     void twoBuildDirectoriesShareTheCacheAtTheSameTime() throws Exception {
         TestStage t = TestStage.create(tmp.resolve("s"), "");
         var spec = org.stageforge.spec.SpecParser.parse(t.spec);
