@@ -36,6 +36,9 @@ public final class ProfileCommand {
             Path repo;
             @Option(names = "--config-root", paramLabel = "DIR", description = "Config root with etc/portage (make.profile, make.conf, ...).")
             Path configRoot;
+            @Option(names = "--root", paramLabel = "DIR", description = "A system root (an unpacked stage): its etc/portage, "
+                    + "with absolute links and repos.conf locations taken inside DIR, as emerge sees them after chroot.")
+            Path root;
         }
 
         @ArgGroup(exclusive = true, multiplicity = "1")
@@ -63,8 +66,11 @@ public final class ProfileCommand {
                 c = PortageConfig.forProfile(source.repo, profile, env);
                 name = profile;
             } else {
-                if (profile != null) throw new StageforgeException("PROFILE is not used with --config-root", ExitCodes.USAGE, null);
-                c = PortageConfig.load(source.configRoot, env);
+                if (profile != null) {
+                    throw new StageforgeException("PROFILE is not used with " + (source.root != null ? "--root" : "--config-root"),
+                            ExitCodes.USAGE, null);
+                }
+                c = source.root != null ? PortageConfig.loadRoot(source.root, env) : PortageConfig.load(source.configRoot, env);
                 name = c.profile().name();
             }
             PrintWriter err = spec.commandLine().getErr();

@@ -65,6 +65,23 @@ class ProfileCommandTest {
     }
 
     @Test
+    void aStageRootIsReadAsEmergeSeesItAfterChroot() throws IOException {
+        // an unpacked stage: absolute make.profile link and repos.conf location, both meant inside the root
+        Path root = tmp.resolve("stage");
+        Path repo = Files.createDirectories(root.resolve("var/db/repos/mini/profiles/p"));
+        Files.writeString(root.resolve("var/db/repos/mini/profiles/repo_name"), "mini\n");
+        Files.writeString(repo.resolve("make.defaults"), "ARCH=amd64\nUSE=\"inside\"\n");
+        Path etc = Files.createDirectories(root.resolve("etc/portage/repos.conf"));
+        Files.writeString(etc.resolve("mini.conf"), "[DEFAULT]\nmain-repo = mini\n[mini]\nlocation = /var/db/repos/mini\n");
+        Files.createSymbolicLink(root.resolve("etc/portage/make.profile"), Path.of("/var/db/repos/mini/profiles/p"));
+        Run r = run("profile", "show", "--root", root.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("profile: p\n").contains("USE: amd64 inside\n");
+        // as a config root, the same absolute link points at the host, which has no such profile
+        assertThat(run("profile", "show", "--config-root", root.toString()).code()).isEqualTo(ExitCodes.NOT_FOUND);
+    }
+
+    @Test
     void badInputGivesOneLineAndExitCode() throws IOException {
         Path repo = tmp.resolve("repo");
         Files.createDirectories(repo.resolve("profiles/p"));
