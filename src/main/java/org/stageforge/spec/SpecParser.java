@@ -145,6 +145,7 @@ public final class SpecParser {
         StageSpec.Cleanup cleanup = cleanup(top.table("cleanup", false));
         StageSpec.Kernel kernel = kernel(top.table("kernel", false));
         StageSpec.Output output = output(top.table("output", false));
+        StageSpec.BuildSettings build = build(top.table("build", false));
         Map<String, List<String>> hooks = new TreeMap<>();
         T h = top.table("hooks", false);
         if (h != null) {
@@ -165,7 +166,7 @@ public final class SpecParser {
         for (String k : r.keySet()) sections.put(k, canonical(r.get(k)));
         return new StageSpec(file.toAbsolutePath(), name, version, repo, binhosts, profile, makeConf, packageUse,
                 acceptKeywords, packageMask, packageUnmask, packageLicense, world, mixins, phases, sets, system, cleanup,
-                kernel, output, hooks, sections, systemSet, packageProvided, respectUse);
+                kernel, output, hooks, sections, systemSet, packageProvided, respectUse, build);
     }
 
     /** Every {@code @set} of the spec's INSTALL_MASK must be shipped or defined in [install_mask_sets]. */
@@ -327,6 +328,39 @@ public final class SpecParser {
         StageSpec.Image image = image(t);
         t.done();
         return new StageSpec.Output(formats, oci, oc, key, pass, repository, image);
+    }
+
+    /** {@code [build]}: from_source is "missing", "all" or an array of atoms; jobs ≥ 1. */
+    private StageSpec.BuildSettings build(T t) {
+        StageSpec.BuildSettings d = StageSpec.BuildSettings.defaults();
+        if (t == null) return d;
+        StageSpec.BuildSettings.FromSource mode = d.fromSource();
+        List<String> atoms = List.of();
+        if (t.has("from_source")) {
+            if (t.table.get(List.of("from_source")) instanceof TomlArray) {
+                mode = StageSpec.BuildSettings.FromSource.LIST;
+                atoms = t.strList("from_source");
+                for (int i = 0; i < atoms.size(); i++) atom(t, "from_source", atoms.get(i), i);
+            } else {
+                String v = t.str("from_source", true);
+                mode = switch (v) {
+                    case "missing" -> StageSpec.BuildSettings.FromSource.MISSING;
+                    case "all" -> StageSpec.BuildSettings.FromSource.ALL;
+                    default -> throw t.err("from_source", "from_source must be \"missing\", \"all\" or an array of atoms, not '" + v + "'");
+                };
+            }
+        }
+        int jobs = t.integer("jobs", d.jobs(), 1, 1024);
+        boolean keepGoing = t.bool("keep_going", false);
+        Path ccache = t.path("ccache", false);
+        List<String> distcc = t.strList("distcc_hosts");
+        for (int i = 0; i < distcc.size(); i++) {
+            if (!distcc.get(i).matches("\\S+")) throw t.errAt("distcc_hosts", i, "distcc host may not contain whitespace: '" + distcc.get(i) + "'");
+        }
+        boolean network = t.bool("network", false);
+        Path distfiles = t.path("distfiles", false);
+        t.done();
+        return new StageSpec.BuildSettings(mode, atoms, jobs, keepGoing, ccache, distcc, network, distfiles);
     }
 
     /** The OCI image config keys of [output]: entrypoint, cmd, env, user, labels. */
