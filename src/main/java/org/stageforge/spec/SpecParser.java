@@ -93,7 +93,10 @@ public final class SpecParser {
                         url, null, keyring, req));
             }
         }
-        if (binhosts.isEmpty()) throw new ParseException(source, 1, 1, "at least one [[binhost]] is required");
+        StageSpec.Seed seed = seed(top.table("seed", false));
+        if (binhosts.isEmpty() && seed == null) {
+            throw new ParseException(source, 1, 1, "at least one [[binhost]] is required (or a [seed] to build from source)");
+        }
         String profile = top.str("profile", true);
         if (profile.startsWith("/") || profile.contains("..")) throw top.err("profile", "profile must be a path under the repository's profiles/");
         Map<String, String> makeConf = new TreeMap<>();
@@ -166,7 +169,7 @@ public final class SpecParser {
         for (String k : r.keySet()) sections.put(k, canonical(r.get(k)));
         return new StageSpec(file.toAbsolutePath(), name, version, repo, binhosts, profile, makeConf, packageUse,
                 acceptKeywords, packageMask, packageUnmask, packageLicense, world, mixins, phases, sets, system, cleanup,
-                kernel, output, hooks, sections, systemSet, packageProvided, respectUse, build);
+                kernel, output, hooks, sections, systemSet, packageProvided, respectUse, seed, build);
     }
 
     /** Every {@code @set} of the spec's INSTALL_MASK must be shipped or defined in [install_mask_sets]. */
@@ -208,6 +211,53 @@ public final class SpecParser {
         }
         t.done();
         return repo;
+    }
+
+    private StageSpec.Seed seed(T t) {
+        if (t == null) return null;
+        if (!t.has("path") && !t.has("url")) t.typoOf("path", "url");
+        if (t.has("path") == t.has("url")) throw new ParseException(source, t.line(), t.col(), "[seed] needs exactly one of path, url");
+        if (!t.has("sha512") && !t.has("blake2b")) t.typoOf("sha512", "blake2b");
+        if (t.has("sha512") == t.has("blake2b")) throw new ParseException(source, t.line(), t.col(), "[seed] needs exactly one of sha512, blake2b");
+        String given = t.has("path") ? t.str("path", true) : t.str("url", true);
+        Path path = null;
+        java.net.URI url = null;
+        if (t.has("path")) {
+            path = dir.resolve(given).normalize();
+            if (path.getFileName() == null) throw t.err("path", "[seed] path must name a tarball");
+        } else {
+            url = location(t, "url", given);
+            if (!url.getPath().matches(".*/[^/]+")) throw t.err("url", "[seed] url must end with the tarball's file name");
+        }
+        String key = t.has("sha512") ? "sha512" : "blake2b";
+        String digest = t.str(key, true).toLowerCase(java.util.Locale.ROOT);
+        if (!HEX.matcher(digest).matches()) throw t.err(key, key + " must be 128 hex digits");
+        java.net.URI digests = t.has("digests") ? location(t, "digests", t.str("digests", true)) : null;
+        java.net.URI signature = t.has("signature") ? location(t, "signature", t.str("signature", true)) : null;
+        Path keyring = t.path("keyring", false);
+        if (keyring == null && (digests != null || signature != null)) {
+            throw t.err(digests != null ? "digests" : "signature", "[seed] " + (digests != null ? "digests" : "signature") + " needs a keyring");
+        }
+        if (keyring != null && digests == null && signature == null) throw t.err("keyring", "[seed] keyring needs digests or signature");
+        t.done();
+        return new StageSpec.Seed(given, path, url, key.equals("sha512") ? digest : null, key.equals("blake2b") ? digest : null,
+                digests, signature, keyring);
+    }
+
+    /** An http(s) or file URL, or a path relative to the spec (as a file: URI). */
+    private java.net.URI location(T t, String key, String s) {
+        String lower = s.toLowerCase(java.util.Locale.ROOT);
+        if (!lower.matches("[a-z][a-z0-9+.-]*:.*")) return dir.resolve(s).normalize().toUri();
+        try {
+            java.net.URI u = new java.net.URI(s);
+            boolean http = lower.startsWith("http://") || lower.startsWith("https://");
+            if (http && u.getHost() == null || !http && !lower.startsWith("file:") || u.getRawQuery() != null || u.getRawFragment() != null) {
+                throw t.err(key, key + " must be an http(s) or file URL without query, or a path: '" + s + "'");
+            }
+            return http ? u : Path.of(u).toUri();
+        } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+            throw t.err(key, key + " is not a valid URL: '" + s + "'");
+        }
     }
 
     private SystemSpec system(T t) {

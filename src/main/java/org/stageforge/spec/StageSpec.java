@@ -15,7 +15,7 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
                         List<String> world, List<String> mixins, boolean phases, Map<String, List<String>> installMaskSets,
                         SystemSpec system, Cleanup cleanup, Kernel kernel, Output output,
                         Map<String, List<String>> hooks, Map<String, String> sections, boolean systemSet,
-                        List<String> packageProvided, boolean binpkgRespectUse,
+                        List<String> packageProvided, boolean binpkgRespectUse, Seed seed,
                         BuildSettings build) {
 
     public StageSpec {
@@ -74,6 +74,27 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
      */
     public record BinhostSpec(String url, String given, Path sources, Path keyring, boolean requireSignatures) {}
 
+    /**
+     * The {@code [seed]} stage tarball packages are built in: {@code path} or {@code url} (the other null; {@code given}
+     * as written in the spec, for locks and messages), exactly one of {@code sha512}/{@code blake2b} (lower-case hex),
+     * and optionally a clear-signed Gentoo {@code .DIGESTS} file and/or a detached {@code .asc} {@code signature} over
+     * the tarball (each a {@code file:} URI for a path, or an http(s) URL), verified with {@code keyring}.
+     */
+    public record Seed(String given, Path path, java.net.URI url, String sha512, String blake2b,
+                       java.net.URI digests, java.net.URI signature, Path keyring) {
+        /** The tarball's file name (what a DIGESTS file lists). */
+        public String fileName() {
+            if (path != null) return path.getFileName().toString();
+            String p = url.getPath();
+            return p.substring(p.lastIndexOf('/') + 1);
+        }
+
+        /** The expected digest as {@code sha512:HEX} or {@code blake2b:HEX}. */
+        public String digest() {
+            return sha512 != null ? "sha512:" + sha512 : "blake2b:" + blake2b;
+        }
+    }
+
     /** What the cleanup part removes besides tmp, logs and caches. */
     public record Cleanup(List<String> paths, boolean minimal, boolean headers) {
         public Cleanup {
@@ -102,7 +123,7 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
                 packageMask, packageUnmask, packageLicense, world, mixins, phases, installMaskSets, system, cleanup, kernel,
                 new Output(f, output.oci(), output.ociCompression(), output.signingKey(), output.passphraseFile(),
                         output.repository(), output.image()),
-                hooks, s, systemSet, packageProvided, binpkgRespectUse, build);
+                hooks, s, systemSet, packageProvided, binpkgRespectUse, seed, build);
     }
 
     /**
