@@ -66,10 +66,11 @@ public final class Seed {
     /** Largest DIGESTS or signature file accepted. */
     static final long MAX_SMALL_FILE = 1 << 20;
     /**
-     * Only these xattrs are set on disk: file capabilities and user attributes. Others (trusted.overlay.*, which an
-     * overlay mount would obey, security.selinux, ...) go to the side table.
+     * Only these xattrs are set on disk: file capabilities (as root) and user attributes. Others (trusted.overlay.*
+     * and user.overlay.*, which an overlay mount would obey, security.selinux, ...) go to the side table.
      */
-    private static final Pattern APPLIED_XATTR = Pattern.compile("security\\.capability|user\\.(?!overlay\\.).+");
+    private static final Pattern ROOT_XATTR = Pattern.compile("security\\.capability|user\\.(?!overlay\\.).+");
+    private static final Pattern USER_XATTR = Pattern.compile("user\\.(?!overlay\\.).+");
     private static final Pattern HASH_HEADER = Pattern.compile("#\\s*(\\S+)\\s+HASH\\s*");
     private static final Map<Path, Object> LOCKS = new ConcurrentHashMap<>();
 
@@ -189,7 +190,7 @@ public final class Seed {
             Files.createDirectory(root);
             log.accept("seed: unpacking " + name + (asRoot ? "" : " (as a normal user)"));
             List<String> side = unpack(tarball, name, alg, expected, root, asRoot, log);
-            Files.deleteIfExists(tmp.resolve("download"));
+            for (String f : List.of("download", "digests", "signature")) Files.deleteIfExists(tmp.resolve(f));
             Files.writeString(tmp.resolve(OWNERS), String.join("", side));
             Files.writeString(tmp.resolve(MARKER), "digest " + seed.digest() + "\nas-root " + asRoot + "\nsource "
                     + seed.given().replaceAll("[\\r\\n]", " ") + "\n");
@@ -286,6 +287,7 @@ public final class Seed {
     private static List<String> sideTable(Path root, List<ExtractedFile> table, boolean asRoot, Consumer<String> log) {
         Map<String, String> lines = new TreeMap<>();
         PosixOps posix = PosixOps.system();
+        Pattern applied = asRoot ? ROOT_XATTR : USER_XATTR;
         int notApplied = 0;
         for (ExtractedFile f : table) {
             TarEntry e = f.entry();
@@ -295,7 +297,7 @@ public final class Seed {
                 for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
                     boolean set = false;
                     Path p = e.path().isEmpty() ? root : root.resolve(e.path());
-                    if (APPLIED_XATTR.matcher(x.getKey()).matches() && !Files.isSymbolicLink(p)) {
+                    if (applied.matcher(x.getKey()).matches() && !Files.isSymbolicLink(p)) {
                         try {
                             posix.lsetxattr(p, x.getKey(), x.getValue());
                             set = true;

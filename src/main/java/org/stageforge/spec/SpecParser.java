@@ -238,7 +238,10 @@ public final class SpecParser {
         if (keyring == null && (digests != null || signature != null)) {
             throw t.err(digests != null ? "digests" : "signature", "[seed] " + (digests != null ? "digests" : "signature") + " needs a keyring");
         }
-        if (keyring != null && digests == null && signature == null) throw t.err("keyring", "[seed] keyring needs digests or signature");
+        if (keyring != null && digests == null && signature == null) {
+            t.typoOf("digests", "signature");
+            throw t.err("keyring", "[seed] keyring needs digests or signature");
+        }
         t.done();
         return new StageSpec.Seed(given, path, url, key.equals("sha512") ? digest : null, key.equals("blake2b") ? digest : null,
                 digests, signature, keyring);
