@@ -92,8 +92,8 @@ public final class LocalBinhost {
 
     /**
      * Re-packs every binpkg under {@code staging} (as emerge's PKGDIR left it), signs it with {@code key} (null: not
-     * signed), moves it in atomically and rewrites {@code Packages}. {@code keys} gives each cpv's build key; a
-     * binpkg of a cpv not in it is refused (emerge built something nobody asked for). A package whose image differs
+     * signed), moves it in atomically and rewrites {@code Packages}. {@code keys} gives each wanted cpv's build key;
+     * binpkgs of other cpvs (build dependencies emerge built, packages offered to it) are left alone. A package whose image differs
      * from the previous build with the same key is reported through {@code warn}, naming the files.
      */
     public List<Ingested> ingest(Path staging, Map<String, String> keys, OpenPgp.SigningKey key, long sourceDateEpoch,
@@ -106,7 +106,10 @@ public final class LocalBinhost {
                 files = s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && p.getFileName().toString().endsWith(".gpkg.tar"))
                         .sorted().toList();
             }
-            for (Path f : files) out.add(ingestOne(f, keys, key, sourceDateEpoch, warn));
+            for (Path f : files) {
+                Ingested i = ingestOne(f, keys, key, sourceDateEpoch, warn);
+                if (i != null) out.add(i);
+            }
             if (!out.isEmpty()) reindex(sourceDateEpoch);
         } catch (IOException e) {
             throw new StageforgeException("local binhost " + dir + ": " + e.getMessage(), e);
@@ -133,9 +136,8 @@ public final class LocalBinhost {
             String pf = text(md, "PF", f);
             Cpv cpv = Cpv.parse(category + "/" + pf);
             String buildKey = keys.get(cpv.toString());
-            if (buildKey == null) {
-                throw new StageforgeException(f + ": emerge built " + cpv + ", which was not asked for", ExitCodes.FAILURE, null);
-            }
+            // what emerge built besides (a build dependency) or was offered to it stays out
+            if (buildKey == null) return null;
             md.put("BUILD_TIME", (sde + "\n").getBytes(StandardCharsets.UTF_8));
             md.put("BUILD_ID", "1\n".getBytes(StandardCharsets.UTF_8));
             md.put(KEY, (buildKey + "\n").getBytes(StandardCharsets.UTF_8));

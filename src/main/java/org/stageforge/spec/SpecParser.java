@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
  */
 public final class SpecParser {
     /** Part names hooks may be attached to (kept in step with the pipeline's parts). */
-    public static final List<String> PARTS = List.of("fetch", "resolve", "install", "configure", "kernel", "depclean",
+    public static final List<String> PARTS = List.of("fetch", "resolve", "binpkgs", "install", "configure", "kernel", "depclean",
             "cleanup", "pack", "checksum", "sign", "publish");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]*");
     private static final Pattern HEX = Pattern.compile("[0-9a-f]{128}");

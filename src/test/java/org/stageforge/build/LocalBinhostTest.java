@@ -3,7 +3,6 @@ package org.stageforge.build;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.stageforge.StageforgeException;
 import org.stageforge.archive.Compression;
 import org.stageforge.archive.TarEntry;
 import org.stageforge.binpkg.BinaryPackage;
@@ -27,7 +26,6 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Re-packing emerge's GPKGs into the build's own binhost: bytes, key records, signatures, differing output. */
 class LocalBinhostTest {
@@ -137,11 +135,13 @@ class LocalBinhostTest {
     }
 
     @Test
-    void refusesWhatNobodyAskedFor() throws IOException {
+    void leavesWhatNobodyAskedForAlone() throws IOException {
         LocalBinhost lb = new LocalBinhost(tmp.resolve("c/binpkgs"));
         portageGpkg(tmp.resolve("s"), "app-misc", "hello-1.0", 1_800_000_001L, "hi");
-        assertThatThrownBy(() -> lb.ingest(tmp.resolve("s"), Map.of(), null, SDE, w -> { }))
-                .isInstanceOf(StageforgeException.class).hasMessageContaining("emerge built app-misc/hello-1.0, which was not asked for");
-        assertThat(lb.dir().resolve("app-misc")).doesNotExist();
+        portageGpkg(tmp.resolve("s"), "app-misc", "dep-1.0", 1_800_000_001L, "dep");
+        assertThat(lb.ingest(tmp.resolve("s"), Map.of("app-misc/dep-1.0", "k"), null, SDE, w -> { }))
+                .extracting(LocalBinhost.Ingested::cpv).containsExactly("app-misc/dep-1.0");
+        assertThat(lb.dir().resolve("app-misc/hello")).doesNotExist();
+        assertThat(lb.index().entries()).extracting(PackagesEntry::cpv).containsExactly("app-misc/dep-1.0");
     }
 }
