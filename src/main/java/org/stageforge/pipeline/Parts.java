@@ -494,7 +494,7 @@ final class Parts {
             StageSpec.BuildSettings b = spec.build();
             Path logs = build.resolve("logs/portage");
             Emerge.Request e = new Emerge.Request(seed, Path.of(inputsRecord().repoDir()), org.stageforge.build.SandboxPortage.repoName(Path.of(inputsRecord().repoDir())), List.of(),
-                    build.resolve("config"), spec.makeConf(), null,
+                    build.resolve("config"), emergeMakeConf(), null,
                     b.distfiles() != null ? b.distfiles() : opts.cache().resolve("distfiles"), logs, List.of(),
                     b.jobs(), b.keepGoing() || opts.keepGoing(), b.network(), b.ccache(), b.distccHosts(),
                     plan.sourceDateEpoch());
@@ -517,6 +517,16 @@ final class Parts {
         }
         StateStore.writeAtomically(planFile, JSON.writeValueAsBytes(new Plan(plan.sourceDateEpoch(), pkgs)));
         return Build.sha256(sb.toString());
+    }
+
+    /**
+     * The spec's make.conf for emerge in the sandbox, with {@code binpkg-ignore-signature}: the binpkgs offered to it
+     * were verified by stageforge (keyring, digests), and the seed need not have gpg.
+     */
+    private Map<String, String> emergeMakeConf() {
+        Map<String, String> mc = new TreeMap<>(spec.makeConf());
+        mc.put("FEATURES", (mc.getOrDefault("FEATURES", "") + " binpkg-ignore-signature").strip());
+        return mc;
     }
 
     // ---- root parts ---------------------------------------------------------------------------------------

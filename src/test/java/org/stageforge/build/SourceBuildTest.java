@@ -51,16 +51,20 @@ class SourceBuildTest {
         OpenPgp.GeneratedKey g = OpenPgp.generate("Build <b@example.org>", null, new Date(0));
         key = tmp.resolve("signing.asc");
         Files.write(key, g.secretArmored());
-        cache = tmp.resolve("cache");
+        // the unpacked seed is kept between runs, like TestSeed's tarball
+        cache = Path.of("target/source-build-cache").toAbsolutePath();
     }
 
     static Path spec(String name, String extra) throws IOException {
+        return spec(name, extra, "world = [\"sf-test/p03\"]\npackage_use = [\"sf-test/p02 loud\"]", "");
+    }
+
+    static Path spec(String name, String extra, String targets, String tables) throws IOException {
         Path f = tmp.resolve(name + ".toml");
         Files.writeString(f, """
                 profile = "default"
                 system = false
-                world = ["sf-test/p03"]
-                package_use = ["sf-test/p02 loud"]
+                %s
                 %s
                 [stage]
                 name = "src"
@@ -79,7 +83,8 @@ class SourceBuildTest {
 
                 [output]
                 signing_key = "signing.asc"
-                """.formatted(extra, seed.path(), seed.sha512()));
+                %s
+                """.formatted(targets, extra, seed.path(), seed.sha512(), tables));
         return f;
     }
 
@@ -132,5 +137,111 @@ class SourceBuildTest {
         assertThat(run(bd.resolve("root"), "p02")).isEqualTo(TestRepo.expected(2, true));
         assertThat(run(bd.resolve("root"), "p03")).isEqualTo(TestRepo.expected(3, false));
         assertThat(inodes(bd.resolve("binpkgs"))).hasSize(3);
+    }
+
+    static Map<String, byte[]> gpkgs(Path local) throws IOException {
+        Map<String, byte[]> m = new TreeMap<>();
+        try (Stream<Path> s = Files.walk(local)) {
+            for (Path p : s.filter(x -> x.toString().endsWith(".gpkg.tar") || x.endsWith("Packages")).toList()) {
+                m.put(local.relativize(p).toString(), Files.readAllBytes(p));
+            }
+        }
+        return m;
+    }
+
+    static Map<String, byte[]> first;
+    static String firstTarball;
+
+    static String tarballSha(Path bd) throws IOException {
+        return Files.readString(bd.resolveSibling(bd.getFileName() + "-out").resolve("SHA256SUMS"));
+    }
+
+    @Test
+    @Order(2)
+    void anUnchangedSecondBuildBuildsNothing() throws Exception {
+        Path bd = tmp.resolve("a");
+        first = gpkgs(bd.resolve("binpkgs"));
+        firstTarball = tarballSha(bd);
+        Map<String, Object> before = inodes(bd.resolve("binpkgs"));
+        String out = build(spec("s1", ""), bd);
+        assertThat(built(out)).isEmpty();
+        assertThat(inodes(bd.resolve("binpkgs"))).isEqualTo(before);
+        assertThat(tarballSha(bd)).isEqualTo(firstTarball);
+    }
+
+    @Test
+    @Order(3)
+    void changingOnePackagesUseRebuildsExactlyThatPackage() throws Exception {
+        Path bd = tmp.resolve("a");
+        Map<String, Object> before = inodes(bd.resolve("binpkgs"));
+        String out = build(spec("s2", "", "world = [\"sf-test/p03\"]\npackage_use = [\"sf-test/p02 loud\", \"sf-test/p01 loud\"]", ""), bd);
+        assertThat(built(out)).containsExactly("sf-test/p01-1.0");
+        Map<String, Object> after = inodes(bd.resolve("binpkgs"));
+        assertThat(after.get("sf-test/p01/p01-1.0-1.gpkg.tar")).isNotEqualTo(before.get("sf-test/p01/p01-1.0-1.gpkg.tar"));
+        assertThat(after.get("sf-test/p02/p02-1.0-1.gpkg.tar")).isEqualTo(before.get("sf-test/p02/p02-1.0-1.gpkg.tar"));
+        assertThat(after.get("sf-test/p03/p03-1.0-1.gpkg.tar")).isEqualTo(before.get("sf-test/p03/p03-1.0-1.gpkg.tar"));
+        assertThat(run(bd.resolve("root"), "p01")).isEqualTo(TestRepo.expected(1, true));
+    }
+
+    @Test
+    @Order(4)
+    void changingCflagsRebuildsEverything() throws Exception {
+        Path bd = tmp.resolve("a");
+        String out = build(spec("s3", "", "world = [\"sf-test/p03\"]\npackage_use = [\"sf-test/p02 loud\", \"sf-test/p01 loud\"]",
+                "[make_conf]\nCFLAGS = \"-O2\"\n"), bd);
+        assertThat(built(out)).containsExactly("sf-test/p01-1.0", "sf-test/p02-1.0", "sf-test/p03-1.0");
+        assertThat(run(bd.resolve("root"), "p03")).isEqualTo(TestRepo.expected(3, false));
+    }
+
+    /** A second build directory from scratch: the same GPKG bytes, index and tarball as the first build. */
+    @Test
+    @Order(5)
+    void twoBuildsFromScratchAreIdentical() throws Exception {
+        Path bd = tmp.resolve("b");
+        build(spec("s1", ""), bd);
+        Map<String, byte[]> again = gpkgs(bd.resolve("binpkgs"));
+        assertThat(again.keySet()).isEqualTo(first.keySet());
+        for (String k : first.keySet()) assertThat(again.get(k)).as(k).isEqualTo(first.get(k));
+        assertThat(tarballSha(bd)).isEqualTo(firstTarball);
+    }
+
+    /** A binhost made from another build's packages is used for what it has: only the rest is built. */
+    @Test
+    @Order(6)
+    void aBinhostThatHasSomePackagesIsUsedForThem() throws Exception {
+        Path bh = tmp.resolve("binhost");
+        for (String p : List.of("p01", "p02")) {
+            Path f = tmp.resolve("b/binpkgs/sf-test").resolve(p).resolve(p + "-1.0-1.gpkg.tar");
+            Files.createDirectories(bh.resolve("sf-test").resolve(p));
+            Files.copy(f, bh.resolve("sf-test").resolve(p).resolve(f.getFileName()));
+        }
+        org.stageforge.binhost.BinhostWriter.index(bh, Map.of(), 1700000000L);
+        Path bd = tmp.resolve("c");
+        String out = build(spec("s4", "", "world = [\"sf-test/p03\"]\npackage_use = [\"sf-test/p02 loud\"]",
+                "[[binhost]]\nurl = \"binhost\"\n"), bd);
+        assertThat(built(out)).containsExactly("sf-test/p03-1.0");
+        assertThat(run(bd.resolve("root"), "p02")).isEqualTo(TestRepo.expected(2, true));
+    }
+
+    /**
+     * The failing package stops the build with its log tail and path; with keep_going the others are built and
+     * kept; after fixing the spec the build continues without rebuilding them.
+     */
+    @Test
+    @Order(7)
+    void aFailingPackageStopsTheBuildAndTheFixedBuildContinues() throws Exception {
+        Path bd = tmp.resolve("d");
+        String targets = "world = [\"sf-test/p02\", \"sf-test/broken\"]";
+        assertThatThrownBy(() -> build(spec("s5", "", targets, "").resolveSibling("s5.toml"), bd))
+                .isInstanceOf(StageforgeException.class)
+                .hasMessageContaining("sf-test/broken-1.0 failed to build (log: " + bd.resolve("logs/portage"))
+                .hasMessageContaining("sf-test/broken needs USE=fixed");
+        Files.writeString(tmp.resolve("s5.toml"), Files.readString(tmp.resolve("s5.toml")).replace("jobs = 2", "jobs = 2\nkeep_going = true"));
+        assertThatThrownBy(() -> build(tmp.resolve("s5.toml"), bd)).hasMessageContaining("not built: sf-test/broken-1.0");
+        assertThat(LocalBinhost.of(bd).keyOf("sf-test/p02-1.0")).isPresent();
+        String out = build(spec("s6", "", targets + "\npackage_use = [\"sf-test/broken fixed\"]", ""), bd);
+        assertThat(built(out)).containsExactly("sf-test/broken-1.0");
+        assertThat(run(bd.resolve("root"), "broken")).isEqualTo("broken: fixed");
+        assertThat(run(bd.resolve("root"), "p02")).isEqualTo(TestRepo.expected(2, false));
     }
 }
