@@ -142,24 +142,13 @@ public final class LocalBinhost {
             md.put("BUILD_ID", "1\n".getBytes(StandardCharsets.UTF_8));
             md.put(KEY, (buildKey + "\n").getBytes(StandardCharsets.UTF_8));
             Path image = Files.createDirectory(work.resolve("image"));
-            // Portage's owners and special modes go into the file table; on disk only what a user may create
-            List<ExtractedFile> extracted = bp.extract(image, ExtractPolicy.RECORD_ONLY);
-            Map<String, FileTable.Attributes> table = new TreeMap<>();
+            FileTable table = extract(bp, image);
             List<String> listing = new ArrayList<>();
-            for (ExtractedFile x : extracted) {
-                TarEntry e = x.entry();
-                String rel = e.path().startsWith("./") ? e.path().substring(2) : e.path();
-                if (rel.isEmpty() || rel.equals(".")) continue;
-                if (!x.created()) {
-                    throw new StageforgeException(f + ": " + rel + ": a " + e.type() + " cannot be re-packed", ExitCodes.BAD_INPUT, null);
-                }
-                table.put(rel, new FileTable.Attributes(e.mode() & 07777, e.uid(), e.gid(), e.xattrs()));
-            }
-            for (TarEntry e : GpkgWriter.scanImage(image, new FileTable(table), "")) listing.add(line(image, e));
+            for (TarEntry e : GpkgWriter.scanImage(image, table, "")) listing.add(line(image, e));
             Path target = dir.resolve(category).resolve(cpv.name()).resolve(pf + "-1.gpkg.tar");
             Files.createDirectories(target.getParent());
             Path tmp = work.resolve(target.getFileName());
-            GpkgWriter.write(tmp, image, md, new GpkgWriter.Options(Compression.ZSTD, sde, key, new FileTable(table)));
+            GpkgWriter.write(tmp, image, md, new GpkgWriter.Options(Compression.ZSTD, sde, key, table));
             // MTIME goes into the index: pinned so the index is reproducible too
             Files.setLastModifiedTime(tmp, FileTime.fromMillis(sde * 1000));
             List<String> differing = compareWithPrevious(category + "/" + pf, buildKey, listing);
@@ -172,6 +161,43 @@ public final class LocalBinhost {
             for (String l : listing) rec.append(l).append('\n');
             AtomicFiles.write(dir.resolve(".images").resolve(category).resolve(pf + ".tsv"), rec.toString().getBytes(StandardCharsets.UTF_8));
             return new Ingested(cpv.toString(), target, digest(target, "SHA-512"), buildKey, differing);
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    /** Extracts the image; Portage's owners and special modes go into the file table, on disk only what a user may create. */
+    private static FileTable extract(BinaryPackage bp, Path image) {
+        Map<String, FileTable.Attributes> table = new TreeMap<>();
+        for (ExtractedFile x : bp.extract(image, ExtractPolicy.RECORD_ONLY)) {
+            TarEntry e = x.entry();
+            String rel = e.path().startsWith("./") ? e.path().substring(2) : e.path();
+            if (rel.isEmpty() || rel.equals(".")) continue;
+            if (!x.created()) {
+                throw new StageforgeException(bp.file() + ": " + rel + ": a " + e.type() + " cannot be re-packed", ExitCodes.BAD_INPUT, null);
+            }
+            table.put(rel, new FileTable.Attributes(e.mode() & 07777, e.uid(), e.gid(), e.xattrs()));
+        }
+        return new FileTable(table);
+    }
+
+    /**
+     * An unsigned copy of a GPKG (same metadata and image, archive times from its BUILD_TIME): emerge verifies a
+     * signed Manifest with gpg whatever FEATURES say, and a seed need not have gpg; stageforge verified it already.
+     */
+    static void unsignedCopy(Path src, Path out) throws IOException {
+        Path work = Files.createTempDirectory(out.getParent(), ".unsigned-");
+        try (BinaryPackage bp = BinaryPackage.open(src)) {
+            Map<String, byte[]> md = new TreeMap<>();
+            for (String k : bp.metadata().keys()) md.put(k, bp.metadata().raw(k));
+            long time = 0;
+            try {
+                if (md.containsKey("BUILD_TIME")) time = Long.parseLong(text(md, "BUILD_TIME", src));
+            } catch (NumberFormatException e) {
+                throw new StageforgeException(src + ": BUILD_TIME is not a number", ExitCodes.BAD_INPUT, e);
+            }
+            Path image = Files.createDirectory(work.resolve("image"));
+            GpkgWriter.write(out, image, md, new GpkgWriter.Options(Compression.ZSTD, time, null, extract(bp, image)));
         } finally {
             deleteTree(work);
         }

@@ -27,7 +27,8 @@ import java.util.stream.Stream;
  *
  * <p>A package already in the local binhost with its build key is not built again, so a build that stopped (a
  * failure, {@code kill -9}) continues with what is missing. emerge gets a fresh staging PKGDIR holding the plan's
- * binary packages (so the build root installs them instead of building them) and, after each run, every new binpkg
+ * binary packages (unsigned copies of GPKGs: see {@link LocalBinhost#unsignedCopy}; so the build root installs them
+ * instead of building them) and, after each run, every new binpkg
  * of a wanted package is re-packed into the local binhost, also when a later package failed.
  */
 public final class SourceBuild {
@@ -124,6 +125,10 @@ public final class SourceBuild {
         Path target = staging.resolve(c.category()).resolve(c.name())
                 .resolve(c.name() + "-" + c.version() + (ext.equals(".tbz2") ? "" : "-1") + ext);
         Files.createDirectories(target.getParent());
+        if (ext.equals(".gpkg.tar")) {
+            LocalBinhost.unsignedCopy(file, target);
+            return staging.relativize(target).toString();
+        }
         try {
             Files.createLink(target, file);
         } catch (IOException | UnsupportedOperationException e) {

@@ -237,6 +237,11 @@ final class Parts {
 
     /** Writes the config root to {@code cfgRoot}, verifies the mix-ins and, without a lock, resolves. */
     Resolution resolution(Inputs in, Path cfgRoot) throws IOException {
+        return resolution(in, cfgRoot, opts.lock() != null);
+    }
+
+    /** As above; {@code locked}: the lock pins the packages, so nothing is resolved. */
+    private Resolution resolution(Inputs in, Path cfgRoot, boolean locked) throws IOException {
         Map<String, Path> mixinNodes = ConfigRoot.write(spec, Path.of(in.repoDir()), cfgRoot);
         PortageConfig config = PortageConfig.load(cfgRoot, Map.of());
         List<PackagesIndex> indexes = new ArrayList<>();
@@ -247,7 +252,7 @@ final class Parts {
             hosts.add(new Binhost(c.url(), idx));
         }
         org.stageforge.spec.Mixins.verify(config, mixinNodes, indexes);
-        if (opts.lock() != null) return new Resolution(config, hosts, indexes, null, null);
+        if (locked) return new Resolution(config, hosts, indexes, null, null);
         List<String> targets = new ArrayList<>();
         if (spec.systemSet()) targets.add("@system");
         targets.addAll(spec.world());
@@ -285,7 +290,20 @@ final class Parts {
         Lock lock = opts.lock();
         long maxBuildTime = 0;
         if (lock != null) {
+            Map<String, String> keys = null;
             for (Lock.Pkg lp : lock.packages()) {
+                if (lp.binhost() == LOCAL && !localIntact(lp.path(), lp.sha512())) {
+                    // built from source and not here (a fresh clone): built again, and must give the pinned bytes
+                    if (keys == null) keys = sourceKeys(in);
+                    String key = keys.get(lp.cpv());
+                    if (key == null) {
+                        throw new StageforgeException(lp.cpv() + ": pinned as built from source, but the spec no longer"
+                                + " builds it from source", ExitCodes.BAD_INPUT, null);
+                    }
+                    pkgs.add(new Pkg(lp.cpv(), LOCAL, null, lp.sha512(), null, lp.world(), List.of(), lp.size(),
+                            lp.buildId(), key));
+                    continue;
+                }
                 pkgs.add(new Pkg(lp.cpv(), lp.binhost(), lp.path(), lp.sha512(), null, lp.world(), List.of(), lp.size(),
                         lp.buildId(), null));
             }
@@ -423,6 +441,23 @@ final class Parts {
         return new Pkg(p.cpv(), LOCAL, p.path(), sha, file.toString(), p.worldAtom(), p.use(), p.size(), p.buildId(), p.buildKey());
     }
 
+    private boolean localIntact(String path, String sha512) {
+        Path f = LocalBinhost.of(build).dir().resolve(path).normalize();
+        return f.startsWith(LocalBinhost.of(build).dir()) && Files.isRegularFile(f) && Build.digestFile(f, "SHA-512").equals(sha512);
+    }
+
+    /** The build keys of the packages a fresh resolution builds from source (for a replay that must rebuild them). */
+    private Map<String, String> sourceKeys(Inputs in) throws IOException {
+        Resolution res = resolution(in, build.resolve("source/config"), false);
+        Map<String, String> m = new TreeMap<>();
+        for (PlannedPackage pp : res.plan().packages()) if (pp.fromSource()) m.put(pp.cpv().toString(), res.keys().of(pp));
+        // a package the local binhost already holds with its key is not from source there, yet may be pinned so
+        for (PlannedPackage pp : res.plan().packages()) {
+            if (LOCAL_NAME.equals(pp.binhost())) m.put(pp.cpv().toString(), res.keys().of(pp.entry()));
+        }
+        return m;
+    }
+
     /** The spec position of the binhost a planned package comes from; {@link #LOCAL} for the build's own. */
     private static int hostIndex(List<Binhost> hosts, PlannedPackage pp) {
         if (pp.fromSource() || LOCAL_NAME.equals(pp.binhost())) return LOCAL;
@@ -494,7 +529,7 @@ final class Parts {
             StageSpec.BuildSettings b = spec.build();
             Path logs = build.resolve("logs/portage");
             Emerge.Request e = new Emerge.Request(seed, Path.of(inputsRecord().repoDir()), org.stageforge.build.SandboxPortage.repoName(Path.of(inputsRecord().repoDir())), List.of(),
-                    build.resolve("config"), emergeMakeConf(), null,
+                    build.resolve("config"), spec.makeConf(), null,
                     b.distfiles() != null ? b.distfiles() : opts.cache().resolve("distfiles"), logs, List.of(),
                     b.jobs(), b.keepGoing() || opts.keepGoing(), b.network(), b.ccache(), b.distccHosts(),
                     plan.sourceDateEpoch());
@@ -509,7 +544,8 @@ final class Parts {
             Pkg q = p;
             if (targets.containsKey(p.cpv())) {
                 var entry = local.index().entries(p.cpv()).get(0);
-                q = localFile(new Pkg(p.cpv(), LOCAL, entry.path(), null, null, p.worldAtom(), p.use(),
+                // a replay's pinned SHA-512 must be what the build gave
+                q = localFile(new Pkg(p.cpv(), LOCAL, entry.path(), p.sha512(), null, p.worldAtom(), p.use(),
                         entry.size().orElse(-1), entry.buildId().orElse(0), p.buildKey()));
             }
             pkgs.add(q);
@@ -517,16 +553,6 @@ final class Parts {
         }
         StateStore.writeAtomically(planFile, JSON.writeValueAsBytes(new Plan(plan.sourceDateEpoch(), pkgs)));
         return Build.sha256(sb.toString());
-    }
-
-    /**
-     * The spec's make.conf for emerge in the sandbox, with {@code binpkg-ignore-signature}: the binpkgs offered to it
-     * were verified by stageforge (keyring, digests), and the seed need not have gpg.
-     */
-    private Map<String, String> emergeMakeConf() {
-        Map<String, String> mc = new TreeMap<>(spec.makeConf());
-        mc.put("FEATURES", (mc.getOrDefault("FEATURES", "") + " binpkg-ignore-signature").strip());
-        return mc;
     }
 
     // ---- root parts ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import org.stageforge.StageforgeException;
 import org.stageforge.binpkg.OpenPgp;
 import org.stageforge.pipeline.Build;
 import org.stageforge.pipeline.BuildOptions;
+import org.stageforge.pipeline.Lock;
 import org.stageforge.pipeline.Part;
 import org.stageforge.pipeline.Reporter;
 import org.stageforge.spec.SpecParser;
@@ -90,9 +91,17 @@ class SourceBuildTest {
 
     /** A build; returns what the reporter printed (VERBOSE: every action). */
     static String build(Path spec, Path buildDir) throws IOException {
-        StringWriter w = new StringWriter();
-        BuildOptions o = BuildOptions.of(buildDir, buildDir.resolveSibling(buildDir.getFileName() + "-out"))
+        return build(spec, buildDir, null);
+    }
+
+    static BuildOptions options(Path buildDir) {
+        return BuildOptions.of(buildDir, buildDir.resolveSibling(buildDir.getFileName() + "-out"))
                 .withCacheDir(cache).withEnv(Map.of("SOURCE_DATE_EPOCH", "1700000000"));
+    }
+
+    static String build(Path spec, Path buildDir, Lock lock) throws IOException {
+        StringWriter w = new StringWriter();
+        BuildOptions o = options(buildDir).withLock(lock);
         try (Reporter rep = new Reporter(new PrintWriter(w), Reporter.Mode.VERBOSE, buildDir.resolve("logs"), false, true,
                 Part.values().length)) {
             Build.run(SpecParser.parse(spec), o, rep);
@@ -150,6 +159,7 @@ class SourceBuildTest {
     }
 
     static Map<String, byte[]> first;
+    static Lock lock;
     static String firstTarball;
 
     static String tarballSha(Path bd) throws IOException {
@@ -167,6 +177,12 @@ class SourceBuildTest {
         assertThat(built(out)).isEmpty();
         assertThat(inodes(bd.resolve("binpkgs"))).isEqualTo(before);
         assertThat(tarballSha(bd)).isEqualTo(firstTarball);
+        // the lock pins the packages built from source by their SHA-512 in the build's own binhost
+        lock = Build.lock(SpecParser.parse(spec("s1", "")), options(bd), Reporter.silent(bd.resolve("logs")));
+        assertThat(lock.packages()).allSatisfy(p -> {
+            assertThat(p.binhost()).isEqualTo(-1);
+            assertThat(p.sha512()).matches("[0-9a-f]{128}");
+        });
     }
 
     @Test
@@ -193,12 +209,15 @@ class SourceBuildTest {
         assertThat(run(bd.resolve("root"), "p03")).isEqualTo(TestRepo.expected(3, false));
     }
 
-    /** A second build directory from scratch: the same GPKG bytes, index and tarball as the first build. */
+    /**
+     * A second build directory from scratch, replaying the first build's lock (as on a fresh clone): the packages are
+     * built again and must give the pinned bytes; the same GPKG bytes, index and tarball as the first build.
+     */
     @Test
     @Order(5)
-    void twoBuildsFromScratchAreIdentical() throws Exception {
+    void twoBuildsFromScratchAreIdenticalAndALockedReplayToo() throws Exception {
         Path bd = tmp.resolve("b");
-        build(spec("s1", ""), bd);
+        assertThat(built(build(spec("s1", ""), bd, lock))).containsExactly("sf-test/p01-1.0", "sf-test/p02-1.0", "sf-test/p03-1.0");
         Map<String, byte[]> again = gpkgs(bd.resolve("binpkgs"));
         assertThat(again.keySet()).isEqualTo(first.keySet());
         for (String k : first.keySet()) assertThat(again.get(k)).as(k).isEqualTo(first.get(k));
