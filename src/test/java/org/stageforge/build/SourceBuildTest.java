@@ -263,4 +263,31 @@ class SourceBuildTest {
         assertThat(run(bd.resolve("root"), "broken")).isEqualTo("broken: fixed");
         assertThat(run(bd.resolve("root"), "p02")).isEqualTo(TestRepo.expected(2, false));
     }
+
+    /** {@code kill -9} of a build while it builds from source, then a resume: the uninterrupted build's bytes. */
+    @Test
+    @Order(8)
+    void killedDuringTheBuildThenResumedGivesTheUninterruptedResult() throws Exception {
+        Path bd = tmp.resolve("e");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "org.stageforge.cli.Main", "build", spec("s1", "").toString(),
+                "--build-dir", bd.toString(), "--output", bd.resolveSibling("e-out").toString(), "--cache-dir", cache.toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("e.log").toFile());
+        pb.environment().put("SOURCE_DATE_EPOCH", "1700000000");
+        Process p = pb.start();
+        Path firstPkg = bd.resolve("binpkgs/sf-test/p01/p01-1.0-1.gpkg.tar");
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+        while (!Files.exists(firstPkg) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(100);
+        assertThat(p.isAlive()).as(Files.readString(tmp.resolve("e.log"))).isTrue();
+        List<ProcessHandle> children = p.descendants().toList();
+        p.destroyForcibly();
+        for (ProcessHandle c : children) c.destroyForcibly();
+        p.waitFor();
+        String out = build(spec("s1", ""), bd);
+        assertThat(built(out)).doesNotContain("sf-test/p01-1.0");
+        Map<String, byte[]> again = gpkgs(bd.resolve("binpkgs"));
+        assertThat(again.keySet()).isEqualTo(first.keySet());
+        for (String k : first.keySet()) assertThat(again.get(k)).as(k).isEqualTo(first.get(k));
+        assertThat(tarballSha(bd)).isEqualTo(firstTarball);
+    }
 }
