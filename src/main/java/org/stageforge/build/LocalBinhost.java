@@ -108,9 +108,11 @@ public final class LocalBinhost {
             }
             for (Path f : files) {
                 Ingested i = ingestOne(f, keys, key, sourceDateEpoch, warn);
-                if (i != null) out.add(i);
+                if (i == null) continue;
+                out.add(i);
+                // indexed at once: a build killed before the next package still knows this one (keyOf)
+                reindex(sourceDateEpoch);
             }
-            if (!out.isEmpty()) reindex(sourceDateEpoch);
         } catch (IOException e) {
             throw new StageforgeException("local binhost " + dir + ": " + e.getMessage(), e);
         }

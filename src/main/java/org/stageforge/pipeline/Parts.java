@@ -115,7 +115,8 @@ final class Parts {
                     + "system_set=" + spec.systemSet() + "\n"
                     + "SOURCE_DATE_EPOCH=" + opts.env().getOrDefault("SOURCE_DATE_EPOCH", "");
             // resolve's output (an earlier output) pins the packages, their USE and build keys
-            case BINPKGS -> spec.section("seed", "build", "make_conf", "package_use", "profile") + fileDigest(spec.output().signingKey());
+            case BINPKGS -> spec.seed() == null ? "no seed"
+                    : spec.section("seed", "build", "make_conf", "package_use", "profile") + fileDigest(spec.output().signingKey());
             case INSTALL -> spec.section("install_mask_sets", "phases");
             // the root's etc/portage is written from these too (RootPortage)
             case CONFIGURE -> spec.section("system", "repo", "binhost", "profile", "make_conf", "package_use",
