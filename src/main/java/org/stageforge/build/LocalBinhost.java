@@ -75,9 +75,15 @@ public final class LocalBinhost {
     public Optional<String> keyOf(String cpv) {
         for (PackagesEntry e : index().entries(cpv)) {
             Optional<String> k = e.raw(KEY);
-            if (k.isPresent()) return k;
+            if (k.isPresent()) return k.map(String::strip);
         }
-        return Optional.empty();
+        // moved in but not indexed yet (a build killed in between): the package itself says
+        Cpv c = Cpv.parse(cpv);
+        Path f = dir.resolve(c.category()).resolve(c.name()).resolve(cpv.substring(cpv.indexOf('/') + 1) + "-1.gpkg.tar");
+        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) return Optional.empty();
+        try (BinaryPackage bp = BinaryPackage.open(f)) {
+            return Optional.ofNullable(bp.metadata().get(KEY)).map(String::strip);
+        }
     }
 
     /**

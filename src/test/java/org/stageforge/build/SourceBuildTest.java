@@ -275,9 +275,13 @@ class SourceBuildTest {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("e.log").toFile());
         pb.environment().put("SOURCE_DATE_EPOCH", "1700000000");
         Process p = pb.start();
-        Path firstPkg = bd.resolve("binpkgs/sf-test/p01/p01-1.0-1.gpkg.tar");
+        // killed once the first package is in the local binhost (moved in and indexed)
+        Path index = bd.resolve("binpkgs/Packages");
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
-        while (!Files.exists(firstPkg) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(100);
+        while (!(Files.exists(index) && Files.readString(index).contains("CPV: sf-test/p01-1.0")) && p.isAlive()
+                && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
         assertThat(p.isAlive()).as(Files.readString(tmp.resolve("e.log"))).isTrue();
         List<ProcessHandle> children = p.descendants().toList();
         p.destroyForcibly();
