@@ -36,14 +36,14 @@ import java.util.stream.Stream;
  * {@code files.tsv} (owners, modes and xattrs the checkout cannot hold; see {@link FileTable}).
  */
 public final class BinhostWriter {
-    /** Metadata keys Portage copies into a Packages entry (binpkg metadata name → index key). */
+    /** Metadata keys Portage copies into a Packages entry (binpkg metadata name → index key), and BUILD_KEY (stageforge's build key of a package built from source). */
     private static final Map<String, String> INDEX_KEYS = indexKeys();
 
     private BinhostWriter() {}
 
     private static Map<String, String> indexKeys() {
         Map<String, String> m = new LinkedHashMap<>();
-        for (String k : List.of("BDEPEND", "BUILD_ID", "BUILD_TIME", "CHOST", "DEFINED_PHASES", "DEPEND", "EAPI",
+        for (String k : List.of("BDEPEND", "BUILD_ID", "BUILD_KEY", "BUILD_TIME", "CHOST", "DEFINED_PHASES", "DEPEND", "EAPI",
                 "IDEPEND", "IUSE", "KEYWORDS", "LICENSE", "PDEPEND", "PROPERTIES", "PROVIDES", "RDEPEND",
                 "REQUIRES", "RESTRICT", "SLOT", "USE")) {
             m.put(k, k);

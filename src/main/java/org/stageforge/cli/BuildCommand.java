@@ -32,7 +32,7 @@ import java.util.Set;
 
 /** {@code stageforge build}: runs the stage pipeline of a spec. */
 @Command(name = "build", mixinStandardHelpOptions = true,
-        description = "Build a stage from a spec: fetch resolve install configure kernel depclean cleanup pack checksum sign publish.")
+        description = "Build a stage from a spec: fetch resolve binpkgs install configure kernel depclean cleanup pack checksum sign publish.")
 public final class BuildCommand implements Runnable {
     @Parameters(arity = "0..1", paramLabel = "SPEC", description = "The stage spec (TOML); optional with --locked.")
     Path specFile;
@@ -60,6 +60,12 @@ public final class BuildCommand implements Runnable {
 
     @Option(names = "--resume", description = "Continue the build in the build directory: finished parts whose fingerprints match are reused.")
     boolean resume;
+
+    @Option(names = "--keep-going", description = "Source builds ([seed]): build what can be built and report the packages that failed or could not be built.")
+    boolean keepGoing;
+
+    @Option(names = "--shell-on-failure", description = "Source builds ([seed]): open an interactive shell in the sandbox at a failed package (its build environment loaded); exit 0 retries the package.")
+    boolean shellOnFailure;
 
     @Option(names = "--format", paramLabel = "FORMAT", split = ",", completionCandidates = Formats.class,
             description = "Extra output format, repeatable: ${COMPLETION-CANDIDATES} (oci: an OCI image layout tar);"
@@ -114,7 +120,7 @@ public final class BuildCommand implements Runnable {
         }
         Path out = output != null ? output : Path.of(".stageforge/out", spec.name());
         BuildOptions o = new BuildOptions(bd, out, parts(skip), parts(force), from == null ? null : Part.of(from), lock,
-                formats.contains("oci"), System.getenv(), unprivileged, cacheDir);
+                formats.contains("oci"), System.getenv(), unprivileged, cacheDir, keepGoing, shellOnFailure);
         Reporter.Mode mode = json ? Reporter.Mode.JSON : quiet ? Reporter.Mode.QUIET : verbose ? Reporter.Mode.VERBOSE : Reporter.Mode.NORMAL;
         try (Reporter rep = new Reporter(cmd.commandLine().getOut(), mode, bd.resolve("logs"), System.console() != null,
                 System.getenv("NO_COLOR") != null, Part.values().length);

@@ -101,4 +101,13 @@ public final class ReposConf {
     public Map<String, Map<String, String>> sections() {
         return Collections.unmodifiableMap(sections);
     }
+
+    /** repos.conf text naming {@code mainRepo} and each repository's location, in the map's order. */
+    public static String format(String mainRepo, Map<String, String> locations) {
+        StringBuilder sb = new StringBuilder("[DEFAULT]\nmain-repo = " + mainRepo + "\n");
+        for (var e : locations.entrySet()) {
+            sb.append("\n[").append(e.getKey()).append("]\nlocation = ").append(e.getValue()).append('\n');
+        }
+        return sb.toString();
+    }
 }

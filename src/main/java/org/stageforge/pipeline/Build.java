@@ -134,9 +134,12 @@ public final class Build {
         return out;
     }
 
-    /** Runs (or reuses) fetch and resolve and returns the lock pinning their results. */
+    /**
+     * Runs (or reuses) fetch and resolve and returns the lock pinning their results; with [seed] binpkgs too, so the
+     * packages built from source are pinned by their SHA-512 in the build's own binhost.
+     */
     public static Lock lock(StageSpec spec, BuildOptions opts, Reporter rep) {
-        new Build(spec, opts, rep).run(Part.RESOLVE);
+        new Build(spec, opts, rep).run(spec.seed() != null ? Part.BINPKGS : Part.RESOLVE);
         try {
             return new Parts(spec, opts, rep).lock();
         } catch (IOException e) {

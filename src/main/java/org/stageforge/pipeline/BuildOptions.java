@@ -18,9 +18,12 @@ import java.util.Set;
  * @param unprivileged merge as a normal user would even when running as root: owners, special modes,
  *                  devices and xattrs live only in the root's file table (the archive is the same)
  * @param cacheDir  the download cache (null: {@link #cache()} picks the user's)
+ * @param keepGoing      source builds: build what can be built and report the rest (as {@code [build] keep_going})
+ * @param shellOnFailure source builds: open a shell in the sandbox at a failed package, retry it when the shell exits 0
  */
 public record BuildOptions(Path buildDir, Path outputDir, Set<Part> skip, Set<Part> force, Part from, Lock lock,
-                           boolean oci, Map<String, String> env, boolean unprivileged, Path cacheDir) {
+                           boolean oci, Map<String, String> env, boolean unprivileged, Path cacheDir,
+                           boolean keepGoing, boolean shellOnFailure) {
     public BuildOptions {
         skip = Set.copyOf(skip);
         force = Set.copyOf(force);
@@ -28,39 +31,43 @@ public record BuildOptions(Path buildDir, Path outputDir, Set<Part> skip, Set<Pa
     }
 
     public static BuildOptions of(Path buildDir, Path outputDir) {
-        return new BuildOptions(buildDir, outputDir, Set.of(), Set.of(), null, null, false, Map.of(), false, null);
+        return new BuildOptions(buildDir, outputDir, Set.of(), Set.of(), null, null, false, Map.of(), false, null, false, false);
     }
 
     public BuildOptions withSkip(Set<Part> s) {
-        return new BuildOptions(buildDir, outputDir, s, force, from, lock, oci, env, unprivileged, cacheDir);
+        return new BuildOptions(buildDir, outputDir, s, force, from, lock, oci, env, unprivileged, cacheDir, keepGoing, shellOnFailure);
     }
 
     public BuildOptions withForce(Set<Part> f) {
-        return new BuildOptions(buildDir, outputDir, skip, f, from, lock, oci, env, unprivileged, cacheDir);
+        return new BuildOptions(buildDir, outputDir, skip, f, from, lock, oci, env, unprivileged, cacheDir, keepGoing, shellOnFailure);
     }
 
     public BuildOptions withFrom(Part p) {
-        return new BuildOptions(buildDir, outputDir, skip, force, p, lock, oci, env, unprivileged, cacheDir);
+        return new BuildOptions(buildDir, outputDir, skip, force, p, lock, oci, env, unprivileged, cacheDir, keepGoing, shellOnFailure);
     }
 
     public BuildOptions withLock(Lock l) {
-        return new BuildOptions(buildDir, outputDir, skip, force, from, l, oci, env, unprivileged, cacheDir);
+        return new BuildOptions(buildDir, outputDir, skip, force, from, l, oci, env, unprivileged, cacheDir, keepGoing, shellOnFailure);
     }
 
     public BuildOptions withOci(boolean o) {
-        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, o, env, unprivileged, cacheDir);
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, o, env, unprivileged, cacheDir, keepGoing, shellOnFailure);
     }
 
     public BuildOptions withEnv(Map<String, String> e) {
-        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, e, unprivileged, cacheDir);
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, e, unprivileged, cacheDir, keepGoing, shellOnFailure);
     }
 
     public BuildOptions withUnprivileged(boolean u) {
-        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, env, u, cacheDir);
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, env, u, cacheDir, keepGoing, shellOnFailure);
     }
 
     public BuildOptions withCacheDir(Path c) {
-        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, env, unprivileged, c);
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, env, unprivileged, c, keepGoing, shellOnFailure);
+    }
+
+    public BuildOptions withSourceBuild(boolean k, boolean shell) {
+        return new BuildOptions(buildDir, outputDir, skip, force, from, lock, oci, env, unprivileged, cacheDir, k, shell);
     }
 
     /**

@@ -26,14 +26,11 @@ final class ConfigRoot {
         Path etc = cfgRoot.resolve("etc/portage");
         Files.createDirectories(etc);
         StringBuilder mc = new StringBuilder("# written by stageforge from " + spec.file().getFileName() + "\n");
-        for (Map.Entry<String, String> e : new java.util.TreeMap<>(spec.makeConf()).entrySet()) {
-            mc.append(e.getKey()).append("=\"").append(e.getValue().replace("\\", "\\\\").replace("\"", "\\\""))
-                    .append("\"\n");
-        }
+        mc.append(org.stageforge.config.MakeConfWriter.assignments(spec.makeConf()));
         write(etc.resolve("make.conf"), mc.toString());
         String name = spec.repo().name();
-        write(etc.resolve("repos.conf/stageforge.conf"), "[DEFAULT]\nmain-repo = " + name + "\n\n[" + name
-                + "]\nlocation = " + repoDir.toAbsolutePath() + "\n");
+        write(etc.resolve("repos.conf/stageforge.conf"),
+                org.stageforge.config.ReposConf.format(name, Map.of(name, repoDir.toAbsolutePath().toString())));
         lines(etc.resolve("package.use/stageforge"), spec.packageUse());
         lines(etc.resolve("package.accept_keywords/stageforge"), spec.acceptKeywords());
         lines(etc.resolve("package.mask/stageforge"), spec.packageMask());

@@ -137,7 +137,8 @@ public record Lock(Integer format, String stageforge, String spec, String specSh
         }
         for (Pkg p : packages) {
             if (p == null || p.cpv() == null || p.path() == null) return "a package without cpv or path";
-            if (p.binhost() < 0 || p.binhost() >= binhosts.size()) return p.cpv() + ": no binhost " + p.binhost();
+            // -1: the build's own binhost (packages built from source, see Parts.LOCAL)
+            if (p.binhost() < -1 || p.binhost() >= binhosts.size()) return p.cpv() + ": no binhost " + p.binhost();
             if (p.size() < 0) return p.cpv() + ": negative size";
             if (p.sha512() == null || !p.sha512().matches("[0-9a-f]{128}")) return p.cpv() + ": sha512 is not 128 hex digits";
         }

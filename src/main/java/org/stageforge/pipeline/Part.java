@@ -7,7 +7,7 @@ import java.util.Locale;
  * place ("root parts"); the others read their inputs and write their own files.
  */
 public enum Part {
-    FETCH, RESOLVE, INSTALL, CONFIGURE, KERNEL, DEPCLEAN, CLEANUP, PACK, CHECKSUM, SIGN, PUBLISH;
+    FETCH, RESOLVE, BINPKGS, INSTALL, CONFIGURE, KERNEL, DEPCLEAN, CLEANUP, PACK, CHECKSUM, SIGN, PUBLISH;
 
     /** The lower-case name used on the command line, in hook directories and state files. */
     public String id() {
@@ -21,7 +21,7 @@ public enum Part {
     /** The part named {@code id}, or an error listing the names. */
     public static Part of(String id) {
         for (Part p : values()) if (p.id().equals(id)) return p;
-        throw new org.stageforge.StageforgeException("unknown part '" + id + "' (parts: fetch resolve install configure "
+        throw new org.stageforge.StageforgeException("unknown part '" + id + "' (parts: fetch resolve binpkgs install configure "
                 + "kernel depclean cleanup pack checksum sign publish)", org.stageforge.ExitCodes.USAGE, null);
     }
 }

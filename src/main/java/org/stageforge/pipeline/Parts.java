@@ -28,6 +28,14 @@ import org.stageforge.resolve.ResolvePlan;
 import org.stageforge.resolve.ResolveRequest;
 import org.stageforge.resolve.Resolver;
 import org.stageforge.spec.StageSpec;
+import org.stageforge.build.BuildKey;
+import org.stageforge.build.BuildKeys;
+import org.stageforge.build.Emerge;
+import org.stageforge.build.LocalBinhost;
+import org.stageforge.build.Seed;
+import org.stageforge.build.SeedRoot;
+import org.stageforge.build.SourceBuild;
+import org.stageforge.resolve.EbuildRepository;
 import org.stageforge.vdb.Vdb;
 import org.stageforge.vdb.VdbEntry;
 
@@ -76,8 +84,17 @@ final class Parts {
     /** Resolve's record: the epoch, the config root and the packages in merge order with their local files. */
     record Plan(long sourceDateEpoch, List<Pkg> packages) {}
 
+    /**
+     * {@code binhost}: position in the spec's binhosts, or {@link #LOCAL} for the build's own binhost ({@code
+     * buildKey} set: built from source here; {@code path} null until the binpkgs part built it).
+     */
     record Pkg(String cpv, int binhost, String path, String sha512, String file, String worldAtom, List<String> use,
-               long size, long buildId) {}
+               long size, long buildId, String buildKey) {}
+
+    /** {@link Pkg#binhost()} of the build's own binhost ({@link LocalBinhost}). */
+    static final int LOCAL = -1;
+    /** The name the local binhost has for the resolver. */
+    private static final String LOCAL_NAME = "local:binpkgs";
 
     List<Path> published() {
         return published;
@@ -96,6 +113,9 @@ final class Parts {
                     "package_unmask", "package_license", "package_provided", "world", "mixins", "kernel")
                     + "system_set=" + spec.systemSet() + "\n"
                     + "SOURCE_DATE_EPOCH=" + opts.env().getOrDefault("SOURCE_DATE_EPOCH", "");
+            // resolve's output (an earlier output) pins the packages, their USE and build keys
+            case BINPKGS -> spec.seed() == null ? "no seed"
+                    : spec.section("seed", "build", "make_conf", "package_use", "profile") + fileDigest(spec.output().signingKey());
             case INSTALL -> spec.section("install_mask_sets", "phases");
             // the root's etc/portage is written from these too (RootPortage)
             case CONFIGURE -> spec.section("system", "repo", "binhost", "profile", "make_conf", "package_use",
@@ -121,6 +141,7 @@ final class Parts {
             return switch (p) {
                 case FETCH -> fetch();
                 case RESOLVE -> resolve();
+                case BINPKGS -> binpkgs();
                 case INSTALL -> install();
                 case CONFIGURE -> configure();
                 case KERNEL -> kernel();
@@ -211,10 +232,16 @@ final class Parts {
     // ---- resolve ------------------------------------------------------------------------------------------
 
     /** The config root, the binhosts and (without a lock) the resolution of the spec's targets. */
-    record Resolution(PortageConfig config, List<Binhost> hosts, List<PackagesIndex> indexes, ResolvePlan plan) {}
+    record Resolution(PortageConfig config, List<Binhost> hosts, List<PackagesIndex> indexes, ResolvePlan plan,
+                      BuildKeys keys) {}
 
     /** Writes the config root to {@code cfgRoot}, verifies the mix-ins and, without a lock, resolves. */
     Resolution resolution(Inputs in, Path cfgRoot) throws IOException {
+        return resolution(in, cfgRoot, opts.lock() != null);
+    }
+
+    /** As above; {@code locked}: the lock pins the packages, so nothing is resolved. */
+    private Resolution resolution(Inputs in, Path cfgRoot, boolean locked) throws IOException {
         Map<String, Path> mixinNodes = ConfigRoot.write(spec, Path.of(in.repoDir()), cfgRoot);
         PortageConfig config = PortageConfig.load(cfgRoot, Map.of());
         List<PackagesIndex> indexes = new ArrayList<>();
@@ -225,18 +252,36 @@ final class Parts {
             hosts.add(new Binhost(c.url(), idx));
         }
         org.stageforge.spec.Mixins.verify(config, mixinNodes, indexes);
-        if (opts.lock() != null) return new Resolution(config, hosts, indexes, null);
+        if (locked) return new Resolution(config, hosts, indexes, null, null);
         List<String> targets = new ArrayList<>();
         if (spec.systemSet()) targets.add("@system");
         targets.addAll(spec.world());
         if (spec.kernel().packageAtom() != null) targets.add(spec.kernel().packageAtom());
-        ResolvePlan plan = Resolver.resolve(ResolveRequest.of(config, hosts, targets,
-                ResolveRequest.Options.DEFAULT.withBinpkgRespectUse(spec.binpkgRespectUse())));
-        return new Resolution(config, hosts, indexes, plan);
+        ResolveRequest.Options ro = ResolveRequest.Options.DEFAULT.withBinpkgRespectUse(spec.binpkgRespectUse());
+        if (spec.seed() == null) return new Resolution(config, hosts, indexes, Resolver.resolve(ResolveRequest.of(config, hosts, targets, ro)), null);
+        // from source: the build's own binhost is the first, binpkgs are filtered by build key, ebuilds fill the rest
+        SeedRoot seed = Seed.prepare(spec.seed(), opts.cache(), rep::log);
+        BuildKeys keys = new BuildKeys(BuildKey.vars(config), SourceBuild.toolchain(seed, build.resolve("source/probe")));
+        LocalBinhost local = LocalBinhost.of(build);
+        List<Binhost> all = new ArrayList<>();
+        all.add(new Binhost(LOCAL_NAME, local.index(), local.dir()));
+        all.addAll(hosts);
+        StageSpec.BuildSettings b = spec.build();
+        ResolveRequest.FromSource fs = switch (b.fromSource()) {
+            case MISSING -> ResolveRequest.FromSource.MISSING;
+            case ALL -> ResolveRequest.FromSource.ALL;
+            case LIST -> ResolveRequest.FromSource.listed(b.atoms());
+        };
+        ResolvePlan plan = Resolver.resolve(ResolveRequest.of(config, all, targets, ro.withFromSource(fs))
+                .withRepositories(List.of(EbuildRepository.at(Path.of(in.repoDir()), 0)))
+                .withBinaryFilter(keys.filter()));
+        return new Resolution(config, all, indexes, plan, keys);
     }
 
     private String resolve() throws IOException {
         Inputs in = inputsRecord();
+        // binpkgs' plan belongs to the previous resolution
+        Files.deleteIfExists(build.resolve("source/plan.json"));
         Resolution res = resolution(in, build.resolve("config"));
         PortageConfig config = res.config();
         List<PackagesIndex> indexes = res.indexes();
@@ -245,20 +290,32 @@ final class Parts {
         Lock lock = opts.lock();
         long maxBuildTime = 0;
         if (lock != null) {
+            Map<String, String> keys = null;
             for (Lock.Pkg lp : lock.packages()) {
+                if (lp.binhost() == LOCAL && !localIntact(lp.path(), lp.sha512())) {
+                    // built from source and not here (a fresh clone): built again, and must give the pinned bytes
+                    if (keys == null) keys = sourceKeys(in);
+                    String key = keys.get(lp.cpv());
+                    if (key == null) {
+                        throw new StageforgeException(lp.cpv() + ": pinned as built from source, but the spec no longer"
+                                + " builds it from source", ExitCodes.BAD_INPUT, null);
+                    }
+                    pkgs.add(new Pkg(lp.cpv(), LOCAL, null, lp.sha512(), null, lp.world(), List.of(), lp.size(),
+                            lp.buildId(), key));
+                    continue;
+                }
                 pkgs.add(new Pkg(lp.cpv(), lp.binhost(), lp.path(), lp.sha512(), null, lp.world(), List.of(), lp.size(),
-                        lp.buildId()));
+                        lp.buildId(), null));
             }
         } else {
             ResolvePlan plan = res.plan();
             for (String w : plan.warnings()) rep.warning(w);
             for (String w : ResolveChecks.warnings(spec, config, indexes, plan)) rep.warning(w);
             for (PlannedPackage pp : plan.packages()) {
-                int hi = 0;
-                while (!hosts.get(hi).name().equals(pp.binhost())) hi++;
                 String worldAtom = pp.world() ? org.stageforge.install.Installer.worldAtom(plan, pp) : null;
-                pkgs.add(new Pkg(pp.cpv().toString(), hi, pp.path(), null, null, worldAtom,
-                        new ArrayList<>(new java.util.TreeSet<>(pp.use())), pp.size(), pp.entry().buildId().orElse(0)));
+                pkgs.add(new Pkg(pp.cpv().toString(), hostIndex(hosts, pp), pp.path(), null, null, worldAtom,
+                        new ArrayList<>(new java.util.TreeSet<>(pp.use())), pp.size(), pp.entry().buildId().orElse(0),
+                        pp.fromSource() ? res.keys().of(pp) : null));
                 maxBuildTime = Math.max(maxBuildTime, pp.entry().buildTime().orElse(0));
             }
         }
@@ -285,11 +342,10 @@ final class Parts {
         for (PlannedPackage pp : res.plan().packages()) {
             String sha = pp.entry().sha512().orElse(null);
             if (sha == null) return null;
-            int hi = 0;
-            while (!res.hosts().get(hi).name().equals(pp.binhost())) hi++;
             String worldAtom = pp.world() ? org.stageforge.install.Installer.worldAtom(res.plan(), pp) : null;
-            pkgs.add(new Pkg(pp.cpv().toString(), hi, pp.path(), sha, null, worldAtom,
-                    new ArrayList<>(new java.util.TreeSet<>(pp.use())), pp.size(), pp.entry().buildId().orElse(0)));
+            pkgs.add(new Pkg(pp.cpv().toString(), hostIndex(res.hosts(), pp), pp.path(), sha, null, worldAtom,
+                    new ArrayList<>(new java.util.TreeSet<>(pp.use())), pp.size(), pp.entry().buildId().orElse(0),
+                    pp.fromSource() ? res.keys().of(pp) : null));
             maxBuildTime = Math.max(maxBuildTime, pp.entry().buildTime().orElse(0));
         }
         long sde = opts.env().get("SOURCE_DATE_EPOCH") != null
@@ -348,18 +404,71 @@ final class Parts {
         }
         List<Pkg> done = new ArrayList<>();
         for (Pkg p : pkgs) {
+            if (p.binhost() == LOCAL) {
+                done.add(localFile(p));
+                continue;
+            }
             Path file = files.get(p.binhost() + "/" + p.path());
             // a pinned file was verified against its SHA-512 by the client
             String sha = pinned ? p.sha512() : Build.digestFile(file, "SHA-512");
             rep.action("binpkg", p.path() + " sha512=" + sha);
             done.add(new Pkg(p.cpv(), p.binhost(), p.path(), sha, file.toString(), p.worldAtom(), p.use(), p.size(),
-                    p.buildId()));
+                    p.buildId(), p.buildKey()));
         }
         return done;
     }
 
+    /** The plan install merges: binpkgs' (its source packages built) once it ran, else resolve's. */
     Plan plan() throws IOException {
-        return JSON.readValue(build.resolve("resolve/plan.json").toFile(), Plan.class);
+        Path built = build.resolve("source/plan.json");
+        return JSON.readValue((Files.isRegularFile(built) ? built : build.resolve("resolve/plan.json")).toFile(), Plan.class);
+    }
+
+    /**
+     * A package of the local binhost: its file there, verified by SHA-512 when one is pinned; a source package not
+     * built yet stays as it is (binpkgs builds it).
+     */
+    private Pkg localFile(Pkg p) {
+        if (p.path() == null) return p;
+        Path file = LocalBinhost.of(build).dir().resolve(p.path()).normalize();
+        if (!file.startsWith(LocalBinhost.of(build).dir()) || !Files.isRegularFile(file)) {
+            throw new StageforgeException(p.cpv() + ": " + file + " is missing from the build's own binhost"
+                    + " (build without --locked to build it again)", ExitCodes.NOT_FOUND, null);
+        }
+        String sha = Build.digestFile(file, "SHA-512");
+        if (p.sha512() != null && !p.sha512().equals(sha)) {
+            throw new StageforgeException(p.cpv() + ": " + file + " differs from its pinned SHA-512", ExitCodes.VERIFY, null);
+        }
+        return new Pkg(p.cpv(), LOCAL, p.path(), sha, file.toString(), p.worldAtom(), p.use(), p.size(), p.buildId(), p.buildKey());
+    }
+
+    private boolean localIntact(String path, String sha512) {
+        Path f = LocalBinhost.of(build).dir().resolve(path).normalize();
+        return f.startsWith(LocalBinhost.of(build).dir()) && Files.isRegularFile(f) && Build.digestFile(f, "SHA-512").equals(sha512);
+    }
+
+    /** The build keys of the packages a fresh resolution builds from source (for a replay that must rebuild them). */
+    private Map<String, String> sourceKeys(Inputs in) throws IOException {
+        Resolution res = resolution(in, build.resolve("source/config"), false);
+        Map<String, String> m = new TreeMap<>();
+        for (PlannedPackage pp : res.plan().packages()) if (pp.fromSource()) m.put(pp.cpv().toString(), res.keys().of(pp));
+        // a package the local binhost already holds with its key is not from source there, yet may be pinned so
+        for (PlannedPackage pp : res.plan().packages()) {
+            if (LOCAL_NAME.equals(pp.binhost())) m.put(pp.cpv().toString(), res.keys().of(pp.entry()));
+        }
+        return m;
+    }
+
+    /** The spec position of the binhost a planned package comes from; {@link #LOCAL} for the build's own. */
+    private static int hostIndex(List<Binhost> hosts, PlannedPackage pp) {
+        if (pp.fromSource() || LOCAL_NAME.equals(pp.binhost())) return LOCAL;
+        int hi = 0;
+        for (Binhost h : hosts) {
+            if (h.name().equals(LOCAL_NAME)) continue;
+            if (h.name().equals(pp.binhost())) return hi;
+            hi++;
+        }
+        throw new IllegalStateException("no binhost " + pp.binhost());
     }
 
     /** The lock of this build's fetch and resolve records. */
@@ -392,6 +501,59 @@ final class Parts {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    // ---- binpkgs -------------------------------------------------------------------------------------------
+
+    /**
+     * Without [seed]: nothing. With it: builds the plan's source packages with real emerge in the seed (those not
+     * already in the local binhost with their build key), takes them into the local binhost, and writes the plan
+     * install merges ({@code source/plan.json}) with them pointed at the local binhost's files.
+     */
+    private String binpkgs() throws IOException {
+        Plan plan = JSON.readValue(build.resolve("resolve/plan.json").toFile(), Plan.class);
+        Path planFile = build.resolve("source/plan.json");
+        if (spec.seed() == null) {
+            rep.action("binpkgs", "no seed: nothing to build");
+            Files.deleteIfExists(planFile);
+            return Build.sha256("no seed");
+        }
+        Map<String, String> targets = new LinkedHashMap<>();
+        List<Path> offered = new ArrayList<>();
+        for (Pkg p : plan.packages()) {
+            if (p.binhost() == LOCAL && p.path() == null) targets.put(p.cpv(), p.buildKey());
+            else if (p.file() != null) offered.add(Path.of(p.file()));
+        }
+        LocalBinhost local = LocalBinhost.of(build);
+        if (!targets.isEmpty()) {
+            SeedRoot seed = Seed.prepare(spec.seed(), opts.cache(), rep::log);
+            StageSpec.BuildSettings b = spec.build();
+            Path logs = build.resolve("logs/portage");
+            Emerge.Request e = new Emerge.Request(seed, Path.of(inputsRecord().repoDir()), org.stageforge.build.SandboxPortage.repoName(Path.of(inputsRecord().repoDir())), List.of(),
+                    build.resolve("config"), spec.makeConf(), null,
+                    b.distfiles() != null ? b.distfiles() : opts.cache().resolve("distfiles"), logs, List.of(),
+                    b.jobs(), b.keepGoing() || opts.keepGoing(), b.network(), b.ccache(), b.distccHosts(),
+                    plan.sourceDateEpoch());
+            SourceBuild.Outcome o = SourceBuild.run(new SourceBuild.Request(e, targets, offered, local,
+                    signingKey().key(), plan.sourceDateEpoch(), opts.shellOnFailure(), build.resolve("source/work")),
+                    m -> rep.action("binpkgs", m), rep::warning);
+            rep.action("binpkgs", o.built().size() + " built, " + o.reused().size() + " already in " + local.dir());
+        }
+        List<Pkg> pkgs = new ArrayList<>();
+        StringBuilder sb = new StringBuilder();
+        for (Pkg p : plan.packages()) {
+            Pkg q = p;
+            if (targets.containsKey(p.cpv())) {
+                var entry = local.index().entries(p.cpv()).get(0);
+                // a replay's pinned SHA-512 must be what the build gave
+                q = localFile(new Pkg(p.cpv(), LOCAL, entry.path(), p.sha512(), null, p.worldAtom(), p.use(),
+                        entry.size().orElse(-1), entry.buildId().orElse(0), p.buildKey()));
+            }
+            pkgs.add(q);
+            sb.append(q.cpv()).append(' ').append(q.sha512()).append('\n');
+        }
+        StateStore.writeAtomically(planFile, JSON.writeValueAsBytes(new Plan(plan.sourceDateEpoch(), pkgs)));
+        return Build.sha256(sb.toString());
     }
 
     // ---- root parts ---------------------------------------------------------------------------------------
@@ -543,6 +705,26 @@ final class Parts {
     }
 
     private String sign() throws IOException {
+        Key k = signingKey();
+        OpenPgp.SigningKey key = k.key();
+        byte[] pubArmored = k.publicArmored();
+        var gen = OpenPgp.detachedSigner(key, new Date(plan().sourceDateEpoch() * 1000));
+        gen.update(Files.readAllBytes(out.resolve("SHA256SUMS")));
+        byte[] armored = OpenPgp.armored(gen);
+        byte[] binary;
+        try (ArmoredInputStream ai = ArmoredInputStream.builder().build(new ByteArrayInputStream(armored))) {
+            binary = ai.readAllBytes();
+        }
+        StateStore.writeAtomically(out.resolve("SHA256SUMS.gpg"), binary);
+        StateStore.writeAtomically(out.resolve(spec.baseName() + ".pub.asc"), pubArmored);
+        for (Path f : List.of(out.resolve("SHA256SUMS.gpg"), out.resolve(spec.baseName() + ".pub.asc"))) wrote(f, Build.sha256(f));
+        return Build.sha256(java.util.HexFormat.of().formatHex(binary) + new String(pubArmored, StandardCharsets.US_ASCII));
+    }
+
+    /** The build's signing key: {@code [output] signing_key}, else one generated once per build directory. */
+    record Key(OpenPgp.SigningKey key, byte[] publicArmored) {}
+
+    private Key signingKey() throws IOException {
         OpenPgp.SigningKey key;
         byte[] pubArmored;
         if (spec.output().signingKey() != null) {
@@ -570,17 +752,7 @@ final class Parts {
             key = OpenPgp.SigningKey.load(secret, null);
             pubArmored = Files.readAllBytes(pub);
         }
-        var gen = OpenPgp.detachedSigner(key, new Date(plan().sourceDateEpoch() * 1000));
-        gen.update(Files.readAllBytes(out.resolve("SHA256SUMS")));
-        byte[] armored = OpenPgp.armored(gen);
-        byte[] binary;
-        try (ArmoredInputStream ai = ArmoredInputStream.builder().build(new ByteArrayInputStream(armored))) {
-            binary = ai.readAllBytes();
-        }
-        StateStore.writeAtomically(out.resolve("SHA256SUMS.gpg"), binary);
-        StateStore.writeAtomically(out.resolve(spec.baseName() + ".pub.asc"), pubArmored);
-        for (Path f : List.of(out.resolve("SHA256SUMS.gpg"), out.resolve(spec.baseName() + ".pub.asc"))) wrote(f, Build.sha256(f));
-        return Build.sha256(java.util.HexFormat.of().formatHex(binary) + new String(pubArmored, StandardCharsets.US_ASCII));
+        return new Key(key, pubArmored);
     }
 
     private String publish() throws IOException {

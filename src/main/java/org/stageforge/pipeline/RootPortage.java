@@ -2,6 +2,7 @@ package org.stageforge.pipeline;
 
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
+import org.stageforge.config.MakeConfWriter;
 import org.stageforge.merge.FileTable;
 import org.stageforge.merge.InstallMaskSets;
 import org.stageforge.merge.RootFiles;
@@ -100,13 +101,9 @@ final class RootPortage {
                         .append("\" with stageforge's install-mask sets expanded (Portage has no sets)\n");
                 value = sets.expand(value);
             }
-            mc.append(e.getKey()).append("=\"").append(quote(value)).append("\"\n");
+            mc.append(MakeConfWriter.assignment(e.getKey(), value));
         }
         return mc.toString();
-    }
-
-    private static String quote(String v) {
-        return v.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 
     static String reposConf(StageSpec spec, String repoDigest) {

@@ -7,8 +7,10 @@ import org.stageforge.atom.Atom;
 import org.stageforge.atom.Cpv;
 import org.stageforge.atom.DepNode;
 import org.stageforge.atom.DepString;
+import org.stageforge.index.Md5CacheEntry;
 import org.stageforge.index.PackageMetadata;
 import org.stageforge.index.PackagesEntry;
+import org.stageforge.profile.PortageConfig;
 import org.stageforge.vdb.VdbEntry;
 
 import java.util.AbstractSet;
@@ -16,13 +18,17 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * One package the resolver may pick: a binary instance of some binhost, or an installed package.
- * Parsed dependency trees, visibility and the configured USE are computed once, when first needed.
+ * One package the resolver may pick: a binary instance of some binhost, an ebuild of some
+ * repository (built from source), or an installed package. Parsed dependency trees, visibility
+ * and the configured USE are computed once, when first needed; an ebuild's USE is the configured
+ * USE, computed when it is read.
  */
 final class Candidate {
     final Cpv cpv;
@@ -34,10 +40,12 @@ final class Candidate {
     final String repo;
     final long buildId;
     final long buildTime;
-    /** Binhost number (0 = first), -1 for installed packages. */
+    /** Binhost number (0 = first), -1 for installed packages and ebuilds. */
     final int binhost;
-    /** Position in its index (0-based), for a deterministic last tie-break. */
+    /** Position in its index (0-based), or the repository's number for an ebuild: a deterministic last tie-break. */
     final int position;
+    /** The repository of an ebuild, else null. */
+    final EbuildRepository ebuildRepo;
     final PackagesEntry entry;
     final VdbEntry installed;
     final PackageMetadata meta;
@@ -57,7 +65,13 @@ final class Candidate {
 
     Candidate(PackageMetadata meta, Cpv cpv, PackagesEntry entry, VdbEntry installed, int binhost, int position,
               Set<String> implicitIuse, String source, int line) {
+        this(meta, cpv, entry, installed, null, binhost, position, implicitIuse, source, line);
+    }
+
+    private Candidate(PackageMetadata meta, Cpv cpv, PackagesEntry entry, VdbEntry installed, EbuildRepository ebuildRepo,
+                      int binhost, int position, Set<String> implicitIuse, String source, int line) {
         this.meta = meta;
+        this.ebuildRepo = ebuildRepo;
         this.cpv = cpv;
         this.cp = cpv.cp();
         this.entry = entry;
@@ -89,6 +103,31 @@ final class Candidate {
             throw ex.in(source, e.line());
         }
         return new Candidate(e, cpv, e, null, binhost, position, implicitIuse, source, e.line());
+    }
+
+    /** md5-cache keys an ebuild's plan entry carries (the rest is for building it, which emerge reads itself). */
+    private static final List<String> EBUILD_KEYS = List.of("EAPI", "SLOT", "KEYWORDS", "IUSE", "LICENSE", "RESTRICT",
+            "PROPERTIES", "REQUIRED_USE", "DEPEND", "RDEPEND", "PDEPEND", "BDEPEND", "IDEPEND", "DEFINED_PHASES");
+
+    /**
+     * An ebuild, as an index entry of what building it would give: its md5-cache metadata, REPO, and
+     * as USE the configured USE (Portage's PORTAGE_USE: IUSE defaults, profile, make.conf and
+     * package.use, use.force/mask, limited to IUSE and the profile's implicit IUSE).
+     */
+    static Candidate ebuild(Md5CacheEntry md5, Cpv cpv, EbuildRepository repo, int repoIndex, PortageConfig config,
+                            Set<String> implicitIuse, String source) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("CPV", cpv.toString());
+        for (String k : EBUILD_KEYS) md5.value(k).ifPresent(v -> f.put(k, v));
+        f.put("REPO", repo.name());
+        Set<String> use = config.effectiveUse(cpv, md5.slotName(), repo.name(), md5.iuse(), md5.keywords());
+        f.put("USE", String.join(" ", new TreeSet<>(use)));
+        PackagesEntry e = new PackagesEntry(f, Map.of(), 0);
+        return new Candidate(e, cpv, e, null, repo, -1, repoIndex, implicitIuse, source, 0);
+    }
+
+    boolean isEbuild() {
+        return ebuildRepo != null;
     }
 
     static Candidate installed(VdbEntry v, Set<String> implicitIuse) {
@@ -178,6 +217,7 @@ final class Candidate {
     String label() {
         String s = cpv.toString();
         if (installed != null) return s + " (installed)";
+        if (ebuildRepo != null) return s + "::" + ebuildRepo.name() + " (ebuild)";
         return buildId > 0 ? s + " (build " + buildId + ")" : s;
     }
 

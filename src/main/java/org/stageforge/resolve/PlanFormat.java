@@ -22,7 +22,7 @@ public final class PlanFormat {
 
     /**
      * The pretend listing: one {@code [binary  N     ] cat/pkg-1.0::repo  USE="a -b (-c)" X="..." 12 KiB}
-     * line per package in merge order (USE_EXPAND flags grouped under their variable, hidden ones
+     * line per package in merge order ({@code [ebuild  N     ]} and 0 KiB for a package built from source) (USE_EXPAND flags grouped under their variable, hidden ones
      * left out, forced and masked flags in parentheses), unmerges, warnings and the total line.
      */
     public static String pretend(ResolvePlan plan, PortageConfig config) {
@@ -32,10 +32,12 @@ public final class PlanFormat {
         Set<String> hidden = new TreeSet<>(ConfigFiles.words(config.get("USE_EXPAND_HIDDEN")));
         long total = 0;
         int[] counts = new int[PlannedPackage.Action.values().length];
+        int binaries = 0;
         for (PlannedPackage p : plan.packages()) {
             counts[p.action().ordinal()]++;
             if (p.size() > 0) total += p.size();
-            sb.append("[binary ").append(flags(p.action())).append("] ").append(p.display());
+            if (!p.fromSource()) binaries++;
+            sb.append(p.fromSource() ? "[ebuild " : "[binary ").append(flags(p.action())).append("] ").append(p.display());
             if (p.buildId() > 0) sb.append(" (build ").append(p.buildId()).append(')');
             if (p.replaces() != null && p.action() != PlannedPackage.Action.REINSTALL) {
                 sb.append(" [").append(p.replaces().substring(p.replaces().indexOf('/') + 1)).append(']');
@@ -59,7 +61,7 @@ public final class PlanFormat {
         if (re > 0) parts.add(re + (re == 1 ? " reinstall" : " reinstalls"));
         int un = plan.removals().size();
         if (un > 0) parts.add(un + (un == 1 ? " uninstall" : " uninstalls"));
-        if (n > 0) parts.add(n + (n == 1 ? " binary" : " binaries"));
+        if (binaries > 0) parts.add(binaries + (binaries == 1 ? " binary" : " binaries"));
         sb.append("\nTotal: ").append(n).append(n == 1 ? " package" : " packages");
         if (!parts.isEmpty()) sb.append(" (").append(String.join(", ", parts)).append(')');
         sb.append(", Size of downloads: ").append(kib(total)).append('\n');
@@ -143,6 +145,7 @@ public final class PlanFormat {
             m.put("iuse", new TreeSet<>(p.iuse()));
             m.put("reason", p.reason());
             m.put("world", p.world());
+            m.put("fromSource", p.fromSource());
             pkgs.add(m);
         }
         root.put("packages", pkgs);

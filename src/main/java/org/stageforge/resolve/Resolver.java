@@ -22,9 +22,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Binary-only dependency resolution, as {@code emerge --usepkgonly} does it: the runtime closure
- * (RDEPEND, PDEPEND, IDEPEND; never DEPEND/BDEPEND) of the targets, taken from binhost indexes
- * and the installed packages, in merge order.
+ * Dependency resolution as {@code emerge --usepkgonly} does it, or with ebuild repositories as
+ * {@code emerge --usepkg}: the runtime closure (RDEPEND, PDEPEND, IDEPEND; never DEPEND/BDEPEND) of
+ * the targets, taken from binhost indexes, ebuild repositories (packages to build from source) and
+ * the installed packages, in merge order.
  *
  * <p>Rules, in Portage's terms:
  * <ul>
@@ -38,6 +39,12 @@ import java.util.TreeSet;
  *     version, Portage's order applies: the newest BUILD_TIME, then the highest BUILD_ID, then
  *     the earlier binhost. With {@code binpkgRespectUse} instances whose USE (within IUSE)
  *     differs from the configured USE are not used.</li>
+ * <li>With ebuild repositories (see {@link #bestCandidate}): binhost packages must have the
+ *     configured USE (binpkg-respect-use is forced on), pass the request's build-key filter and not
+ *     be excluded by {@code from_source}; the highest visible ebuild sets the version, and a usable
+ *     binary of that version is preferred to building it. An ebuild's USE is the configured USE;
+ *     the chosen ebuild's REQUIRED_USE must hold for it. Its RDEPEND/PDEPEND/IDEPEND are followed
+ *     like a binary's; its DEPEND/BDEPEND are left to emerge, which builds in its own root.</li>
  * <li>A dependency already satisfied by a package in the graph, or else by an installed package,
  *     pulls nothing new; installed packages' own dependencies are not traversed (no --deep).
  *     Targets are merged again unless {@code noreplace} and installed.</li>
@@ -63,6 +70,8 @@ import java.util.TreeSet;
  */
 public final class Resolver {
     private static final int MAX_RESTARTS = 64;
+    /** EAPIs the Portage of the seeds builds (portage.const.EAPI = 9, plus its testing EAPI). */
+    private static final Set<String> SUPPORTED_EAPIS = Set.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "9-pre1");
     static final String BASELAYOUT = "sys-apps/baselayout";
     /** Sets emerge never records in world_sets. */
     private static final Set<String> BUILTIN_SETS = Set.of("system", "world", "selected", "selected-packages",
@@ -90,6 +99,12 @@ public final class Resolver {
     private final Map<String, List<Cpv>> provided = new HashMap<>();
     /** FEATURES=pkgdir-index-trusted (Portage's default): a local index is believed without looking at the files. */
     private final boolean trustLocalIndex;
+    /** The ebuilds of the request's repositories (empty without repositories). */
+    private final Ebuilds ebuilds;
+    /** --binpkg-respect-use, forced on when ebuilds can give the configured USE. */
+    private final boolean respectUse;
+    /** from_source atoms (Mode.LISTED): binaries matching one are not used. */
+    private final List<Atom> fromSourceAtoms = new ArrayList<>();
 
     private Resolver(ResolveRequest req) {
         this.req = req;
@@ -113,6 +128,19 @@ public final class Resolver {
         }
         for (List<Candidate> l : installed.values()) l.sort(BEST_FIRST);
         for (Cpv c : config.packageProvided()) provided.computeIfAbsent(c.cp(), k -> new ArrayList<>()).add(c);
+        ebuilds = new Ebuilds(req.repositories(), config, implicit);
+        respectUse = opts.binpkgRespectUse() || !ebuilds.isEmpty();
+        List<String> bad = new ArrayList<>();
+        for (String s : opts.fromSource().atoms()) {
+            try {
+                Atom a = Atom.parse(s);
+                if (a.isBlocker()) bad.add("from_source: " + s + ": a blocker cannot name packages to build");
+                else fromSourceAtoms.add(a);
+            } catch (org.stageforge.ParseException e) {
+                bad.add("from_source: " + e.getMessage());
+            }
+        }
+        if (!bad.isEmpty()) throw new ResolveException(bad);
     }
 
     /**
@@ -175,8 +203,11 @@ public final class Resolver {
             Set<String> cps = new TreeSet<>();
             for (String cp : binaries.keySet()) if (cp.substring(cp.indexOf('/') + 1).equals(s)) cps.add(cp);
             for (String cp : installed.keySet()) if (cp.substring(cp.indexOf('/') + 1).equals(s)) cps.add(cp);
+            if (!ebuilds.isEmpty()) {
+                for (String cp : ebuilds.cps()) if (cp.substring(cp.indexOf('/') + 1).equals(s)) cps.add(cp);
+            }
             if (cps.size() != 1) {
-                problems.add(s + ": " + (cps.isEmpty() ? "no package of that name in any binhost index" + suggestName(s)
+                problems.add(s + ": " + (cps.isEmpty() ? "no package of that name in any binhost index" + orRepository() + suggestName(s)
                         : "ambiguous package name, matches " + String.join(", ", cps)));
                 return null;
             }
@@ -190,15 +221,26 @@ public final class Resolver {
         return a;
     }
 
+    private String orRepository() {
+        return ebuilds.isEmpty() ? "" : " or ebuild repository";
+    }
+
+    /** Every cp a binhost or ebuild repository has, sorted. */
+    private Set<String> knownCps() {
+        Set<String> cps = new TreeSet<>(binaries.keySet());
+        if (!ebuilds.isEmpty()) cps.addAll(ebuilds.cps());
+        return cps;
+    }
+
     /** " (did you mean 'cat/pkg'?)" for a misspelled category/package, or "". */
     private String suggestCp(String cp) {
-        return org.stageforge.util.Suggest.didYouMeanPath(cp, new TreeSet<>(binaries.keySet()));
+        return org.stageforge.util.Suggest.didYouMeanPath(cp, knownCps());
     }
 
     /** " (did you mean 'cat/pkg'?)" for a misspelled bare package name, or "". */
     private String suggestName(String name) {
         Map<String, String> byName = new java.util.TreeMap<>();
-        for (String cp : new TreeSet<>(binaries.keySet())) byName.putIfAbsent(cp.substring(cp.indexOf('/') + 1), cp);
+        for (String cp : knownCps()) byName.putIfAbsent(cp.substring(cp.indexOf('/') + 1), cp);
         return org.stageforge.util.Suggest.closest(name, byName.keySet()).map(n -> " (did you mean '" + byName.get(n) + "'?)").orElse("");
     }
 
@@ -246,22 +288,61 @@ public final class Resolver {
 
     /** Why the candidate cannot satisfy the atom, or null when it can. */
     private String reject(Candidate c, Atom a) {
+        return reject(c, a, true);
+    }
+
+    /**
+     * Why the candidate cannot satisfy the atom, or null; without {@code useDeps} the atom's USE
+     * dependencies and an ebuild's REQUIRED_USE are not checked (how emerge first matches ebuilds).
+     */
+    private String reject(Candidate c, Atom a, boolean useDeps) {
         if (!a.matchesCpv(c.cpv)) return "version does not match";
         if (!a.matchesSlot(c.slot, c.subslot)) {
             return "SLOT " + c.slot + (c.subslot.equals(c.slot) ? "" : "/" + c.subslot) + " does not match";
         }
         if (a.repo() != null && c.repo != null && !a.repo().equals(c.repo)) return "repository " + c.repo + " does not match";
-        if (!a.matchesUse(c.use, c.iuseAll)) {
-            return "USE dependency " + a.use() + " not met (built with USE=\"" + c.useText(c.use) + "\")";
+        if (useDeps && !a.matchesUse(c.use, c.iuseAll)) {
+            return "USE dependency " + a.use() + " not met (" + (c.isEbuild() ? "configured" : "built with")
+                    + " USE=\"" + c.useText(c.use) + "\")";
         }
         String v = visibility(c);
         if (!v.isEmpty()) return v;
+        String x = excluded(c);
+        if (x != null) return x;
         String u = useMismatch(c);
         if (u != null) return u;
         for (Atom k : constraints.getOrDefault(c.slotKey, List.of())) {
             if (!c.matches(k)) return "conflicts with " + k + " in slot " + c.slot;
         }
+        return useDeps ? requiredUse(c) : null;
+    }
+
+    /** For a binary: why from_source or the build-key filter rules it out, or null. */
+    private String excluded(Candidate c) {
+        if (c.isInstalled() || c.isEbuild()) return null;
+        ResolveRequest.FromSource fs = opts.fromSource();
+        if (fs.mode() == ResolveRequest.FromSource.Mode.ALL) return "not used: from_source = all";
+        for (Atom k : fromSourceAtoms) if (c.matches(k)) return "not used: " + k + " is listed in from_source";
+        if (!req.binaryFilter().accepts(req.binhosts().get(c.binhost), c.entry)) {
+            return "not used: its build key is not the current one (rejected by the build-key filter)";
+        }
         return null;
+    }
+
+    /** For an ebuild (EAPI 4 and later): why its configured USE breaks its REQUIRED_USE, or null. */
+    private String requiredUse(Candidate c) {
+        if (!c.isEbuild()) return null;
+        String text = c.meta.requiredUse();
+        if (text.isBlank() || List.of("0", "1", "2", "3").contains(c.meta.eapi())) return null;
+        boolean ok;
+        try {
+            ok = org.stageforge.atom.DepString.satisfied(
+                    org.stageforge.atom.DepString.parse(text, org.stageforge.atom.DepString.Kind.REQUIRED_USE), c.use);
+        } catch (org.stageforge.ParseException ex) {
+            throw ex.in(c.source + " (" + c.cpv + " REQUIRED_USE)", 0);
+        }
+        return ok ? null : "REQUIRED_USE \"" + text.strip() + "\" is not met by the configured USE=\"" + c.useText(c.use)
+                + "\" (change USE in package.use)";
     }
 
     /** "" when visible, else the masking reason. */
@@ -272,7 +353,9 @@ public final class Resolver {
             MaskReason m;
             List<String> kw;
             List<String> lic;
-            if (!trustLocalIndex && !req.binhosts().get(c.binhost).hasFile(c.entry)) {
+            if (c.isEbuild() && !SUPPORTED_EAPIS.contains(c.meta.eapi())) {
+                v = "masked by EAPI: EAPI " + c.meta.eapi() + " is not supported by Portage";
+            } else if (!c.isEbuild() && !trustLocalIndex && !req.binhosts().get(c.binhost).hasFile(c.entry)) {
                 // Portage re-scans an untrusted PKGDIR and drops entries without their file
                 v = "file " + c.entry.path() + " is not in the binhost directory (FEATURES=-pkgdir-index-trusted)";
             } else if ((m = config.maskReason(c.cpv, c.slot, c.repo)) != null) {
@@ -289,7 +372,7 @@ public final class Resolver {
 
     /** With binpkg-respect-use: why the instance's USE is not the configured one, or null. */
     private String useMismatch(Candidate c) {
-        if (!opts.binpkgRespectUse() || c.isInstalled()) return null;
+        if (!respectUse || c.isInstalled() || c.isEbuild()) return null;
         Set<String> wanted = wantedUse(c);
         Set<String> have = new HashSet<>(c.use);
         have.retainAll(c.iuse);
@@ -313,24 +396,60 @@ public final class Resolver {
         return null;
     }
 
+    /**
+     * The package for the atom, or null. Without ebuild repositories, the best binary. With them, as
+     * Portage's {@code depgraph._wrapped_select_pkg_highest_available_imp} with {@code --usepkg}: its
+     * dbs are searched ebuilds first, then binaries. The highest visible ebuild matching the atom
+     * without its USE dependencies sets the version: a usable binary of exactly that version is taken
+     * (its result is "ordered by type preference, ebuild is the last resort"), a binary of another
+     * version is not ({@code portage.best} keeps the highest version, and a binary newer than every
+     * ebuild fails {@code _equiv_ebuild_visible}); else that ebuild, unless the configured USE misses
+     * the atom's USE dependency (then no lower version is tried either, as its
+     * {@code packages_with_invalid_use_config}) or the ebuild's REQUIRED_USE (checked by
+     * {@code _add_pkg} on the chosen package). Without a visible ebuild, the best binary.
+     */
+    private Candidate bestCandidate(Atom a) {
+        if (ebuilds.isEmpty()) return bestBinary(a);
+        Candidate eb = bestEbuild(a);
+        if (eb == null) return bestBinary(a);
+        for (Candidate c : binaries.getOrDefault(a.cp(), List.of())) {
+            if (c.cpv.version().compareTo(eb.cpv.version()) == 0 && reject(c, a) == null) return c;
+        }
+        return reject(eb, a) == null ? eb : null;
+    }
+
+    /** The highest visible ebuild matching the atom without its USE dependencies, or null. */
+    private Candidate bestEbuild(Atom a) {
+        for (Candidate c : ebuilds.of(a.cp())) if (reject(c, a, false) == null) return c;
+        return null;
+    }
+
     /** Why nothing satisfies the atom: each candidate's rejection, one line. */
     private String explain(Atom a, String requiredBy) {
         String head = a + " (" + requiredBy + "): ";
         List<Candidate> all = new ArrayList<>(binaries.getOrDefault(a.cp(), List.of()));
+        if (!ebuilds.isEmpty()) all.addAll(ebuilds.of(a.cp()));
         if (all.isEmpty()) {
-            return head + "no package " + a.cp() + " in any binhost index"
+            return head + "no package " + a.cp() + " in any binhost index" + orRepository()
                     + (installed.containsKey(a.cp()) ? " (installed versions do not match)" : suggestCp(a.cp()));
         }
         List<String> reasons = new ArrayList<>();
         List<String> versions = new ArrayList<>();
-        boolean useMismatchOnly = opts.binpkgRespectUse();
+        boolean useMismatchOnly = respectUse;
+        Candidate eb = ebuilds.isEmpty() ? null : bestEbuild(a);
         for (Candidate c : all) {
             if (!versions.contains(c.cpv.version().toString())) versions.add(c.cpv.version().toString());
             if (!a.matchesCpv(c.cpv)) continue;
             String r = reject(c, a);
-            if (r == null) r = "conflicts with another package chosen for slot " + c.slot;
+            if (r == null && eb != null && !c.isEbuild() && c.cpv.version().compareTo(eb.cpv.version()) != 0) {
+                r = "not used: " + eb.label() + " is the best visible ebuild";
+            } else if (r == null && c.isEbuild() && c != eb) {
+                r = "not used: " + (eb == null ? "a higher version is not usable" : eb.label() + " is the best visible ebuild");
+            } else if (r == null) {
+                r = "conflicts with another package chosen for slot " + c.slot;
+            }
             if (!r.startsWith("USE mismatch")) useMismatchOnly = false;
-            reasons.add(c.label() + " from " + req.binhosts().get(c.binhost).name() + ": " + r);
+            reasons.add(c.label() + (c.isEbuild() ? "" : " from " + req.binhosts().get(c.binhost).name()) + ": " + r);
         }
         if (reasons.isEmpty()) {
             return head + "no version matches (available: " + String.join(", ", versions) + ")";
@@ -481,7 +600,7 @@ public final class Resolver {
                 if (c != null) n = add(c, false, t, a);
             }
             if (n == null && !restart) {
-                Candidate c = bestBinary(a);
+                Candidate c = bestCandidate(a);
                 if (c == null && t.kind() == Kind.TARGET) {
                     // no binary: an installed target stays as it is
                     Candidate i = installedFor(a);
@@ -571,7 +690,7 @@ public final class Resolver {
                 if (providedFor(a) != null || selected(a) != null) return true;
                 if (level >= 1 && installedFor(a) != null) return true;
                 if (level < 2) return false;
-                Candidate c = bestBinary(a);
+                Candidate c = bestCandidate(a);
                 if (c == null) return false;
                 Node n = bySlot.get(c.slotKey);
                 return n == null;
@@ -589,7 +708,7 @@ public final class Resolver {
 
         private String unsatisfied(DepNode d, Task t) {
             if (d instanceof DepNode.AtomLeaf l && !l.atom().isBlocker()) {
-                if (bestBinary(l.atom()) != null) return l.atom() + ": its slot is taken by another package";
+                if (bestCandidate(l.atom()) != null) return l.atom() + ": its slot is taken by another package";
                 return explain(l.atom(), t.requiredBy());
             }
             if (d instanceof DepNode.Group g) {
@@ -765,6 +884,10 @@ public final class Resolver {
                 else action = PlannedPackage.Action.REPLACE;
             }
             PackagesEntry e = c.entry;
+            if (c.isEbuild()) {
+                return new PlannedPackage(c.cpv, c.slot, c.subslot, c.repo, 0, null, null, -1, c.use, c.iuse, action,
+                        old == null ? null : old.cpv.toString(), n.reason, n.world, e, true);
+            }
             return new PlannedPackage(c.cpv, c.slot, c.subslot, c.repo, c.buildId, req.binhosts().get(c.binhost).name(),
                     e.path(), e.size().orElse(-1), c.use, c.iuse, action, old == null ? null : old.cpv.toString(),
                     n.reason, n.world, e);

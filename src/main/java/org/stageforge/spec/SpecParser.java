@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
  */
 public final class SpecParser {
     /** Part names hooks may be attached to (kept in step with the pipeline's parts). */
-    public static final List<String> PARTS = List.of("fetch", "resolve", "install", "configure", "kernel", "depclean",
+    public static final List<String> PARTS = List.of("fetch", "resolve", "binpkgs", "install", "configure", "kernel", "depclean",
             "cleanup", "pack", "checksum", "sign", "publish");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]*");
     private static final Pattern HEX = Pattern.compile("[0-9a-f]{128}");
@@ -93,7 +93,10 @@ public final class SpecParser {
                         url, null, keyring, req));
             }
         }
-        if (binhosts.isEmpty()) throw new ParseException(source, 1, 1, "at least one [[binhost]] is required");
+        StageSpec.Seed seed = seed(top.table("seed", false));
+        if (binhosts.isEmpty() && seed == null) {
+            throw new ParseException(source, 1, 1, "at least one [[binhost]] is required (or a [seed] to build from source)");
+        }
         String profile = top.str("profile", true);
         if (profile.startsWith("/") || profile.contains("..")) throw top.err("profile", "profile must be a path under the repository's profiles/");
         Map<String, String> makeConf = new TreeMap<>();
@@ -145,6 +148,7 @@ public final class SpecParser {
         StageSpec.Cleanup cleanup = cleanup(top.table("cleanup", false));
         StageSpec.Kernel kernel = kernel(top.table("kernel", false));
         StageSpec.Output output = output(top.table("output", false));
+        StageSpec.BuildSettings build = build(top.table("build", false));
         Map<String, List<String>> hooks = new TreeMap<>();
         T h = top.table("hooks", false);
         if (h != null) {
@@ -165,7 +169,7 @@ public final class SpecParser {
         for (String k : r.keySet()) sections.put(k, canonical(r.get(k)));
         return new StageSpec(file.toAbsolutePath(), name, version, repo, binhosts, profile, makeConf, packageUse,
                 acceptKeywords, packageMask, packageUnmask, packageLicense, world, mixins, phases, sets, system, cleanup,
-                kernel, output, hooks, sections, systemSet, packageProvided, respectUse);
+                kernel, output, hooks, sections, systemSet, packageProvided, respectUse, seed, build);
     }
 
     /** Every {@code @set} of the spec's INSTALL_MASK must be shipped or defined in [install_mask_sets]. */
@@ -207,6 +211,56 @@ public final class SpecParser {
         }
         t.done();
         return repo;
+    }
+
+    private StageSpec.Seed seed(T t) {
+        if (t == null) return null;
+        if (!t.has("path") && !t.has("url")) t.typoOf("path", "url");
+        if (t.has("path") == t.has("url")) throw new ParseException(source, t.line(), t.col(), "[seed] needs exactly one of path, url");
+        if (!t.has("sha512") && !t.has("blake2b")) t.typoOf("sha512", "blake2b");
+        if (t.has("sha512") == t.has("blake2b")) throw new ParseException(source, t.line(), t.col(), "[seed] needs exactly one of sha512, blake2b");
+        String given = t.has("path") ? t.str("path", true) : t.str("url", true);
+        Path path = null;
+        java.net.URI url = null;
+        if (t.has("path")) {
+            path = dir.resolve(given).normalize();
+            if (path.getFileName() == null) throw t.err("path", "[seed] path must name a tarball");
+        } else {
+            url = location(t, "url", given);
+            if (!url.getPath().matches(".*/[^/]+")) throw t.err("url", "[seed] url must end with the tarball's file name");
+        }
+        String key = t.has("sha512") ? "sha512" : "blake2b";
+        String digest = t.str(key, true).toLowerCase(java.util.Locale.ROOT);
+        if (!HEX.matcher(digest).matches()) throw t.err(key, key + " must be 128 hex digits");
+        java.net.URI digests = t.has("digests") ? location(t, "digests", t.str("digests", true)) : null;
+        java.net.URI signature = t.has("signature") ? location(t, "signature", t.str("signature", true)) : null;
+        Path keyring = t.path("keyring", false);
+        if (keyring == null && (digests != null || signature != null)) {
+            throw t.err(digests != null ? "digests" : "signature", "[seed] " + (digests != null ? "digests" : "signature") + " needs a keyring");
+        }
+        if (keyring != null && digests == null && signature == null) {
+            t.typoOf("digests", "signature");
+            throw t.err("keyring", "[seed] keyring needs digests or signature");
+        }
+        t.done();
+        return new StageSpec.Seed(given, path, url, key.equals("sha512") ? digest : null, key.equals("blake2b") ? digest : null,
+                digests, signature, keyring);
+    }
+
+    /** An http(s) or file URL, or a path relative to the spec (as a file: URI). */
+    private java.net.URI location(T t, String key, String s) {
+        String lower = s.toLowerCase(java.util.Locale.ROOT);
+        if (!lower.matches("[a-z][a-z0-9+.-]*:.*")) return dir.resolve(s).normalize().toUri();
+        try {
+            java.net.URI u = new java.net.URI(s);
+            boolean http = lower.startsWith("http://") || lower.startsWith("https://");
+            if (http && u.getHost() == null || !http && !lower.startsWith("file:") || u.getRawQuery() != null || u.getRawFragment() != null) {
+                throw t.err(key, key + " must be an http(s) or file URL without query, or a path: '" + s + "'");
+            }
+            return http ? u : Path.of(u).toUri();
+        } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+            throw t.err(key, key + " is not a valid URL: '" + s + "'");
+        }
     }
 
     private SystemSpec system(T t) {
@@ -327,6 +381,39 @@ public final class SpecParser {
         StageSpec.Image image = image(t);
         t.done();
         return new StageSpec.Output(formats, oci, oc, key, pass, repository, image);
+    }
+
+    /** {@code [build]}: from_source is "missing", "all" or an array of atoms; jobs ≥ 1. */
+    private StageSpec.BuildSettings build(T t) {
+        StageSpec.BuildSettings d = StageSpec.BuildSettings.defaults();
+        if (t == null) return d;
+        StageSpec.BuildSettings.FromSource mode = d.fromSource();
+        List<String> atoms = List.of();
+        if (t.has("from_source")) {
+            if (t.table.get(List.of("from_source")) instanceof TomlArray) {
+                mode = StageSpec.BuildSettings.FromSource.LIST;
+                atoms = t.strList("from_source");
+                for (int i = 0; i < atoms.size(); i++) atom(t, "from_source", atoms.get(i), i);
+            } else {
+                String v = t.str("from_source", true);
+                mode = switch (v) {
+                    case "missing" -> StageSpec.BuildSettings.FromSource.MISSING;
+                    case "all" -> StageSpec.BuildSettings.FromSource.ALL;
+                    default -> throw t.err("from_source", "from_source must be \"missing\", \"all\" or an array of atoms, not '" + v + "'");
+                };
+            }
+        }
+        int jobs = t.integer("jobs", d.jobs(), 1, 1024);
+        boolean keepGoing = t.bool("keep_going", false);
+        Path ccache = t.path("ccache", false);
+        List<String> distcc = t.strList("distcc_hosts");
+        for (int i = 0; i < distcc.size(); i++) {
+            if (!distcc.get(i).matches("\\S+")) throw t.errAt("distcc_hosts", i, "distcc host may not contain whitespace: '" + distcc.get(i) + "'");
+        }
+        boolean network = t.bool("network", false);
+        Path distfiles = t.path("distfiles", false);
+        t.done();
+        return new StageSpec.BuildSettings(mode, atoms, jobs, keepGoing, ccache, distcc, network, distfiles);
     }
 
     /** The OCI image config keys of [output]: entrypoint, cmd, env, user, labels. */

@@ -15,7 +15,8 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
                         List<String> world, List<String> mixins, boolean phases, Map<String, List<String>> installMaskSets,
                         SystemSpec system, Cleanup cleanup, Kernel kernel, Output output,
                         Map<String, List<String>> hooks, Map<String, String> sections, boolean systemSet,
-                        List<String> packageProvided, boolean binpkgRespectUse) {
+                        List<String> packageProvided, boolean binpkgRespectUse, Seed seed,
+                        BuildSettings build) {
 
     public StageSpec {
         binhosts = List.copyOf(binhosts);
@@ -73,6 +74,27 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
      */
     public record BinhostSpec(String url, String given, Path sources, Path keyring, boolean requireSignatures) {}
 
+    /**
+     * The {@code [seed]} stage tarball packages are built in: {@code path} or {@code url} (the other null; {@code given}
+     * as written in the spec, for locks and messages), exactly one of {@code sha512}/{@code blake2b} (lower-case hex),
+     * and optionally a clear-signed Gentoo {@code .DIGESTS} file and/or a detached {@code .asc} {@code signature} over
+     * the tarball (each a {@code file:} URI for a path, or an http(s) URL), verified with {@code keyring}.
+     */
+    public record Seed(String given, Path path, java.net.URI url, String sha512, String blake2b,
+                       java.net.URI digests, java.net.URI signature, Path keyring) {
+        /** The tarball's file name (what a DIGESTS file lists). */
+        public String fileName() {
+            if (path != null) return path.getFileName().toString();
+            String p = url.getPath();
+            return p.substring(p.lastIndexOf('/') + 1);
+        }
+
+        /** The expected digest as {@code sha512:HEX} or {@code blake2b:HEX}. */
+        public String digest() {
+            return sha512 != null ? "sha512:" + sha512 : "blake2b:" + blake2b;
+        }
+    }
+
     /** What the cleanup part removes besides tmp, logs and caches. */
     public record Cleanup(List<String> paths, boolean minimal, boolean headers) {
         public Cleanup {
@@ -101,7 +123,7 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
                 packageMask, packageUnmask, packageLicense, world, mixins, phases, installMaskSets, system, cleanup, kernel,
                 new Output(f, output.oci(), output.ociCompression(), output.signingKey(), output.passphraseFile(),
                         output.repository(), output.image()),
-                hooks, s, systemSet, packageProvided, binpkgRespectUse);
+                hooks, s, systemSet, packageProvided, binpkgRespectUse, seed, build);
     }
 
     /**
@@ -131,6 +153,32 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
             cmd = cmd == null ? null : List.copyOf(cmd);
             env = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(env));
             labels = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(labels));
+        }
+    }
+
+    /**
+     * {@code [build]}: how the {@code binpkgs} part builds packages from source in the seed.
+     *
+     * @param fromSource  {@link FromSource#MISSING} (what no binhost offers with the wanted USE and build key),
+     *                    {@link FromSource#ALL}, or {@link FromSource#LIST} (then {@code atoms})
+     * @param jobs        emerge {@code --jobs}
+     * @param ccache      a ccache directory bound into the sandbox (null: none)
+     * @param network     whether the build sandbox may use the network (fetching distfiles)
+     * @param distfiles   the shared distfiles cache (null: {@code CACHE/distfiles})
+     */
+    public record BuildSettings(FromSource fromSource, List<String> atoms, int jobs, boolean keepGoing, Path ccache,
+                                List<String> distccHosts, boolean network, Path distfiles) {
+        public enum FromSource { MISSING, ALL, LIST }
+
+        public BuildSettings {
+            atoms = List.copyOf(atoms);
+            distccHosts = List.copyOf(distccHosts);
+        }
+
+        /** The settings of a spec without {@code [build]}. */
+        public static BuildSettings defaults() {
+            return new BuildSettings(FromSource.MISSING, List.of(), Runtime.getRuntime().availableProcessors(), false,
+                    null, List.of(), false, null);
         }
     }
 }

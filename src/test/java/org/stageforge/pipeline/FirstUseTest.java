@@ -241,20 +241,20 @@ class FirstUseTest {
         assertThat(p).contains("[binary  N     ] sys-apps/baselayout-2.0::gentoo (build 1)  USE=\"systemd\"")
                 .contains("[binary  N     ] app-misc/hello-1.0::gentoo (build 1)  USE=\"systemd\"")
                 .contains("Total: 2 packages (2 new, 2 binaries)")
-                .contains("  fetch     run\n  resolve   run\n  install   run\n  configure run\n  kernel    skip\n");
+                .contains("  fetch     run\n  resolve   run\n  binpkgs   run\n  install   run\n  configure run\n  kernel    skip\n");
         // nothing was resolved, merged or published
         assertThat(tmp.resolve("b/state/resolve.json")).doesNotExist();
         assertThat(tmp.resolve("b/root")).doesNotExist();
         assertThat(tmp.resolve("out")).doesNotExist();
 
         cli(t);
-        assertThat(cli(t, "--pretend")).contains("  resolve   reuse\n  install   reuse\n  configure reuse\n")
+        assertThat(cli(t, "--pretend")).contains("  resolve   reuse\n  binpkgs   reuse\n  install   reuse\n  configure reuse\n")
                 .contains("  publish   reuse\n");
         Files.writeString(t.spec, Files.readString(t.spec).replace("\"one\"", "\"two\""));
-        assertThat(cli(t, "--pretend")).contains("  resolve   reuse\n  install   reuse\n  configure run\n  kernel    skip\n  depclean  run\n");
+        assertThat(cli(t, "--pretend")).contains("  resolve   reuse\n  binpkgs   reuse\n  install   reuse\n  configure run\n  kernel    skip\n  depclean  run\n");
         // a package_use line that changes no package: resolve runs, and its output shows install stays reused
         Files.writeString(t.spec, "package_use = [\"app-misc/hello nls\"]\n" + Files.readString(t.spec));
-        assertThat(cli(t, "--pretend")).contains("  resolve   run\n  install   reuse\n  configure run\n");
+        assertThat(cli(t, "--pretend")).contains("  resolve   run\n  binpkgs   reuse\n  install   reuse\n  configure run\n");
         assertThat(cli(t)).contains("resolve: done\n").contains("install: reused\n").contains("configure: done\n");
 
         StringWriter out = new StringWriter();
