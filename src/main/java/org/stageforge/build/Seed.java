@@ -157,7 +157,7 @@ public final class Seed {
                 download(seed.url(), tarball, TarLimits.DEFAULT.maxUncompressed(), seed.given());
             }
             if (!Files.isRegularFile(tarball)) {
-                throw new StageforgeException("seed " + tarball + ": no such file", ExitCodes.NOT_FOUND, null);
+                throw new StageforgeException("seed " + tarball + ": no such file (or not a regular file)", ExitCodes.NOT_FOUND, null);
             }
             String name = seed.fileName();
             OpenPgp.Keyring keyring = seed.keyring() == null ? null : OpenPgp.Keyring.load(seed.keyring());
