@@ -112,7 +112,7 @@ public final class Seed {
                     return unpackLocked(seed, alg, expected, fin, log, asRoot);
                 }
             } catch (IOException e) {
-                throw new StageforgeException("seed " + seed.given() + ": " + IoErrors.describe(e), ExitCodes.FAILURE, e);
+                throw new StageforgeException("seed " + shown(seed) + ": " + IoErrors.describe(e), ExitCodes.FAILURE, e);
             }
         }
     }
@@ -154,10 +154,10 @@ public final class Seed {
             if (tarball == null) {
                 tarball = tmp.resolve("download");
                 log.accept("seed: downloading " + display(seed.url()));
-                download(seed.url(), tarball, TarLimits.DEFAULT.maxUncompressed(), seed.given());
+                download(seed.url(), tarball, TarLimits.DEFAULT.maxUncompressed(), shown(seed));
             }
             if (!Files.isRegularFile(tarball)) {
-                throw new StageforgeException("seed " + tarball + ": no such file", ExitCodes.NOT_FOUND, null);
+                throw new StageforgeException("seed " + tarball + ": no such file (or not a regular file)", ExitCodes.NOT_FOUND, null);
             }
             String name = seed.fileName();
             OpenPgp.Keyring keyring = seed.keyring() == null ? null : OpenPgp.Keyring.load(seed.keyring());
@@ -193,7 +193,9 @@ public final class Seed {
             for (String f : List.of("download", "digests", "signature")) Files.deleteIfExists(tmp.resolve(f));
             Files.writeString(tmp.resolve(OWNERS), String.join("", side));
             Files.writeString(tmp.resolve(MARKER), "digest " + seed.digest() + "\nas-root " + asRoot + "\nsource "
-                    + seed.given().replaceAll("[\\r\\n]", " ") + "\n");
+                    + shown(seed).replaceAll("[\\r\\n]", " ") + "\n");
+            // on disk before the rename publishes it: a crash must not leave a marked but partial root
+            PosixOps.system().syncfs(tmp);
             deleteTree(fin); // a directory without the marker is a leftover, never a prepared seed
             Files.move(tmp, fin, StandardCopyOption.ATOMIC_MOVE);
             log.accept("seed: unpacked into " + fin.resolve("root"));
@@ -329,6 +331,11 @@ public final class Seed {
         return List.copyOf(lines.values());
     }
 
+    /** How messages name the seed: the spec's path, or the URL without credentials. */
+    private static String shown(StageSpec.Seed seed) {
+        return seed.path() != null ? seed.given() : display(seed.url());
+    }
+
     /** The path of a {@code file:} URI, or null for http(s). */
     private static Path local(URI u) {
         return "file".equalsIgnoreCase(u.getScheme()) ? Path.of(u) : null;
@@ -352,10 +359,12 @@ public final class Seed {
     private static void download(URI u, Path to, long max, String what) throws IOException {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(30)).followRedirects(HttpClient.Redirect.NORMAL).build();
-        HttpRequest req = HttpRequest.newBuilder(u).timeout(Duration.ofSeconds(60)).GET().build();
         HttpResponse<InputStream> resp;
         try {
+            HttpRequest req = HttpRequest.newBuilder(u).timeout(Duration.ofSeconds(60)).GET().build();
             resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IllegalArgumentException e) {
+            throw new StageforgeException("seed: cannot download " + display(u) + ": " + e.getMessage(), ExitCodes.BAD_INPUT, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StageforgeException("seed: download of " + display(u) + " interrupted", ExitCodes.FAILURE, e);
