@@ -122,13 +122,23 @@ public final class Emerge {
      */
     public static int shell(Request r, Path scratch, String cpv) throws IOException {
         if (!CPV.matcher(cpv).matches() || cpv.contains("..")) throw new IllegalArgumentException("not a cpv: " + cpv);
+        org.stageforge.atom.Cpv.parse(cpv);
         Path tmp = scratch.toAbsolutePath().resolve("tmp");
         String build = SandboxPortage.TMPDIR + "/portage/" + cpv;
         if (!Files.isRegularFile(tmp.resolve("portage/" + cpv + "/temp/environment"))) {
             throw new StageforgeException("no saved build environment of " + cpv + " under " + tmp.resolve("portage"),
                     ExitCodes.NOT_FOUND, null);
         }
+        org.stageforge.atom.Cpv p = org.stageforge.atom.Cpv.parse(cpv);
+        String pv = p.version().withoutRevision();
+        String pr = p.version().hasRevision() ? "r" + p.version().revisionText() : "r0";
+        // the saved environment leaves out what Portage sets for each phase (bin/phase-functions.sh's read-only
+        // variables), so the package's names and directories are set here as Portage sets them
         Files.writeString(tmp.resolve("stageforge-shell.rc"), "source " + build + "/temp/environment\n"
+                + "export CATEGORY=" + p.category() + " PN=" + p.name() + " PV=" + pv + " PR=" + pr
+                + " PVR=" + p.version() + " P=" + p.name() + "-" + pv + " PF=" + cpv.substring(cpv.indexOf('/') + 1)
+                + " PORTAGE_BUILDDIR=" + build + " WORKDIR=" + build + "/work T=" + build + "/temp"
+                + " D=" + build + "/image ED=" + build + "/image\n"
                 + "cd \"${S}\" 2>/dev/null || cd \"${WORKDIR}\" 2>/dev/null || cd " + build + "\n"
                 + "PS1='[stageforge " + cpv + "] \\w # '\n"
                 + "echo 'stageforge: the build environment of " + cpv + " is loaded; exit 0 to retry the package,"

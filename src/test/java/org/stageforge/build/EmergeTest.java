@@ -75,9 +75,55 @@ class EmergeTest {
         assertThat(res.logTail()).contains("compiling broken", "broken fails on purpose",
                 "ERROR: app-misc/broken-1.0::sbx failed (compile phase)");
         assertThat(res.logTail().lines().count()).isLessThanOrEqualTo(Emerge.TAIL_LINES);
-        // what --shell-on-failure loads
-        assertThat(tmp.resolve("scratch/tmp/portage/app-misc/broken-1.0/temp/environment")).isRegularFile();
         assertThat(tmp.resolve("scratch/layer")).doesNotExist();
+
+        // --shell-on-failure: an interactive bash in the failed build, its environment loaded (commands from stdin)
+        Path in = Files.writeString(tmp.resolve("shell.in"),
+                "echo \"PF=${PF} P=${P} T=${T} pwd=$(pwd)\"\ndeclare -F src_compile\nexit 0\n");
+        Path out = tmp.resolve("shell.out");
+        int rc = new ProcessBuilder(java(), "-cp", classPath(), EmergeMain.class.getName(), "shell",
+                seed.dir().toString(), "true", repo.dir.toString(), repo.configRoot.toString(), tmp.toString(),
+                "app-misc/broken-1.0").redirectInput(in.toFile()).redirectOutput(out.toFile())
+                .redirectError(tmp.resolve("shell.err").toFile()).start().waitFor();
+        assertThat(rc).as(Files.readString(tmp.resolve("shell.err"))).isZero();
+        assertThat(Files.readString(out)).contains(
+                "PF=broken-1.0 P=broken-1.0 T=/var/tmp/portage/app-misc/broken-1.0/temp pwd=/var/tmp/portage/app-misc/broken-1.0/work\n",
+                "src_compile\n");
+    }
+
+    @Test
+    void buildsAsANormalUser(@TempDir Path tmp) throws Exception {
+        SeedRoot seed = TestSeed.userRoot();
+        Path base = Files.createDirectories(tmp.resolve("user"));
+        TestEbuildRepo repo = TestEbuildRepo.create(base).program("hello", "1.0", "hello as a user");
+        TestSeed.run(List.of("chown", "-R", TestSeed.USER + ":" + TestSeed.USER, base.toString()), null, 60);
+        TestSeed.run(List.of("chmod", "755", tmp.toString()), null, 60);
+        Path out = base.resolve("main.out");
+        ProcessBuilder pb = new ProcessBuilder(TestSeed.asUser(List.of(java(), "-cp", classPath(),
+                EmergeMain.class.getName(), "run", seed.dir().toString(), "false", repo.dir.toString(),
+                repo.configRoot.toString(), base.toString(), "=app-misc/hello-1.0")))
+                .redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().clear();
+        pb.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        pb.environment().put("HOME", base.toString());
+        long t0 = System.nanoTime();
+        assertThat(pb.start().waitFor()).as(Files.readString(out)).isZero();
+        System.err.printf("EmergeTest: emerge of one package as a normal user took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+        assertThat(Files.readString(out)).as(Files.readString(base.resolve("logs/emerge.log")))
+                .contains("exit=0\n", "built=app-misc/hello-1.0\n", "failed=null\n");
+        Path gpkg = base.resolve("pkgdir/app-misc/hello/hello-1.0-1.gpkg.tar");
+        assertThat(Files.getAttribute(gpkg, "unix:uid")).isEqualTo(TestSeed.USER);
+        try (BinaryPackage p = BinaryPackage.open(gpkg)) {
+            assertThat(p.entries()).anySatisfy(e -> assertThat(e.path()).endsWith("usr/bin/hello"));
+        }
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static String classPath() {
+        return System.getProperty("java.class.path");
     }
 
     @Test

@@ -55,6 +55,30 @@ class SandboxTest {
     }
 
     @Test
+    void withNetworkTheHostsInterfacesAndResolvConf(@TempDir Path tmp) throws Exception {
+        SeedRoot seed = TestSeed.root();
+        Path log = tmp.resolve("log");
+        String seedResolv = state(seed.dir().resolve("etc/resolv.conf"));
+        Sandbox.Spec spec = new Sandbox.Spec(seed, tmp.resolve("scratch"), List.of(), Map.of(), true, Sandbox.resolvConf());
+        assertThat(Sandbox.run(spec, List.of("sh", "-c",
+                "awk -F: 'NR>2{gsub(/ /,\"\",$1); print $1}' /proc/net/dev | sort; echo ---; cat /etc/resolv.conf"),
+                log, false)).isZero();
+        String[] parts = Files.readString(log).split("---\n", 2);
+        List<String> hostIfs = Files.readAllLines(Path.of("/proc/net/dev")).stream().skip(2)
+                .map(l -> l.substring(0, l.indexOf(':')).strip()).sorted().toList();
+        assertThat(parts[0].lines().toList()).isEqualTo(hostIfs);
+        if (Files.exists(Path.of("/etc/resolv.conf"))) {
+            assertThat(parts[1]).isEqualTo(Files.readString(Path.of("/etc/resolv.conf")));
+        }
+        assertThat(state(seed.dir().resolve("etc/resolv.conf"))).isEqualTo(seedResolv);
+    }
+
+    private static String state(Path p) throws java.io.IOException {
+        if (Files.isSymbolicLink(p)) return "-> " + Files.readSymbolicLink(p);
+        return Files.exists(p) ? Files.readString(p) : "absent";
+    }
+
+    @Test
     void asNormalUser(@TempDir Path tmp) throws Exception {
         SeedRoot seed = TestSeed.userRoot();
         Path dir = Files.createDirectories(tmp.resolve("user"));
