@@ -104,6 +104,10 @@ class SourceResolveTest {
 
         Binhost same = TestEnv.binhost("same", pkg("app-misc/foo-1", "IUSE", "gtk ssl", "USE", "amd64 ssl"));
         assertThat(plan(resolve(List.of(other, same), List.of("app-misc/foo"), null))).containsExactly("app-misc/foo-1 same");
+        // as emerge compares a binary with the ebuild of its version: a flag the ebuild added to IUSE counts,
+        // even when off (depgraph._reinstall_for_flags)
+        Binhost older = TestEnv.binhost("older", pkg("app-misc/foo-1", "IUSE", "ssl", "USE", "ssl"));
+        assertThat(plan(resolve(List.of(older), List.of("app-misc/foo"), null))).containsExactly("app-misc/foo-1 source");
         // package.use changes the configured USE: the "other" instance fits now
         config = TestEnv.config(tmp.resolve("gtk"), "ACCEPT_LICENSE=\"-* @FREE\"\n", Map.of("package.use", "app-misc/foo gtk\n"));
         repo = tmp.resolve("gtk/repo");
