@@ -320,6 +320,15 @@ public final class Resolver {
     /** For a binary: why from_source or the build-key filter rules it out, or null. */
     private String excluded(Candidate c) {
         if (c.isInstalled() || c.isEbuild()) return null;
+        // the caller's filter may be costly: asked once per package
+        if (c.excluded == null) {
+            String x = computeExcluded(c);
+            c.excluded = x == null ? "" : x;
+        }
+        return c.excluded.isEmpty() ? null : c.excluded;
+    }
+
+    private String computeExcluded(Candidate c) {
         ResolveRequest.FromSource fs = opts.fromSource();
         if (fs.mode() == ResolveRequest.FromSource.Mode.ALL) return "not used: from_source = all";
         for (Atom k : fromSourceAtoms) if (c.matches(k)) return "not used: " + k + " is listed in from_source";
@@ -373,6 +382,14 @@ public final class Resolver {
     /** With binpkg-respect-use: why the instance's USE is not the configured one, or null. */
     private String useMismatch(Candidate c) {
         if (!respectUse || c.isInstalled() || c.isEbuild()) return null;
+        if (c.useMismatch == null) {
+            String m = computeUseMismatch(c);
+            c.useMismatch = m == null ? "" : m;
+        }
+        return c.useMismatch.isEmpty() ? null : c.useMismatch;
+    }
+
+    private String computeUseMismatch(Candidate c) {
         Candidate eb = ebuildOf(c);
         if (eb != null) {
             // depgraph._reinstall_for_flags against the ebuild of the same version (its "myeb"): a flag

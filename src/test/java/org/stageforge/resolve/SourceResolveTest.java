@@ -126,7 +126,8 @@ class SourceResolveTest {
             return e.get("BUILD_KEY").equals("new");
         }, gentoo());
         assertThat(plan(p)).containsExactlyInAnyOrder("app-misc/foo-1 source", "app-misc/bar-1 local");
-        assertThat(asked).contains("local app-misc/foo-1", "local app-misc/bar-1");
+        // once per package, however often the resolution looks at it
+        assertThat(asked).containsExactlyInAnyOrder("local app-misc/foo-1", "local app-misc/bar-1");
         // without an ebuild, the rejected binary leaves nothing to take
         assertThatThrownBy(() -> Resolver.resolve(ResolveRequest.of(config, List.of(local), List.of("app-misc/foo"), null)
                 .withBinaryFilter((bh, e) -> false)))
