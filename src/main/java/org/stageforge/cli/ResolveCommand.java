@@ -2,6 +2,7 @@ package org.stageforge.cli;
 
 import org.stageforge.profile.PortageConfig;
 import org.stageforge.resolve.Binhost;
+import org.stageforge.resolve.EbuildRepository;
 import org.stageforge.resolve.PlanFormat;
 import org.stageforge.resolve.ResolvePlan;
 import org.stageforge.resolve.ResolveRequest;
@@ -17,17 +18,30 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** {@code stageforge resolve}: what {@code emerge --usepkgonly --pretend -v} would merge. */
+/**
+ * {@code stageforge resolve}: what {@code emerge --usepkgonly --pretend -v} would merge, or with {@code --repo}
+ * what {@code emerge --usepkg --pretend -v} would build and merge.
+ */
 @Command(name = "resolve", mixinStandardHelpOptions = true,
-        description = "Resolve targets against binhosts as emerge --usepkgonly does and print the merge list.")
+        description = "Resolve targets against binhosts as emerge --usepkgonly does (with --repo: against ebuild "
+                + "repositories too, as emerge --usepkg) and print the merge list.")
 public final class ResolveCommand implements Runnable {
     @Option(names = "--config-root", required = true, paramLabel = "DIR",
             description = "Portage config root (etc/portage/make.conf, make.profile, repos.conf, package.*).")
     Path configRoot;
 
-    @Option(names = "--binhost", required = true, paramLabel = "URL_OR_DIR",
+    @Option(names = "--binhost", paramLabel = "URL_OR_DIR",
             description = "Binhost (directory or http(s) URL) holding a Packages index; repeatable, first wins ties.")
-    List<String> binhosts;
+    List<String> binhosts = new ArrayList<>();
+
+    @Option(names = "--repo", paramLabel = "DIR",
+            description = "Ebuild repository with metadata/md5-cache: what no binhost has with the configured USE is "
+                    + "built from source ([ebuild] lines); repeatable, a later one wins ties (an overlay after the main repository).")
+    List<Path> repos = new ArrayList<>();
+
+    @Option(names = "--from-source", paramLabel = "missing|all|ATOM,...", split = ",",
+            description = "With --repo: build only what is missing (default), everything, or the listed packages from source.")
+    List<String> fromSource = new ArrayList<>();
 
     @Option(names = "--root", paramLabel = "DIR", description = "Existing root whose installed packages and world file count.")
     Path root;
@@ -65,13 +79,21 @@ public final class ResolveCommand implements Runnable {
         if (!respectUse.equals("y") && !respectUse.equals("n")) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--binpkg-respect-use takes y or n");
         }
+        if (binhosts.isEmpty() && repos.isEmpty()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give at least one --binhost or --repo");
+        }
+        ResolveRequest.FromSource fs = fromSource.equals(List.of("all")) ? ResolveRequest.FromSource.ALL
+                : fromSource.isEmpty() || fromSource.equals(List.of("missing")) ? ResolveRequest.FromSource.MISSING
+                : ResolveRequest.FromSource.listed(fromSource);
         PortageConfig config = PortageConfig.load(configRoot, System.getenv());
         Path cache = cacheDir != null ? cacheDir : Path.of(System.getProperty("java.io.tmpdir"), "stageforge-binhost-cache");
         List<Binhost> hosts = new ArrayList<>();
         for (String b : binhosts) hosts.add(Binhost.load(b, cache));
-        ResolveRequest.Options o = new ResolveRequest.Options(nodeps, oneshot, noreplace, respectUse.equals("y"), idependInRoot);
-        ResolvePlan plan = Resolver.resolve(root == null ? ResolveRequest.of(config, hosts, targets, o)
-                : ResolveRequest.forRoot(config, hosts, root, targets, o));
+        ResolveRequest.Options o = new ResolveRequest.Options(nodeps, oneshot, noreplace, respectUse.equals("y"), idependInRoot, fs);
+        List<EbuildRepository> ebuildRepos = new ArrayList<>();
+        for (Path r : repos) ebuildRepos.add(EbuildRepository.at(r, 0));
+        ResolvePlan plan = Resolver.resolve((root == null ? ResolveRequest.of(config, hosts, targets, o)
+                : ResolveRequest.forRoot(config, hosts, root, targets, o)).withRepositories(ebuildRepos));
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? PlanFormat.json(plan) : PlanFormat.pretend(plan, config));
         out.flush();

@@ -62,6 +62,8 @@ final class Candidate {
     private List<DepNode> idepend;
     String visibility;          // rejection reason, "" when visible, null before computed
     Set<String> wantedUse;      // configured USE limited to IUSE, null before computed
+    String excluded;            // why from_source or the build-key filter rules a binary out, "" when not, null before computed
+    String useMismatch;         // why binpkg-respect-use rules a binary out, "" when not, null before computed
 
     Candidate(PackageMetadata meta, Cpv cpv, PackagesEntry entry, VdbEntry installed, int binhost, int position,
               Set<String> implicitIuse, String source, int line) {

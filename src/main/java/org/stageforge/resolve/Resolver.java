@@ -320,6 +320,15 @@ public final class Resolver {
     /** For a binary: why from_source or the build-key filter rules it out, or null. */
     private String excluded(Candidate c) {
         if (c.isInstalled() || c.isEbuild()) return null;
+        // the caller's filter may be costly: asked once per package
+        if (c.excluded == null) {
+            String x = computeExcluded(c);
+            c.excluded = x == null ? "" : x;
+        }
+        return c.excluded.isEmpty() ? null : c.excluded;
+    }
+
+    private String computeExcluded(Candidate c) {
         ResolveRequest.FromSource fs = opts.fromSource();
         if (fs.mode() == ResolveRequest.FromSource.Mode.ALL) return "not used: from_source = all";
         for (Atom k : fromSourceAtoms) if (c.matches(k)) return "not used: " + k + " is listed in from_source";
@@ -373,6 +382,30 @@ public final class Resolver {
     /** With binpkg-respect-use: why the instance's USE is not the configured one, or null. */
     private String useMismatch(Candidate c) {
         if (!respectUse || c.isInstalled() || c.isEbuild()) return null;
+        if (c.useMismatch == null) {
+            String m = computeUseMismatch(c);
+            c.useMismatch = m == null ? "" : m;
+        }
+        return c.useMismatch.isEmpty() ? null : c.useMismatch;
+    }
+
+    private String computeUseMismatch(Candidate c) {
+        Candidate eb = ebuildOf(c);
+        if (eb != null) {
+            // depgraph._reinstall_for_flags against the ebuild of the same version (its "myeb"): a flag
+            // added to or dropped from IUSE counts unless forced or masked, and so does any enabled one
+            Set<String> changed = new TreeSet<>(c.iuse);
+            for (String f : eb.iuse) if (!changed.remove(f)) changed.add(f);
+            changed.removeAll(config.useForce(eb.cpv, eb.slot, eb.repo, eb.meta.keywords()));
+            changed.removeAll(config.useMask(eb.cpv, eb.slot, eb.repo, eb.meta.keywords()));
+            Set<String> had = new HashSet<>(c.use);
+            had.retainAll(c.iuse);
+            Set<String> wants = new HashSet<>(eb.use);
+            wants.retainAll(eb.iuse);
+            if (changed.isEmpty() && had.equals(wants)) return null;
+            return "USE mismatch: built with USE=\"" + c.useText(c.use) + "\", the ebuild " + eb.label() + " wants USE=\""
+                    + eb.useText(eb.use) + "\"";
+        }
         Set<String> wanted = wantedUse(c);
         Set<String> have = new HashSet<>(c.use);
         have.retainAll(c.iuse);
@@ -388,6 +421,15 @@ public final class Resolver {
             c.wantedUse = w;
         }
         return c.wantedUse;
+    }
+
+    /** The visible ebuild of the binary's version (of the highest repository priority), or null. */
+    private Candidate ebuildOf(Candidate c) {
+        if (ebuilds.isEmpty()) return null;
+        for (Candidate e : ebuilds.of(c.cp)) {
+            if (e.cpv.version().compareTo(c.cpv.version()) == 0 && visibility(e).isEmpty()) return e;
+        }
+        return null;
     }
 
     /** The best binary candidate for the atom, or null. */

@@ -77,4 +77,25 @@ class ResolveCliTest {
         assertThat(bad.code()).isEqualTo(ExitCodes.USAGE);
         assertThat(bad.err()).contains("--binpkg-respect-use takes y or n");
     }
+
+    @Test
+    void withARepositoryWhatNoBinhostHasIsAnEbuildLine() {
+        Path repo = tmp.resolve("repo");
+        SourceResolveTest.ebuild(repo, "app-misc/app-1", "RDEPEND", "dev-libs/lib", "IUSE", "+gui");
+        SourceResolveTest.ebuild(repo, "dev-libs/lib-1");
+        Run r = run("resolve", "--config-root", cfg.toString(), "--binhost", binhost.toString(), "--repo", repo.toString(),
+                "app-misc/app");
+        assertThat(r.code()).as(r.err()).isZero();
+        // the binhost's app was built without IUSE gui: its USE is not the configured one
+        assertThat(r.out()).contains("[binary  N     ] dev-libs/lib-1::gentoo 1 KiB\n"
+                + "[ebuild  N     ] app-misc/app-1::gentoo  USE=\"gui\" 0 KiB\n");
+        assertThat(r.out()).contains("Total: 2 packages (2 new, 1 binary), Size of downloads: 1 KiB");
+        Run all = run("resolve", "--config-root", cfg.toString(), "--repo", repo.toString(), "--from-source", "all",
+                "app-misc/app");
+        assertThat(all.out()).contains("[ebuild  N     ] dev-libs/lib-1::gentoo 0 KiB\n")
+                .contains("Total: 2 packages (2 new), Size of downloads: 0 KiB");
+        Run none = run("resolve", "--config-root", cfg.toString(), "app-misc/app");
+        assertThat(none.code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(none.err()).contains("give at least one --binhost or --repo");
+    }
 }
