@@ -35,6 +35,7 @@ import java.io.PrintWriter;
                 BuildCommand.class,
                 LockCommand.class,
                 StatesCommand.class,
+                SnapshotCommand.class,
         })
 public final class Main implements Runnable {
 
