@@ -64,14 +64,18 @@ final class RootPortage {
     }
 
     /** Writes the configuration (and the repository copy) into {@code root}; returns a digest of what it wrote. */
-    static String write(StageSpec spec, Path root, Path repoDir, String repoDigest, Path scratch, Reporter rep)
-            throws IOException {
+    static String write(StageSpec spec, Path root, Path repoDir, String repoDigest, List<Overlays.Entry> overlays,
+                        Path scratch, Reporter rep) throws IOException {
         RootPortage w = new RootPortage(root);
         InstallMaskSets sets = InstallMaskSets.defaults().withAll(spec.installMaskSets());
         String name = spec.repo().name();
         w.file(ETC + "/make.conf", makeConf(spec, sets), rep);
         w.link(ETC + "/make.profile", "../../var/db/repos/" + name + "/profiles/" + spec.profile(), rep);
         w.file(ETC + "/repos.conf/" + name + ".conf", reposConf(spec, repoDigest), rep);
+        for (Overlays.Entry o : overlays) {
+            w.file(ETC + "/repos.conf/" + o.name() + ".conf", "# Written by stageforge: an overlay this stage was built with ("
+                    + o.digest() + ")\n" + Overlays.reposConf(List.of(o), true).substring(1), rep);
+        }
         String binrepos = binreposConf(spec, rep);
         if (binrepos != null) w.file(ETC + "/binrepos.conf/stageforge.conf", binrepos, rep);
         w.lines("package.use", spec.packageUse(), rep);
@@ -84,8 +88,13 @@ final class RootPortage {
         if (spec.output().repository()) {
             copyRepository(repoDir, w.dir("var/db/repos"), name);
             rep.action("repository", repoDir + " -> /var/db/repos/" + name + " (" + repoDigest + ")");
+            for (Overlays.Entry o : overlays) {
+                copyRepository(Path.of(o.dir()), w.dir("var/db/repos"), o.name());
+                rep.action("repository", o.dir() + " -> /var/db/repos/" + o.name() + " (" + o.digest() + ")");
+            }
             w.digest.update((byte) 1);
         }
+        for (Overlays.Entry o : overlays) w.digest.update((o.name() + " " + o.digest() + "\n").getBytes(StandardCharsets.UTF_8));
         w.table.save(root);
         return HexFormat.of().formatHex(w.digest.digest());
     }

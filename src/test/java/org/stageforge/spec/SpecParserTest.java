@@ -174,7 +174,7 @@ class SpecParserTest {
     @Test
     void defaultsAndOtherRepoForms() throws IOException {
         StageSpec s = parse(MINIMAL);
-        assertThat(s.repo()).isEqualTo(new StageSpec.DirRepo("gentoo", tmp.resolve("repo")));
+        assertThat(s.repo()).isEqualTo(new StageSpec.DirRepo("gentoo", tmp.resolve("repo"), null));
         assertThat(s.output()).isEqualTo(new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null, false, StageSpec.Image.NONE));
         assertThat(s.system()).isEqualTo(SystemSpec.EMPTY);
         assertThat(s.phases()).isTrue();
@@ -182,7 +182,7 @@ class SpecParserTest {
         assertThat(s.cleanup()).isEqualTo(new StageSpec.Cleanup(List.of(), false, false));
         String digest = "ab".repeat(64);
         s = parse(MINIMAL.replace("path = \"repo\"", "snapshot = \"gentoo.tar.xz\"\nblake2b = \"" + digest + "\""));
-        assertThat(s.repo()).isEqualTo(new StageSpec.SnapshotRepo("gentoo", tmp.resolve("gentoo.tar.xz"), "BLAKE2B", digest));
+        assertThat(s.repo()).isEqualTo(new StageSpec.SnapshotRepo("gentoo", tmp.resolve("gentoo.tar.xz"), null, "BLAKE2B", digest, null));
     }
 
     static Stream<Arguments> errors() {
