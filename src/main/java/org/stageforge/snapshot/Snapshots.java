@@ -109,7 +109,6 @@ public final class Snapshots {
         if (commit != null && !COMMIT.matcher(commit).matches()) {
             throw new StageforgeException("bad commit '" + commit + "'", ExitCodes.USAGE, null);
         }
-        Files.createDirectories(outDir);
         String file = fileName(o.name(), o.date());
         Path tarball = outDir.resolve(file);
         Path sig = outDir.resolve(file + ".gpgsig");
@@ -130,7 +129,12 @@ public final class Snapshots {
                 tree = export;
             } else if (!Files.isDirectory(source)) {
                 throw new StageforgeException(source + " is not a directory", ExitCodes.NOT_FOUND, null);
+            } else if ((Files.exists(outDir) ? outDir.toRealPath() : outDir.toAbsolutePath().normalize()).startsWith(source.toRealPath())) {
+                // the snapshot would take in its own half-written files
+                throw new StageforgeException("the output directory " + outDir + " is inside the repository " + source,
+                        ExitCodes.USAGE, null);
             }
+            Files.createDirectories(outDir);
             String sha512 = writeTarball(tree, o.name() + "-" + o.date(), time, temps.get(0), o.key(), temps.get(1));
             String md5hex = digestFile(temps.get(0), "MD5");
             Files.writeString(temps.get(2), md5hex + "  " + file + "\n", StandardCharsets.US_ASCII);

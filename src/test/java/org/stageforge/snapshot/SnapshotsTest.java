@@ -160,6 +160,9 @@ class SnapshotsTest {
                     .isInstanceOfSatisfying(StageforgeException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCodes.USAGE));
         }
         assertThat(tmp.resolve("bad")).doesNotExist();
+        assertThatThrownBy(() -> Snapshots.create(src, null, opts(keys), src.resolve("snapshots"), m -> {}))
+                .isInstanceOfSatisfying(StageforgeException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCodes.USAGE));
+        assertThat(src.resolve("snapshots")).doesNotExist();
         // SOURCE_DATE_EPOCH inside the date's window sets the times; outside it is refused
         Snapshots.Created s = Snapshots.create(src, null, new Snapshots.Options("gentoo", "20251202", MIDNIGHT + 3600,
                 opts(keys).key()), tmp.resolve("s"), m -> {});
