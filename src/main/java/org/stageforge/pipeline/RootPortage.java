@@ -37,6 +37,8 @@ import java.util.regex.Pattern;
  *       it; it dangles until the repository is there, unless {@code [output] repository = true})</li>
  *   <li>{@code etc/portage/repos.conf/NAME.conf}: main-repo and location (and git sync settings for a remote git
  *       repository)</li>
+ *   <li>{@code etc/portage/repos.conf/OVERLAY.conf} per {@code [[overlay]]}: location {@code /var/db/repos/OVERLAY}
+ *       and priority</li>
  *   <li>{@code etc/portage/binrepos.conf/stageforge.conf}: the URL binhosts in priority order; directories and
  *       {@code sources} binhosts are paths of the build host and are left out</li>
  *   <li>{@code etc/portage/package.{use,accept_keywords,mask,unmask,license}/stageforge}</li>
@@ -45,7 +47,7 @@ import java.util.regex.Pattern;
  * </ul>
  * No file names a path of the build host. Everything written is recorded in the root's file table as root-owned
  * (files 0644, directories 0755), so the archive does not depend on who built it or their umask. With
- * {@code [output] repository = true} the pinned repository (the one the build read) is copied to
+ * {@code [output] repository = true} the pinned repository (the one the build read) and the overlays are copied to
  * {@code var/db/repos/NAME}, {@code .git} left out, modes normalized.
  */
 final class RootPortage {
