@@ -36,6 +36,7 @@ import java.io.PrintWriter;
                 LockCommand.class,
                 StatesCommand.class,
                 SeedCommand.class,
+                SnapshotCommand.class,
         })
 public final class Main implements Runnable {
 

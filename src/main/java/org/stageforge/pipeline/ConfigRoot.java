@@ -21,7 +21,7 @@ final class ConfigRoot {
     private ConfigRoot() {}
 
     /** Writes the config root and returns the mix-in nodes by name. */
-    static Map<String, Path> write(StageSpec spec, Path repoDir, Path cfgRoot) throws IOException {
+    static Map<String, Path> write(StageSpec spec, Path repoDir, List<Overlays.Entry> overlays, Path cfgRoot) throws IOException {
         FileOps.deleteTree(cfgRoot);
         Path etc = cfgRoot.resolve("etc/portage");
         Files.createDirectories(etc);
@@ -29,8 +29,8 @@ final class ConfigRoot {
         mc.append(org.stageforge.config.MakeConfWriter.assignments(spec.makeConf()));
         write(etc.resolve("make.conf"), mc.toString());
         String name = spec.repo().name();
-        write(etc.resolve("repos.conf/stageforge.conf"),
-                org.stageforge.config.ReposConf.format(name, Map.of(name, repoDir.toAbsolutePath().toString())));
+        write(etc.resolve("repos.conf/stageforge.conf"), "[DEFAULT]\nmain-repo = " + name + "\n\n[" + name
+                + "]\nlocation = " + repoDir.toAbsolutePath() + "\n" + Overlays.reposConf(overlays, false));
         lines(etc.resolve("package.use/stageforge"), spec.packageUse());
         lines(etc.resolve("package.accept_keywords/stageforge"), spec.acceptKeywords());
         lines(etc.resolve("package.mask/stageforge"), spec.packageMask());

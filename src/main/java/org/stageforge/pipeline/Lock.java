@@ -30,9 +30,11 @@ import java.util.TreeSet;
  * @param binhosts        each binhost's index digest when locked, in spec order (informative: a replay takes the
  *                        pinned packages whatever the index says now)
  * @param packages        every chosen binary package, in merge order
+ * @param overlays        each {@code [[overlay]]}'s repos.conf name and digest (same forms as {@code repo}), in spec
+ *                        order (absent in a lock written before overlays: none)
  */
 public record Lock(Integer format, String stageforge, String spec, String specSha256, Map<String, String> sections,
-                   long sourceDateEpoch, String repo, List<Index> binhosts, List<Pkg> packages) {
+                   long sourceDateEpoch, String repo, List<Index> binhosts, List<Pkg> packages, List<Repo> overlays) {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
@@ -41,13 +43,17 @@ public record Lock(Integer format, String stageforge, String spec, String specSh
 
     /** The spec keys fetch and resolve read: what a lock pins. Other keys may change without locking again. */
     public static final List<String> PINNED_KEYS = List.of("repo", "binhost", "profile", "make_conf", "package_use",
-            "accept_keywords", "package_mask", "package_unmask", "package_license", "world", "mixins", "kernel");
+            "accept_keywords", "package_mask", "package_unmask", "package_license", "world", "mixins", "kernel", "overlay");
 
     public Lock {
         sections = sections == null ? null : Map.copyOf(new TreeMap<>(sections));
         binhosts = binhosts == null ? null : List.copyOf(binhosts);
         packages = packages == null ? null : List.copyOf(packages);
+        overlays = overlays == null ? List.of() : List.copyOf(overlays);
     }
+
+    /** A pinned overlay: its name in repos.conf and its digest. */
+    public record Repo(String name, String digest) {}
 
     /** One binhost: its URL or directory and the SHA-512 of its Packages index when the lock was made. */
     public record Index(String url, String sha512) {}
@@ -68,10 +74,10 @@ public record Lock(Integer format, String stageforge, String spec, String specSh
 
     /** A lock for {@code spec} with the given resolution. */
     static Lock of(String stageforge, StageSpec spec, long sourceDateEpoch, String repo, List<Index> binhosts,
-                   List<Pkg> packages) {
+                   List<Pkg> packages, List<Repo> overlays) {
         Map<String, String> sections = sectionDigests(spec);
         return new Lock(FORMAT, stageforge, spec.file().getFileName().toString(), digest(sections), sections,
-                sourceDateEpoch, repo, binhosts, packages);
+                sourceDateEpoch, repo, binhosts, packages, overlays);
     }
 
     private static Map<String, String> sectionDigests(StageSpec spec) {
@@ -141,6 +147,9 @@ public record Lock(Integer format, String stageforge, String spec, String specSh
             if (p.binhost() < -1 || p.binhost() >= binhosts.size()) return p.cpv() + ": no binhost " + p.binhost();
             if (p.size() < 0) return p.cpv() + ": negative size";
             if (p.sha512() == null || !p.sha512().matches("[0-9a-f]{128}")) return p.cpv() + ": sha512 is not 128 hex digits";
+        }
+        for (Repo o : overlays) {
+            if (o == null || o.name() == null || o.digest() == null) return "an overlay without name or digest";
         }
         return null;
     }

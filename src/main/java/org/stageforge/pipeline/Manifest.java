@@ -33,6 +33,7 @@ final class Manifest {
         m.put("source_date_epoch", plan.sourceDateEpoch());
         Map<String, Object> inputs = new LinkedHashMap<>();
         inputs.put("repo", lock.repo());
+        if (!lock.overlays().isEmpty()) inputs.put("overlays", lock.overlays());
         inputs.put("profile", spec.profile());
         inputs.put("mixins", spec.mixins());
         inputs.put("binhosts", lock.binhosts());

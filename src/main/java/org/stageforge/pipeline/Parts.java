@@ -76,8 +76,12 @@ final class Parts {
         this.out = build.resolve("out");
     }
 
-    /** Fetch's record: where the repository is, its digest, and each binhost's index copy and digest. */
-    record Inputs(String repoDir, String repoDigest, List<IndexCopy> binhosts) {}
+    /** Fetch's record: where the repository is, its digest, each binhost's index copy and digest, the overlays. */
+    record Inputs(String repoDir, String repoDigest, List<IndexCopy> binhosts, List<Overlays.Entry> overlays) {
+        Inputs {
+            overlays = overlays == null ? List.of() : List.copyOf(overlays);
+        }
+    }
 
     record IndexCopy(String url, String file, String sha512) {}
 
@@ -108,7 +112,7 @@ final class Parts {
     /** The spec sections (and other declared inputs) each part reads, for its fingerprint. */
     String inputs(Part p) {
         return switch (p) {
-            case FETCH -> spec.section("repo", "binhost");
+            case FETCH -> spec.section("repo", "binhost", "overlay");
             case RESOLVE -> spec.section("profile", "make_conf", "package_use", "accept_keywords", "package_mask",
                     "package_unmask", "package_license", "package_provided", "world", "mixins", "kernel")
                     + "system_set=" + spec.systemSet() + "\n"
@@ -118,7 +122,7 @@ final class Parts {
                     : spec.section("seed", "build", "make_conf", "package_use", "profile") + fileDigest(spec.output().signingKey());
             case INSTALL -> spec.section("install_mask_sets", "phases");
             // the root's etc/portage is written from these too (RootPortage)
-            case CONFIGURE -> spec.section("system", "repo", "binhost", "profile", "make_conf", "package_use",
+            case CONFIGURE -> spec.section("system", "repo", "overlay", "binhost", "profile", "make_conf", "package_use",
                     "accept_keywords", "package_mask", "package_unmask", "package_license", "mixins",
                     "install_mask_sets", "phases") + "repository=" + spec.output().repository();
             case KERNEL -> spec.section("kernel") + fileDigest(spec.kernel().image()) + fileDigest(spec.kernel().initramfs());
@@ -166,6 +170,7 @@ final class Parts {
             throw new StageforgeException("locked repository digest " + lock.repo() + " differs from " + repo.digest(),
                     ExitCodes.VERIFY, null);
         }
+        List<Overlays.Entry> overlays = Overlays.fetch(spec, build, lock, rep);
         List<IndexCopy> copies = new ArrayList<>();
         if (lock != null && lock.binhosts().size() != spec.binhosts().size()) {
             throw new StageforgeException("the lock has " + lock.binhosts().size() + " binhosts, the spec "
@@ -191,9 +196,10 @@ final class Parts {
             rep.action("index", b.given() + " sha512=" + sha);
             copies.add(new IndexCopy(url, copy.toString(), sha));
         }
-        Inputs in = new Inputs(repo.dir().toString(), repo.digest(), copies);
+        Inputs in = new Inputs(repo.dir().toString(), repo.digest(), copies, overlays);
         StateStore.writeAtomically(build.resolve("fetch/inputs.json"), JSON.writeValueAsBytes(in));
         StringBuilder sb = new StringBuilder(repo.digest());
+        for (Overlays.Entry o : overlays) sb.append('\n').append(o).append('\n');
         // a replay does not depend on the indexes (the lock pins every package), so their changes rebuild nothing
         if (lock == null) for (IndexCopy c : copies) sb.append('\n').append(c.sha512());
         return Build.sha256(sb.toString());
@@ -242,7 +248,7 @@ final class Parts {
 
     /** As above; {@code locked}: the lock pins the packages, so nothing is resolved. */
     private Resolution resolution(Inputs in, Path cfgRoot, boolean locked) throws IOException {
-        Map<String, Path> mixinNodes = ConfigRoot.write(spec, Path.of(in.repoDir()), cfgRoot);
+        Map<String, Path> mixinNodes = ConfigRoot.write(spec, Path.of(in.repoDir()), in.overlays(), cfgRoot);
         PortageConfig config = PortageConfig.load(cfgRoot, Map.of());
         List<PackagesIndex> indexes = new ArrayList<>();
         List<Binhost> hosts = new ArrayList<>();
@@ -482,7 +488,7 @@ final class Parts {
             // the size was checked against the file by the fetch
             pk.add(new Lock.Pkg(p.cpv(), p.binhost(), p.path(), p.size(), p.sha512(), p.buildId(), p.worldAtom()));
         }
-        return Lock.of(org.stageforge.StageforgeVersion.get(), spec, plan.sourceDateEpoch(), in.repoDigest(), idx, pk);
+        return Lock.of(org.stageforge.StageforgeVersion.get(), spec, plan.sourceDateEpoch(), in.repoDigest(), idx, pk, Overlays.locked(in.overlays()));
     }
 
     /**
@@ -606,7 +612,7 @@ final class Parts {
 
     private String configure() throws IOException {
         Inputs in = inputsRecord();
-        String portage = RootPortage.write(spec, root, Path.of(in.repoDir()), in.repoDigest(), build.resolve("mixins"), rep);
+        String portage = RootPortage.write(spec, root, Path.of(in.repoDir()), in.repoDigest(), in.overlays(), build.resolve("mixins"), rep);
         return Build.sha256(portage + SystemConfigurer.apply(spec.system(), root, plan().sourceDateEpoch(),
                 spec.phases() ? build.resolve("locale-gen") : null, rep));
     }

@@ -3,6 +3,8 @@ package org.stageforge.pipeline;
 import org.bouncycastle.crypto.digests.Blake2bDigest;
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
+import org.stageforge.snapshot.RepoTree;
+import org.stageforge.snapshot.Snapshots;
 import org.stageforge.spec.StageSpec;
 
 import java.io.IOException;
@@ -11,16 +13,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Brings the ebuild repository (what the profile lives in) into place and digests it: a directory is used in place
- * and digested over {@code profiles/} and {@code metadata/layout.conf}; a git commit is exported with host git
- * ({@code git archive}) into the build directory; a snapshot tarball is checked against its digest and unpacked
- * with host tar (a single top-level directory is entered).
+ * Brings an ebuild repository (the main one, what the profile lives in, or an overlay) into place and digests it: a
+ * directory is used in place and digested over its whole tree ({@link RepoTree#digest}: ebuilds, eclasses, files/,
+ * metadata/, profiles/; {@code .git} left out), checked against the spec's pinned digest when it has one; a git
+ * commit is exported with host git ({@code git archive}) into the build directory; a snapshot tarball (fetched first
+ * when it is a URL) is checked against its digest and/or its {@code .gpgsig} and {@code .md5sum} with the keyring, as
+ * emerge-webrsync does, and unpacked with host tar (a single top-level directory is entered).
  */
 final class RepoSource {
     private RepoSource() {}
@@ -28,11 +31,21 @@ final class RepoSource {
     record Fetched(Path dir, String digest) {}
 
     static Fetched fetch(StageSpec.Repo repo, Path target, Reporter rep) throws IOException {
+        return fetch(repo, "[repo]", target, rep);
+    }
+
+    /** {@code what} names the spec table in messages ("[repo]", "[[overlay]] NAME"). */
+    static Fetched fetch(StageSpec.Repo repo, String what, Path target, Reporter rep) throws IOException {
         if (repo instanceof StageSpec.DirRepo d) {
             if (!Files.isDirectory(d.path().resolve("profiles"))) {
-                throw new StageforgeException("[repo] path " + d.path() + " has no profiles/ directory", ExitCodes.NOT_FOUND, null);
+                throw new StageforgeException(what + " path " + d.path() + " has no profiles/ directory", ExitCodes.NOT_FOUND, null);
             }
-            return new Fetched(d.path(), "tree:" + treeDigest(d.path()));
+            String digest = "tree:" + RepoTree.digest(d.path());
+            if (d.digest() != null && !d.digest().equals(digest)) {
+                throw new StageforgeException(what + " path " + d.path() + ": its digest " + digest
+                        + " does not match the spec's " + d.digest(), ExitCodes.VERIFY, null);
+            }
+            return new Fetched(d.path(), digest);
         }
         // git commits and verified snapshots are immutable: an export made from the same source is kept
         Path marker = target.resolveSibling(target.getFileName() + ".source");
@@ -42,12 +55,12 @@ final class RepoSource {
             if (m.length == 3 && m[0].equals(source)) return new Fetched(Path.of(m[1]), m[2].strip());
         }
         Files.deleteIfExists(marker);
-        Fetched f = export(repo, target, rep);
+        Fetched f = export(repo, what, target, rep);
         StateStore.writeAtomically(marker, (source + "\n" + f.dir() + "\n" + f.digest() + "\n").getBytes(StandardCharsets.UTF_8));
         return f;
     }
 
-    private static Fetched export(StageSpec.Repo repo, Path target, Reporter rep) throws IOException {
+    private static Fetched export(StageSpec.Repo repo, String what, Path target, Reporter rep) throws IOException {
         FileOps.deleteTree(target);
         Files.createDirectories(target);
         if (repo instanceof StageSpec.GitRepo g) {
@@ -61,36 +74,38 @@ final class RepoSource {
             return new Fetched(target, "git:" + commit);
         }
         StageSpec.SnapshotRepo s = (StageSpec.SnapshotRepo) repo;
-        String actual = s.algorithm().equals("SHA512") ? Build.digestFile(s.path(), "SHA-512") : blake2b(s.path());
-        if (!actual.equals(s.digest())) {
-            throw new StageforgeException("[repo] snapshot " + s.path() + ": " + s.algorithm() + " " + actual.substring(0, 16)
-                    + "... does not match the spec's " + s.digest().substring(0, 16) + "...", ExitCodes.VERIFY, null);
+        Path tarball = s.path();
+        Path download = target.resolveSibling(target.getFileName() + ".download");
+        if (s.url() != null) {
+            rep.action("fetch", s.url().toString());
+            FileOps.deleteTree(download);
+            tarball = Snapshots.fetch(s.url(), download);
         }
-        run(rep, List.of("tar", "-x", "--no-same-owner", "--no-same-permissions", "-f", s.path().toString(), "-C", target.toString()));
+        if (!Files.isRegularFile(tarball)) {
+            throw new StageforgeException(what + " snapshot " + tarball + " does not exist", ExitCodes.NOT_FOUND, null);
+        }
+        String recorded = null;
+        if (s.keyring() != null) {
+            Snapshots.Verified v = Snapshots.verify(tarball, s.keyring());
+            rep.action("verify", tarball.getFileName() + ": good signature by " + v.signer());
+            recorded = "sha512:" + v.sha512();
+        }
+        if (s.algorithm() != null) {
+            String actual = s.algorithm().equals("SHA512") ? Build.digestFile(tarball, "SHA-512") : blake2b(tarball);
+            if (!actual.equals(s.digest())) {
+                throw new StageforgeException(what + " snapshot " + s.given() + ": " + s.algorithm() + " " + actual.substring(0, 16)
+                        + "... does not match the spec's " + s.digest().substring(0, 16) + "...", ExitCodes.VERIFY, null);
+            }
+            if (recorded == null) recorded = s.algorithm().toLowerCase() + ":" + actual;
+        }
+        run(rep, List.of("tar", "-x", "--no-same-owner", "--no-same-permissions", "-f", tarball.toString(), "-C", target.toString()));
+        FileOps.deleteTree(download);
         Path dir = target;
         try (Stream<Path> st = Files.list(target)) {
             List<Path> top = st.toList();
             if (top.size() == 1 && Files.isDirectory(top.get(0), LinkOption.NOFOLLOW_LINKS)) dir = top.get(0);
         }
-        return new Fetched(dir, s.algorithm().toLowerCase() + ":" + actual);
-    }
-
-    /** sha256 over the sorted paths, types and contents of profiles/ and metadata/layout.conf. */
-    static String treeDigest(Path repo) throws IOException {
-        MessageDigest md = Build.sha256();
-        List<Path> files;
-        try (Stream<Path> s = Files.walk(repo.resolve("profiles"))) {
-            files = s.sorted().toList();
-        }
-        Path layout = repo.resolve("metadata/layout.conf");
-        for (Path p : Stream.concat(files.stream(), Files.exists(layout) ? Stream.of(layout) : Stream.empty()).toList()) {
-            md.update(repo.relativize(p).toString().getBytes(StandardCharsets.UTF_8));
-            md.update((byte) 0);
-            if (Files.isSymbolicLink(p)) md.update(("->" + Files.readSymbolicLink(p)).getBytes(StandardCharsets.UTF_8));
-            else if (Files.isRegularFile(p)) md.update(Files.readAllBytes(p));
-            md.update((byte) 0);
-        }
-        return HexFormat.of().formatHex(md.digest());
+        return new Fetched(dir, recorded);
     }
 
     private static String blake2b(Path f) throws IOException {

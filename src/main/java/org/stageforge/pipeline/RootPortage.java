@@ -38,6 +38,8 @@ import java.util.regex.Pattern;
  *       it; it dangles until the repository is there, unless {@code [output] repository = true})</li>
  *   <li>{@code etc/portage/repos.conf/NAME.conf}: main-repo and location (and git sync settings for a remote git
  *       repository)</li>
+ *   <li>{@code etc/portage/repos.conf/OVERLAY.conf} per {@code [[overlay]]}: location {@code /var/db/repos/OVERLAY}
+ *       and priority</li>
  *   <li>{@code etc/portage/binrepos.conf/stageforge.conf}: the URL binhosts in priority order; directories and
  *       {@code sources} binhosts are paths of the build host and are left out</li>
  *   <li>{@code etc/portage/package.{use,accept_keywords,mask,unmask,license}/stageforge}</li>
@@ -46,7 +48,7 @@ import java.util.regex.Pattern;
  * </ul>
  * No file names a path of the build host. Everything written is recorded in the root's file table as root-owned
  * (files 0644, directories 0755), so the archive does not depend on who built it or their umask. With
- * {@code [output] repository = true} the pinned repository (the one the build read) is copied to
+ * {@code [output] repository = true} the pinned repository (the one the build read) and the overlays are copied to
  * {@code var/db/repos/NAME}, {@code .git} left out, modes normalized.
  */
 final class RootPortage {
@@ -65,14 +67,18 @@ final class RootPortage {
     }
 
     /** Writes the configuration (and the repository copy) into {@code root}; returns a digest of what it wrote. */
-    static String write(StageSpec spec, Path root, Path repoDir, String repoDigest, Path scratch, Reporter rep)
-            throws IOException {
+    static String write(StageSpec spec, Path root, Path repoDir, String repoDigest, List<Overlays.Entry> overlays,
+                        Path scratch, Reporter rep) throws IOException {
         RootPortage w = new RootPortage(root);
         InstallMaskSets sets = InstallMaskSets.defaults().withAll(spec.installMaskSets());
         String name = spec.repo().name();
         w.file(ETC + "/make.conf", makeConf(spec, sets), rep);
         w.link(ETC + "/make.profile", "../../var/db/repos/" + name + "/profiles/" + spec.profile(), rep);
         w.file(ETC + "/repos.conf/" + name + ".conf", reposConf(spec, repoDigest), rep);
+        for (Overlays.Entry o : overlays) {
+            w.file(ETC + "/repos.conf/" + o.name() + ".conf", "# Written by stageforge: an overlay this stage was built with ("
+                    + o.digest() + ")\n" + Overlays.reposConf(List.of(o), true).substring(1), rep);
+        }
         String binrepos = binreposConf(spec, rep);
         if (binrepos != null) w.file(ETC + "/binrepos.conf/stageforge.conf", binrepos, rep);
         w.lines("package.use", spec.packageUse(), rep);
@@ -85,8 +91,13 @@ final class RootPortage {
         if (spec.output().repository()) {
             copyRepository(repoDir, w.dir("var/db/repos"), name);
             rep.action("repository", repoDir + " -> /var/db/repos/" + name + " (" + repoDigest + ")");
+            for (Overlays.Entry o : overlays) {
+                copyRepository(Path.of(o.dir()), w.dir("var/db/repos"), o.name());
+                rep.action("repository", o.dir() + " -> /var/db/repos/" + o.name() + " (" + o.digest() + ")");
+            }
             w.digest.update((byte) 1);
         }
+        for (Overlays.Entry o : overlays) w.digest.update((o.name() + " " + o.digest() + "\n").getBytes(StandardCharsets.UTF_8));
         w.table.save(root);
         return HexFormat.of().formatHex(w.digest.digest());
     }

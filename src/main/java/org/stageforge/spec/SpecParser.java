@@ -37,6 +37,7 @@ public final class SpecParser {
             "cleanup", "pack", "checksum", "sign", "publish");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]*");
     private static final Pattern HEX = Pattern.compile("[0-9a-f]{128}");
+    private static final Pattern TREE = Pattern.compile("tree:[0-9a-f]{64}");
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{7,64}");
     private static final Pattern VAR = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern USER = Pattern.compile("[a-z_][a-z0-9_-]*\\$?");
@@ -74,6 +75,7 @@ public final class SpecParser {
         stage.done();
 
         StageSpec.Repo repo = repo(top.table("repo", true));
+        List<StageSpec.Overlay> overlays = overlays(top.tables("overlay"), repo.name());
         List<StageSpec.BinhostSpec> binhosts = new ArrayList<>();
         for (T b : top.tables("binhost")) {
             if (!b.has("url") && !b.has("sources")) b.typoOf("url", "sources");
@@ -169,7 +171,7 @@ public final class SpecParser {
         for (String k : r.keySet()) sections.put(k, canonical(r.get(k)));
         return new StageSpec(file.toAbsolutePath(), name, version, repo, binhosts, profile, makeConf, packageUse,
                 acceptKeywords, packageMask, packageUnmask, packageLicense, world, mixins, phases, sets, system, cleanup,
-                kernel, output, hooks, sections, systemSet, packageProvided, respectUse, seed, build);
+                kernel, output, hooks, sections, systemSet, packageProvided, respectUse, seed, build, overlays);
     }
 
     /** Every {@code @set} of the spec's INSTALL_MASK must be shipped or defined in [install_mask_sets]. */
@@ -186,31 +188,73 @@ public final class SpecParser {
     }
 
     private StageSpec.Repo repo(T t) {
-        String name = t.has("name") ? t.name("name") : "gentoo";
+        StageSpec.Repo repo = source(t, t.has("name") ? t.name("name") : "gentoo", "[repo]");
+        t.done();
+        return repo;
+    }
+
+    /** The [[overlay]] tables: the source keys of [repo], an optional name and a priority; names are unique. */
+    private List<StageSpec.Overlay> overlays(List<T> tables, String mainName) {
+        List<StageSpec.Overlay> out = new ArrayList<>();
+        Set<String> names = new HashSet<>(Set.of(mainName));
+        for (T t : tables) {
+            String name = t.has("name") ? t.name("name") : null;
+            if (name != null && !names.add(name)) throw t.err("name", "[[overlay]] name '" + name + "' is used twice (the main repository is '" + mainName + "')");
+            int priority = t.integer("priority", 0, -1_000_000, 1_000_000);
+            StageSpec.Repo src = source(t, name, "[[overlay]]");
+            t.done();
+            out.add(new StageSpec.Overlay(src, priority));
+        }
+        return out;
+    }
+
+    /** Exactly one of path (with an optional digest), git + commit, snapshot + sha512/blake2b/keyring. */
+    private StageSpec.Repo source(T t, String name, String what) {
         int forms = (t.has("path") ? 1 : 0) + (t.has("git") ? 1 : 0) + (t.has("snapshot") ? 1 : 0);
         if (forms == 0) t.typoOf("path", "git", "snapshot");
-        if (forms != 1) throw new ParseException(source, t.line(), t.col(), "[repo] needs exactly one of path, git, snapshot");
-        StageSpec.Repo repo;
+        if (forms != 1) throw new ParseException(source, t.line(), t.col(), what + " needs exactly one of path, git, snapshot");
+        for (String k : List.of("digest", "commit", "sha512", "blake2b", "keyring")) t.has(k);
         if (t.has("path")) {
-            repo = new StageSpec.DirRepo(name, t.path("path", true));
-        } else if (t.has("git")) {
+            String digest = t.str("digest", false);
+            if (digest != null && !TREE.matcher(digest).matches()) {
+                throw t.err("digest", "digest must be 'tree:' and 64 hex digits (as 'stageforge lock' records it), not '" + digest + "'");
+            }
+            return new StageSpec.DirRepo(name, t.path("path", true), digest);
+        }
+        if (t.has("git")) {
             String url = t.str("git", true);
             String commit = t.str("commit", true);
             if (!COMMIT.matcher(commit).matches()) throw t.err("commit", "commit must be a hex commit id, not '" + commit + "'");
-            repo = new StageSpec.GitRepo(name, url.contains("://") || url.contains("@") ? url : dir.resolve(url).normalize().toString(), commit);
+            return new StageSpec.GitRepo(name, url.contains("://") || url.contains("@") ? url : dir.resolve(url).normalize().toString(), commit);
+        }
+        String given = t.str("snapshot", true);
+        Path p = null;
+        java.net.URI url = null;
+        if (given.contains("://")) {
+            try {
+                url = new java.net.URI(given);
+            } catch (java.net.URISyntaxException e) {
+                throw t.err("snapshot", "snapshot '" + given + "' is not a URL: " + e.getReason());
+            }
+            if (!List.of("http", "https", "file").contains(String.valueOf(url.getScheme()).toLowerCase(java.util.Locale.ROOT))) {
+                throw t.err("snapshot", "snapshot URL must be http, https or file: '" + given + "'");
+            }
         } else {
-            Path p = t.path("snapshot", true);
-            String alg;
-            String digest;
-            if (t.has("sha512") == t.has("blake2b")) throw t.err("snapshot", "a snapshot needs exactly one of sha512, blake2b");
-            alg = t.has("sha512") ? "SHA512" : "BLAKE2B";
+            p = dir.resolve(given).normalize();
+        }
+        Path keyring = t.path("keyring", false);
+        if (t.has("sha512") && t.has("blake2b")) throw t.err("snapshot", "a snapshot takes one of sha512, blake2b, not both");
+        if (!t.has("sha512") && !t.has("blake2b") && keyring == null) {
+            throw t.err("snapshot", "a snapshot needs sha512, blake2b or a keyring (its .gpgsig then pins it)");
+        }
+        String alg = t.has("sha512") ? "SHA512" : t.has("blake2b") ? "BLAKE2B" : null;
+        String digest = null;
+        if (alg != null) {
             String key = alg.toLowerCase();
             digest = t.str(key, true).toLowerCase();
             if (!HEX.matcher(digest).matches()) throw t.err(key, key + " must be 128 hex digits");
-            repo = new StageSpec.SnapshotRepo(name, p, alg, digest);
         }
-        t.done();
-        return repo;
+        return new StageSpec.SnapshotRepo(name, p, url, alg, digest, keyring);
     }
 
     private StageSpec.Seed seed(T t) {

@@ -16,7 +16,7 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
                         SystemSpec system, Cleanup cleanup, Kernel kernel, Output output,
                         Map<String, List<String>> hooks, Map<String, String> sections, boolean systemSet,
                         List<String> packageProvided, boolean binpkgRespectUse, Seed seed,
-                        BuildSettings build) {
+                        BuildSettings build, List<Overlay> overlays) {
 
     public StageSpec {
         binhosts = List.copyOf(binhosts);
@@ -32,6 +32,7 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
         hooks = Map.copyOf(hooks);
         sections = Map.copyOf(sections);
         packageProvided = List.copyOf(packageProvided);
+        overlays = overlays == null ? List.of() : List.copyOf(overlays);
     }
 
     /** The spec's directory (hooks and relative paths live there). */
@@ -51,20 +52,38 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
         return sb.toString();
     }
 
-    /** Where the ebuild repository (profiles) comes from: exactly one of the three forms. */
+    /** Where an ebuild repository ([repo] or an [[overlay]]) comes from: exactly one of the three forms. */
     public sealed interface Repo permits DirRepo, GitRepo, SnapshotRepo {
-        /** The repository name written to repos.conf. */
+        /** The repository name written to repos.conf (for an overlay, null: its profiles/repo_name). */
         String name();
     }
 
-    /** A repository directory used in place. */
-    public record DirRepo(String name, Path path) implements Repo {}
+    /** A repository directory used in place; {@code digest} ({@code tree:HEX}, null: not pinned) must match. */
+    public record DirRepo(String name, Path path, String digest) implements Repo {}
 
     /** A commit of a git repository (URL or directory), exported with host git. */
     public record GitRepo(String name, String url, String commit) implements Repo {}
 
-    /** A snapshot tarball with its expected digest ({@code algorithm} is SHA512 or BLAKE2B). */
-    public record SnapshotRepo(String name, Path path, String algorithm, String digest) implements Repo {}
+    /**
+     * A snapshot tarball, a file ({@code path}) or an http(s)/file {@code url}, with its expected digest
+     * ({@code algorithm} SHA512 or BLAKE2B; both null when a {@code keyring} pins it through the {@code .gpgsig}
+     * next to it, checked with the {@code .md5sum} as emerge-webrsync does).
+     */
+    public record SnapshotRepo(String name, Path path, java.net.URI url, String algorithm, String digest, Path keyring)
+            implements Repo {
+        /** The tarball as the spec gives it. */
+        public String given() {
+            return path != null ? path.toString() : url.toString();
+        }
+    }
+
+    /** An {@code [[overlay]]}: a repository besides the main one, with its repos.conf priority. */
+    public record Overlay(Repo source, int priority) {
+        /** The name given in the spec, or null (then profiles/repo_name of the fetched tree). */
+        public String name() {
+            return source.name();
+        }
+    }
 
     /**
      * One binhost: URL or directory (absolute), as written in the spec ({@code given}, what locks and manifests
@@ -123,7 +142,7 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
                 packageMask, packageUnmask, packageLicense, world, mixins, phases, installMaskSets, system, cleanup, kernel,
                 new Output(f, output.oci(), output.ociCompression(), output.signingKey(), output.passphraseFile(),
                         output.repository(), output.image()),
-                hooks, s, systemSet, packageProvided, binpkgRespectUse, seed, build);
+                hooks, s, systemSet, packageProvided, binpkgRespectUse, seed, build, overlays);
     }
 
     /**

@@ -183,7 +183,7 @@ class RootPortageTest {
         Path outside = Files.createDirectories(tmp.resolve("outside"));
         Files.createSymbolicLink(root.resolve("portage"), outside);
         StageSpec spec = SpecParser.parse(t.spec);
-        assertThatThrownBy(() -> RootPortage.write(spec, tmp.resolve("root"), t.dir.resolve("repo"), "tree:x",
+        assertThatThrownBy(() -> RootPortage.write(spec, tmp.resolve("root"), t.dir.resolve("repo"), "tree:x", List.of(),
                 tmp.resolve("scratch"), Reporter.silent(tmp.resolve("logs"))))
                 .isInstanceOf(StageforgeException.class).hasMessageContaining("refusing to write through symbolic link etc/portage");
         try (var s = Files.list(outside)) {
@@ -194,7 +194,7 @@ class RootPortageTest {
         Files.createDirectories(root.resolve("portage"));
         Path victim = Files.writeString(outside.resolve("victim"), "keep\n");
         Files.createSymbolicLink(root.resolve("portage/.make.conf.tmp"), victim);
-        RootPortage.write(spec, tmp.resolve("root"), t.dir.resolve("repo"), "tree:x", tmp.resolve("scratch"),
+        RootPortage.write(spec, tmp.resolve("root"), t.dir.resolve("repo"), "tree:x", List.of(), tmp.resolve("scratch"),
                 Reporter.silent(tmp.resolve("logs")));
         assertThat(victim).hasContent("keep");
         assertThat(root.resolve("portage/make.conf")).content().startsWith("# Written by stageforge");

@@ -174,7 +174,7 @@ class SpecParserTest {
     @Test
     void defaultsAndOtherRepoForms() throws IOException {
         StageSpec s = parse(MINIMAL);
-        assertThat(s.repo()).isEqualTo(new StageSpec.DirRepo("gentoo", tmp.resolve("repo")));
+        assertThat(s.repo()).isEqualTo(new StageSpec.DirRepo("gentoo", tmp.resolve("repo"), null));
         assertThat(s.output()).isEqualTo(new StageSpec.Output(List.of("tar.zst"), false, "gzip", null, null, false, StageSpec.Image.NONE));
         assertThat(s.system()).isEqualTo(SystemSpec.EMPTY);
         assertThat(s.phases()).isTrue();
@@ -182,7 +182,7 @@ class SpecParserTest {
         assertThat(s.cleanup()).isEqualTo(new StageSpec.Cleanup(List.of(), false, false));
         String digest = "ab".repeat(64);
         s = parse(MINIMAL.replace("path = \"repo\"", "snapshot = \"gentoo.tar.xz\"\nblake2b = \"" + digest + "\""));
-        assertThat(s.repo()).isEqualTo(new StageSpec.SnapshotRepo("gentoo", tmp.resolve("gentoo.tar.xz"), "BLAKE2B", digest));
+        assertThat(s.repo()).isEqualTo(new StageSpec.SnapshotRepo("gentoo", tmp.resolve("gentoo.tar.xz"), null, "BLAKE2B", digest, null));
     }
 
     static Stream<Arguments> errors() {
@@ -286,5 +286,42 @@ class SpecParserTest {
                 .hasMessage("spec.toml:7:1: sha512 must be 128 hex digits");
         assertThatThrownBy(() -> parse(MINIMAL.replace("[[binhost]]\nurl = \"https://example.org/bin\"\n", "")))
                 .hasMessageContaining("at least one [[binhost]] is required");
+    }
+
+    @Test
+    void overlaysAndPinnedRepoKeys() throws IOException {
+        String tree = "tree:" + "0f".repeat(32);
+        StageSpec s = parse(MINIMAL.replace("path = \"repo\"", "path = \"repo\"\ndigest = \"" + tree + "\"") + """
+                [[overlay]]
+                path = "ov"
+                priority = 10
+                [[overlay]]
+                name = "snap"
+                snapshot = "https://example.org/snapshots/snap-20251202.tar.xz"
+                keyring = "keys.asc"
+                [[overlay]]
+                name = "g"
+                git = "ov.git"
+                commit = "0123456789abcdef"
+                """);
+        assertThat(s.repo()).isEqualTo(new StageSpec.DirRepo("gentoo", tmp.resolve("repo"), tree));
+        assertThat(s.overlays()).containsExactly(
+                new StageSpec.Overlay(new StageSpec.DirRepo(null, tmp.resolve("ov"), null), 10),
+                new StageSpec.Overlay(new StageSpec.SnapshotRepo("snap", null,
+                        java.net.URI.create("https://example.org/snapshots/snap-20251202.tar.xz"), null, null, tmp.resolve("keys.asc")), 0),
+                new StageSpec.Overlay(new StageSpec.GitRepo("g", tmp.resolve("ov.git").toString(), "0123456789abcdef"), 0));
+        assertThat(parse(MINIMAL).overlays()).isEmpty();
+        assertThatThrownBy(() -> parse(MINIMAL.replace("path = \"repo\"", "path = \"repo\"\ndigest = \"sha256:00\"")))
+                .hasMessageStartingWith("spec.toml:7:1: digest must be 'tree:' and 64 hex digits");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("path = \"repo\"", "snapshot = \"s.tar.xz\"")))
+                .hasMessage("spec.toml:6:1: a snapshot needs sha512, blake2b or a keyring (its .gpgsig then pins it)");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("path = \"repo\"", "snapshot = \"ftp://x/s.tar.xz\"\nkeyring = \"k\"")))
+                .hasMessage("spec.toml:6:1: snapshot URL must be http, https or file: 'ftp://x/s.tar.xz'");
+        assertThatThrownBy(() -> parse(MINIMAL + "[[overlay]]\nname = \"gentoo\"\npath = \"ov\"\n"))
+                .hasMessageStartingWith("spec.toml:10:1: [[overlay]] name 'gentoo' is used twice");
+        assertThatThrownBy(() -> parse(MINIMAL + "[[overlay]]\nname = \"x\"\n"))
+                .hasMessageStartingWith("spec.toml:9:1: [[overlay]] needs exactly one of path, git, snapshot");
+        assertThatThrownBy(() -> parse(MINIMAL + "[[overlay]]\npath = \"ov\"\npriorty = 3\n"))
+                .hasMessageStartingWith("spec.toml:11:1: unknown key 'priorty' in [overlay] (did you mean 'priority'?)");
     }
 }
