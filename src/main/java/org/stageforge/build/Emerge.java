@@ -53,7 +53,7 @@ public final class Emerge {
      * make.profile, package.*, profile/); {@code makeConf}: the spec's {@code [make_conf]}; {@code sourceDateEpoch}
      * below 0: not set.
      */
-    public record Request(SeedRoot seed, Path repo, String repoName, List<Path> overlays, Path configRoot,
+    public record Request(SeedRoot seed, Path repo, String repoName, List<SandboxPortage.Repo> overlays, Path configRoot,
                           Map<String, String> makeConf, Path pkgDir, Path distDir, Path logDir, List<String> atoms,
                           int jobs, boolean keepGoing, boolean network, Path ccacheDir, List<String> distccHosts,
                           long sourceDateEpoch) {

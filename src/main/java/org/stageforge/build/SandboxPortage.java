@@ -67,7 +67,7 @@ public final class SandboxPortage {
             + " -compress-build-logs -split-log";
 
     /** A repository and its name, as bound into the sandbox. */
-    public record Repo(String name, Path host) {
+    public record Repo(String name, Path host, Integer priority) {
         public String inside() {
             return REPOS + "/" + name;
         }
@@ -81,13 +81,13 @@ public final class SandboxPortage {
         Sandbox.deleteTree(etcPortage);
         Files.createDirectories(etcPortage);
         List<Repo> repos = repos(r);
-        Map<String, String> locations = new LinkedHashMap<>();
+        List<ReposConf.Section> sections = new ArrayList<>();
         List<Sandbox.Bind> binds = new ArrayList<>();
         for (Repo repo : repos) {
-            locations.put(repo.name(), repo.inside());
+            sections.add(new ReposConf.Section(repo.name(), repo.inside(), repo.priority()));
             binds.add(new Sandbox.Bind(repo.host(), repo.inside(), false));
         }
-        write(etcPortage.resolve("repos.conf/stageforge.conf"), ReposConf.format(r.repoName(), locations));
+        write(etcPortage.resolve("repos.conf/stageforge.conf"), ReposConf.format(r.repoName(), sections));
         Path cfg = r.configRoot().toAbsolutePath();
         binds.add(new Sandbox.Bind(cfg, CONFIG, false));
         Path cfgEtc = cfg.resolve("etc/portage");
@@ -145,8 +145,8 @@ public final class SandboxPortage {
     /** The main repository and the overlays with their names (an overlay's from profiles/repo_name or layout.conf). */
     static List<Repo> repos(Emerge.Request r) {
         List<Repo> repos = new ArrayList<>();
-        repos.add(new Repo(checkName(r.repoName(), r.repo()), r.repo().toAbsolutePath().normalize()));
-        for (Path o : r.overlays()) repos.add(new Repo(checkName(repoName(o), o), o.toAbsolutePath().normalize()));
+        repos.add(new Repo(checkName(r.repoName(), r.repo()), r.repo().toAbsolutePath().normalize(), null));
+        for (Repo o : r.overlays()) repos.add(new Repo(checkName(o.name(), o.host()), o.host().toAbsolutePath().normalize(), o.priority()));
         for (int i = 0; i < repos.size(); i++) {
             for (int j = 0; j < i; j++) {
                 if (repos.get(i).name().equals(repos.get(j).name())) {
@@ -158,28 +158,6 @@ public final class SandboxPortage {
         return repos;
     }
 
-    /** A repository's name: {@code profiles/repo_name}, else {@code repo-name} in {@code metadata/layout.conf}. */
-    public static String repoName(Path repo) {
-        try {
-            Path rn = repo.resolve("profiles/repo_name");
-            if (Files.isRegularFile(rn)) {
-                String n = Files.readString(rn, StandardCharsets.UTF_8).strip();
-                if (!n.isEmpty()) return n;
-            }
-            Path layout = repo.resolve("metadata/layout.conf");
-            if (Files.isRegularFile(layout)) {
-                for (String line : Files.readAllLines(layout, StandardCharsets.UTF_8)) {
-                    String[] kv = line.split("=", 2);
-                    if (kv.length == 2 && kv[0].strip().equals("repo-name")) return kv[1].strip();
-                }
-            }
-        } catch (IOException e) {
-            throw new StageforgeException("cannot read the name of repository " + repo + ": " + e.getMessage(),
-                    ExitCodes.BAD_INPUT, e);
-        }
-        throw new StageforgeException("repository " + repo + " has no name (profiles/repo_name or repo-name in"
-                + " metadata/layout.conf)", ExitCodes.BAD_INPUT, null);
-    }
 
     private static String checkName(String name, Path repo) {
         if (name == null || !REPO_NAME.matcher(name).matches()) {

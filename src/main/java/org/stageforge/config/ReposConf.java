@@ -102,12 +102,18 @@ public final class ReposConf {
         return Collections.unmodifiableMap(sections);
     }
 
-    /** repos.conf text naming {@code mainRepo} and each repository's location, in the map's order. */
-    public static String format(String mainRepo, Map<String, String> locations) {
-        StringBuilder sb = new StringBuilder("[DEFAULT]\nmain-repo = " + mainRepo + "\n");
-        for (var e : locations.entrySet()) {
-            sb.append("\n[").append(e.getKey()).append("]\nlocation = ").append(e.getValue()).append('\n');
+    /** One repository section: its name, location and priority (null: none written, Portage's default). */
+    public record Section(String name, String location, Integer priority) {
+        /** The section's text. */
+        public String format() {
+            return "[" + name + "]\nlocation = " + location + "\n" + (priority == null ? "" : "priority = " + priority + "\n");
         }
+    }
+
+    /** repos.conf text naming {@code mainRepo} and the sections in order. */
+    public static String format(String mainRepo, List<Section> sections) {
+        StringBuilder sb = new StringBuilder("[DEFAULT]\nmain-repo = " + mainRepo + "\n");
+        for (Section s : sections) sb.append('\n').append(s.format());
         return sb.toString();
     }
 }

@@ -1,5 +1,6 @@
 package org.stageforge.pipeline;
 
+import org.stageforge.config.ReposConf;
 import org.stageforge.spec.Mixins;
 import org.stageforge.spec.StageSpec;
 
@@ -7,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +31,10 @@ final class ConfigRoot {
         mc.append(org.stageforge.config.MakeConfWriter.assignments(spec.makeConf()));
         write(etc.resolve("make.conf"), mc.toString());
         String name = spec.repo().name();
-        write(etc.resolve("repos.conf/stageforge.conf"), "[DEFAULT]\nmain-repo = " + name + "\n\n[" + name
-                + "]\nlocation = " + repoDir.toAbsolutePath() + "\n" + Overlays.reposConf(overlays, false));
+        List<ReposConf.Section> sections = new ArrayList<>();
+        sections.add(new ReposConf.Section(name, repoDir.toAbsolutePath().toString(), null));
+        for (Overlays.Entry o : overlays) sections.add(o.section(false));
+        write(etc.resolve("repos.conf/stageforge.conf"), ReposConf.format(name, sections));
         lines(etc.resolve("package.use/stageforge"), spec.packageUse());
         lines(etc.resolve("package.accept_keywords/stageforge"), spec.acceptKeywords());
         lines(etc.resolve("package.mask/stageforge"), spec.packageMask());

@@ -2,7 +2,9 @@ package org.stageforge.pipeline;
 
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
-import org.stageforge.config.ConfigFiles;
+import org.stageforge.build.SandboxPortage;
+import org.stageforge.config.ReposConf;
+import org.stageforge.profile.RepoMap;
 import org.stageforge.spec.StageSpec;
 
 import java.io.IOException;
@@ -25,7 +27,17 @@ final class Overlays {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]*");
 
     /** One fetched overlay: its repos.conf name, local directory, digest and priority. */
-    record Entry(String name, String dir, String digest, int priority) {}
+    record Entry(String name, String dir, String digest, int priority) {
+        /** Its repos.conf section, at {@code /var/db/repos/NAME} (stage) or its build-host directory. */
+        ReposConf.Section section(boolean stage) {
+            return new ReposConf.Section(name, stage ? "/var/db/repos/" + name : Path.of(dir).toAbsolutePath().toString(), priority);
+        }
+
+        /** As the build sandbox binds it. */
+        SandboxPortage.Repo sandboxRepo() {
+            return new SandboxPortage.Repo(name, Path.of(dir).toAbsolutePath(), priority);
+        }
+    }
 
     /** Fetches every overlay in spec order; with a lock, each must have the digest the lock pins (exit 4 otherwise). */
     static List<Entry> fetch(StageSpec spec, Path build, Lock lock, Reporter rep) throws IOException {
@@ -47,10 +59,14 @@ final class Overlays {
         return out;
     }
 
-    /** The name an overlay's tree gives itself: profiles/repo_name (as Portage reads it). */
+    /** The name an overlay's tree gives itself (profiles/repo_name, else layout.conf's repo-name, as Portage reads it). */
     private static String repoName(Path dir, String label) {
-        List<ConfigFiles.Line> l = ConfigFiles.lines(dir.resolve("profiles/repo_name"), false);
-        String name = l.isEmpty() ? null : l.get(0).text().strip();
+        String name;
+        try {
+            name = RepoMap.of(dir).mainRepo();
+        } catch (StageforgeException e) {
+            name = null;
+        }
         if (name == null || !NAME.matcher(name).matches()) {
             throw new StageforgeException(label + " has no name and its profiles/repo_name gives none", ExitCodes.BAD_INPUT, null);
         }
@@ -77,14 +93,4 @@ final class Overlays {
         return overlays.stream().map(e -> new Lock.Repo(e.name(), e.digest())).toList();
     }
 
-    /** repos.conf sections, one per overlay, at {@code /var/db/repos/NAME} or (stage false) their build-host directory. */
-    static String reposConf(List<Entry> overlays, boolean stage) {
-        StringBuilder sb = new StringBuilder();
-        for (Entry e : overlays) {
-            sb.append("\n[").append(e.name()).append("]\nlocation = ")
-                    .append(stage ? "/var/db/repos/" + e.name() : Path.of(e.dir()).toAbsolutePath().toString())
-                    .append("\npriority = ").append(e.priority()).append('\n');
-        }
-        return sb.toString();
-    }
 }

@@ -35,6 +35,7 @@ import org.stageforge.build.LocalBinhost;
 import org.stageforge.build.Seed;
 import org.stageforge.build.SeedRoot;
 import org.stageforge.build.SourceBuild;
+import org.stageforge.profile.RepoMap;
 import org.stageforge.resolve.EbuildRepository;
 import org.stageforge.vdb.Vdb;
 import org.stageforge.vdb.VdbEntry;
@@ -279,9 +280,17 @@ final class Parts {
             case LIST -> ResolveRequest.FromSource.listed(b.atoms());
         };
         ResolvePlan plan = Resolver.resolve(ResolveRequest.of(config, all, targets, ro.withFromSource(fs))
-                .withRepositories(List.of(EbuildRepository.at(Path.of(in.repoDir()), 0)))
+                .withRepositories(repositories(in))
                 .withBinaryFilter(keys.filter()));
         return new Resolution(config, all, indexes, plan, keys);
+    }
+
+    /** The ebuild repositories resolution reads, with repos.conf's priorities (a main repository without one: -1000). */
+    private static List<EbuildRepository> repositories(Inputs in) {
+        List<EbuildRepository> out = new ArrayList<>();
+        out.add(EbuildRepository.at(Path.of(in.repoDir()), -1000));
+        for (Overlays.Entry o : in.overlays()) out.add(new EbuildRepository(o.name(), Path.of(o.dir()), o.priority()));
+        return out;
     }
 
     private String resolve() throws IOException {
@@ -535,7 +544,9 @@ final class Parts {
             SeedRoot seed = Seed.prepare(spec.seed(), opts.cache(), rep::log);
             StageSpec.BuildSettings b = spec.build();
             Path logs = build.resolve("logs/portage");
-            Emerge.Request e = new Emerge.Request(seed, Path.of(inputsRecord().repoDir()), org.stageforge.build.SandboxPortage.repoName(Path.of(inputsRecord().repoDir())), List.of(),
+            Inputs in = inputsRecord();
+            Emerge.Request e = new Emerge.Request(seed, Path.of(in.repoDir()), RepoMap.of(Path.of(in.repoDir())).mainRepo(),
+                    in.overlays().stream().map(Overlays.Entry::sandboxRepo).toList(),
                     build.resolve("config"), spec.makeConf(), null,
                     b.distfiles() != null ? b.distfiles() : opts.cache().resolve("distfiles"), logs, List.of(),
                     b.jobs(), b.keepGoing() || opts.keepGoing(), b.network(), b.ccache(), b.distccHosts(),

@@ -77,7 +77,7 @@ final class RootPortage {
         w.file(ETC + "/repos.conf/" + name + ".conf", reposConf(spec, repoDigest), rep);
         for (Overlays.Entry o : overlays) {
             w.file(ETC + "/repos.conf/" + o.name() + ".conf", "# Written by stageforge: an overlay this stage was built with ("
-                    + o.digest() + ")\n" + Overlays.reposConf(List.of(o), true).substring(1), rep);
+                    + o.digest() + ")\n" + o.section(true).format(), rep);
         }
         String binrepos = binreposConf(spec, rep);
         if (binrepos != null) w.file(ETC + "/binrepos.conf/stageforge.conf", binrepos, rep);

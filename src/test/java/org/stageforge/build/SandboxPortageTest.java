@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The sandbox's /etc/portage as written from a config root (no sandbox run needed). */
 class SandboxPortageTest {
-    private static Emerge.Request request(Path seed, Path repo, List<Path> overlays, Path cfg, Map<String, String> mc,
+    private static Emerge.Request request(Path seed, Path repo, List<SandboxPortage.Repo> overlays, Path cfg, Map<String, String> mc,
                                           Path ccache, List<String> distcc) {
         return new Emerge.Request(new SeedRoot(seed, "test", true), repo, "main", overlays, cfg, mc, Path.of("p"),
                 Path.of("d"), Path.of("l"), List.of("=app-misc/a-1"), 2, false, false, ccache, distcc, 0);
@@ -37,7 +37,7 @@ class SandboxPortageTest {
         Path seed = Files.createDirectories(tmp.resolve("seed"));
         Path out = tmp.resolve("etc-portage");
 
-        List<Sandbox.Bind> binds = SandboxPortage.write(request(seed, main, List.of(tmp.resolve("ovl")), tmp.resolve("cfg"),
+        List<Sandbox.Bind> binds = SandboxPortage.write(request(seed, main, List.of(new SandboxPortage.Repo("extra", tmp.resolve("ovl"), 5)), tmp.resolve("cfg"),
                 Map.of("CFLAGS", "-O2 \"x\"", "FEATURES", "parallel-install", "ACCEPT_LICENSE", "-* @FREE"),
                 tmp.resolve("ccache"), List.of("10.0.0.1", "10.0.0.2/4")), out);
 
@@ -46,7 +46,7 @@ class SandboxPortageTest {
                 new Sandbox.Bind(tmp.resolve("cfg"), "/var/lib/stageforge/config", false));
         assertThat(Files.readSymbolicLink(out.resolve("make.profile")).toString()).isEqualTo("/var/db/repos/main/profiles/base");
         assertThat(Files.readString(out.resolve("repos.conf/stageforge.conf"))).isEqualTo(
-                "[DEFAULT]\nmain-repo = main\n\n[main]\nlocation = /var/db/repos/main\n\n[extra]\nlocation = /var/db/repos/extra\n");
+                "[DEFAULT]\nmain-repo = main\n\n[main]\nlocation = /var/db/repos/main\n\n[extra]\nlocation = /var/db/repos/extra\npriority = 5\n");
         assertThat(Files.readString(out.resolve("package.use/stageforge"))).isEqualTo("app-misc/a foo\n");
         String mc = Files.readString(out.resolve("make.conf"));
         assertThat(mc).contains("CFLAGS=\"-O2 \\\"x\\\"\"\n", "ACCEPT_LICENSE=\"-* @FREE\"\n",
@@ -95,13 +95,14 @@ class SandboxPortageTest {
         Path cfg = Files.createDirectories(tmp.resolve("cfg/etc/portage"));
         Files.createSymbolicLink(cfg.resolve("make.profile"), tmp.resolve("elsewhere/profiles/x"));
         Path seed = Files.createDirectories(tmp.resolve("seed"));
-        assertThatThrownBy(() -> SandboxPortage.write(request(seed, main, List.of(twin), tmp.resolve("cfg"), Map.of(), null,
+        assertThatThrownBy(() -> SandboxPortage.write(request(seed, main, List.of(new SandboxPortage.Repo("main", twin, 0)), tmp.resolve("cfg"), Map.of(), null,
                 List.of()), tmp.resolve("o"))).isInstanceOf(StageforgeException.class).hasMessageContaining("both named 'main'");
         assertThatThrownBy(() -> SandboxPortage.write(request(seed, main, List.of(), tmp.resolve("cfg"), Map.of(), null,
                 List.of()), tmp.resolve("o"))).isInstanceOf(StageforgeException.class)
                 .hasMessageContaining("outside the build's repositories");
-        Path nameless = Files.createDirectories(tmp.resolve("nameless"));
-        assertThatThrownBy(() -> SandboxPortage.write(request(seed, main, List.of(nameless), tmp.resolve("cfg"), Map.of(),
-                null, List.of()), tmp.resolve("o"))).isInstanceOf(StageforgeException.class).hasMessageContaining("has no name");
+        Path other = repo(tmp.resolve("other"), "other");
+        assertThatThrownBy(() -> SandboxPortage.write(request(seed, main, List.of(new SandboxPortage.Repo("../x", other, 0)),
+                tmp.resolve("cfg"), Map.of(), null, List.of()), tmp.resolve("o"))).isInstanceOf(StageforgeException.class)
+                .hasMessageContaining("bad name '../x'");
     }
 }
