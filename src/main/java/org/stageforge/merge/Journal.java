@@ -30,7 +30,7 @@ import java.util.List;
  * <p>Records, tab-separated, paths relative to the root and escaped as in the file table:
  * {@code C path} created (file, link, node or empty directory); {@code T path} created directory tree (a VDB entry);
  * {@code M path n} moved away to entry n; {@code S path n} copy kept as entry n; {@code D path mode} empty directory
- * removed. {@link #commit()} deletes the log first (the commit point), then the saved versions.
+ * removed; {@code A path length} file about to be appended to (rollback cuts it back to that length). {@link #commit()} deletes the log first (the commit point), then the saved versions.
  */
 final class Journal {
     static final String DIR = "var/lib/stageforge/.journal";
@@ -53,6 +53,7 @@ final class Journal {
     static void recover(Path root) {
         try { // the file table is also saved outside any step (after pkg_postinst): a kill then leaves its temporary
             deleteTemporariesBeside(root.resolve(FileTable.PATH), ".files.tsv.", "tmp");
+            FileTable.repairDelta(root); // and, appended to outside a step, the delta may end in half a line
         } catch (IOException e) {
             throw new StageforgeException("cannot clean up beside " + FileTable.PATH + ": " + e.getMessage(), e);
         }
@@ -132,6 +133,15 @@ final class Journal {
         Files.move(part, dir.resolve(n), StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /** {@code p} is about to be appended to (or created, when absent); rollback cuts it back. */
+    void appending(Path p) throws IOException {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            creating(p);
+            return;
+        }
+        log("A", rel(p), Long.toString(Files.size(p)));
+    }
+
     /** The empty directory {@code p} (mode {@code mode}) is about to be removed. */
     void removingDir(Path p, int mode) throws IOException {
         log("D", rel(p), Integer.toOctalString(mode));
@@ -185,6 +195,13 @@ final class Journal {
                 Path saved = dir.resolve(FileTable.unescape(r[2]));
                 if (!Files.exists(saved, LinkOption.NOFOLLOW_LINKS)) return; // the copy was not finished: p is intact
                 Files.move(saved, p, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+            case "A" -> {
+                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) return;
+                try (var ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.WRITE,
+                        LinkOption.NOFOLLOW_LINKS)) {
+                    ch.truncate(Long.parseLong(r[2]));
+                }
             }
             case "D" -> {
                 if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;

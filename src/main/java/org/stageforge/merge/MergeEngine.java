@@ -24,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -198,6 +197,8 @@ public final class MergeEngine {
         }
         EnvUpdate.Result env = EnvUpdate.run(root);
         String ld = ldconfig();
+        // the batch's delta folded into the table: written whole once, not once per package
+        if (Files.exists(root.resolve(FileTable.DELTA), LinkOption.NOFOLLOW_LINKS)) table.save(root);
         if (options.sync()) {
             try {
                 options.posix().syncfs(root);
@@ -244,12 +245,17 @@ public final class MergeEngine {
                 }
             }
             if (changed) {
-                journal.saveCopy(root.resolve(FileTable.PATH));
-                table.save(root);
+                journal.appending(root.resolve(FileTable.DELTA));
+                table.appendChanges(root);
             }
             journal.commit();
+            table.commitChanges();
         } catch (IOException | RuntimeException e) {
-            journal.rollback();
+            try {
+                journal.rollback();
+            } finally {
+                table.rollbackChanges();
+            }
             if (e instanceof RuntimeException re) throw re;
             throw new StageforgeException("cannot prepare " + root + "/var/lib/portage: " + e.getMessage(), e);
         }
@@ -426,18 +432,19 @@ public final class MergeEngine {
         private PackageResult merge() {
             plan();
             validate();
-            FileTable tableBefore = table.copy();
             try {
                 preinst();
                 write();
                 unmergeStale();
                 record();
                 journal.commit();
+                table.commitChanges();
             } catch (RuntimeException | IOException e) {
                 try {
                     journal.rollback();
                 } finally {
-                    table.restore(tableBefore);
+                    table.rollbackChanges();
+                    vdb.forgetCounter();
                 }
                 int code = e instanceof StageforgeException se ? se.exitCode() : ExitCodes.FAILURE;
                 throw new StageforgeException(cpv + ": merge failed, root restored: " + e.getMessage(), code, e);
@@ -726,7 +733,8 @@ public final class MergeEngine {
             }
             view.clear();
             applyRootIntents(intents);
-            table.save(root);
+            table.appendChanges(root); // outside the package's step: it is committed, and so is this
+            table.commitChanges();
         }
 
         private Map<String, byte[]> readAccountFiles() throws IOException {
@@ -1094,8 +1102,9 @@ public final class MergeEngine {
             entryDir = entryDir.resolve(pf);
             if (Files.exists(entryDir, LinkOption.NOFOLLOW_LINKS)) journal.moveAway(entryDir);
             journal.creatingTree(entryDir);
-            Vdb.write(root, entry);
-            stampVdbEntry(entry);
+            // a reproducible mtime (BUILD_TIME), so identical installs give identical archives (mtimes are clamped to
+            // at least BUILD_TIME when packing), with the metadata file's #dir_mtime stamp agreeing
+            Vdb.write(root, entry, entry.buildTime().orElse(0));
             if (installed != null && !installed.cpv().equals(cpv)) {
                 String[] old = installed.cpv().split("/", 2);
                 journal.moveAway(root.resolve(Vdb.VDB_PATH).resolve(old[0]).resolve(old[1]));
@@ -1113,26 +1122,9 @@ public final class MergeEngine {
                     w.withAtom(item.worldAtom()).write(root);
                 }
             }
-            journal.saveCopy(root.resolve(FileTable.PATH));
-            table.save(root);
+            journal.appending(root.resolve(FileTable.DELTA));
+            table.appendChanges(root);
         }
-    }
-
-    /**
-     * Gives the new VDB entry's directory a reproducible mtime (the package's BUILD_TIME) and makes the
-     * {@code #dir_mtime} stamp of its {@code metadata} file agree, so identical installs give identical archives
-     * (mtimes are clamped to at least BUILD_TIME when packing). Rewriting the file in place leaves the directory's
-     * mtime alone.
-     */
-    private void stampVdbEntry(VdbEntry entry) throws IOException {
-        long t = entry.buildTime().orElse(0);
-        Path dir = root.resolve(Vdb.VDB_PATH).resolve(entry.category()).resolve(entry.pf());
-        Path meta = dir.resolve(VdbEntry.METADATA);
-        Files.setLastModifiedTime(dir, FileTime.fromMillis(t * 1000));
-        if (!Files.isRegularFile(meta, LinkOption.NOFOLLOW_LINKS)) return;
-        String text = Files.readString(meta, StandardCharsets.UTF_8).replaceAll("(?m)^#dir_mtime=\\d+\n\\z", "");
-        Files.writeString(meta, text + "#dir_mtime=" + t * 1_000_000_000L + "\n", StandardCharsets.UTF_8,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
     }
 
     private static String fileMd5(Path file) {

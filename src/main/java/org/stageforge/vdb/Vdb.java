@@ -19,6 +19,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,6 +54,8 @@ public final class Vdb {
     private static final Set<java.nio.file.attribute.PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-r--r--");
 
     private final Path root;
+    /** The last COUNTER this instance allocated: later ones need not read every installed package's again. */
+    private long lastCounter = Long.MIN_VALUE;
 
     private Vdb(Path root) {
         this.root = root;
@@ -136,6 +139,15 @@ public final class Vdb {
      * replaced.
      */
     public static void write(Path root, VdbEntry entry) {
+        write(root, entry, null);
+    }
+
+    /**
+     * As {@link #write(Path, VdbEntry)}, but with the entry directory's mtime given ({@code dirMtime} seconds, set
+     * once the entry is in place) so {@code metadata} is written once with its final {@code #dir_mtime} stamp;
+     * null: stamped with the mtime the directory happens to have.
+     */
+    public static void write(Path root, VdbEntry entry, Long dirMtime) {
         Path catDir = AtomicFiles.directoryUnder(root, VDB_PATH + "/" + entry.category());
         Path target = catDir.resolve(entry.pf());
         Path tmp = null;
@@ -144,19 +156,32 @@ public final class Vdb {
             tmp = Files.createTempDirectory(catDir, ".new-" + entry.pf() + "-");
             // temporary directories are created 0700; Portage's entries are 0755 with 0644 files
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+            // files are created 0666 less the umask: chmod only when that is not 0644 (one check, not one per file)
+            boolean chmod = true;
             for (var f : entry.files().entrySet()) {
                 if (f.getKey().equals(VdbEntry.METADATA)) continue;
-                Files.write(tmp.resolve(f.getKey()), f.getValue(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                Files.setPosixFilePermissions(tmp.resolve(f.getKey()), FILE_MODE);
+                Path p = tmp.resolve(f.getKey());
+                Files.write(p, f.getValue(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                if (chmod && !Files.getPosixFilePermissions(p).equals(FILE_MODE)) {
+                    Files.setPosixFilePermissions(p, FILE_MODE);
+                } else {
+                    chmod = false;
+                }
             }
             String body = entry.metadataBody();
             if (!body.isEmpty()) {
                 Path meta = tmp.resolve(VdbEntry.METADATA);
-                Files.writeString(meta, body, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                Files.setPosixFilePermissions(meta, FILE_MODE);
-                // stamp after the last change to the directory: appending changes only the file
-                long ns = Files.getLastModifiedTime(tmp).to(TimeUnit.NANOSECONDS);
-                Files.writeString(meta, "#dir_mtime=" + ns + "\n", StandardOpenOption.APPEND);
+                if (dirMtime != null) {
+                    Files.writeString(meta, body + "#dir_mtime=" + dirMtime * 1_000_000_000L + "\n",
+                            StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                    if (chmod) Files.setPosixFilePermissions(meta, FILE_MODE);
+                } else {
+                    Files.writeString(meta, body, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                    Files.setPosixFilePermissions(meta, FILE_MODE);
+                    // stamp after the last change to the directory: appending changes only the file
+                    long ns = Files.getLastModifiedTime(tmp).to(TimeUnit.NANOSECONDS);
+                    Files.writeString(meta, "#dir_mtime=" + ns + "\n", StandardOpenOption.APPEND);
+                }
             }
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                 old = catDir.resolve(".old-" + entry.pf() + "-" + Long.toHexString(System.nanoTime()));
@@ -164,6 +189,7 @@ public final class Vdb {
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             tmp = null;
+            if (dirMtime != null) Files.setLastModifiedTime(target, FileTime.fromMillis(dirMtime * 1000));
         } catch (IOException e) {
             throw new StageforgeException("cannot write VDB entry " + entry.cpv() + " under " + root + ": " + e.getMessage(), e);
         } finally {
@@ -198,9 +224,16 @@ public final class Vdb {
     /**
      * Allocates the next COUNTER as Portage does: one more than the larger of the global counter
      * file (-1 when missing or unreadable) and the highest COUNTER of any installed package (so 0
-     * in an empty root), and records it in {@code var/cache/edb/counter} (no trailing newline).
+     * in an empty root), and records it in {@code var/cache/edb/counter} (no trailing newline). Only the first call
+     * reads every installed package's COUNTER: later ones continue from the last one allocated (this instance's
+     * holder has the root to itself, see {@link #forgetCounter}).
      */
     public long nextCounter() {
+        if (lastCounter != Long.MIN_VALUE) {
+            lastCounter++;
+            writeCounter(lastCounter);
+            return lastCounter;
+        }
         long counter = -1;
         Path file = root.resolve(COUNTER_PATH);
         try {
@@ -221,9 +254,19 @@ public final class Vdb {
             }
         }
         long next = counter + 1;
-        AtomicFiles.directoryUnder(root, Path.of(COUNTER_PATH).getParent().toString());
-        AtomicFiles.write(file, Long.toString(next).getBytes(StandardCharsets.UTF_8));
+        writeCounter(next);
+        lastCounter = next;
         return next;
+    }
+
+    private void writeCounter(long value) {
+        AtomicFiles.directoryUnder(root, Path.of(COUNTER_PATH).getParent().toString());
+        AtomicFiles.write(root.resolve(COUNTER_PATH), Long.toString(value).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Makes the next {@link #nextCounter} read the root again (after the counter file was rolled back). */
+    public void forgetCounter() {
+        lastCounter = Long.MIN_VALUE;
     }
 
     /** Splits "CAT/PF" and refuses anything that could leave the database directory. */
