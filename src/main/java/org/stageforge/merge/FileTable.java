@@ -96,7 +96,7 @@ public final class FileTable {
             if (Files.isSymbolicLink(f)) throw new StageforgeException(f + ": refusing a symlinked file table");
             text = Files.readString(f, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
-            return empty();
+            text = ""; // a merge killed before the end of its first batch leaves only the delta
         } catch (IOException e) {
             throw new StageforgeException("cannot read " + f + ": " + e.getMessage(), e);
         }

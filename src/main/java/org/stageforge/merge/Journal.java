@@ -101,6 +101,11 @@ final class Journal {
         return root.relativize(p).toString();
     }
 
+    /** A fresh path in the journal directory for content to be moved into the root later (it goes with the journal). */
+    Path spool() throws IOException {
+        return dir().resolve("s" + seq++);
+    }
+
     /** {@code p} does not exist and is about to be created (file, link, node or empty directory). */
     void creating(Path p) throws IOException {
         log("C", rel(p));

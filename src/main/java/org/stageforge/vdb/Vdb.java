@@ -54,8 +54,6 @@ public final class Vdb {
     private static final Set<java.nio.file.attribute.PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-r--r--");
 
     private final Path root;
-    /** The last COUNTER this instance allocated: later ones need not read every installed package's again. */
-    private long lastCounter = Long.MIN_VALUE;
 
     private Vdb(Path root) {
         this.root = root;
@@ -224,16 +222,9 @@ public final class Vdb {
     /**
      * Allocates the next COUNTER as Portage does: one more than the larger of the global counter
      * file (-1 when missing or unreadable) and the highest COUNTER of any installed package (so 0
-     * in an empty root), and records it in {@code var/cache/edb/counter} (no trailing newline). Only the first call
-     * reads every installed package's COUNTER: later ones continue from the last one allocated (this instance's
-     * holder has the root to itself, see {@link #forgetCounter}).
+     * in an empty root), and records it in {@code var/cache/edb/counter} (no trailing newline).
      */
     public long nextCounter() {
-        if (lastCounter != Long.MIN_VALUE) {
-            lastCounter++;
-            writeCounter(lastCounter);
-            return lastCounter;
-        }
         long counter = -1;
         Path file = root.resolve(COUNTER_PATH);
         try {
@@ -253,20 +244,18 @@ public final class Vdb {
                 // Portage skips packages whose COUNTER cannot be read
             }
         }
-        long next = counter + 1;
-        writeCounter(next);
-        lastCounter = next;
-        return next;
+        return nextCounterAfter(counter);
     }
 
-    private void writeCounter(long value) {
+    /**
+     * Allocates {@code last + 1} and records it, without reading every installed package: for a caller that holds the
+     * root (its lock) and knows {@code last} is the highest COUNTER in it, as a merge batch does after its first.
+     */
+    public long nextCounterAfter(long last) {
+        long next = last + 1;
         AtomicFiles.directoryUnder(root, Path.of(COUNTER_PATH).getParent().toString());
-        AtomicFiles.write(root.resolve(COUNTER_PATH), Long.toString(value).getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** Makes the next {@link #nextCounter} read the root again (after the counter file was rolled back). */
-    public void forgetCounter() {
-        lastCounter = Long.MIN_VALUE;
+        AtomicFiles.write(root.resolve(COUNTER_PATH), Long.toString(next).getBytes(StandardCharsets.UTF_8));
+        return next;
     }
 
     /** Splits "CAT/PF" and refuses anything that could leave the database directory. */
