@@ -30,7 +30,8 @@ import java.util.List;
  * <p>Records, tab-separated, paths relative to the root and escaped as in the file table:
  * {@code C path} created (file, link, node or empty directory); {@code T path} created directory tree (a VDB entry);
  * {@code M path n} moved away to entry n; {@code S path n} copy kept as entry n; {@code D path mode} empty directory
- * removed; {@code A path length} file about to be appended to (rollback cuts it back to that length). {@link #commit()} deletes the log first (the commit point), then the saved versions.
+ * removed; {@code A path length mtime} file about to be appended to (rollback cuts it back to that length and
+ * mtime, in nanoseconds). {@link #commit()} deletes the log first (the commit point), then the saved versions.
  */
 final class Journal {
     static final String DIR = "var/lib/stageforge/.journal";
@@ -144,7 +145,8 @@ final class Journal {
             creating(p);
             return;
         }
-        log("A", rel(p), Long.toString(Files.size(p)));
+        long mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).to(java.util.concurrent.TimeUnit.NANOSECONDS);
+        log("A", rel(p), Long.toString(Files.size(p)), Long.toString(mtime));
     }
 
     /** The empty directory {@code p} (mode {@code mode}) is about to be removed. */
@@ -207,6 +209,8 @@ final class Journal {
                         LinkOption.NOFOLLOW_LINKS)) {
                     ch.truncate(Long.parseLong(r[2]));
                 }
+                Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.from(Long.parseLong(r[3]),
+                        java.util.concurrent.TimeUnit.NANOSECONDS));
             }
             case "D" -> {
                 if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
