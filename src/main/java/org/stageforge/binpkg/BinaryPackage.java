@@ -25,6 +25,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +47,8 @@ public abstract sealed class BinaryPackage implements Closeable permits XpakPack
     protected final FileChannel channel;
     protected final long fileSize;
     protected final TarLimits limits;
+    /** While {@link #streamImageMd5} runs: hashes the image's compressed bytes as the decompressor reads them. */
+    private FileTap tap;
 
     BinaryPackage(Path file, FileChannel channel, TarLimits limits) throws IOException {
         this.file = file;
@@ -118,6 +122,100 @@ public abstract sealed class BinaryPackage implements Closeable permits XpakPack
             }
         } catch (IOException | RuntimeException ex) {
             throw wrap(name, imageMemberName() + ": ", ex);
+        }
+    }
+
+    /**
+     * Streams the image as {@link #streamImage} does and returns the MD5 of the whole package file (Portage's
+     * BINPKGMD5), computed from the very reads that feed the decompressor plus the bytes around the image: the file
+     * is not read a second time for it.
+     */
+    public final String streamImageMd5(ImageVisitor visitor) {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("MD5");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        long start = imageOffset();
+        try {
+            hashRange(md, 0, start);
+            tap = new FileTap(md, start);
+            try {
+                streamImage(visitor);
+            } finally {
+                tap = null;
+            }
+            // what the decompressor left unread (and the file's tail after the image)
+            hashRange(md, start + tapRead, fileSize);
+        } catch (IOException e) {
+            throw wrap(name, "", e);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private long tapRead;
+
+    private void hashRange(MessageDigest md, long from, long to) throws IOException {
+        try (InputStream in = new RegionInputStream(channel, from, to - from)) {
+            byte[] buf = new byte[STREAM_BUFFER];
+            int n;
+            while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
+        }
+    }
+
+    /** The raw image region, hashing what passes (skips included) in file order. */
+    private final class FileTap extends java.io.FilterInputStream {
+        private final MessageDigest md;
+        final long start;
+
+        FileTap(MessageDigest md, long start) {
+            super(null);
+            this.md = md;
+            this.start = start;
+            tapRead = 0;
+        }
+
+        InputStream wrap(InputStream region) {
+            in = region;
+            return this;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = in.read();
+            if (b >= 0) {
+                md.update((byte) b);
+                tapRead++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            if (n > 0) {
+                md.update(b, off, n);
+                tapRead += n;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            byte[] buf = new byte[(int) Math.min(n, STREAM_BUFFER)];
+            long done = 0;
+            while (done < n) {
+                int r = read(buf, 0, (int) Math.min(buf.length, n - done));
+                if (r <= 0) break;
+                done += r;
+            }
+            return done;
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
         }
     }
 
@@ -203,6 +301,9 @@ public abstract sealed class BinaryPackage implements Closeable permits XpakPack
     /** The decompressed image tar stream, bounded against decompression bombs. */
     abstract InputStream openImage() throws IOException;
 
+    /** Offset of the (compressed) image in the file. */
+    abstract long imageOffset();
+
     /** Member name used in messages about the image ("image.tar.zst", "payload"). */
     abstract String imageMemberName();
 
@@ -228,6 +329,7 @@ public abstract sealed class BinaryPackage implements Closeable permits XpakPack
     /** Opens a (compressed) tar region as a decompressed stream with bomb protection. */
     InputStream decompressed(long offset, long length, Compression c, String what) throws IOException {
         InputStream region = new RegionInputStream(channel, offset, length);
+        if (tap != null && offset == tap.start) region = tap.wrap(region);
         if (c == Compression.NONE) return new BufferedInputStream(region, STREAM_BUFFER);
         InputStream dec = c.decompress(c == Compression.ZSTD ? region : new BufferedInputStream(region, STREAM_BUFFER));
         return new BufferedInputStream(new LimitedInputStream(dec, limits.uncompressedBudget(length), name + ": " + what),

@@ -208,6 +208,11 @@ public final class GpkgPackage extends BinaryPackage {
     }
 
     @Override
+    long imageOffset() {
+        return imageMember.offset();
+    }
+
+    @Override
     String imageMemberName() {
         return imageMember.name();
     }

@@ -111,6 +111,11 @@ public final class XpakPackage extends BinaryPackage {
     }
 
     @Override
+    long imageOffset() {
+        return 0;
+    }
+
+    @Override
     String imageMemberName() {
         return "payload";
     }

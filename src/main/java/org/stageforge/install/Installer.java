@@ -108,7 +108,9 @@ public final class Installer {
         }
         List<MergeRequest.Item> items = new ArrayList<>();
         for (PlannedPackage p : plan.packages()) {
-            items.add(new MergeRequest.Item(files.get(p), p.world() ? worldAtom(plan, p) : null));
+            // the fetch verified every digest of the entry: its MD5 is the file's, no need to hash it again
+            items.add(new MergeRequest.Item(files.get(p), p.world() ? worldAtom(plan, p) : null,
+                    new IndexRef(p.entry()).md5()));
         }
         InstallMaskSets sets = InstallMaskSets.defaults().withDirectory(req.configRoot());
         Path build = null;

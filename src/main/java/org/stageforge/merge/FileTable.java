@@ -10,6 +10,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HexFormat;
@@ -29,18 +31,30 @@ import java.util.TreeMap;
  * {@code \\\\ \\t \\n}; type: {@code f d l p c b}; mode: 4 octal digits; dev: {@code major,minor} or {@code -};
  * xattrs: {@code name=hex;name=hex} sorted by name, or {@code -}. The first line is the header
  * {@code #stageforge-files v1}.
+ *
+ * <p>A merge does not rewrite the whole table for each package (that grows with the root): it appends each package's
+ * changes to {@value #DELTA} ({@code +line} for a path set, {@code -path} for a path removed; a last line without its
+ * newline was cut short by a kill and is ignored), and writes the table once at the end of the batch. {@link #load}
+ * applies a delta left beside the table, so readers always see the whole truth; {@link #save} folds it in.
  */
 public final class FileTable {
     public static final String PATH = "var/lib/stageforge/files.tsv";
+    /** Changes appended since the table was last written whole (see the class comment). */
+    public static final String DELTA = "var/lib/stageforge/files.tsv.delta";
     private static final String HEADER = "#stageforge-files v1";
+    private static final java.util.SortedMap<String, byte[]> NO_XATTRS = Collections.unmodifiableSortedMap(new TreeMap<>());
 
     /** One path's attributes; {@code xattrs} is kept sorted by name. */
     public record Entry(char type, int mode, long uid, long gid, int major, int minor, Map<String, byte[]> xattrs) {
         public Entry {
             if ("fdlpcb".indexOf(type) < 0) throw new IllegalArgumentException("bad file type " + type);
-            TreeMap<String, byte[]> copy = new TreeMap<>();
-            if (xattrs != null) xattrs.forEach((k, v) -> copy.put(k, v.clone()));
-            xattrs = Collections.unmodifiableSortedMap(copy);
+            if (xattrs == null || xattrs.isEmpty()) {
+                xattrs = NO_XATTRS;
+            } else {
+                TreeMap<String, byte[]> copy = new TreeMap<>();
+                xattrs.forEach((k, v) -> copy.put(k, v.clone()));
+                xattrs = Collections.unmodifiableSortedMap(copy);
+            }
         }
 
         @Override
@@ -58,7 +72,13 @@ public final class FileTable {
         }
     }
 
+    /** One change since the last {@link #commitChanges}: {@code before}/{@code after} null when absent. */
+    private record Change(String path, Entry before, Entry after) {}
+
     private final TreeMap<String, Entry> entries;
+    private final List<Change> changes = new ArrayList<>();
+    /** How many of {@link #changes} are already in the delta file. */
+    private int appended;
 
     private FileTable(TreeMap<String, Entry> entries) {
         this.entries = entries;
@@ -76,11 +96,38 @@ public final class FileTable {
             if (Files.isSymbolicLink(f)) throw new StageforgeException(f + ": refusing a symlinked file table");
             text = Files.readString(f, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
-            return empty();
+            text = ""; // a merge killed before the end of its first batch leaves only the delta
         } catch (IOException e) {
             throw new StageforgeException("cannot read " + f + ": " + e.getMessage(), e);
         }
-        return parse(f.toString(), text);
+        FileTable t = parse(f.toString(), text);
+        t.applyDelta(root.resolve(DELTA));
+        return t;
+    }
+
+    private void applyDelta(Path d) {
+        byte[] data;
+        try {
+            if (Files.isSymbolicLink(d)) throw new StageforgeException(d + ": refusing a symlinked file table delta");
+            data = Files.readAllBytes(d);
+        } catch (NoSuchFileException e) {
+            return;
+        } catch (IOException e) {
+            throw new StageforgeException("cannot read " + d + ": " + e.getMessage(), e);
+        }
+        String text = new String(data, StandardCharsets.UTF_8);
+        String[] lines = text.substring(0, text.lastIndexOf('\n') + 1).split("\n");
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
+            if (line.isEmpty()) continue;
+            if (line.charAt(0) == '-') {
+                entries.remove(unescape(line.substring(1)));
+            } else if (line.charAt(0) == '+') {
+                entries.putAll(parse(d.toString(), line.substring(1)).entries);
+            } else {
+                throw new ParseException(d.toString(), i + 1, 1, "malformed file table delta line");
+            }
+        }
     }
 
     static FileTable parse(String source, String text) {
@@ -120,11 +167,67 @@ public final class FileTable {
     }
 
     public void put(String rel, Entry e) {
-        entries.put(rel, e);
+        changes.add(new Change(rel, entries.put(rel, e), e));
     }
 
     public void remove(String rel) {
-        entries.remove(rel);
+        Entry before = entries.remove(rel);
+        if (before != null) changes.add(new Change(rel, before, null));
+    }
+
+    /**
+     * Appends the changes made since the last append to {@value #DELTA} in {@code root}, in one write (a merge step
+     * journals the file's length first, so a rollback cuts them off again).
+     */
+    public void appendChanges(Path root) {
+        if (appended == changes.size()) return;
+        StringBuilder sb = new StringBuilder();
+        for (Change c : changes.subList(appended, changes.size())) {
+            if (c.after() == null) sb.append('-').append(escape(c.path())).append('\n');
+            else renderLine(sb.append('+'), c.path(), c.after());
+        }
+        Path d = root.resolve(DELTA);
+        try {
+            checkDir(root);
+            RootFiles.ensureDir(d.getParent());
+            try (var ch = java.nio.channels.FileChannel.open(d, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS)) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8));
+                while (b.hasRemaining()) ch.write(b);
+            }
+        } catch (IOException e) {
+            throw new StageforgeException("cannot write " + d + ": " + e.getMessage(), e);
+        }
+        appended = changes.size();
+    }
+
+    /** The changes made so far are final: {@link #rollbackChanges} will not undo them. */
+    public void commitChanges() {
+        changes.clear();
+        appended = 0;
+    }
+
+    /** Undoes the changes made since the last {@link #commitChanges} (the delta file is the journal's business). */
+    public void rollbackChanges() {
+        for (int i = changes.size() - 1; i >= 0; i--) {
+            Change c = changes.get(i);
+            if (c.before() == null) entries.remove(c.path());
+            else entries.put(c.path(), c.before());
+        }
+        commitChanges();
+    }
+
+    /** Cuts a last delta line left without its newline by a kill, so later appends start on a line of their own. */
+    static void repairDelta(Path root) throws IOException {
+        Path d = root.resolve(DELTA);
+        if (!Files.isRegularFile(d, LinkOption.NOFOLLOW_LINKS)) return;
+        byte[] data = Files.readAllBytes(d);
+        int end = data.length;
+        while (end > 0 && data[end - 1] != '\n') end--;
+        if (end == data.length) return;
+        try (var ch = java.nio.channels.FileChannel.open(d, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+            ch.truncate(end);
+        }
     }
 
     /** All entries, sorted by path. */
@@ -132,36 +235,30 @@ public final class FileTable {
         return Collections.unmodifiableSortedMap(entries);
     }
 
-    /** Makes this table equal to {@code other}. */
-    public void restore(FileTable other) {
-        entries.clear();
-        entries.putAll(other.entries);
-    }
-
-    public FileTable copy() {
-        return new FileTable(new TreeMap<>(entries));
-    }
-
     public String render() {
-        StringBuilder sb = new StringBuilder(HEADER).append('\n');
-        for (var e : entries.entrySet()) {
-            Entry v = e.getValue();
-            sb.append(escape(e.getKey())).append('\t').append(v.type()).append('\t')
-                    .append(String.format("%04o", v.mode())).append('\t').append(v.uid()).append('\t').append(v.gid())
-                    .append('\t').append(v.type() == 'c' || v.type() == 'b' ? v.major() + "," + v.minor() : "-")
-                    .append('\t');
-            if (v.xattrs().isEmpty()) {
-                sb.append('-');
-            } else {
-                String sep = "";
-                for (var x : v.xattrs().entrySet()) {
-                    sb.append(sep).append(x.getKey()).append('=').append(HexFormat.of().formatHex(x.getValue()));
-                    sep = ";";
-                }
-            }
-            sb.append('\n');
-        }
+        StringBuilder sb = new StringBuilder(64 * entries.size() + 32).append(HEADER).append('\n');
+        for (var e : entries.entrySet()) renderLine(sb, e.getKey(), e.getValue());
         return sb.toString();
+    }
+
+    private static void renderLine(StringBuilder sb, String path, Entry v) {
+        sb.append(escape(path)).append('\t').append(v.type()).append('\t');
+        int m = v.mode();
+        for (int shift = 9; shift >= 0; shift -= 3) sb.append((char) ('0' + ((m >> shift) & 7))); // %04o of 12 bits
+        sb.append('\t').append(v.uid()).append('\t').append(v.gid()).append('\t');
+        if (v.type() == 'c' || v.type() == 'b') sb.append(v.major()).append(',').append(v.minor());
+        else sb.append('-');
+        sb.append('\t');
+        if (v.xattrs().isEmpty()) {
+            sb.append('-');
+        } else {
+            String sep = "";
+            for (var x : v.xattrs().entrySet()) {
+                sb.append(sep).append(x.getKey()).append('=').append(HexFormat.of().formatHex(x.getValue()));
+                sep = ";";
+            }
+        }
+        sb.append('\n');
     }
 
     /** Writes the table into {@code root} atomically (mode 0644). */
@@ -169,23 +266,31 @@ public final class FileTable {
         Path f = root.resolve(PATH);
         try {
             Path dir = f.getParent();
-            for (String d : List.of("var", "var/lib", "var/lib/stageforge")) {
-                if (Files.isSymbolicLink(root.resolve(d)))
-                    throw new StageforgeException(root.resolve(d) + ": refusing a symlink on the file table's path");
-            }
+            checkDir(root);
             RootFiles.ensureDir(dir);
             Path tmp = Files.createTempFile(dir, ".files.tsv.", ".tmp");
             Files.writeString(tmp, render(), StandardCharsets.UTF_8);
             RootFiles.setMode(tmp, 0644);
             Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            // the table now holds what the delta said; a kill before this delete re-applies it, to the same result
+            Files.deleteIfExists(root.resolve(DELTA));
+            commitChanges();
         } catch (IOException e) {
             throw new StageforgeException("cannot write " + f + ": " + e.getMessage(), e);
         }
     }
 
+    private static void checkDir(Path root) {
+        for (String d : List.of("var", "var/lib", "var/lib/stageforge")) {
+            if (Files.isSymbolicLink(root.resolve(d)))
+                throw new StageforgeException(root.resolve(d) + ": refusing a symlink on the file table's path");
+        }
+    }
+
     /** Whether {@code root} has a saved table. */
     public static boolean exists(Path root) {
-        return Files.isRegularFile(root.resolve(PATH), LinkOption.NOFOLLOW_LINKS);
+        return Files.isRegularFile(root.resolve(PATH), LinkOption.NOFOLLOW_LINKS)
+                || Files.isRegularFile(root.resolve(DELTA), LinkOption.NOFOLLOW_LINKS);
     }
 
     static String escape(String s) {

@@ -30,7 +30,8 @@ import java.util.List;
  * <p>Records, tab-separated, paths relative to the root and escaped as in the file table:
  * {@code C path} created (file, link, node or empty directory); {@code T path} created directory tree (a VDB entry);
  * {@code M path n} moved away to entry n; {@code S path n} copy kept as entry n; {@code D path mode} empty directory
- * removed. {@link #commit()} deletes the log first (the commit point), then the saved versions.
+ * removed; {@code A path length mtime} file about to be appended to (rollback cuts it back to that length and
+ * mtime, in nanoseconds). {@link #commit()} deletes the log first (the commit point), then the saved versions.
  */
 final class Journal {
     static final String DIR = "var/lib/stageforge/.journal";
@@ -53,6 +54,7 @@ final class Journal {
     static void recover(Path root) {
         try { // the file table is also saved outside any step (after pkg_postinst): a kill then leaves its temporary
             deleteTemporariesBeside(root.resolve(FileTable.PATH), ".files.tsv.", "tmp");
+            FileTable.repairDelta(root); // and, appended to outside a step, the delta may end in half a line
         } catch (IOException e) {
             throw new StageforgeException("cannot clean up beside " + FileTable.PATH + ": " + e.getMessage(), e);
         }
@@ -100,6 +102,11 @@ final class Journal {
         return root.relativize(p).toString();
     }
 
+    /** A fresh path in the journal directory for content to be moved into the root later (it goes with the journal). */
+    Path spool() throws IOException {
+        return dir().resolve("s" + seq++);
+    }
+
     /** {@code p} does not exist and is about to be created (file, link, node or empty directory). */
     void creating(Path p) throws IOException {
         log("C", rel(p));
@@ -130,6 +137,16 @@ final class Journal {
         // the copy keeps only microseconds: give it the exact mtime, so a rollback restores the file to the bit
         if (!Files.isSymbolicLink(p)) Files.setLastModifiedTime(part, Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS));
         Files.move(part, dir.resolve(n), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** {@code p} is about to be appended to (or created, when absent); rollback cuts it back. */
+    void appending(Path p) throws IOException {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            creating(p);
+            return;
+        }
+        long mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).to(java.util.concurrent.TimeUnit.NANOSECONDS);
+        log("A", rel(p), Long.toString(Files.size(p)), Long.toString(mtime));
     }
 
     /** The empty directory {@code p} (mode {@code mode}) is about to be removed. */
@@ -185,6 +202,15 @@ final class Journal {
                 Path saved = dir.resolve(FileTable.unescape(r[2]));
                 if (!Files.exists(saved, LinkOption.NOFOLLOW_LINKS)) return; // the copy was not finished: p is intact
                 Files.move(saved, p, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+            case "A" -> {
+                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) return;
+                try (var ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.WRITE,
+                        LinkOption.NOFOLLOW_LINKS)) {
+                    ch.truncate(Long.parseLong(r[2]));
+                }
+                Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.from(Long.parseLong(r[3]),
+                        java.util.concurrent.TimeUnit.NANOSECONDS));
             }
             case "D" -> {
                 if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;

@@ -24,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -40,9 +39,10 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * Merges binary packages into a root the way Portage's {@code dblink.merge} does, pkgcore-style: each package is
- * first read completely to build and validate a plan (paths, collisions, CONFIG_PROTECT, INSTALL_MASK), then its
- * image is streamed a second time straight into the root (no temporary extraction directory). A package whose
+ * Merges binary packages into a root the way Portage's {@code dblink.merge} does, pkgcore-style: each package's
+ * image is read (decompressed and hashed) once, its files' content written once into the journal directory (in the
+ * root, so on the root's filesystem) while the plan is built; the plan is validated (paths, collisions,
+ * CONFIG_PROTECT, INSTALL_MASK) before anything in the root changes, then each file is renamed into place. A package whose
  * pkg_preinst runs is the exception: its image is extracted under the build directory, the phase edits it (D), and
  * the edited image is planned and merged with the package's own metadata ({@link PhaseImage}). Every change is
  * journaled; when anything fails the root is restored to its state before that package.
@@ -103,6 +103,8 @@ public final class MergeEngine {
     /** Whether owners, special modes, devices and xattrs also go to disk (asked once: it is a native call). */
     private final boolean materialize;
     private OwnerIndex owners;
+    /** The last COUNTER this batch allocated, or null before the first. */
+    private Long lastCounter;
     /** Where images are extracted for pkg_preinst; created on first use. */
     private Path buildDir;
     /** {@link #buildDir} when it is a temporary directory of this batch. */
@@ -198,6 +200,8 @@ public final class MergeEngine {
         }
         EnvUpdate.Result env = EnvUpdate.run(root);
         String ld = ldconfig();
+        // the batch's delta folded into the table: written whole once, not once per package
+        if (Files.exists(root.resolve(FileTable.DELTA), LinkOption.NOFOLLOW_LINKS)) table.save(root);
         if (options.sync()) {
             try {
                 options.posix().syncfs(root);
@@ -244,12 +248,17 @@ public final class MergeEngine {
                 }
             }
             if (changed) {
-                journal.saveCopy(root.resolve(FileTable.PATH));
-                table.save(root);
+                journal.appending(root.resolve(FileTable.DELTA));
+                table.appendChanges(root);
             }
             journal.commit();
+            table.commitChanges();
         } catch (IOException | RuntimeException e) {
-            journal.rollback();
+            try {
+                journal.rollback();
+            } finally {
+                table.rollbackChanges();
+            }
             if (e instanceof RuntimeException re) throw re;
             throw new StageforgeException("cannot prepare " + root + "/var/lib/portage: " + e.getMessage(), e);
         }
@@ -347,6 +356,8 @@ public final class MergeEngine {
         Protect protect = Protect.NONE;
         /** For account files merged line-wise: the existing content. */
         byte[] accountBase;
+        /** The content, written while planning (in the journal directory): renamed into place. */
+        Path spool;
         long uid, gid;
         int mode;
 
@@ -383,6 +394,10 @@ public final class MergeEngine {
         final Set<String> done = new HashSet<>();
         /** Where the image is read from: the package (streamed) or its copy edited by pkg_preinst. */
         Consumer<ImageVisitor> image;
+        /** Whether {@link #image} is the package's own: then planning also gives {@link #binpkgMd5}. */
+        boolean imageIsPackage = true;
+        /** MD5 of the package file: verified by the caller, or computed while planning from the same reads; or null. */
+        String binpkgMd5;
         VdbEntry installed;
         Map<String, ContentsEntry> installedContents;
         TreeMap<String, String> configMemory;
@@ -424,20 +439,26 @@ public final class MergeEngine {
         }
 
         private PackageResult merge() {
-            plan();
-            validate();
-            FileTable tableBefore = table.copy();
+            try {
+                plan();
+                validate();
+            } catch (RuntimeException e) {
+                journal.rollback(); // only the planned content to drop: the root is untouched
+                throw e;
+            }
             try {
                 preinst();
                 write();
                 unmergeStale();
                 record();
                 journal.commit();
+                table.commitChanges();
             } catch (RuntimeException | IOException e) {
                 try {
                     journal.rollback();
                 } finally {
-                    table.restore(tableBefore);
+                    table.rollbackChanges();
+                    lastCounter = null; // the counter file was rolled back too
                 }
                 int code = e instanceof StageforgeException se ? se.exitCode() : ExitCodes.FAILURE;
                 throw new StageforgeException(cpv + ": merge failed, root restored: " + e.getMessage(), code, e);
@@ -466,11 +487,19 @@ public final class MergeEngine {
                     ExitCodes.VERIFY, null);
         }
 
-        /** Pass 1: the listing, file checksums, hostile structure, INSTALL_MASK. */
+        /**
+         * The one read of the image: the listing, file checksums, hostile structure, INSTALL_MASK; the content of
+         * every file not masked goes to the journal directory, to be renamed into place.
+         */
         private void plan() {
             MemberRules rules = new MemberRules(pkg.file().getFileName() + " (" + cpv + ")");
+            InstallMask mask = options.installMask();
             int[] ordinal = {0};
-            image.accept((e, in) -> {
+            byte[] buf = new byte[BUFFER];
+            binpkgMd5 = item.md5();
+            Consumer<ImageVisitor> source = imageIsPackage && binpkgMd5 == null ? v -> binpkgMd5 = pkg.streamImageMd5(v)
+                    : image;
+            source.accept((e, in) -> {
                 String rel = String.join("/", PathSanitizer.components(e.path(), cpv));
                 TarEntry norm = e.withPath(rel);
                 if (e.type() == TarEntry.Type.HARDLINK) {
@@ -481,17 +510,17 @@ public final class MergeEngine {
                 if (rel.isEmpty()) return;
                 Member m = new Member(rel, e, index);
                 if (e.type() == TarEntry.Type.FILE) {
-                    MessageDigest md = md5();
-                    byte[] buf = new byte[BUFFER];
-                    int n;
-                    while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
-                    m.md5 = HexFormat.of().formatHex(md.digest());
+                    // a masked file is only hashed (a hard link to it needs its md5; rarely its content: see below)
+                    m.spool = mask.isMasked("/" + rel) ? null : journal.spool();
+                    m.md5 = copy(in, m.spool, buf);
                 }
                 Member old = byRel.put(rel, m);
-                if (old != null) members.remove(old);
+                if (old != null) {
+                    members.remove(old);
+                    if (old.spool != null) Files.delete(old.spool);
+                }
                 members.add(m);
             });
-            InstallMask mask = options.installMask();
             // masked files go; masked directories go only when nothing unmasked is left below them
             Set<String> keptDirs = new HashSet<>();
             for (Member m : members) {
@@ -523,6 +552,46 @@ public final class MergeEngine {
                 m.md5 = t.md5;
                 if (t.masked) hardlinkRedirect.putIfAbsent(target, m.rel);
             }
+            if (!hardlinkRedirect.isEmpty()) spoolRedirected();
+        }
+
+        /** Writes {@code in} to {@code spool} (when not null) and returns its MD5. */
+        private String copy(InputStream in, Path spool, byte[] buf) throws IOException {
+            MessageDigest md = md5();
+            int n;
+            if (spool == null) {
+                while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
+            } else {
+                try (OutputStream out = Files.newOutputStream(spool, StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE)) {
+                    while ((n = in.read(buf)) > 0) {
+                        md.update(buf, 0, n);
+                        out.write(buf, 0, n);
+                    }
+                }
+            }
+            return HexFormat.of().formatHex(md.digest());
+        }
+
+        /**
+         * A masked file that an unmasked hard link names is merged at the link's path: its content, not kept while
+         * planning, is read again (the only second read of an image, and only for such packages).
+         */
+        private void spoolRedirected() {
+            byte[] buf = new byte[BUFFER];
+            int[] ordinal = {0};
+            image.accept((e, in) -> {
+                String rel = String.join("/", PathSanitizer.components(e.path(), cpv));
+                int index = ordinal[0]++;
+                String to = hardlinkRedirect.get(rel);
+                Member m = byRel.get(rel);
+                if (to == null || m == null || m.index != index) return;
+                Member link = byRel.get(to);
+                link.spool = journal.spool();
+                if (!copy(in, link.spool, buf).equals(link.md5)) {
+                    throw new StageforgeException(cpv + ": /" + rel + " changed between two reads of the package");
+                }
+            });
         }
 
         /** Checks the plan against the root: directories, collisions, protection. Writes nothing. */
@@ -686,6 +755,7 @@ public final class MergeEngine {
             }
             done.add("preinst");
             image = img::stream;
+            imageIsPackage = false;
             return img;
         }
 
@@ -726,7 +796,8 @@ public final class MergeEngine {
             }
             view.clear();
             applyRootIntents(intents);
-            table.save(root);
+            table.appendChanges(root); // outside the package's step: it is committed, and so is this
+            table.commitChanges();
         }
 
         private Map<String, byte[]> readAccountFiles() throws IOException {
@@ -867,53 +938,58 @@ public final class MergeEngine {
             });
         }
 
-        /** Pass 2: stream the image into the root. */
+        /** Puts the planned members into the root, in image order (file content renamed from the journal). */
         private void write() {
             Map<String, Path> written = new HashMap<>();
-            byte[] buf = new byte[BUFFER];
-            int[] ordinal = {0};
-            image.accept((e, in) -> {
-                String rel = String.join("/", PathSanitizer.components(e.path(), cpv));
-                int index = ordinal[0]++;
-                Member m = byRel.get(rel);
-                if (m == null || m.index != index) return; // an earlier duplicate, replaced by the later one
-                if (m.masked) {
-                    String to = hardlinkRedirect.get(rel);
-                    if (to != null) {
-                        Path w = writeFile(byRel.get(to), in, buf);
-                        written.put(rel, w);
-                        written.put(to, w);
-                    }
-                    return;
+            for (Member m : members) {
+                try {
+                    write(m, written);
+                } catch (IOException e) {
+                    throw new StageforgeException(pkg.file().getFileName() + ": " + m.entry.path() + ": "
+                            + e.getMessage(), e);
                 }
-                beforeWrite.accept(rel);
-                switch (e.type()) {
-                    case DIR -> writeDir(m);
-                    case FILE -> written.put(rel, writeFile(m, in, buf));
-                    case HARDLINK -> {
-                        if (written.containsKey(rel)) return;
-                        String target = String.join("/", PathSanitizer.components(e.linkTarget(), cpv));
-                        if (!written.containsKey(target)) {
-                            throw refuse("hard link /" + rel + " comes before its target /" + target);
-                        }
-                        Path t = written.get(target);
-                        if (t == null) return; // the target was a protected file kept as it is: so is the link
-                        replaceExisting(m.dest);
-                        journal.creating(m.dest);
-                        Files.createLink(m.dest, t);
-                        written.put(rel, m.dest);
-                    }
-                    case SYMLINK -> {
-                        replaceExisting(m.dest);
-                        journal.creating(m.dest);
-                        Files.createSymbolicLink(m.dest, Path.of(e.linkTarget()));
-                        if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
-                        options.posix().lutimes(m.dest, e.mtime());
-                        table.put(view.rel(m.dest), new FileTable.Entry('l', 0777, m.uid, m.gid, 0, 0, null));
-                    }
-                    case FIFO, CHAR, BLOCK -> writeNode(m);
+            }
+        }
+
+        private void write(Member m, Map<String, Path> written) throws IOException {
+            String rel = m.rel;
+            if (m.masked) {
+                String to = hardlinkRedirect.get(rel);
+                if (to != null) {
+                    Path w = writeFile(byRel.get(to));
+                    written.put(rel, w);
+                    written.put(to, w);
                 }
-            });
+                return;
+            }
+            beforeWrite.accept(rel);
+            TarEntry e = m.entry;
+            switch (e.type()) {
+                case DIR -> writeDir(m);
+                case FILE -> written.put(rel, writeFile(m));
+                case HARDLINK -> {
+                    if (written.containsKey(rel)) return;
+                    String target = String.join("/", PathSanitizer.components(e.linkTarget(), cpv));
+                    if (!written.containsKey(target)) {
+                        throw refuse("hard link /" + rel + " comes before its target /" + target);
+                    }
+                    Path t = written.get(target);
+                    if (t == null) return; // the target was a protected file kept as it is: so is the link
+                    replaceExisting(m.dest);
+                    journal.creating(m.dest);
+                    Files.createLink(m.dest, t);
+                    written.put(rel, m.dest);
+                }
+                case SYMLINK -> {
+                    replaceExisting(m.dest);
+                    journal.creating(m.dest);
+                    Files.createSymbolicLink(m.dest, Path.of(e.linkTarget()));
+                    if (materialize) options.posix().lchown(m.dest, m.uid, m.gid);
+                    options.posix().lutimes(m.dest, e.mtime());
+                    table.put(view.rel(m.dest), new FileTable.Entry('l', 0777, m.uid, m.gid, 0, 0, null));
+                }
+                case FIFO, CHAR, BLOCK -> writeNode(m);
+            }
         }
 
         private void ensureParent(Path dest) throws IOException {
@@ -942,8 +1018,8 @@ public final class MergeEngine {
             if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) journal.moveAway(dest);
         }
 
-        /** Writes a regular file; returns where it went ({@code ._cfg} name for protected updates), null if kept. */
-        private Path writeFile(Member m, InputStream in, byte[] buf) throws IOException {
+        /** Puts a regular file in place; returns where it went ({@code ._cfg} name for protected updates), null if kept. */
+        private Path writeFile(Member m) throws IOException {
             Path dest = m.dest;
             if (m.protect == Protect.SKIP) return null;
             if (m.protect == Protect.CFG) {
@@ -951,24 +1027,17 @@ public final class MergeEngine {
                 configUpdates.add("/" + view.rel(dest));
             }
             replaceExisting(dest);
-            MessageDigest md = md5();
             journal.creating(dest);
-            try (OutputStream out = Files.newOutputStream(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS)) {
-                if (m.accountBase != null) {
-                    byte[] data = in.readAllBytes();
-                    md.update(data);
-                    out.write(AccountNames.mergeLines(data, m.accountBase));
-                } else {
-                    int n;
-                    while ((n = in.read(buf)) > 0) {
-                        md.update(buf, 0, n);
-                        out.write(buf, 0, n);
-                    }
+            if (m.accountBase != null) {
+                Files.write(dest, AccountNames.mergeLines(Files.readAllBytes(m.spool), m.accountBase),
+                        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            } else {
+                // a rename (the content was written once, while planning); dest was just moved away if it existed
+                try {
+                    Files.move(m.spool, dest, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+                    Files.move(m.spool, dest); // another filesystem mounted inside the root: copied
                 }
-            }
-            if (!HexFormat.of().formatHex(md.digest()).equals(m.md5)) {
-                throw new StageforgeException(cpv + ": /" + m.rel + " changed between reading and merging the package");
             }
             if (materialize) options.posix().lchown(dest, m.uid, m.gid);
             setMode(dest, m.mode, false);
@@ -1082,11 +1151,13 @@ public final class MergeEngine {
             b.contents(contents);
             String mask = options.installMask().toString().trim();
             if (!mask.isEmpty()) b.field("INSTALL_MASK", String.join(" ", mask.split("\\s+")));
-            b.field("BINPKGMD5", fileMd5(pkg.file()));
+            b.field("BINPKGMD5", binpkgMd5 != null ? binpkgMd5 : fileMd5(pkg.file()));
             Path counterFile = root.resolve(Vdb.COUNTER_PATH);
             journaledDirs(journal, counterFile.getParent());
             journal.saveCopy(counterFile);
-            long counter = vdb.nextCounter();
+            // only the batch's first package reads every installed COUNTER: the batch holds the root
+            long counter = lastCounter == null ? vdb.nextCounter() : vdb.nextCounterAfter(lastCounter);
+            lastCounter = counter;
             b.counter(counter);
             VdbEntry entry = b.build();
             Path entryDir = root.resolve(Vdb.VDB_PATH).resolve(category);
@@ -1094,8 +1165,9 @@ public final class MergeEngine {
             entryDir = entryDir.resolve(pf);
             if (Files.exists(entryDir, LinkOption.NOFOLLOW_LINKS)) journal.moveAway(entryDir);
             journal.creatingTree(entryDir);
-            Vdb.write(root, entry);
-            stampVdbEntry(entry);
+            // a reproducible mtime (BUILD_TIME), so identical installs give identical archives (mtimes are clamped to
+            // at least BUILD_TIME when packing), with the metadata file's #dir_mtime stamp agreeing
+            Vdb.write(root, entry, entry.buildTime().orElse(0));
             if (installed != null && !installed.cpv().equals(cpv)) {
                 String[] old = installed.cpv().split("/", 2);
                 journal.moveAway(root.resolve(Vdb.VDB_PATH).resolve(old[0]).resolve(old[1]));
@@ -1113,26 +1185,9 @@ public final class MergeEngine {
                     w.withAtom(item.worldAtom()).write(root);
                 }
             }
-            journal.saveCopy(root.resolve(FileTable.PATH));
-            table.save(root);
+            journal.appending(root.resolve(FileTable.DELTA));
+            table.appendChanges(root);
         }
-    }
-
-    /**
-     * Gives the new VDB entry's directory a reproducible mtime (the package's BUILD_TIME) and makes the
-     * {@code #dir_mtime} stamp of its {@code metadata} file agree, so identical installs give identical archives
-     * (mtimes are clamped to at least BUILD_TIME when packing). Rewriting the file in place leaves the directory's
-     * mtime alone.
-     */
-    private void stampVdbEntry(VdbEntry entry) throws IOException {
-        long t = entry.buildTime().orElse(0);
-        Path dir = root.resolve(Vdb.VDB_PATH).resolve(entry.category()).resolve(entry.pf());
-        Path meta = dir.resolve(VdbEntry.METADATA);
-        Files.setLastModifiedTime(dir, FileTime.fromMillis(t * 1000));
-        if (!Files.isRegularFile(meta, LinkOption.NOFOLLOW_LINKS)) return;
-        String text = Files.readString(meta, StandardCharsets.UTF_8).replaceAll("(?m)^#dir_mtime=\\d+\n\\z", "");
-        Files.writeString(meta, text + "#dir_mtime=" + t * 1_000_000_000L + "\n", StandardCharsets.UTF_8,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
     }
 
     private static String fileMd5(Path file) {

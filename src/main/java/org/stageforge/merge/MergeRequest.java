@@ -23,10 +23,17 @@ public record MergeRequest(List<Item> packages, MergeOptions options, Consumer<M
      *
      * @param binpkg    the XPAK or GPKG file
      * @param worldAtom the atom to add to the world file (Portage records only explicitly requested packages), or null
+     * @param md5       the file's MD5 (lower-case hex) when the caller already verified it, as a fetch does, or null:
+     *                  the merge then computes it (BINPKGMD5) from the reads of the image
      */
-    public record Item(Path binpkg, String worldAtom) {
+    public record Item(Path binpkg, String worldAtom, String md5) {
+        public Item(Path binpkg, String worldAtom) {
+            this(binpkg, worldAtom, null);
+        }
+
         public Item {
             Objects.requireNonNull(binpkg);
+            if (md5 != null && !md5.matches("[0-9a-f]{32}")) throw new IllegalArgumentException("bad md5 " + md5);
         }
     }
 

@@ -19,6 +19,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -136,6 +137,15 @@ public final class Vdb {
      * replaced.
      */
     public static void write(Path root, VdbEntry entry) {
+        write(root, entry, null);
+    }
+
+    /**
+     * As {@link #write(Path, VdbEntry)}, but with the entry directory's mtime given ({@code dirMtime} seconds, set
+     * once the entry is in place) so {@code metadata} is written once with its final {@code #dir_mtime} stamp;
+     * null: stamped with the mtime the directory happens to have.
+     */
+    public static void write(Path root, VdbEntry entry, Long dirMtime) {
         Path catDir = AtomicFiles.directoryUnder(root, VDB_PATH + "/" + entry.category());
         Path target = catDir.resolve(entry.pf());
         Path tmp = null;
@@ -144,19 +154,32 @@ public final class Vdb {
             tmp = Files.createTempDirectory(catDir, ".new-" + entry.pf() + "-");
             // temporary directories are created 0700; Portage's entries are 0755 with 0644 files
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+            // files are created 0666 less the umask: chmod only when that is not 0644 (one check, not one per file)
+            boolean chmod = true;
             for (var f : entry.files().entrySet()) {
                 if (f.getKey().equals(VdbEntry.METADATA)) continue;
-                Files.write(tmp.resolve(f.getKey()), f.getValue(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                Files.setPosixFilePermissions(tmp.resolve(f.getKey()), FILE_MODE);
+                Path p = tmp.resolve(f.getKey());
+                Files.write(p, f.getValue(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                if (chmod && !Files.getPosixFilePermissions(p).equals(FILE_MODE)) {
+                    Files.setPosixFilePermissions(p, FILE_MODE);
+                } else {
+                    chmod = false;
+                }
             }
             String body = entry.metadataBody();
             if (!body.isEmpty()) {
                 Path meta = tmp.resolve(VdbEntry.METADATA);
-                Files.writeString(meta, body, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                Files.setPosixFilePermissions(meta, FILE_MODE);
-                // stamp after the last change to the directory: appending changes only the file
-                long ns = Files.getLastModifiedTime(tmp).to(TimeUnit.NANOSECONDS);
-                Files.writeString(meta, "#dir_mtime=" + ns + "\n", StandardOpenOption.APPEND);
+                if (dirMtime != null) {
+                    Files.writeString(meta, body + "#dir_mtime=" + dirMtime * 1_000_000_000L + "\n",
+                            StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                    if (chmod) Files.setPosixFilePermissions(meta, FILE_MODE);
+                } else {
+                    Files.writeString(meta, body, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                    Files.setPosixFilePermissions(meta, FILE_MODE);
+                    // stamp after the last change to the directory: appending changes only the file
+                    long ns = Files.getLastModifiedTime(tmp).to(TimeUnit.NANOSECONDS);
+                    Files.writeString(meta, "#dir_mtime=" + ns + "\n", StandardOpenOption.APPEND);
+                }
             }
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                 old = catDir.resolve(".old-" + entry.pf() + "-" + Long.toHexString(System.nanoTime()));
@@ -164,6 +187,7 @@ public final class Vdb {
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             tmp = null;
+            if (dirMtime != null) Files.setLastModifiedTime(target, FileTime.fromMillis(dirMtime * 1000));
         } catch (IOException e) {
             throw new StageforgeException("cannot write VDB entry " + entry.cpv() + " under " + root + ": " + e.getMessage(), e);
         } finally {
@@ -220,9 +244,17 @@ public final class Vdb {
                 // Portage skips packages whose COUNTER cannot be read
             }
         }
-        long next = counter + 1;
+        return nextCounterAfter(counter);
+    }
+
+    /**
+     * Allocates {@code last + 1} and records it, without reading every installed package: for a caller that holds the
+     * root (its lock) and knows {@code last} is the highest COUNTER in it, as a merge batch does after its first.
+     */
+    public long nextCounterAfter(long last) {
+        long next = last + 1;
         AtomicFiles.directoryUnder(root, Path.of(COUNTER_PATH).getParent().toString());
-        AtomicFiles.write(file, Long.toString(next).getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(root.resolve(COUNTER_PATH), Long.toString(next).getBytes(StandardCharsets.UTF_8));
         return next;
     }
 

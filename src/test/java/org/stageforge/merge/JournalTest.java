@@ -28,6 +28,7 @@ class JournalTest {
         Files.createDirectories(root.resolve("usr/share/empty"));
         // the mode the merge records for it below, whatever the umask of the test run
         Files.setAttribute(root.resolve("usr/share/empty"), "unix:mode", 0755);
+        Files.writeString(root.resolve(FileTable.DELTA), "+a\td\t0755\t0\t0\t-\t-\n");
         Map<String, String> before = TreeSnapshot.of(root);
 
         // a step as the merge does it, abandoned without commit or rollback (what SIGKILL leaves)
@@ -43,6 +44,10 @@ class JournalTest {
         Files.writeString(root.resolve("etc-file"), "in place v2");
         j.saveCopy(root.resolve(FileTable.PATH));
         Files.writeString(root.resolve("var/lib/stageforge/.files.tsv.123.tmp"), "half a table");
+        j.appending(root.resolve(FileTable.DELTA));
+        Files.writeString(root.resolve(FileTable.DELTA), "-a\n+b\tf\t0644\t0\t0\t-\t-\n", StandardOpenOption.APPEND);
+        Path spooled = j.spool();
+        Files.writeString(spooled, "content planned, not yet in place");
         j.removingDir(root.resolve("usr/share/empty"), 0755);
         Files.delete(root.resolve("usr/share/empty"));
         j.moveAway(root.resolve("var/db/pkg/cat/old-1"));

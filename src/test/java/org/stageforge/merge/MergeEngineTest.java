@@ -80,6 +80,24 @@ class MergeEngineTest {
         assertThat(WorldFile.read(r).atoms()).containsExactly("app-misc/tool");
     }
 
+    @Test
+    void aVerifiedMd5IsRecordedAsGivenAndCountersFollowOnWithinABatch() throws IOException {
+        Path a = TestPackages.xpak("app-misc", "a-1").dir("usr").file("usr/a", "a").write(pkgs());
+        Path b = TestPackages.xpak("app-misc", "b-1").dir("usr").file("usr/b", "b").write(pkgs());
+        String given = "0123456789abcdef0123456789abcdef"; // what a fetch verified: taken, not hashed again
+        MergeEngine.merge(new MergeRequest(List.of(new MergeRequest.Item(a, null, given), new MergeRequest.Item(b, null)),
+                MergeOptions.defaults(root()).withSync(false).withUnprivileged(true)));
+        Vdb vdb = Vdb.open(root());
+        assertThat(vdb.get("app-misc/a-1").orElseThrow().binpkgMd5()).hasValue(given);
+        assertThat(vdb.get("app-misc/b-1").orElseThrow().binpkgMd5()).hasValue(MergeEngine.md5Hex(b));
+        assertThat(vdb.get("app-misc/a-1").orElseThrow().counter()).hasValue(0);
+        assertThat(vdb.get("app-misc/b-1").orElseThrow().counter()).hasValue(1);
+        assertThat(read("var/cache/edb/counter")).isEqualTo("1");
+        // the batch's file table is whole at its end, with no delta left beside it
+        assertThat(root().resolve(FileTable.DELTA)).doesNotExist();
+        assertThat(FileTable.load(root()).entries()).containsKeys("usr/a", "usr/b");
+    }
+
     // ---- hostile packages: refused, nothing written outside ROOT, ROOT unchanged
 
     private void assertRefusedUnchanged(Path pkg, String messagePart) throws IOException {
