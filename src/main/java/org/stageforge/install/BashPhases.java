@@ -2,6 +2,7 @@ package org.stageforge.install;
 
 import org.stageforge.merge.PhaseRunner;
 import org.stageforge.phase.BashPhaseRunner;
+import org.stageforge.phase.ImageUse;
 import org.stageforge.phase.PhaseContext;
 import org.stageforge.phase.PhaseResult;
 
@@ -37,6 +38,12 @@ public final class BashPhases implements PhaseRunner {
     /** Phases isolated in namespaces ({@link BashPhaseRunner#BashPhaseRunner()}). */
     public BashPhases(Path buildDir, String sourceDateEpoch) {
         this(new BashPhaseRunner(), buildDir, sourceDateEpoch);
+    }
+
+    /** From the phase function's text (and the functions it calls) in the saved environment: {@link ImageUse}. */
+    @Override
+    public boolean needsImage(PackageRef pkg, String phase) {
+        return ImageUse.mayUseImage(pkg.environmentBz2(), pkg.cpv(), phase);
     }
 
     @Override
