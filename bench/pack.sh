@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
 FIX=$(realpath "${2:-../shared/fixtures}")
-SF=$PWD/bin/stageforge
-[ -f target/stageforge.jar ] || { echo "build the jar first: mvn -q -DskipTests package" >&2; exit 1; }
+SF=${STAGEFORGE:-$PWD/bin/stageforge} # another build to compare: STAGEFORGE=/path/to/bin/stageforge
+[ -n "${STAGEFORGE:-}" ] || [ -f target/stageforge.jar ] || { echo "build the jar first: mvn -q -DskipTests package" >&2; exit 1; }
 W=$(realpath -m target/pack-bench)
 rm -rf "$W" && mkdir -p "$W/out"
 XPAK=$FIX/binhost-xpak-amd64
