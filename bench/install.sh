@@ -85,7 +85,7 @@ install_synth() {
 timed() { # VAR COMMAND...: appends the wall seconds of COMMAND to the list VAR
   local var=$1; shift
   local t0; t0=$(now); "$@"; local t1; t1=$(now)
-  printf -v "$var" '%s %s' "${!var}" "$(echo "$t1 - $t0" | bc)"
+  printf -v "$var" '%s %.2f' "${!var}" "$(echo "$t1 - $t0" | bc)"
 }
 min() { tr ' ' '\n' <<< "$1" | grep . | sort -n | head -1; }
 
@@ -97,7 +97,7 @@ for i in $(seq "$ROUNDS"); do
   timed nophases install_xpak "$W/root" --no-phases
   timed synth install_synth
   timed targ extract_gpkg
-  echo "round $i: with phases${phases##* } s, tar${tarx##* } s, without phases${nophases##* } s | synthetic GPKG${synth##* } s, tar${targ##* } s"
+  echo "round $i: with phases ${phases##* } s, tar ${tarx##* } s, without phases ${nophases##* } s | synthetic GPKG ${synth##* } s, tar ${targ##* } s"
 done
 install_xpak "$W/root" > /dev/null
 runs=$(grep -c '^=== stageforge: pkg_' "$W"/build/logs/*.log | awk -F: '{s+=$NF} END{print s}')

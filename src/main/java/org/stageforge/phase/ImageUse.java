@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * Whether a phase function of a saved environment may look at the package image (D, ED): read from the function's
  * text and, transitively, the text of every function of the environment it names. Most pkg_preinst functions only act
  * on ROOT (accounts, config migration), and then the merge need not extract the image for them. Conservative: a
- * function that evaluates code ({@code eval}, indirect expansion, namerefs) counts as using it.
+ * function that evaluates code ({@code eval}, indirect expansion, namerefs) or is not written as {@code declare -f}
+ * writes it counts as using it.
  * A program the phase starts could still read D from its environment; the runner sets D to an empty directory then.
  */
 public final class ImageUse {
@@ -32,7 +33,7 @@ public final class ImageUse {
 
     static boolean mayUseImageIn(byte[] environment, String function) {
         Map<String, String> bodies = functions(new String(environment, StandardCharsets.UTF_8));
-        if (!bodies.containsKey(function)) return false; // not defined: nothing runs
+        if (!bodies.containsKey(function)) return true; // not in declare -f form: cannot tell
         Set<String> seen = new HashSet<>();
         Deque<String> todo = new ArrayDeque<>();
         todo.add(function);
