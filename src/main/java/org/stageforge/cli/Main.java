@@ -7,6 +7,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
+import java.util.List;
 
 /** Entry point: a thin picocli shell over the library API. */
 @Command(name = "stageforge",
@@ -38,7 +39,31 @@ import java.io.PrintWriter;
                 SeedCommand.class,
                 SnapshotCommand.class,
         })
+        footer = {"", ExitCodes.HELP})
 public final class Main implements Runnable {
+    /**
+     * The subcommands, in help order. Added programmatically: building a command's model (reflection over its
+     * options) is most of the start-up, so a run that names its command builds only that one.
+     */
+    static final List<Class<?>> SUBCOMMANDS = List.of(
+            CommandLine.HelpCommand.class,
+            BinhostCommand.class,
+            IndexCommand.class,
+            VdbCommand.class,
+            PkgCommand.class,
+            KeyCommand.class,
+            VersionCommand.class,
+            AtomCommand.class,
+            DependCommand.class,
+            MergeCommand.class,
+            InstallMaskCommand.class,
+            PackCommand.class,
+            InstallCommand.class,
+            ProfileCommand.class,
+            ResolveCommand.class,
+            BuildCommand.class,
+            LockCommand.class,
+            StatesCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -54,11 +79,26 @@ public final class Main implements Runnable {
 
     /** Runs the CLI with the given arguments and returns the exit code (used by tests too). */
     public static int execute(String... args) {
-        return commandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true)).execute(args);
+        return commandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args).execute(args);
     }
 
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        return commandLine(out, err, null);
+    }
+
+    /**
+     * The command line for {@code args}: with only the subcommand they start with when that is one (or none for a
+     * lone --version), else with all of them (help, usage errors and suggestions need every name).
+     */
+    static CommandLine commandLine(PrintWriter out, PrintWriter err, String[] args) {
         CommandLine cl = new CommandLine(new Main());
+        String first = args == null || args.length == 0 ? null : args[0];
+        boolean versionOnly = args != null && args.length == 1 && (first.equals("--version") || first.equals("-V"));
+        // "help CMD" needs every command
+        boolean named = first != null && !first.equals("help") && SUBCOMMANDS.stream().anyMatch(c -> name(c).equals(first));
+        for (Class<?> c : SUBCOMMANDS) {
+            if (!versionOnly && (!named || name(c).equals(first))) cl.addSubcommand(c);
+        }
         cl.setOut(out);
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
@@ -93,6 +133,10 @@ public final class Main implements Runnable {
             if (!p.unmatched().isEmpty()) throw new CommandLine.UnmatchedArgumentException(p.commandSpec().commandLine(), p.unmatched());
         }
         return new CommandLine.RunLast().execute(pr);
+    }
+
+    private static String name(Class<?> command) {
+        return command.getAnnotation(Command.class).name();
     }
 
     private static int exitCodeOf(Throwable t) {

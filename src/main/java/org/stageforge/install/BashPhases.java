@@ -2,6 +2,7 @@ package org.stageforge.install;
 
 import org.stageforge.merge.PhaseRunner;
 import org.stageforge.phase.BashPhaseRunner;
+import org.stageforge.phase.ImageUse;
 import org.stageforge.phase.PhaseContext;
 import org.stageforge.phase.PhaseResult;
 
@@ -20,6 +21,8 @@ public final class BashPhases implements PhaseRunner {
     private final BashPhaseRunner runner;
     private final Path buildDir;
     private final String sourceDateEpoch;
+    /** The context of the last package a phase ran for (before the per-phase image, versions and epoch). */
+    private PhaseContext last;
 
     /**
      * @param runner          runs the phases (isolation, timeout)
@@ -37,10 +40,24 @@ public final class BashPhases implements PhaseRunner {
         this(new BashPhaseRunner(), buildDir, sourceDateEpoch);
     }
 
+    /** From the phase function's text (and the functions it calls) in the saved environment: {@link ImageUse}. */
     @Override
-    public Result runPhase(PackageRef pkg, String phase, Map<String, String> env) {
-        PhaseContext ctx = PhaseContext.fromEnvironment(pkg.cpv(), pkg.slot(), pkg.environmentBz2(),
-                String.join(" ", pkg.definedPhases()), Path.of(env.get("ROOT")), buildDir);
+    public boolean needsImage(PackageRef pkg, String phase) {
+        return ImageUse.mayUseImage(pkg.environmentBz2(), pkg.cpv(), phase);
+    }
+
+    @Override
+    public synchronized Result runPhase(PackageRef pkg, String phase, Map<String, String> env) {
+        Path root = Path.of(env.get("ROOT"));
+        String defined = String.join(" ", pkg.definedPhases());
+        // the phases of one package share its context: its environment is decompressed and read once
+        PhaseContext ctx = last != null && last.cpv().equals(pkg.cpv()) && last.root().equals(root)
+                && last.slot().equals(pkg.slot() == null || pkg.slot().isBlank() ? "0" : pkg.slot().strip())
+                && java.util.Objects.equals(last.definedPhases(), defined)
+                && Arrays.equals(last.environmentBz2(), pkg.environmentBz2())
+                ? last
+                : PhaseContext.fromEnvironment(pkg.cpv(), pkg.slot(), pkg.environmentBz2(), defined, root, buildDir);
+        last = ctx;
         String d = env.get("D");
         if (d != null) ctx = ctx.withImage(Path.of(d));
         String replacing = env.getOrDefault("REPLACING_VERSIONS", "").strip();

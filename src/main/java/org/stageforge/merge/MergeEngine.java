@@ -737,6 +737,16 @@ public final class MergeEngine {
                 done.add(ph);
             }
             if (!defined.contains("preinst")) return null;
+            if (!options.phaseRunner().needsImage(packageRef(), "pkg_preinst")) {
+                // the phase never looks at D: merged straight from the package, no copy of the image on disk
+                try {
+                    runPhase("pkg_preinst", Files.createDirectories(buildDir().resolve("image/.empty")));
+                } catch (IOException e) {
+                    throw new StageforgeException(cpv + ": cannot prepare pkg_preinst: " + e.getMessage(), e);
+                }
+                done.add("preinst");
+                return null;
+            }
             PhaseImage img;
             Path dir = null;
             try {
@@ -809,6 +819,11 @@ public final class MergeEngine {
             return out;
         }
 
+        private PhaseRunner.PackageRef packageRef() {
+            return new PhaseRunner.PackageRef(cpv, field("SLOT").trim(), meta.environmentBz2(),
+                    List.of(field("DEFINED_PHASES").trim().split("\\s+")));
+        }
+
         /** Runs a phase (or lists it as skipped); returns the file changes it made or asked for. */
         private List<FileIntent> runPhase(String phase, Path imageDir) {
             PhaseRunner r = options.phaseRunner();
@@ -827,8 +842,7 @@ public final class MergeEngine {
             env.put("REPLACING_VERSIONS", installed == null ? ""
                     : org.stageforge.atom.Cpv.parse(installed.cpv()).version().toString());
             if (imageDir != null) env.put("D", imageDir.toString());
-            PhaseRunner.Result res = r.runPhase(new PhaseRunner.PackageRef(cpv, field("SLOT").trim(),
-                    meta.environmentBz2(), List.of(field("DEFINED_PHASES").trim().split("\\s+"))), phase, env);
+            PhaseRunner.Result res = r.runPhase(packageRef(), phase, env);
             if (res.exitStatus() != 0) {
                 throw new StageforgeException(cpv + ": " + phase + " failed with status " + res.exitStatus()
                         + (res.log() == null ? "" : " (log: " + res.log() + ")"));

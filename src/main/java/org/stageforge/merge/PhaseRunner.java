@@ -37,4 +37,12 @@ public interface PhaseRunner {
      * Runs {@code phase} (e.g. {@code "pkg_preinst"}) with {@code env} (ROOT, EROOT, D, REPLACING_VERSIONS, ...).
      */
     Result runPhase(PackageRef pkg, String phase, Map<String, String> env);
+
+    /**
+     * Whether {@code phase} may read or change the package image (D). When it cannot, the engine merges straight from
+     * the package instead of extracting the image for the phase first (and passes an empty directory as D).
+     */
+    default boolean needsImage(PackageRef pkg, String phase) {
+        return true;
+    }
 }

@@ -18,10 +18,13 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -52,11 +55,17 @@ public final class BashPhaseRunner {
             "update-ca-certificates", "c_rehash", "eselect");
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9+_.-]*");
-    private static final String HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    static final String HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     private static final int LOG_TAIL_LINES = 20;
 
     private final Isolation isolation;
     private final Duration timeout;
+    /** Build directories whose {@code tools/} this runner has written. */
+    private final Set<Path> toolsWritten = new HashSet<>();
+    /** ROOT's VDB entries as lines of the installed list, by entry directory, while the directory is unchanged. */
+    private final Map<Path, InstalledLine> installed = new HashMap<>();
+    /** The shell that runs the phases, shared by the runs of a batch (null until the first run). */
+    private PhaseServer server;
 
     /** A runner that confines phases in namespaces ({@link Isolation#NAMESPACE}), 30 minutes per phase. */
     public BashPhaseRunner() {
@@ -75,7 +84,7 @@ public final class BashPhaseRunner {
      * @throws PhaseException when the phase dies or its shell fails
      * @throws StageforgeException when the phase cannot be started (no bash, no namespaces, bad names)
      */
-    public PhaseResult run(PhaseContext ctx, String phase) {
+    public synchronized PhaseResult run(PhaseContext ctx, String phase) {
         if (!Phases.RUNNABLE.contains(phase)) {
             throw new IllegalArgumentException("not a phase stageforge runs: " + phase);
         }
@@ -100,8 +109,10 @@ public final class BashPhaseRunner {
     }
 
     /** The files and directories of one run. */
-    private record Run(Path root, Path pkgDir, Path temp, Path state, Path tools, Path log, Path image,
-            List<String> command) {}
+    private record Run(Path root, Path build, Path pkgDir, Path temp, Path state, Path tools, Path log, Path image) {}
+
+    /** One line of the installed list and the identity of the VDB directory it was read from. */
+    private record InstalledLine(Object key, java.nio.file.attribute.FileTime mtime, String line) {}
 
     private Run prepare(PhaseContext ctx, String phase) throws IOException {
         Path root = ctx.root().toRealPath();
@@ -116,11 +127,10 @@ public final class BashPhaseRunner {
                 .resolve(Phases.REMOVAL.contains(phase) ? ctx.pf() + ".remove" : ctx.pf());
         Path temp = pkgDir.resolve("temp");
         Path state = pkgDir.resolve("phase-" + phase);
-        Path tools = pkgDir.resolve("tools");
+        Path tools = build.resolve("tools");
         deleteTree(state);
         Files.createDirectories(temp);
         Files.createDirectories(state);
-        Files.createDirectories(tools.resolve("bin"));
         Path logs = Files.createDirectories(build.resolve("logs"));
         Path log = logs.resolve(ctx.category() + ":" + ctx.pf() + ".log");
         Path image = ctx.image() == null ? null : ctx.image().toRealPath();
@@ -129,45 +139,37 @@ public final class BashPhaseRunner {
                     + " must not contain each other");
         }
 
-        writeTools(tools);
-        loadEnvironment(ctx, phase, pkgDir);
+        if (toolsWritten.add(build) || !Files.isRegularFile(tools.resolve("phase-server.sh"))) writeTools(tools);
+        Path env = loadEnvironment(ctx, phase, pkgDir);
         Files.writeString(state.resolve("installed"), installedList(root));
         Files.writeString(state.resolve("vars.sh"), variables(ctx, phase, root, build, pkgDir, temp, state, tools,
                 image, log));
-        Files.writeString(state.resolve("driver.sh"), driver(phase, state, tools, pkgDir));
-
-        List<String> cmd = new ArrayList<>();
-        String bash = hostTool("bash");
-        if (isolation == Isolation.NAMESPACE) {
-            Path newRoot = Files.createDirectories(state.resolve("sandbox"));
-            cmd.add(hostTool("unshare"));
-            if (!privileged()) {
-                cmd.add("--user");
-                cmd.add("--map-root-user");
-            }
-            hostTool("setpriv");
-            hostTool("pivot_root");
-            cmd.addAll(List.of("--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", bash,
-                    tools.resolve("sandbox.sh").toString(), newRoot.toString()));
-            List<String> writable = new ArrayList<>(List.of(root.toString(), pkgDir.toString()));
-            if (image != null && !image.startsWith(pkgDir)) writable.add(image.toString());
-            cmd.add(Integer.toString(writable.size()));
-            cmd.addAll(writable);
-            cmd.add("--");
-        }
-        cmd.addAll(List.of(bash, "--noprofile", "--norc", state.resolve("driver.sh").toString()));
-        return new Run(root, pkgDir, temp, state, tools, log, image, cmd);
+        Files.writeString(state.resolve("driver.sh"), driver(phase, state, tools, env,
+                saves(phase, ctx.definedPhases()) ? pkgDir.resolve("environment.saved") : null));
+        return new Run(root, build, pkgDir, temp, state, tools, log, image);
     }
 
     private int execute(Run r, String cpv, String phase) throws IOException {
         Files.writeString(r.log(), "=== stageforge: pkg_" + phase + " of " + cpv + " (ROOT=" + r.root() + ")\n",
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        List<Path> writable = new ArrayList<>(List.of(r.root(), r.build()));
+        if (r.image() != null && !r.image().startsWith(r.build())) writable.add(r.image());
         try {
-            OptionalInt status = runClean(r.command(), Map.of("PATH", HOST_PATH, "HOME", r.temp().toString()),
-                    r.temp(), r.log(), timeout);
+            OptionalInt status = OptionalInt.of(PhaseServer.GONE);
+            while (status.isPresent() && status.getAsInt() == PhaseServer.GONE) {
+                if (server == null || !server.serves(isolation, writable)) {
+                    if (server != null) server.kill();
+                    server = null;
+                    server = PhaseServer.start(isolation, r.tools(), writable, r.tools().resolve("server.log"),
+                            timeout);
+                }
+                status = server.run(r.temp(), r.log(), r.state().resolve("driver.sh"), timeout);
+                if (status.isEmpty() || status.getAsInt() == PhaseServer.GONE) server = null;
+            }
             if (status.isEmpty()) throw new PhaseException(cpv, phase, "timed out after " + timeout, logTail(r.log()));
             return status.getAsInt();
         } catch (InterruptedException e) {
+            server = null;
             Thread.currentThread().interrupt();
             throw new StageforgeException(cpv + ": pkg_" + phase + " interrupted", e);
         }
@@ -208,9 +210,7 @@ public final class BashPhaseRunner {
     private PhaseResult finish(Run r, PhaseContext ctx, String phase, int status, Duration took) throws IOException {
         String cpv = ctx.cpv();
         if (!Files.exists(r.state().resolve("started"))) {
-            throw new StageforgeException(cpv + ": could not start pkg_" + phase
-                    + (isolation == Isolation.NAMESPACE ? " in a private mount namespace (unshare)" : "")
-                    + ": " + oneLine(logTail(r.log())));
+            throw new StageforgeException(cpv + ": could not start pkg_" + phase + ": " + oneLine(logTail(r.log())));
         }
         Path die = r.state().resolve("die");
         if (Files.exists(die)) {
@@ -232,16 +232,17 @@ public final class BashPhaseRunner {
                     fields.get(i + 2), fields.get(i + 3)));
         }
         List<String> skipped = nulFields(r.state().resolve("skipped"));
-        deleteTree(r.state().resolve("sandbox"));
         return new PhaseResult(cpv, phase, true, status, messages, intents, skipped, took, r.log());
     }
 
     // ---- generated files ------------------------------------------------------------------------
 
+    /** The helper library, the sandbox and server scripts and the shims, shared by the runs in a build directory. */
     private static void writeTools(Path tools) throws IOException {
+        Path bin = Files.createDirectories(tools.resolve("bin"));
         copyResource("phase-lib.sh", tools.resolve("phase-lib.sh"));
         copyResource("sandbox.sh", tools.resolve("sandbox.sh"));
-        Path bin = tools.resolve("bin");
+        copyResource("phase-server.sh", tools.resolve("phase-server.sh"));
         for (String name : NO_OP_SHIMS) {
             script(bin.resolve(name), "#!/bin/bash\n"
                     + "printf '%s\\0' \"" + name + "${*:+ $*}\" >> \"${__SF_STATE}/skipped\"\n"
@@ -275,14 +276,25 @@ public final class BashPhaseRunner {
         }
     }
 
-    /** ROOT's installed packages for has_version/best_version: "cat/pf TAB slot TAB repo TAB use". */
-    static String installedList(Path root) {
+    /**
+     * ROOT's installed packages for has_version/best_version: "cat/pf TAB slot TAB repo TAB use". An entry is read
+     * again only when its directory changed (the VDB writes an entry into a new directory renamed into place).
+     */
+    String installedList(Path root) throws IOException {
         Vdb vdb = Vdb.open(root);
         StringBuilder sb = new StringBuilder();
         for (String cpv : vdb.cpvs()) {
             Path d = vdb.dir().resolve(cpv);
-            sb.append(cpv).append('\t').append(vdbValue(d, "SLOT", "0")).append('\t')
-                    .append(vdbValue(d, "repository", "")).append('\t').append(vdbValue(d, "USE", "")).append('\n');
+            var attrs = Files.readAttributes(d, java.nio.file.attribute.BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            InstalledLine known = installed.get(d);
+            if (known == null || attrs.fileKey() == null || !attrs.fileKey().equals(known.key())
+                    || !attrs.lastModifiedTime().equals(known.mtime())) {
+                known = new InstalledLine(attrs.fileKey(), attrs.lastModifiedTime(), cpv + '\t'
+                        + vdbValue(d, "SLOT", "0") + '\t' + vdbValue(d, "repository", "") + '\t' + vdbValue(d, "USE", ""));
+                installed.put(d, known);
+            }
+            sb.append(known.line()).append('\n');
         }
         return sb.toString();
     }
@@ -358,23 +370,38 @@ public final class BashPhaseRunner {
     }
 
     /**
-     * Phases after pkg_setup continue from the environment the previous phase of the same package
-     * saved (as Portage does); pkg_pretend and the first phase start from the package's own.
+     * The environment the phase starts from. Phases after pkg_setup continue from the one the previous phase of the
+     * same package saved ({@code environment.saved}, as Portage does); pkg_pretend and the first phase start from
+     * the package's own ({@code environment}, decompressed once per package).
      */
-    private static void loadEnvironment(PhaseContext ctx, String phase, Path pkgDir) throws IOException {
+    private static Path loadEnvironment(PhaseContext ctx, String phase, Path pkgDir) throws IOException {
         Path env = pkgDir.resolve("environment");
         Path source = pkgDir.resolve("environment.source");
+        Path saved = pkgDir.resolve("environment.saved");
         String digest = sha256(ctx.environmentBz2());
-        boolean continues = !phase.equals("pretend") && !phase.equals("setup") && Files.isRegularFile(env)
-                && Files.isRegularFile(source) && Files.readString(source).equals(digest);
-        if (!continues) {
+        if (!Files.isRegularFile(env) || !Files.isRegularFile(source) || !Files.readString(source).equals(digest)) {
+            Files.deleteIfExists(saved);
             Files.write(env, decompress(ctx.environmentBz2(), ctx.cpv()));
             Files.writeString(source, digest);
         }
+        if (phase.equals("pretend") || phase.equals("setup")) Files.deleteIfExists(saved);
+        return Files.isRegularFile(saved) ? saved : env;
     }
 
-    private static boolean saves(String phase) {
-        return !phase.equals("pretend");
+    /**
+     * Whether a phase saves its environment: only when a later phase of the same install (or removal) may continue
+     * from it; every phase when DEFINED_PHASES is unknown. Saving dumps every variable and function of the package.
+     */
+    private static boolean saves(String phase, String definedPhases) {
+        List<String> later = switch (phase) {
+            case "setup" -> List.of("preinst", "postinst");
+            case "preinst" -> List.of("postinst");
+            case "prerm" -> List.of("postrm");
+            default -> List.of();
+        };
+        if (definedPhases == null) return !later.isEmpty();
+        Set<String> defined = Phases.defined(definedPhases);
+        return later.stream().anyMatch(defined::contains);
     }
 
     private static String sha256(byte[] b) {
@@ -392,9 +419,9 @@ public final class BashPhaseRunner {
         return trailingSlash ? s + "/" : s;
     }
 
-    private static String driver(String phase, Path state, Path tools, Path pkgDir) {
+    private static String driver(String phase, Path state, Path tools, Path from, Path saveTo) {
         String lib = quote(tools.resolve("phase-lib.sh").toString());
-        String env = quote(pkgDir.resolve("environment").toString());
+        String env = quote(from.toString());
         String vars = quote(state.resolve("vars.sh").toString());
         return "# generated by stageforge: runs pkg_" + phase + "\n"
                 + "shopt -s extglob\n"
@@ -412,7 +439,7 @@ public final class BashPhaseRunner {
                 + "if declare -F pkg_" + phase + " > /dev/null; then\n"
                 + "\tpkg_" + phase + "\n"
                 + "fi\n"
-                + (saves(phase) ? "__sf_save_env " + env + "\n" : "")
+                + (saveTo != null ? "__sf_save_env " + quote(saveTo.toString()) + "\n" : "")
                 + "exit 0\n";
     }
 

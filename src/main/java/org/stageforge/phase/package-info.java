@@ -40,15 +40,20 @@
  *
  * <h2>Isolation</h2>
  * See {@link org.stageforge.phase.Isolation#NAMESPACE}: verified as root and as an unprivileged
- * user (user namespace). A phase's writes outside ROOT and the package's build directory either fail
- * (read-only system directories) or land in a throw-away tmpfs.
+ * user (user namespace). A phase's writes outside ROOT and the build directory either fail
+ * (read-only system directories) or land in a throw-away tmpfs. The sandbox is set up once for the
+ * phases of a batch ({@code PhaseServer}, {@code phase-server.sh}), not once per phase: each phase
+ * still runs in a forked child with an empty environment, and after it the server kills whatever it
+ * left running and empties the sandbox's /tmp. A phase costs one fork and one exec of bash plus
+ * sourcing the package's environment; it is saved again only when a later phase continues from it.
  *
  * <h2>What the merge engine must do</h2>
  * <ul>
  *   <li>before any phase, create ROOT's {@code tmp} and {@code var/tmp} (mode 1777), as Portage's
  *       config does for every root (baselayout's pkg_preinst chmods them);</li>
- *   <li>for packages defining preinst, extract the image to disk, run pkg_preinst with it as D, then
- *       merge from that (possibly changed) image; register the package in the VDB before pkg_postinst
+ *   <li>for packages defining preinst whose phase may use D ({@link org.stageforge.phase.ImageUse}),
+ *       extract the image to disk, run pkg_preinst with it as D, then merge from that (possibly
+ *       changed) image; otherwise run it with an empty D and merge straight from the package; register the package in the VDB before pkg_postinst
  *       (has_version sees it then, as in Portage);</li>
  *   <li>apply the returned FileIntents to its file table, and remove {@code BUILD/CAT/PF} when the
  *       package is done (logs stay in {@code BUILD/logs/CAT:PF.log}).</li>
