@@ -16,29 +16,6 @@ import java.util.List;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Build Gentoo root filesystems reproducibly, without a Gentoo host or root.",
-        footer = {"", ExitCodes.HELP},
-        subcommands = {
-                CommandLine.HelpCommand.class,
-                BinhostCommand.class,
-                IndexCommand.class,
-                VdbCommand.class,
-                PkgCommand.class,
-                KeyCommand.class,
-                VersionCommand.class,
-                AtomCommand.class,
-                DependCommand.class,
-                MergeCommand.class,
-                InstallMaskCommand.class,
-                PackCommand.class,
-                InstallCommand.class,
-                ProfileCommand.class,
-                ResolveCommand.class,
-                BuildCommand.class,
-                LockCommand.class,
-                StatesCommand.class,
-                SeedCommand.class,
-                SnapshotCommand.class,
-        })
         footer = {"", ExitCodes.HELP})
 public final class Main implements Runnable {
     /**
@@ -63,7 +40,9 @@ public final class Main implements Runnable {
             ResolveCommand.class,
             BuildCommand.class,
             LockCommand.class,
-            StatesCommand.class);
+            StatesCommand.class,
+            SeedCommand.class,
+            SnapshotCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
