@@ -57,6 +57,9 @@ public final class SourceBuild {
         }
     }
 
+    /** Shells {@code --shell-on-failure} opens for one package before the part gives up on it. */
+    public static final int MAX_SHELLS = 3;
+
     public static Outcome run(Request r, Consumer<String> log, Consumer<String> warn) throws IOException {
         Map<String, String> missing = new LinkedHashMap<>();
         List<String> reused = new ArrayList<>();
@@ -73,6 +76,8 @@ public final class SourceBuild {
         Set<String> offered = new TreeSet<>();
         for (Path f : r.offered()) offered.add(offer(f, staging));
         if (!offered.isEmpty()) BinhostWriter.index(staging, Map.of(), r.sourceDateEpoch());
+        // shells opened per failed package: a shell that exits 0 at once (end of input) must not retry for ever
+        Map<String, Integer> shells = new java.util.HashMap<>();
         while (true) {
             List<String> atoms = new ArrayList<>();
             for (String cpv : missing.keySet()) atoms.add("=" + cpv);
@@ -92,15 +97,22 @@ public final class SourceBuild {
                 throw new StageforgeException("emerge finished but left no binary package of " + String.join(" ", missing.keySet())
                         + " (see " + e.logDir().resolve(Emerge.OUTPUT_LOG) + ")", ExitCodes.FAILURE, null);
             }
+            StringBuilder msg = new StringBuilder();
             if (r.shell() && res.failedCpv() != null) {
-                warn.accept(res.failedCpv() + " failed to build (log: " + res.failedLog() + "); opening a shell in its build environment");
-                int code = Emerge.shell(req, r.scratch().resolve("sandbox"), res.failedCpv());
-                if (code == 0) {
-                    log.accept("the shell exited 0: building " + String.join(" ", missing.keySet()) + " again");
-                    continue;
+                int n = shells.merge(res.failedCpv(), 1, Integer::sum);
+                if (n <= MAX_SHELLS) {
+                    warn.accept(res.failedCpv() + " failed to build (log: " + res.failedLog() + "); opening a shell in"
+                            + " its build environment (" + n + " of " + MAX_SHELLS + ")");
+                    int code = Emerge.shell(req, r.scratch().resolve("sandbox"), res.failedCpv());
+                    if (code == 0) {
+                        log.accept("the shell exited 0: building " + String.join(" ", missing.keySet()) + " again");
+                        continue;
+                    }
+                    msg.append("the shell exited ").append(code).append(": ");
+                } else {
+                    msg.append("still failing after ").append(MAX_SHELLS).append(" shells: ");
                 }
             }
-            StringBuilder msg = new StringBuilder();
             if (res.failedCpv() != null) {
                 msg.append(res.failedCpv()).append(" failed to build (log: ").append(res.failedLog()).append(")");
             } else {

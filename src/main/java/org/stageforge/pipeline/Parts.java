@@ -335,10 +335,7 @@ final class Parts {
             }
         }
         List<Pkg> fetched = fetchPackages(in, pkgs, lock != null);
-        long sde;
-        if (lock != null) sde = lock.sourceDateEpoch();
-        else if (opts.env().get("SOURCE_DATE_EPOCH") != null) sde = Packer.sourceDateEpoch(root, OptionalLong.empty(), opts.env());
-        else sde = maxBuildTime;
+        long sde = lock != null ? lock.sourceDateEpoch() : sourceDateEpoch(in, maxBuildTime, pkgs);
         Plan plan = new Plan(sde, fetched);
         StateStore.writeAtomically(build.resolve("resolve/plan.json"), JSON.writeValueAsBytes(plan));
         // a replay's result is the lock's, however the index changed around the pinned packages
@@ -363,9 +360,19 @@ final class Parts {
                     pp.fromSource() ? res.keys().of(pp) : null));
             maxBuildTime = Math.max(maxBuildTime, pp.entry().buildTime().orElse(0));
         }
-        long sde = opts.env().get("SOURCE_DATE_EPOCH") != null
-                ? Packer.sourceDateEpoch(root, OptionalLong.empty(), opts.env()) : maxBuildTime;
-        return Build.sha256(lockOf(in, new Plan(sde, pkgs)).resolution().replace(build.toString(), ""));
+        return Build.sha256(lockOf(in, new Plan(sourceDateEpoch(in, maxBuildTime, pkgs), pkgs)).resolution()
+                .replace(build.toString(), ""));
+    }
+
+    /**
+     * SOURCE_DATE_EPOCH of a new resolution: the environment's; else the newest BUILD_TIME of the binary packages and,
+     * when packages are built from source, the main repository's own timestamp (its snapshot time), so a stage built
+     * all from source without the variable still gets a date fixed by its inputs.
+     */
+    private long sourceDateEpoch(Inputs in, long maxBuildTime, List<Pkg> pkgs) {
+        if (opts.env().get("SOURCE_DATE_EPOCH") != null) return Packer.sourceDateEpoch(root, OptionalLong.empty(), opts.env());
+        if (pkgs.stream().noneMatch(p -> p.buildKey() != null)) return maxBuildTime;
+        return Math.max(maxBuildTime, org.stageforge.snapshot.RepoTree.timestamp(Path.of(in.repoDir())).orElse(0));
     }
 
     /**

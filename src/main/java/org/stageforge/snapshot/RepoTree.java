@@ -30,6 +30,30 @@ public final class RepoTree {
     /** One member: path relative to the tree ('/'-separated), type, normalized mode, symlink target (else null). */
     public record Member(String path, Type type, int mode, String link) {}
 
+    /**
+     * When the tree was taken, as Gentoo's trees record it: {@code metadata/timestamp.x} (epoch first, written by
+     * webrsync snapshots and {@code stageforge snapshot create}), else {@code metadata/timestamp.chk} (RFC 1123 date,
+     * rsync mirrors and the git mirror). Empty when neither is there or readable.
+     */
+    public static java.util.OptionalLong timestamp(Path repo) {
+        try {
+            Path x = repo.resolve("metadata/timestamp.x");
+            if (Files.isRegularFile(x)) {
+                String[] f = Files.readString(x, StandardCharsets.UTF_8).strip().split("\\s+", 2);
+                if (f[0].matches("[0-9]{1,12}")) return java.util.OptionalLong.of(Long.parseLong(f[0]));
+            }
+            Path chk = repo.resolve("metadata/timestamp.chk");
+            if (Files.isRegularFile(chk)) {
+                String line = Files.readString(chk, StandardCharsets.UTF_8).lines().findFirst().orElse("").strip();
+                return java.util.OptionalLong.of(java.time.ZonedDateTime.parse(line,
+                        java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toEpochSecond());
+            }
+        } catch (IOException | java.time.format.DateTimeParseException e) {
+            // an unreadable stamp is no stamp: the caller falls back
+        }
+        return java.util.OptionalLong.empty();
+    }
+
     /** Every member below {@code root} (not the root itself), parents before children, names sorted per directory. */
     public static List<Member> walk(Path root) throws IOException {
         if (!Files.isDirectory(root)) {

@@ -90,26 +90,6 @@ class SeedCliTest {
         assertThat(none.err()).isEqualTo("stageforge: " + spec + ": the spec has no [seed]\n");
     }
 
-    /** The test JVM's class path, copied where uid 65534 can read it (Maven's repository is root's own). */
-    private String readableClassPath(Path into) throws IOException {
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> out = new ArrayList<>();
-        Files.createDirectories(into);
-        int i = 0;
-        for (String e : cp.split(File.pathSeparator)) {
-            Path p = Path.of(e);
-            if (Files.isRegularFile(p)) {
-                Path copy = into.resolve(i++ + "-" + p.getFileName());
-                Files.copy(p, copy);
-                Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-r--r--"));
-                out.add(copy.toString());
-            } else if (Files.isDirectory(p)) {
-                out.add(p.toString());
-            }
-        }
-        return String.join(File.pathSeparator, out);
-    }
-
     @Test
     void aNormalUserGetsTheSideTable() throws Exception {
         Assumptions.assumeTrue(SafeExtractor.runningAsRoot(), "needs root to switch to uid 65534");
@@ -117,7 +97,7 @@ class SeedCliTest {
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         byte[] data = TestStageTarball.stage().compressed(Compression.GZIP);
         Path spec = spec(data, TestStageTarball.sha512(data));
-        String cp = readableClassPath(tmp.resolve("cp"));
+        String cp = TestSeed.readableClassPath(tmp.resolve("cp"));
         Path home = Files.createDirectories(tmp.resolve("home"));
         Files.setAttribute(home, "unix:uid", 65534);
         Files.setAttribute(home, "unix:gid", 65534);

@@ -1,5 +1,6 @@
 package org.stageforge.build;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -292,6 +293,87 @@ class SourceBuildTest {
         Map<String, byte[]> again = gpkgs(bd.resolve("binpkgs"));
         assertThat(again.keySet()).isEqualTo(first.keySet());
         for (String k : first.keySet()) assertThat(again.get(k)).as(k).isEqualTo(first.get(k));
+        assertThat(tarballSha(bd)).isEqualTo(firstTarball);
+    }
+
+    /**
+     * --shell-on-failure: a shell that ends without a fix is opened at most MAX_SHELLS times, then the build stops;
+     * a shell that fixes the cause (a file in the shared distfiles directory) and exits 0 makes the retry succeed.
+     * The package is an overlay's.
+     */
+    @Test
+    @Order(9)
+    void theFailureShellRetriesThePackageAndGivesUp() throws Exception {
+        Path approved = cache.resolve("distfiles").resolve(Path.of(TestRepo.APPROVAL).getFileName());
+        Files.deleteIfExists(approved);
+        TestRepo.createOverlay(tmp.resolve("overlay"));
+        // the package comes from an overlay: its ebuild is resolved and built from there
+        Path spec = spec("s9", "", "world = [\"sf-test/approval\"]", "[[overlay]]\npath = \"overlay\"\npriority = 5\n");
+        Path bd = tmp.resolve("f");
+
+        CliRun giveUp = cli(spec, bd, "");
+        assertThat(giveUp.exit()).as(giveUp.output()).isEqualTo(1);
+        assertThat(giveUp.output()).contains("(" + SourceBuild.MAX_SHELLS + " of " + SourceBuild.MAX_SHELLS + ")")
+                .doesNotContain("(" + (SourceBuild.MAX_SHELLS + 1) + " of ")
+                .contains("still failing after " + SourceBuild.MAX_SHELLS + " shells: sf-test/approval-1.0 failed to build")
+                .contains("sf-test/approval needs " + TestRepo.APPROVAL);
+
+        CliRun fixed = cli(spec, bd, "echo \"in $PF\"\ntouch " + TestRepo.APPROVAL + "\nexit 0\n");
+        assertThat(fixed.exit()).as(fixed.output()).isZero();
+        assertThat(fixed.output()).contains("in approval-1.0", "(1 of " + SourceBuild.MAX_SHELLS + ")");
+        assertThat(Files.exists(approved)).isTrue();
+        assertThat(run(bd.resolve("root"), "approval")).isEqualTo("approval: granted");
+        try (var bp = org.stageforge.binpkg.BinaryPackage.open(bd.resolve("binpkgs/sf-test/approval/approval-1.0-1.gpkg.tar"))) {
+            assertThat(bp.metadata().get("repository").strip()).isEqualTo(TestRepo.OVERLAY);
+        }
+        Files.delete(approved);
+    }
+
+    /** A stageforge build in its own JVM with the given standard input; output and error together. */
+    static CliRun cli(Path spec, Path bd, String stdin) throws Exception {
+        Path in = Files.writeString(tmp.resolve("stdin"), stdin);
+        Path log = tmp.resolve("cli.log");
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "org.stageforge.cli.Main", "build", spec.toString(),
+                "--build-dir", bd.toString(), "--output", bd.resolveSibling(bd.getFileName() + "-out").toString(),
+                "--cache-dir", cache.toString(), "--shell-on-failure")
+                .redirectInput(in.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("SOURCE_DATE_EPOCH", "1700000000");
+        int exit = pb.start().waitFor();
+        return new CliRun(exit, Files.readString(log));
+    }
+
+    record CliRun(int exit, String output) {}
+
+    /**
+     * The same spec built by a normal user (uid 65534: user namespace, its own seed cache and build directory) gives
+     * the GPKGs and the tarball the build as root gave, byte for byte.
+     */
+    @Test
+    @Order(10)
+    void aNormalUserBuildsTheSameBytesAsRoot() throws Exception {
+        Assumptions.assumeTrue(org.stageforge.archive.SafeExtractor.runningAsRoot(), "needs root to switch to uid 65534");
+        Assumptions.assumeTrue(first != null, "needs the build as root of the first test");
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        String cp = TestSeed.readableClassPath(tmp.resolve("cp"));
+        Path home = tmp.resolve("user-home");
+        Path bd = home.resolve("u");
+        Files.createDirectories(home);
+        TestSeed.run(List.of("chown", "-R", TestSeed.USER + ":" + TestSeed.USER, home.toString()), null, 60);
+        Path spec = spec("s1", "");
+        Path log = tmp.resolve("user.log");
+        List<String> cmd = TestSeed.asUser(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", cp, "org.stageforge.cli.Main", "build", spec.toString(), "--build-dir", bd.toString(),
+                "--output", home.resolve("u-out").toString(), "--cache-dir", home.resolve("cache").toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().clear();
+        pb.environment().putAll(Map.of("HOME", home.toString(), "LC_ALL", "C.UTF-8", "PATH", "/usr/sbin:/usr/bin:/sbin:/bin",
+                "SOURCE_DATE_EPOCH", "1700000000"));
+        assertThat(pb.start().waitFor()).as(Files.readString(log)).isZero();
+        Map<String, byte[]> asUser = gpkgs(bd.resolve("binpkgs"));
+        assertThat(asUser.keySet()).isEqualTo(first.keySet());
+        for (String k : first.keySet()) assertThat(asUser.get(k)).as(k).isEqualTo(first.get(k));
         assertThat(tarballSha(bd)).isEqualTo(firstTarball);
     }
 }

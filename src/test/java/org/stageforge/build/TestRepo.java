@@ -24,6 +24,7 @@ import java.util.Map;
  */
 public final class TestRepo {
     public static final String NAME = "sfrepo";
+    public static final String OVERLAY = "sfextra";
     public static final String CATEGORY = "sf-test";
     public static final int COUNT = 20;
 
@@ -100,8 +101,36 @@ public final class TestRepo {
         return dir;
     }
 
+    /**
+     * An overlay ({@link #OVERLAY}, masters = {@link #NAME}) with {@code sf-test/approval}, which builds only once
+     * {@link #APPROVAL} exists: what {@code --shell-on-failure} can fix (the shell puts the file into the shared
+     * distfiles directory).
+     */
+    public static Path createOverlay(Path dir) throws IOException {
+        write(dir.resolve("profiles/repo_name"), OVERLAY + "\n");
+        write(dir.resolve("profiles/categories"), CATEGORY + "\n");
+        write(dir.resolve("metadata/layout.conf"), "masters = " + NAME + "\nthin-manifests = true\nsign-manifests = false\n"
+                + "cache-formats = md5-dict\n");
+        ebuild(dir, "approval", "1.0", "", "", """
+                #include <stdio.h>
+                int main(void) {
+                    puts("approval: granted");
+                    return 0;
+                }
+                """, "", "[[ -f " + APPROVAL + " ]] || die \"sf-test/approval needs " + APPROVAL + "\"\n\t");
+        return dir;
+    }
+
+    /** The file sf-test/approval needs to build: in the sandbox's shared distfiles directory. */
+    public static final String APPROVAL = "/var/cache/distfiles/sf-approved";
+
     private static void ebuild(Path repo, String name, String version, String iuse, String rdepend, String source,
                                String defines) throws IOException {
+        ebuild(repo, name, version, iuse, rdepend, source, defines, "");
+    }
+
+    private static void ebuild(Path repo, String name, String version, String iuse, String rdepend, String source,
+                               String defines, String compileGuard) throws IOException {
         Path pd = repo.resolve(CATEGORY).resolve(name);
         write(pd.resolve("files/" + name + ".c"), source);
         String text = """
@@ -122,13 +151,13 @@ public final class TestRepo {
                 }
 
                 src_compile() {
-                	${CC:-gcc} ${CFLAGS} %4$s -static -o %1$s %1$s.c || die "compiling %1$s failed"
+                	%5$s${CC:-gcc} ${CFLAGS} %4$s -static -o %1$s %1$s.c || die "compiling %1$s failed"
                 }
 
                 src_install() {
                 	dobin %1$s
                 }
-                """.formatted(name, iuse, rdepend, defines);
+                """.formatted(name, iuse, rdepend, defines, compileGuard);
         write(pd.resolve(name + "-" + version + ".ebuild"), text);
         Map<String, String> m = new LinkedHashMap<>();
         m.put("DEFINED_PHASES", "compile install unpack");

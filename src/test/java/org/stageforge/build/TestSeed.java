@@ -2,6 +2,7 @@ package org.stageforge.build;
 
 import org.junit.jupiter.api.Assumptions;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -101,6 +103,26 @@ public final class TestSeed {
         });
         userRoot = new SeedRoot(dir, t.sha512(), false);
         return userRoot;
+    }
+
+    /** The test JVM's class path, copied where uid 65534 can read it (Maven's repository is root's own). */
+    public static String readableClassPath(Path into) throws IOException {
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> out = new ArrayList<>();
+        Files.createDirectories(into);
+        int i = 0;
+        for (String e : cp.split(File.pathSeparator)) {
+            Path p = Path.of(e);
+            if (Files.isRegularFile(p)) {
+                Path copy = into.resolve(i++ + "-" + p.getFileName());
+                Files.copy(p, copy);
+                Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-r--r--"));
+                out.add(copy.toString());
+            } else if (Files.isDirectory(p)) {
+                out.add(p.toString());
+            }
+        }
+        return String.join(File.pathSeparator, out);
     }
 
     /** {@code cmd} run as {@link #USER} with no supplementary groups. */
