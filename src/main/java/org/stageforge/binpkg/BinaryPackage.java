@@ -131,12 +131,7 @@ public abstract sealed class BinaryPackage implements Closeable permits XpakPack
      * is not read a second time for it.
      */
     public final String streamImageMd5(ImageVisitor visitor) {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("MD5");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        MessageDigest md = org.stageforge.util.Hashes.of("MD5");
         long start = imageOffset();
         try {
             hashRange(md, 0, start);

@@ -5,7 +5,6 @@ import org.bouncycastle.crypto.digests.Blake2bDigest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,11 +41,7 @@ public final class Digests {
     }
 
     private static MessageDigest md(String alg) {
-        try {
-            return MessageDigest.getInstance(alg);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return org.stageforge.util.Hashes.of(alg);
     }
 
     public void update(byte[] b, int off, int len) {

@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,11 +47,7 @@ public final class BuildKey {
         for (Map.Entry<String, String> e : new TreeMap<>(toolchain).entrySet()) {
             sb.append("tool.").append(e.getKey()).append('=').append(e.getValue().strip()).append('\n');
         }
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return HexFormat.of().formatHex(org.stageforge.util.Hashes.of("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8)));
     }
 
     /** CHOST, CFLAGS, CXXFLAGS and LDFLAGS as the config root's profile and make.conf evaluate them. */

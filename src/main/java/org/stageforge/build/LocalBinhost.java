@@ -278,10 +278,6 @@ public final class LocalBinhost {
     }
 
     private static MessageDigest sha(String alg) {
-        try {
-            return MessageDigest.getInstance(alg);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return org.stageforge.util.Hashes.of(alg);
     }
 }

@@ -9,7 +9,6 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -75,11 +74,6 @@ public final class Unmerge {
     }
 
     private static String md5(Path p) throws IOException {
-        try {
-            MessageDigest md = MessageDigest.getInstance("MD5");
-            return HexFormat.of().formatHex(md.digest(Files.readAllBytes(p)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return HexFormat.of().formatHex(org.stageforge.util.Hashes.of("MD5").digest(Files.readAllBytes(p)));
     }
 }

@@ -405,11 +405,7 @@ public final class BashPhaseRunner {
     }
 
     private static String sha256(byte[] b) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return java.util.HexFormat.of().formatHex(org.stageforge.util.Hashes.of("SHA-256").digest(b));
     }
 
     /** A directory as PMS wants it: "" for "/", a trailing slash before EAPI 7. */

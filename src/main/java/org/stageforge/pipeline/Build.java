@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -340,11 +339,7 @@ public final class Build {
     }
 
     static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return org.stageforge.util.Hashes.of("SHA-256");
     }
 
     static String sha256(String s) {
@@ -357,14 +352,12 @@ public final class Build {
 
     static String digestFile(Path f, String alg) {
         try (var in = Files.newInputStream(f)) {
-            MessageDigest md = MessageDigest.getInstance(alg);
+            MessageDigest md = org.stageforge.util.Hashes.of(alg);
             byte[] buf = new byte[1 << 17];
             for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
             return HexFormat.of().formatHex(md.digest());
         } catch (IOException e) {
             throw new StageforgeException("cannot read " + f + ": " + e.getMessage(), ExitCodes.NOT_FOUND, e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

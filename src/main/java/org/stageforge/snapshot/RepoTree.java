@@ -11,7 +11,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -93,12 +92,7 @@ public final class RepoTree {
      * tree a build reads (ebuilds, eclasses, files/, metadata/, profiles/), so changing any ebuild changes it.
      */
     public static String digest(Path root) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        MessageDigest md = org.stageforge.util.Hashes.of("SHA-256");
         byte[] buf = new byte[1 << 16];
         for (Member m : walk(root)) {
             // the size is hashed before the content, so no content can pass for a following member
