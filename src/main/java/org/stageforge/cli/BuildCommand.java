@@ -64,7 +64,7 @@ public final class BuildCommand implements Runnable {
     @Option(names = "--keep-going", description = "Source builds ([seed]): build what can be built and report the packages that failed or could not be built.")
     boolean keepGoing;
 
-    @Option(names = "--shell-on-failure", description = "Source builds ([seed]): open an interactive shell in the sandbox at a failed package (its build environment loaded); exit 0 retries the package.")
+    @Option(names = "--shell-on-failure", description = "Source builds ([seed]): open an interactive shell in the sandbox at a failed package (its build environment loaded); exit 0 retries the package (at most " + org.stageforge.build.SourceBuild.MAX_SHELLS + " shells per package).")
     boolean shellOnFailure;
 
     @Option(names = "--format", paramLabel = "FORMAT", split = ",", completionCandidates = Formats.class,
