@@ -170,7 +170,7 @@ public final class LocalBinhost {
             AtomicFiles.write(dir.resolve(".images").resolve(category).resolve(pf + ".tsv"), rec.toString().getBytes(StandardCharsets.UTF_8));
             return new Ingested(cpv.toString(), target, digest(target, "SHA-512"), buildKey, differing);
         } finally {
-            deleteTree(work);
+            org.stageforge.util.Dirs.deleteTree(work);
         }
     }
 
@@ -207,7 +207,7 @@ public final class LocalBinhost {
             Path image = Files.createDirectory(work.resolve("image"));
             GpkgWriter.write(out, image, md, new GpkgWriter.Options(Compression.ZSTD, time, null, extract(bp, image)));
         } finally {
-            deleteTree(work);
+            org.stageforge.util.Dirs.deleteTree(work);
         }
     }
 
@@ -253,19 +253,6 @@ public final class LocalBinhost {
         byte[] v = md.get(k);
         if (v == null) throw new StageforgeException(f + ": metadata lacks " + k, ExitCodes.BAD_INPUT, null);
         return new String(v, StandardCharsets.UTF_8).strip();
-    }
-
-    /** Removes a work directory, making read-only directories (as packages ship them) writable first. */
-    private static void deleteTree(Path d) throws IOException {
-        if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) return;
-        try (Stream<Path> s = Files.walk(d)) {
-            for (Path p : s.filter(x -> Files.isDirectory(x, LinkOption.NOFOLLOW_LINKS)).toList()) {
-                Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-            }
-        }
-        try (Stream<Path> s = Files.walk(d)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
     }
 
     static String digest(Path f, String alg) throws IOException {

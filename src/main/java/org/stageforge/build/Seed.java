@@ -28,18 +28,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -146,7 +140,7 @@ public final class Seed {
         Path seeds = fin.getParent();
         // under the lock, leftovers of an interrupted preparer are stale
         try (var s = Files.newDirectoryStream(seeds, fin.getFileName() + ".tmp-*")) {
-            for (Path p : s) deleteTree(p);
+            for (Path p : s) org.stageforge.util.Dirs.deleteTree(p);
         }
         Path tmp = Files.createTempDirectory(seeds, fin.getFileName() + ".tmp-");
         try {
@@ -196,12 +190,12 @@ public final class Seed {
                     + shown(seed).replaceAll("[\\r\\n]", " ") + "\n");
             // on disk before the rename publishes it: a crash must not leave a marked but partial root
             PosixOps.system().syncfs(tmp);
-            deleteTree(fin); // a directory without the marker is a leftover, never a prepared seed
+            org.stageforge.util.Dirs.deleteTree(fin); // a directory without the marker is a leftover, never a prepared seed
             Files.move(tmp, fin, StandardCopyOption.ATOMIC_MOVE);
             log.accept("seed: unpacked into " + fin.resolve("root"));
             return new SeedRoot(fin.resolve("root"), seed.digest(), asRoot);
         } catch (IOException | RuntimeException e) {
-            deleteTree(tmp);
+            org.stageforge.util.Dirs.deleteTree(tmp);
             throw e;
         }
     }
@@ -394,32 +388,6 @@ public final class Seed {
     static String display(URI u) {
         if ("file".equalsIgnoreCase(u.getScheme())) return Path.of(u).toString();
         return u.getRawUserInfo() == null ? u.toString() : u.toString().replace(u.getRawUserInfo() + "@", "***@");
-    }
-
-    /** Deletes a tree without following links, making directories writable first (seeds hold read-only ones). */
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) throws IOException {
-                Files.setPosixFilePermissions(d, EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
-                        PosixFilePermission.OWNER_EXECUTE));
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                Files.delete(f);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                if (e != null) throw e;
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     /** Feeds every byte read to a digest. */

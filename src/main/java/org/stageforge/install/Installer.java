@@ -135,9 +135,9 @@ public final class Installer {
         }
     }
 
-    private static void deleteTree(Path p) {
-        try (var walk = Files.walk(p)) {
-            for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
+    static void deleteTree(Path p) {
+        try {
+            org.stageforge.util.Dirs.deleteTree(p);
         } catch (IOException e) {
             throw new StageforgeException("cannot remove " + p + ": " + e.getMessage(), e);
         }

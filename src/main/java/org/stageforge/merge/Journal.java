@@ -9,14 +9,10 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -185,7 +181,7 @@ final class Journal {
                 }
             }
             case "T" -> {
-                deleteTree(p);
+                org.stageforge.util.Dirs.deleteTree(p);
                 for (String prefix : List.of(".new-", ".old-", ".del-")) { // Vdb.write's and Vdb.remove's temporaries
                     deleteTemporariesBeside(p, prefix + p.getFileName() + "-", "");
                 }
@@ -193,7 +189,7 @@ final class Journal {
             case "M" -> {
                 Path saved = dir.resolve(FileTable.unescape(r[2]));
                 if (!Files.exists(saved, LinkOption.NOFOLLOW_LINKS)) return; // the move never happened
-                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) deleteTree(p);
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) org.stageforge.util.Dirs.deleteTree(p);
                 else Files.deleteIfExists(p);
                 Files.move(saved, p, StandardCopyOption.ATOMIC_MOVE);
             }
@@ -229,7 +225,7 @@ final class Journal {
             String n = f.getFileName().toString();
             return n.startsWith(prefix) && n.endsWith(suffix) && !n.equals(p.getFileName().toString());
         })) {
-            for (Path t : ds) deleteTree(t);
+            for (Path t : ds) org.stageforge.util.Dirs.deleteTree(t);
         }
     }
 
@@ -250,7 +246,7 @@ final class Journal {
     private void cleanup() {
         try {
             if (log != null) log.close();
-            if (dir != null) deleteTree(dir);
+            if (dir != null) org.stageforge.util.Dirs.deleteTree(dir);
         } catch (IOException e) {
             throw new StageforgeException("cannot clean up merge journal " + dir + ": " + e.getMessage(), e);
         }
@@ -259,24 +255,4 @@ final class Journal {
         records.clear();
     }
 
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
-        Files.walkFileTree(p, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                Files.delete(f);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                try {
-                    Files.delete(d);
-                } catch (NoSuchFileException ignored) {
-                    // already gone
-                }
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
 }

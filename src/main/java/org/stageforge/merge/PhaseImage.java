@@ -275,11 +275,8 @@ final class PhaseImage {
     }
 
     static void deleteTree(Path p) {
-        if (p == null || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path x : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(x);
-            }
+        try {
+            org.stageforge.util.Dirs.deleteTree(p);
         } catch (IOException e) {
             throw new StageforgeException("cannot remove " + p + ": " + e.getMessage(), e);
         }

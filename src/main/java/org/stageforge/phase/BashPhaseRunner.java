@@ -128,7 +128,7 @@ public final class BashPhaseRunner {
         Path temp = pkgDir.resolve("temp");
         Path state = pkgDir.resolve("phase-" + phase);
         Path tools = build.resolve("tools");
-        deleteTree(state);
+        org.stageforge.util.Dirs.deleteTree(state);
         Files.createDirectories(temp);
         Files.createDirectories(state);
         Path logs = Files.createDirectories(build.resolve("logs"));
@@ -499,10 +499,4 @@ public final class BashPhaseRunner {
         }
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
-        try (var walk = Files.walk(p)) {
-            for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(x);
-        }
-    }
 }

@@ -45,7 +45,7 @@ final class Cleanup {
                 Path rel = Path.of("/").resolve(root.relativize(d).toString());
                 if (keep.matches(rel)) return FileVisitResult.SKIP_SUBTREE;
                 if (matches(rel)) {
-                    FileOps.deleteTree(d);
+                    org.stageforge.util.Dirs.deleteTree(d);
                     removed.add(rel.toString());
                     return FileVisitResult.SKIP_SUBTREE;
                 }

@@ -24,7 +24,7 @@ final class ConfigRoot {
 
     /** Writes the config root and returns the mix-in nodes by name. */
     static Map<String, Path> write(StageSpec spec, Path repoDir, List<Overlays.Entry> overlays, Path cfgRoot) throws IOException {
-        FileOps.deleteTree(cfgRoot);
+        org.stageforge.util.Dirs.deleteTree(cfgRoot);
         Path etc = cfgRoot.resolve("etc/portage");
         Files.createDirectories(etc);
         StringBuilder mc = new StringBuilder("# written by stageforge from " + spec.file().getFileName() + "\n");

@@ -225,7 +225,7 @@ final class Parts {
         } catch (NumberFormatException e) {
             throw new StageforgeException(sources + ": a BUILD_TIME is not a number", ExitCodes.BAD_INPUT, e);
         }
-        FileOps.deleteTree(out);
+        org.stageforge.util.Dirs.deleteTree(out);
         Files.createDirectories(out);
         PackagesIndex idx = BinhostWriter.build(sources, out, new GpkgWriter.Options(Compression.ZSTD, sde, null, null), Map.of());
         rep.action("binhost", sources + " -> " + out + " (" + idx.entries().size() + " packages)");
@@ -584,7 +584,7 @@ final class Parts {
 
     private String install() throws IOException {
         Files.createDirectories(build);
-        if (Files.exists(root)) FileOps.deleteTree(root);
+        if (Files.exists(root)) org.stageforge.util.Dirs.deleteTree(root);
         Files.createDirectories(root);
         Plan plan = plan();
         PortageConfig config = PortageConfig.load(build.resolve("config"), Map.of());
@@ -669,7 +669,7 @@ final class Parts {
     // ---- artifacts ----------------------------------------------------------------------------------------
 
     private String pack() throws IOException {
-        if (Files.exists(out)) FileOps.deleteTree(out);
+        if (Files.exists(out)) org.stageforge.util.Dirs.deleteTree(out);
         Files.createDirectories(out);
         Plan plan = plan();
         long sde = plan.sourceDateEpoch();

@@ -61,16 +61,16 @@ final class RepoSource {
     }
 
     private static Fetched export(StageSpec.Repo repo, String what, Path target, Reporter rep) throws IOException {
-        FileOps.deleteTree(target);
+        org.stageforge.util.Dirs.deleteTree(target);
         Files.createDirectories(target);
         if (repo instanceof StageSpec.GitRepo g) {
             Path clone = target.resolveSibling("repo.git");
-            FileOps.deleteTree(clone);
+            org.stageforge.util.Dirs.deleteTree(clone);
             run(rep, List.of("git", "clone", "--quiet", "--bare", g.url(), clone.toString()));
             String commit = capture(List.of("git", "--git-dir", clone.toString(), "rev-parse", "--verify", g.commit() + "^{commit}")).strip();
             run(rep, List.of("sh", "-c", "git --git-dir \"$1\" archive --format=tar \"$2\" | tar -x -C \"$3\"", "sh",
                     clone.toString(), commit, target.toString()));
-            FileOps.deleteTree(clone);
+            org.stageforge.util.Dirs.deleteTree(clone);
             return new Fetched(target, "git:" + commit);
         }
         StageSpec.SnapshotRepo s = (StageSpec.SnapshotRepo) repo;
@@ -78,7 +78,7 @@ final class RepoSource {
         Path download = target.resolveSibling(target.getFileName() + ".download");
         if (s.url() != null) {
             rep.action("fetch", s.url().toString());
-            FileOps.deleteTree(download);
+            org.stageforge.util.Dirs.deleteTree(download);
             tarball = Snapshots.fetch(s.url(), download);
         }
         if (!Files.isRegularFile(tarball)) {
@@ -99,7 +99,7 @@ final class RepoSource {
             if (recorded == null) recorded = s.algorithm().toLowerCase() + ":" + actual;
         }
         run(rep, List.of("tar", "-x", "--no-same-owner", "--no-same-permissions", "-f", tarball.toString(), "-C", target.toString()));
-        FileOps.deleteTree(download);
+        org.stageforge.util.Dirs.deleteTree(download);
         Path dir = target;
         try (Stream<Path> st = Files.list(target)) {
             List<Path> top = st.toList();

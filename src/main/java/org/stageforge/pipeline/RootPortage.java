@@ -160,7 +160,7 @@ final class RootPortage {
 
     /** The mix-in nodes concatenated into etc/portage/profile, file by file, in spec order. */
     private void mixins(StageSpec spec, InstallMaskSets sets, Path scratch, Reporter rep) throws IOException {
-        FileOps.deleteTree(scratch);
+        org.stageforge.util.Dirs.deleteTree(scratch);
         Map<String, StringBuilder> files = new TreeMap<>();
         int eapi = -1;
         for (String m : spec.mixins()) {
@@ -187,7 +187,7 @@ final class RootPortage {
                 if (!text.isEmpty() && !text.endsWith("\n")) sb.append('\n');
             }
         }
-        FileOps.deleteTree(scratch);
+        org.stageforge.util.Dirs.deleteTree(scratch);
         if (eapi >= 0) files.put("eapi", new StringBuilder(eapi + "\n"));
         for (Map.Entry<String, StringBuilder> e : files.entrySet()) {
             file(ETC + "/profile/" + e.getKey(), e.getValue().toString(), rep);
@@ -290,7 +290,7 @@ final class RootPortage {
      */
     static void copyRepository(Path from, Path repos, String name) throws IOException {
         Path to = repos.resolve(name);
-        FileOps.deleteTree(to);
+        org.stageforge.util.Dirs.deleteTree(to);
         Path src = from.toRealPath();
         Files.walkFileTree(src, new SimpleFileVisitor<>() {
             @Override

@@ -29,7 +29,7 @@ final class RootSnapshot {
 
     /** Replaces the snapshot in {@code dir} with a hard-link copy of {@code root}, for install fingerprint {@code fp}. */
     static void take(Path root, Path dir, String fp) throws IOException {
-        FileOps.deleteTree(dir);
+        org.stageforge.util.Dirs.deleteTree(dir);
         Files.createDirectories(dir);
         linkTree(root, dir.resolve("tree"));
         String stamp = stamp(dir.resolve("tree"));
@@ -48,7 +48,7 @@ final class RootSnapshot {
 
     /** Replaces {@code root} with a hard-link copy of the snapshot in {@code dir}. */
     static void restore(Path dir, Path root) throws IOException {
-        FileOps.deleteTree(root);
+        org.stageforge.util.Dirs.deleteTree(root);
         linkTree(dir.resolve("tree"), root);
     }
 

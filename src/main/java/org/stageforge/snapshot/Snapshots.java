@@ -118,7 +118,7 @@ public final class Snapshots {
         try {
             Path tree = source;
             if (commit != null) {
-                deleteTree(export);
+                org.stageforge.util.Dirs.deleteTree(export);
                 Files.createDirectories(export);
                 String id = git(List.of("git", "-C", source.toString(), "rev-parse", "--verify", "--quiet", commit + "^{commit}"),
                         "no commit '" + commit + "' in " + source).strip();
@@ -144,7 +144,7 @@ public final class Snapshots {
             return new Created(tarball, sig, md5, sha512);
         } finally {
             for (Path t : temps) Files.deleteIfExists(t);
-            deleteTree(export);
+            org.stageforge.util.Dirs.deleteTree(export);
         }
     }
 
@@ -308,10 +308,4 @@ public final class Snapshots {
         return org.stageforge.util.Hashes.of(alg);
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-        try (var s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
-        }
-    }
 }

@@ -356,7 +356,7 @@ class SeedTest {
         Path tarball = write("ro.tar.gz", data);
         SeedRoot r = Seed.prepare(bySha512(tarball, data), cache(), log::add, false);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(r.dir().resolve("ro")))).isEqualTo("r-xr-xr-x");
-        Seed.deleteTree(r.dir().getParent());
+        org.stageforge.util.Dirs.deleteTree(r.dir().getParent());
         assertThat(r.dir().getParent()).doesNotExist();
     }
 }

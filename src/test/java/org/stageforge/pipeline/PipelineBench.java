@@ -72,7 +72,7 @@ public final class PipelineBench {
             System.out.printf("pipeline overhead: %.0f%% (target <= 25%%)%n", (best[0] / alone - 1) * 100);
             System.out.print("parts of the fastest full build:\n" + partTimes.replaceAll("(?m)^warning:.*\n", ""));
         } finally {
-            FileOps.deleteTree(dir);
+            org.stageforge.util.Dirs.deleteTree(dir);
         }
     }
 }
