@@ -30,7 +30,8 @@ import java.util.stream.Stream;
  * {@code scratch/tmp} as PORTAGE_TMPDIR ({@code /var/tmp}), so a failed build's directory, with its
  * {@code temp/environment}, outlives the run for {@link #shell}. Everything else a build writes goes to the throwaway
  * layer. The environment is {@link Sandbox#BASE_ENV} plus SOURCE_DATE_EPOCH and, when the spec sets it, MAKEOPTS.
- * Network only when the request allows it or names distcc hosts (distcc needs it).
+ * The build has no network unless it names distcc hosts (distcc needs it); {@link #fetch} gets the distfiles first,
+ * with the network when the request allows it.
  * <p>
  * emerge's whole output is appended to {@code logDir/emerge.log}; a failure is read from Portage's
  * {@code * ERROR: CAT/PF::REPO failed (PHASE phase):} lines (bin/isolated-functions.sh, die) and the package's own
@@ -89,6 +90,40 @@ public final class Emerge {
         public boolean ok() {
             return exit == 0;
         }
+    }
+
+    /** Portage's fetch failure (bin/emerge's fetch code): {@code !!! Fetch failed for CAT/PF, continuing...}. */
+    static final Pattern FETCH_FAILED = Pattern.compile("^!!! Fetch failed for (" + CPV.pattern() + ")");
+
+    /**
+     * {@code emerge --fetchonly --usepkg --oneshot =CAT/PKG-VER...}: the distfiles of everything the build will
+     * compile (the packages and the build dependencies it builds) into DISTDIR, in a sandbox with the network when
+     * the request allows it. The build itself then runs without network. Returns the fetch's result (a failed
+     * package is the first one Portage could not fetch).
+     */
+    public static Result fetch(Request r, Path scratch) throws IOException {
+        if (r.atoms().isEmpty()) return new Result(0, List.of(), null, null, null, List.of());
+        Path tmp = scratch.toAbsolutePath().resolve("tmp");
+        Sandbox.deleteTree(tmp);
+        Sandbox.Spec built = sandbox(r, scratch);
+        Sandbox.Spec spec = new Sandbox.Spec(built.seed(), built.scratch(), built.binds(), built.env(), r.network(),
+                r.network() ? Sandbox.resolvConf() : Map.of());
+        List<String> argv = new ArrayList<>(List.of("emerge", "--fetchonly", "--usepkg", "--oneshot", "--color=n"));
+        argv.addAll(r.atoms());
+        Path log = r.logDir().toAbsolutePath().resolve(OUTPUT_LOG);
+        Files.writeString(log, "=== stageforge: " + String.join(" ", argv) + "\n", StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        long start = Files.size(log);
+        int exit = Sandbox.run(spec, argv, log, false);
+        if (exit == 0) return new Result(0, List.of(), null, null, null, List.of());
+        String output = readFrom(log, start);
+        Set<String> failed = new LinkedHashSet<>();
+        for (String line : output.split("\n", -1)) {
+            Matcher m = FETCH_FAILED.matcher(line);
+            if (m.find()) failed.add(m.group(1));
+        }
+        String first = failed.isEmpty() ? null : failed.iterator().next();
+        return new Result(exit, List.of(), first, null, tail(output, TAIL_LINES), new ArrayList<>(failed));
     }
 
     public static Result run(Request r, Path scratch) throws IOException {
@@ -166,7 +201,8 @@ public final class Emerge {
         if (r.sourceDateEpoch() >= 0) env.put("SOURCE_DATE_EPOCH", Long.toString(r.sourceDateEpoch()));
         String makeopts = r.makeConf().get("MAKEOPTS");
         if (makeopts != null) env.put("MAKEOPTS", makeopts);
-        boolean network = r.network() || !r.distccHosts().isEmpty();
+        // compiling never needs the network (fetch() got the distfiles), except to reach distcc hosts
+        boolean network = !r.distccHosts().isEmpty();
         return new Sandbox.Spec(r.seed(), s, binds, env, network, network ? Sandbox.resolvConf() : Map.of());
     }
 

@@ -83,6 +83,7 @@ public final class SourceBuild {
             Emerge.Request req = new Emerge.Request(e.seed(), e.repo(), e.repoName(), e.overlays(), e.configRoot(),
                     e.makeConf(), staging, e.distDir(), e.logDir(), atoms, e.jobs(), e.keepGoing(), e.network(),
                     e.ccacheDir(), e.distccHosts(), r.sourceDateEpoch());
+            if (req.network()) fetch(req, r, log, warn);
             log.accept("emerge " + String.join(" ", atoms));
             Emerge.Result res = Emerge.run(req, r.scratch().resolve("sandbox"));
             for (LocalBinhost.Ingested i : r.local().ingest(staging, missing, r.key(), r.sourceDateEpoch(), warn)) {
@@ -121,6 +122,25 @@ public final class SourceBuild {
             msg.append("\n").append(res.logTail() == null ? "" : res.logTail().stripTrailing());
             throw new StageforgeException(msg.toString(), ExitCodes.FAILURE, null);
         }
+    }
+
+    /**
+     * The distfiles, fetched with the network before the build runs without it. A failure stops the part naming the
+     * package, unless keep-going: then the build tries everything and names what it could not build.
+     */
+    private static void fetch(Emerge.Request req, Request r, Consumer<String> log, Consumer<String> warn) throws IOException {
+        log.accept("emerge --fetchonly " + String.join(" ", req.atoms()));
+        Emerge.Result f = Emerge.fetch(req, r.scratch().resolve("sandbox"));
+        if (f.ok()) return;
+        String what = (f.failedCpv() != null ? "cannot fetch the distfiles of " + String.join(" ", f.failed())
+                : "emerge --fetchonly failed with exit " + f.exit())
+                + " (log: " + req.logDir().resolve(Emerge.OUTPUT_LOG) + ")";
+        if (req.keepGoing()) {
+            warn.accept(what + "; keep-going: building what can be built");
+            return;
+        }
+        throw new StageforgeException(what + "\n" + (f.logTail() == null ? "" : f.logTail().stripTrailing()),
+                ExitCodes.FAILURE, null);
     }
 
     /** Links (or copies) a binary package into the staging PKGDIR at Portage's layout; returns its relative path. */

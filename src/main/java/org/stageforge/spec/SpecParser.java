@@ -454,7 +454,7 @@ public final class SpecParser {
         for (int i = 0; i < distcc.size(); i++) {
             if (!distcc.get(i).matches("\\S+")) throw t.errAt("distcc_hosts", i, "distcc host may not contain whitespace: '" + distcc.get(i) + "'");
         }
-        boolean network = t.bool("network", false);
+        boolean network = t.bool("network", true);
         Path distfiles = t.path("distfiles", false);
         t.done();
         return new StageSpec.BuildSettings(mode, atoms, jobs, keepGoing, ccache, distcc, network, distfiles);

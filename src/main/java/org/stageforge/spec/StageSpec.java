@@ -182,7 +182,8 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
      *                    {@link FromSource#ALL}, or {@link FromSource#LIST} (then {@code atoms})
      * @param jobs        emerge {@code --jobs}
      * @param ccache      a ccache directory bound into the sandbox (null: none)
-     * @param network     whether the build sandbox may use the network (fetching distfiles)
+     * @param network     whether distfiles may be fetched over the network (a fetch step before the build; the build
+     *                    itself never has network, except to reach distcc hosts)
      * @param distfiles   the shared distfiles cache (null: {@code CACHE/distfiles})
      */
     public record BuildSettings(FromSource fromSource, List<String> atoms, int jobs, boolean keepGoing, Path ccache,
@@ -197,7 +198,7 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
         /** The settings of a spec without {@code [build]}. */
         public static BuildSettings defaults() {
             return new BuildSettings(FromSource.MISSING, List.of(), Runtime.getRuntime().availableProcessors(), false,
-                    null, List.of(), false, null);
+                    null, List.of(), true, null);
         }
     }
 }

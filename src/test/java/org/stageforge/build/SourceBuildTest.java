@@ -82,6 +82,7 @@ class SourceBuildTest {
 
                 [build]
                 jobs = 2
+                network = false
 
                 [output]
                 signing_key = "signing.asc"
@@ -375,5 +376,33 @@ class SourceBuildTest {
         assertThat(asUser.keySet()).isEqualTo(first.keySet());
         for (String k : first.keySet()) assertThat(asUser.get(k)).as(k).isEqualTo(first.get(k));
         assertThat(tarballSha(bd)).isEqualTo(firstTarball);
+    }
+
+    /**
+     * [build] network (the default): the distfiles are fetched first, with the network, from the ebuild's SRC_URI
+     * (a server on loopback) into the shared distfiles directory; the build itself runs without network.
+     */
+    @Test
+    @Order(11)
+    void distfilesAreFetchedFirstAndTheBuildRunsOffline() throws Exception {
+        byte[] source = "#include <stdio.h>\nint main(void) { puts(\"fetched: hello\"); return 0; }\n"
+                .getBytes(StandardCharsets.UTF_8);
+        Path mirror = Files.createDirectories(tmp.resolve("mirror"));
+        Files.write(mirror.resolve("sf-fetched-1.0.c"), source);
+        Path distfile = cache.resolve("distfiles/sf-fetched-1.0.c");
+        Files.deleteIfExists(distfile);
+        try (org.stageforge.server.StaticServer server = org.stageforge.server.StaticServer.start(mirror, 0)) {
+            TestRepo.createFetchingOverlay(tmp.resolve("fetch-overlay"), server.uri().resolve("sf-fetched-1.0.c").toString(), source);
+            Path spec = spec("s11", "", "world = [\"sf-test/fetched\"]",
+                    "[[overlay]]\npath = \"fetch-overlay\"\n");
+            Files.writeString(spec, Files.readString(spec).replace("network = false\n", ""));
+            Path bd = tmp.resolve("g");
+            String out = build(spec, bd);
+            assertThat(out).contains("emerge --fetchonly =sf-test/fetched-1.0");
+            assertThat(Files.readAllBytes(distfile)).isEqualTo(source);
+            assertThat(run(bd.resolve("root"), "fetched")).isEqualTo("fetched: hello");
+        } finally {
+            Files.deleteIfExists(distfile);
+        }
     }
 }

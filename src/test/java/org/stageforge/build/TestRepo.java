@@ -121,6 +121,64 @@ public final class TestRepo {
         return dir;
     }
 
+    /**
+     * An overlay ({@code sffetch}) with {@code sf-test/fetched-1.0}, whose C source is a distfile at {@code url}
+     * (RESTRICT=mirror: only that URL), with its Manifest DIST digests. Its src_compile dies when the build has any
+     * network interface but {@code lo} ({@code /proc/net/dev} is per network namespace), so a build proves it ran
+     * offline after the fetch step.
+     */
+    public static Path createFetchingOverlay(Path dir, String url, byte[] distfile) throws IOException {
+        String file = url.substring(url.lastIndexOf('/') + 1);
+        write(dir.resolve("profiles/repo_name"), "sffetch\n");
+        write(dir.resolve("profiles/categories"), CATEGORY + "\n");
+        write(dir.resolve("metadata/layout.conf"), "masters = " + NAME + "\nthin-manifests = true\nsign-manifests = false\n"
+                + "cache-formats = md5-dict\n");
+        String text = """
+                # Copyright stageforge tests
+                EAPI=8
+
+                DESCRIPTION="stageforge test program fetched"
+                HOMEPAGE="https://example.org/fetched"
+                SRC_URI="%1$s"
+                S="${WORKDIR}"
+                LICENSE="MIT"
+                SLOT="0"
+                KEYWORDS="amd64"
+                RESTRICT="mirror"
+
+                src_unpack() {
+                	cp "${DISTDIR}/%2$s" "${S}/fetched.c" || die
+                }
+
+                src_compile() {
+                	if awk 'NR > 2 && $1 != "lo:"' /proc/net/dev | grep -q .; then die "the build has network"; fi
+                	${CC:-gcc} ${CFLAGS} -static -o fetched fetched.c || die "compiling fetched failed"
+                }
+
+                src_install() {
+                	dobin fetched
+                }
+                """.formatted(url, file);
+        Path pd = dir.resolve(CATEGORY).resolve("fetched");
+        write(pd.resolve("fetched-1.0.ebuild"), text);
+        org.bouncycastle.crypto.digests.Blake2bDigest b2 = new org.bouncycastle.crypto.digests.Blake2bDigest(512);
+        b2.update(distfile, 0, distfile.length);
+        byte[] b2out = new byte[64];
+        b2.doFinal(b2out, 0);
+        String sha512;
+        try {
+            sha512 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-512").digest(distfile));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        write(pd.resolve("Manifest"), "DIST " + file + " " + distfile.length + " BLAKE2B " + HexFormat.of().formatHex(b2out)
+                + " SHA512 " + sha512 + "\n");
+        write(dir.resolve("metadata/md5-cache").resolve(CATEGORY).resolve("fetched-1.0"), "DEFINED_PHASES=compile install unpack\n"
+                + "DESCRIPTION=stageforge test program fetched\nEAPI=8\nHOMEPAGE=https://example.org/fetched\n"
+                + "KEYWORDS=amd64\nLICENSE=MIT\nRESTRICT=mirror\nSLOT=0\nSRC_URI=" + url + "\n_md5_=" + md5(text) + "\n");
+        return dir;
+    }
+
     /** The file sf-test/approval needs to build: in the sandbox's shared distfiles directory. */
     public static final String APPROVAL = "/var/cache/distfiles/sf-approved";
 

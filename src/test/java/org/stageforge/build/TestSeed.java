@@ -39,7 +39,7 @@ public final class TestSeed {
     private static final List<String> WRAPPERS =
             List.of("emerge", "ebuild", "egencache", "emerge-webrsync", "quickpkg", "portageq");
     private static final String PACKAGES =
-            "python3,gcc,libc6-dev,make,zstd,xz-utils,bzip2,patch,gawk,file,pax-utils";
+            "python3,gcc,libc6-dev,make,zstd,xz-utils,bzip2,patch,gawk,file,pax-utils,wget";
 
     private static Tarball tarball;
     private static SeedRoot root;

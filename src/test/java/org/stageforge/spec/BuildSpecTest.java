@@ -29,7 +29,7 @@ class BuildSpecTest {
         assertThat(b.fromSource()).isEqualTo(StageSpec.BuildSettings.FromSource.MISSING);
         assertThat(b.jobs()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(b.keepGoing()).isFalse();
-        assertThat(b.network()).isFalse();
+        assertThat(b.network()).isTrue();
         assertThat(b.ccache()).isNull();
         assertThat(b.distfiles()).isNull();
         assertThat(b.distccHosts()).isEmpty();
@@ -44,7 +44,7 @@ class BuildSpecTest {
                 keep_going = true
                 ccache = "cc"
                 distcc_hosts = ["10.0.0.2/4", "localhost"]
-                network = true
+                network = false
                 distfiles = "/srv/distfiles"
                 """);
         StageSpec.BuildSettings b = s.build();
@@ -54,7 +54,7 @@ class BuildSpecTest {
         assertThat(b.keepGoing()).isTrue();
         assertThat(b.ccache()).isEqualTo(tmp.resolve("cc"));
         assertThat(b.distccHosts()).containsExactly("10.0.0.2/4", "localhost");
-        assertThat(b.network()).isTrue();
+        assertThat(b.network()).isFalse();
         assertThat(b.distfiles()).isEqualTo(Path.of("/srv/distfiles"));
         assertThat(s.section("build")).contains("\"jobs\":3");
         assertThat(parse("[build]\nfrom_source = \"all\"\n").build().fromSource()).isEqualTo(StageSpec.BuildSettings.FromSource.ALL);
