@@ -9,7 +9,6 @@ import io.undertow.util.Methods;
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -104,22 +103,17 @@ public final class Server implements AutoCloseable {
             ex.endExchange();
             return;
         }
-        try {
-            ex.getOutputStream().write(body);
-            ex.getOutputStream().close();
-        } catch (IOException e) {
-            ex.endExchange();
-        }
+        ex.getResponseSender().send(java.nio.ByteBuffer.wrap(body));
     }
 
     /** Sends a short text answer. */
-    public static void text(HttpServerExchange ex, int status, String body) throws IOException {
+    public static void text(HttpServerExchange ex, int status, String body) {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         ex.setStatusCode(status);
         ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=UTF-8");
         ex.getResponseHeaders().put(Headers.CONTENT_LENGTH, b.length);
-        if (!ex.getRequestMethod().equals(Methods.HEAD)) ex.getOutputStream().write(b);
-        ex.getOutputStream().close();
+        if (ex.getRequestMethod().equals(Methods.HEAD)) ex.endExchange();
+        else ex.getResponseSender().send(java.nio.ByteBuffer.wrap(b));
     }
 
     /** The server's base URL, e.g. {@code http://127.0.0.1:43210}. */
