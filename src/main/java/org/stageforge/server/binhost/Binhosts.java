@@ -144,6 +144,13 @@ public final class Binhosts {
             Map<String, String> entry = verify(b, name, file);
             long now = ctx.clock().millis();
             entry.put("MTIME", Long.toString(now / 1000));
+            // an answer known before storing anything: the path is taken (409) or holds these very bytes (200)
+            Views.Pointer now0 = ctx.views().current(b.view()).orElseThrow(() -> HttpRefusal.notFound("no binhost " + b.name()));
+            ViewManifest.Entry there = ctx.views().manifest(now0).get(name.path());
+            if (there != null) {
+                if (!there.sha256().equals(sha256)) throw conflict(name, there);
+                return new Upload(name.path(), sha256, size, false, now0.generation());
+            }
             BlobStore.Blob blob = ctx.blobs().adopt(file, sha256);
             ViewManifest.Entry me = new ViewManifest.Entry(sha256, blob.size(), now / 1000);
             Set<String> retained = retainedBlobs();
@@ -151,8 +158,7 @@ public final class Binhosts {
                 ViewManifest.Entry old = m.get(name.path());
                 if (old != null) {
                     if (old.sha256().equals(sha256)) return new Views.Next<>(null, false);
-                    throw new HttpRefusal(409, name.path() + " exists with other content (sha256 " + old.sha256()
-                            + "): upload it under a new BUILD_ID or delete it first");
+                    throw conflict(name, old);
                 }
                 List<Map<String, String>> entries = entries(m);
                 entries.add(entry);
@@ -166,6 +172,11 @@ public final class Binhosts {
         } finally {
             LocalBlobStore.deleteTree(tmp);
         }
+    }
+
+    private static HttpRefusal conflict(UploadName name, ViewManifest.Entry there) {
+        return new HttpRefusal(409, name.path() + " exists with other content (sha256 " + there.sha256()
+                + "): upload it under a new BUILD_ID or delete it first");
     }
 
     private Map<String, String> verify(BinhostSettings b, UploadName name, Path file) throws IOException {
