@@ -145,14 +145,14 @@ class BinhostUploadTest {
             pool.shutdown();
             System.err.printf("BinhostUploadTest: %d pushers x %d packages in %d ms%n", pushers, each, (System.nanoTime() - t0) / 1_000_000);
             assertThat(s.ctx.views().current("binhost/main").orElseThrow().generation()).isEqualTo(1 + pushers * each);
-            assertConsistent(tmp, s, pushers * each);
+            assertConsistent(s.uri().toString(), s.ctx.views(), pushers * each);
         }
     }
 
     /** Every entry's file is served with the index's size and digests; the index names every served package. */
-    static PackagesIndex assertConsistent(Path tmp, TestServer s, int expected) throws Exception {
+    static PackagesIndex assertConsistent(String base, org.stageforge.server.core.Views views, int expected) throws Exception {
         HttpClient http = HttpClient.newHttpClient();
-        byte[] idx = http.send(HttpRequest.newBuilder(URI.create(s.url("/binhost/main/Packages"))).build(),
+        byte[] idx = http.send(HttpRequest.newBuilder(URI.create(base + "/binhost/main/Packages")).build(),
                 HttpResponse.BodyHandlers.ofByteArray()).body();
         PackagesIndex index = PackagesIndex.parse("Packages", idx);
         assertThat(index.entries()).hasSize(expected);
@@ -160,14 +160,14 @@ class BinhostUploadTest {
         Set<String> paths = new HashSet<>();
         for (PackagesEntry e : index.entries()) {
             assertThat(paths.add(e.path())).as("duplicate " + e.path()).isTrue();
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(s.url("/binhost/main/" + e.path()))).build(),
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(base + "/binhost/main/" + e.path())).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             assertThat(r.statusCode()).as(e.path()).isEqualTo(200);
             assertThat(r.body().length).isEqualTo(e.size().getAsLong());
             assertThat(hex("MD5", r.body())).isEqualTo(e.md5().orElseThrow());
             assertThat(hex("SHA-1", r.body())).isEqualTo(e.sha1().orElseThrow());
         }
-        var m = s.ctx.views().manifest(s.ctx.views().current("binhost/main").orElseThrow());
+        var m = views.manifest(views.current("binhost/main").orElseThrow());
         assertThat(m.files().keySet()).containsExactlyInAnyOrderElementsOf(
                 java.util.stream.Stream.concat(paths.stream(), java.util.stream.Stream.of("Packages", "Packages.gz")).toList());
         return index;
