@@ -285,7 +285,8 @@ public final class Binhosts {
         sb.append('[').append(b.name()).append("]\n");
         sb.append("priority = 10\n");
         sb.append("sync-uri = ").append(baseUrl).append("/binhost/").append(b.name()).append('\n');
-        if (b.requireSignatures()) sb.append("verify-signature = true\n");
+        // always explicit: Portage's default depends on its version and FEATURES, and verifying needs gpg on the client
+        sb.append("verify-signature = ").append(b.requireSignatures()).append('\n');
         return sb.toString();
     }
 }

@@ -98,7 +98,7 @@ class BinhostServeTest {
 
             TestServer.Answer conf = curl(tmp, s.url("/binhost/main/binrepos.conf"));
             assertThat(conf.status()).isEqualTo(200);
-            assertThat(conf.text()).isEqualTo("[main]\npriority = 10\nsync-uri = " + s.uri() + "/binhost/main\n");
+            assertThat(conf.text()).isEqualTo("[main]\npriority = 10\nsync-uri = " + s.uri() + "/binhost/main\nverify-signature = false\n");
 
             assertRefused(curl(tmp, s.url("/binhost/main/app-misc/hello/nothing-1.gpkg.tar")), 404, "no app-misc/hello/nothing-1.gpkg.tar in binhost main");
             assertRefused(curl(tmp, s.url("/binhost/nope/Packages")), 404, "no binhost nope");
