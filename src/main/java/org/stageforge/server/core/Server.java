@@ -4,6 +4,7 @@ import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.util.Headers;
 import io.undertow.util.Methods;
 import org.stageforge.ExitCodes;
@@ -23,12 +24,16 @@ import java.util.TreeMap;
  * {@code text/plain} reason.
  */
 public final class Server implements AutoCloseable {
+    /** How long {@link #close} waits for requests in flight (uploads) to finish. */
+    private static final long DRAIN_MILLIS = 60_000;
     private final Undertow undertow;
+    private final GracefulShutdownHandler drain;
     private final URI uri;
     private final ServerContext context;
 
-    private Server(Undertow undertow, URI uri, ServerContext context) {
+    private Server(Undertow undertow, GracefulShutdownHandler drain, URI uri, ServerContext context) {
         this.undertow = undertow;
+        this.drain = drain;
         this.uri = uri;
         this.context = context;
     }
@@ -38,9 +43,10 @@ public final class Server implements AutoCloseable {
         ServerConfig cfg = context.config();
         Map<String, ResourceModule> routes = new TreeMap<>();
         for (ResourceModule m : modules) routes.put(m.mount(), m);
+        GracefulShutdownHandler drain = new GracefulShutdownHandler(new Router(routes));
         Undertow.Builder b = Undertow.builder()
                 .setServerOption(UndertowOptions.ALLOW_ENCODED_SLASH, false)
-                .setHandler(new Router(routes));
+                .setHandler(drain);
         if (cfg.tlsCert() != null) b.addHttpsListener(cfg.port(), cfg.host(), Tls.sslContext(cfg.tlsCert(), cfg.tlsKey()));
         else b.addHttpListener(cfg.port(), cfg.host());
         Undertow u = b.build();
@@ -52,7 +58,7 @@ public final class Server implements AutoCloseable {
         InetSocketAddress a = (InetSocketAddress) u.getListenerInfo().get(0).getAddress();
         String h = a.getAddress().getHostAddress();
         if (h.contains(":")) h = "[" + h + "]";
-        return new Server(u, URI.create((cfg.tlsCert() != null ? "https" : "http") + "://" + h + ":" + a.getPort()), context);
+        return new Server(u, drain, URI.create((cfg.tlsCert() != null ? "https" : "http") + "://" + h + ":" + a.getPort()), context);
     }
 
     private record Router(Map<String, ResourceModule> routes) implements HttpHandler {
@@ -125,8 +131,15 @@ public final class Server implements AutoCloseable {
         return context;
     }
 
+    /** Refuses new requests (503), lets those in flight finish (at most a minute), then stops. */
     @Override
     public void close() {
+        drain.shutdown();
+        try {
+            drain.awaitShutdown(DRAIN_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         undertow.stop();
     }
 }
