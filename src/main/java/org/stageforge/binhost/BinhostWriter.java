@@ -160,6 +160,14 @@ public final class BinhostWriter {
     }
 
     private static Map<String, String> entry(Path root, Path file) throws IOException {
+        return entry(file, root.relativize(file).toString(), Files.getLastModifiedTime(file).toMillis() / 1000);
+    }
+
+    /**
+     * The index entry Portage writes for one binary package: metadata keys, MD5, SHA1, SIZE, and the given
+     * PATH (relative to the binhost root) and MTIME (seconds).
+     */
+    public static Map<String, String> entry(Path file, String path, long mtime) throws IOException {
         Map<String, String> e = new TreeMap<>();
         try (BinaryPackage bp = BinaryPackage.open(file)) {
             PackageMetadata md = bp.metadata();
@@ -182,8 +190,8 @@ public final class BinhostWriter {
         e.put("MD5", sums.get("MD5"));
         e.put("SHA1", sums.get("SHA1"));
         e.put("SIZE", Long.toString(d.size()));
-        e.put("MTIME", Long.toString(Files.getLastModifiedTime(file).toMillis() / 1000));
-        e.put("PATH", root.relativize(file).toString());
+        e.put("MTIME", Long.toString(mtime));
+        e.put("PATH", path);
         return e;
     }
 }

@@ -32,14 +32,15 @@ import java.util.concurrent.Callable;
 /** {@code stageforge binhost fetch|index}: a thin shell over {@link BinhostClient}. */
 @Command(name = "binhost", description = "Fetch a binhost's index and binary packages into a verified cache.",
         mixinStandardHelpOptions = true,
-        subcommands = {BinhostCommand.Fetch.class, BinhostCommand.Index.class, BinhostCreateCommand.class})
+        subcommands = {BinhostCommand.Fetch.class, BinhostCommand.Index.class, BinhostCreateCommand.class,
+                BinhostPushCommand.class})
 public final class BinhostCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (fetch or index)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (fetch, index, create or push)");
     }
 
     /** Options shared by the subcommands. */

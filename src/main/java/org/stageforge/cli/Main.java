@@ -42,7 +42,9 @@ public final class Main implements Runnable {
             LockCommand.class,
             StatesCommand.class,
             SeedCommand.class,
-            SnapshotCommand.class);
+            SnapshotCommand.class,
+            ServeCommand.class,
+            ServerCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -61,14 +61,14 @@ class CliUsageTest {
 
     @Test
     void anUnknownCommandIsAUsageErrorEvenWithHelp() {
-        for (String[] args : List.of(new String[] {"serve", "--help"}, new String[] {"serve"}, new String[] {"vdb", "lst", "--help"},
+        for (String[] args : List.of(new String[] {"frobnicate", "--help"}, new String[] {"frobnicate"}, new String[] {"vdb", "lst", "--help"},
                 new String[] {"pkg", "inspect", "--help", "extra", "--bogus"})) {
             Run r = run(args);
             assertThat(r.code()).as(List.of(args).toString()).isEqualTo(2);
             assertThat(r.out()).as(List.of(args).toString()).isEmpty();
             assertThat(r.err()).as(List.of(args).toString()).containsAnyOf("Unmatched argument", "Unknown option");
         }
-        assertThat(run("serve", "--help").err()).startsWith("Unmatched argument at index 0: 'serve'");
+        assertThat(run("frobnicate", "--help").err()).startsWith("Unmatched argument at index 0: 'frobnicate'");
     }
 
     @Test

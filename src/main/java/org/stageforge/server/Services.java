@@ -1,0 +1,21 @@
+package org.stageforge.server;
+
+import org.stageforge.server.binhost.BinhostResource;
+import org.stageforge.server.binhost.Binhosts;
+import org.stageforge.server.core.Server;
+import org.stageforge.server.core.ServerConfig;
+import org.stageforge.server.core.ServerContext;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.util.List;
+
+/** {@code stageforge serve}: the server with every resource module mounted. */
+public final class Services {
+    private Services() {}
+
+    public static Server start(ServerConfig config) throws IOException {
+        ServerContext ctx = ServerContext.open(config, Clock.systemUTC());
+        return Server.start(ctx, List.of(new BinhostResource(new Binhosts(ctx))));
+    }
+}

@@ -1,0 +1,292 @@
+package org.stageforge.server.binhost;
+
+import org.stageforge.ExitCodes;
+import org.stageforge.ParseException;
+import org.stageforge.StageforgeException;
+import org.stageforge.atom.Cpv;
+import org.stageforge.binhost.BinhostWriter;
+import org.stageforge.binpkg.BinaryPackage;
+import org.stageforge.binpkg.OpenPgp;
+import org.stageforge.binpkg.PackageMetadata;
+import org.stageforge.binpkg.VerifyOptions;
+import org.stageforge.index.PackagesEntry;
+import org.stageforge.index.PackagesIndex;
+import org.stageforge.server.core.BlobStore;
+import org.stageforge.server.core.HttpRefusal;
+import org.stageforge.server.core.LocalBlobStore;
+import org.stageforge.server.core.ServerContext;
+import org.stageforge.server.core.ViewManifest;
+import org.stageforge.server.core.Views;
+import org.stageforge.util.Hashes;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Named binhosts of a server: creation, verified upload, delete and retention. Each binhost is a view
+ * (see {@link Views}) whose manifest holds {@code Packages}, {@code Packages.gz} and every package file;
+ * every change publishes a new generation with the index updated from the previous one's entries.
+ */
+public final class Binhosts {
+    public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+    /** An upload's file name: PF-BUILD_ID.gpkg.tar. */
+    private static final Pattern UPLOAD_FILE = Pattern.compile("(.+)-([1-9][0-9]{0,17})\\.gpkg\\.tar");
+    private static final String BINPKG_TYPE = "application/x-tar";
+
+    /** What an upload did: {@code created} false when the identical file was there already. */
+    public record Upload(String path, String sha256, long size, boolean created, long generation) {}
+
+    private final ServerContext ctx;
+
+    public Binhosts(ServerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    public ServerContext context() {
+        return ctx;
+    }
+
+    /** Creates a binhost with an empty index; the keyring file is required with {@code requireSignatures}. */
+    public BinhostSettings create(String name, boolean requireSignatures, Path keyring, boolean privateReads, int keepBuilds)
+            throws IOException {
+        if (!NAME.matcher(name).matches()) {
+            throw new StageforgeException("bad binhost name '" + name + "' (letters, digits, . _ -)", ExitCodes.USAGE, null);
+        }
+        if (requireSignatures && keyring == null) {
+            throw new StageforgeException("--require-signatures needs --keyring", ExitCodes.USAGE, null);
+        }
+        if (keepBuilds < 0) throw new StageforgeException("--keep must not be negative", ExitCodes.USAGE, null);
+        String keyringSha = null;
+        if (keyring != null) {
+            OpenPgp.Keyring.load(keyring); // refuse a file without keys now, not at the first upload
+            keyringSha = ctx.blobs().put(Files.readAllBytes(keyring)).sha256();
+        }
+        BinhostSettings s = new BinhostSettings(name, requireSignatures, keyringSha, privateReads, keepBuilds);
+        if (settings(name).isPresent()) throw new StageforgeException("binhost " + name + " exists already", ExitCodes.USAGE, null);
+        ctx.db().update("INSERT INTO binhosts (name, require_signatures, keyring, private_reads, keep_builds, created) "
+                        + "VALUES (?, ?, ?, ?, ?, ?)", name, requireSignatures ? 1 : 0, keyringSha, privateReads ? 1 : 0,
+                keepBuilds, ctx.clock().millis() / 1000);
+        ctx.views().create(s.view(), withIndex(ViewManifest.EMPTY, List.of(), ctx.clock().millis()));
+        return s;
+    }
+
+    public Optional<BinhostSettings> settings(String name) {
+        if (!NAME.matcher(name).matches()) return Optional.empty();
+        return ctx.db().query("SELECT require_signatures, keyring, private_reads, keep_builds FROM binhosts WHERE name = ?",
+                rs -> new BinhostSettings(name, rs.getInt(1) != 0, rs.getString(2), rs.getInt(3) != 0, rs.getInt(4)), name)
+                .stream().findFirst();
+    }
+
+    /** The served path of an upload name {@code CAT/PF-BUILD_ID.gpkg.tar}: {@code CAT/PN/PF-BUILD_ID.gpkg.tar}. */
+    public static UploadName uploadName(String category, String file) {
+        Matcher m = UPLOAD_FILE.matcher(file);
+        if (!m.matches()) throw HttpRefusal.badRequest("bad package name '" + file + "': expected PF-BUILD_ID.gpkg.tar");
+        Cpv cpv;
+        try {
+            cpv = Cpv.parse(category + "/" + m.group(1));
+        } catch (ParseException | IllegalArgumentException e) {
+            throw HttpRefusal.badRequest("bad package name '" + category + "/" + file + "': " + e.getMessage());
+        }
+        if (!cpv.category().equals(category) || !cpv.pf().equals(m.group(1))) {
+            throw HttpRefusal.badRequest("bad package name '" + category + "/" + file + "'");
+        }
+        return new UploadName(cpv, Long.parseLong(m.group(2)),
+                category + "/" + cpv.name() + "/" + file);
+    }
+
+    /** A parsed upload name. */
+    public record UploadName(Cpv cpv, long buildId, String path) {}
+
+    /**
+     * Receives one package: streamed to a private temporary directory (at most the server's upload limit),
+     * verified (GPKG structure, Manifest digests, signatures against the binhost's keyring when required, the
+     * hostile-archive checks of the image, metadata naming this CATEGORY/PF/BUILD_ID), stored as a blob and
+     * published with the index updated by its one entry. A refusal stores nothing.
+     */
+    public Upload upload(BinhostSettings b, UploadName name, InputStream body) throws IOException {
+        Path tmp = ctx.blobs().newTempDir();
+        try {
+            Path file = tmp.resolve(name.path().substring(name.path().lastIndexOf('/') + 1));
+            MessageDigest sha = Hashes.of("SHA-256");
+            long limit = ctx.config().maxUploadBytes();
+            long size = 0;
+            try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW)) {
+                byte[] buf = new byte[1 << 16];
+                int n;
+                while ((n = body.read(buf)) > 0) {
+                    size += n;
+                    if (size > limit) throw new HttpRefusal(413, "body larger than the upload limit of " + limit + " bytes");
+                    sha.update(buf, 0, n);
+                    out.write(buf, 0, n);
+                }
+            }
+            String sha256 = HexFormat.of().formatHex(sha.digest());
+            Map<String, String> entry = verify(b, name, file);
+            long now = ctx.clock().millis();
+            entry.put("MTIME", Long.toString(now / 1000));
+            // an answer known before storing anything: the path is taken (409) or holds these very bytes (200)
+            Views.Pointer now0 = ctx.views().current(b.view()).orElseThrow(() -> HttpRefusal.notFound("no binhost " + b.name()));
+            ViewManifest.Entry there = ctx.views().manifest(now0).get(name.path());
+            if (there != null) {
+                if (!there.sha256().equals(sha256)) throw conflict(name, there);
+                return new Upload(name.path(), sha256, size, false, now0.generation());
+            }
+            BlobStore.Blob blob = ctx.blobs().adopt(file, sha256);
+            ViewManifest.Entry me = new ViewManifest.Entry(sha256, blob.size(), now / 1000);
+            Set<String> retained = retainedBlobs();
+            Views.Published<Boolean> p = ctx.views().publish(b.view(), (cur, m) -> {
+                ViewManifest.Entry old = m.get(name.path());
+                if (old != null) {
+                    if (old.sha256().equals(sha256)) return new Views.Next<>(null, false);
+                    throw conflict(name, old);
+                }
+                List<Map<String, String>> entries = entries(m);
+                entries.add(entry);
+                ViewManifest next = m.with(name.path(), me);
+                for (String drop : expired(entries, b.keepBuilds(), next, retained)) next = next.without(drop);
+                Set<String> kept = next.files().keySet();
+                entries.removeIf(e -> !kept.contains(e.get("PATH")));
+                return new Views.Next<>(withIndex(next, entries, now), true);
+            });
+            return new Upload(name.path(), sha256, size, p.result(), p.pointer().generation());
+        } finally {
+            LocalBlobStore.deleteTree(tmp);
+        }
+    }
+
+    private static HttpRefusal conflict(UploadName name, ViewManifest.Entry there) {
+        return new HttpRefusal(409, name.path() + " exists with other content (sha256 " + there.sha256()
+                + "): upload it under a new BUILD_ID or delete it first");
+    }
+
+    private Map<String, String> verify(BinhostSettings b, UploadName name, Path file) throws IOException {
+        OpenPgp.Keyring keys = null;
+        if (b.keyringSha256() != null) {
+            Path k = Files.createTempFile(file.getParent(), "keyring", ".asc");
+            Files.write(k, ctx.blobs().read(b.keyringSha256()));
+            keys = OpenPgp.Keyring.load(k);
+            Files.delete(k);
+        }
+        try (BinaryPackage p = BinaryPackage.open(file)) {
+            if (p.format() != BinaryPackage.Format.GPKG) throw new HttpRefusal(415, file.getFileName() + ": not a GPKG");
+            PackageMetadata md = p.metadata();
+            check(md, "CATEGORY", name.cpv().category(), file);
+            check(md, "PF", name.cpv().pf(), file);
+            String bid = md.get("BUILD_ID");
+            if (bid != null && !bid.equals(Long.toString(name.buildId()))) {
+                throw new HttpRefusal(422, file.getFileName() + ": metadata BUILD_ID " + bid + " does not match the name");
+            }
+            p.verify(null, new VerifyOptions(keys, b.requireSignatures()));
+            p.checkImage();
+        } catch (StageforgeException e) {
+            if (e.getMessage() != null && e.getMessage().contains("not a binary package")) throw new HttpRefusal(415, e.getMessage());
+            throw new HttpRefusal(422, "package refused: " + e.getMessage());
+        }
+        Map<String, String> entry = new TreeMap<>(BinhostWriter.entry(file, name.path(), 0));
+        entry.put("BUILD_ID", Long.toString(name.buildId()));
+        return entry;
+    }
+
+    private static void check(PackageMetadata md, String key, String want, Path file) {
+        String v = md.get(key);
+        if (!want.equals(v)) {
+            throw new HttpRefusal(422, file.getFileName() + ": metadata " + key + " is '" + v + "', the name says '" + want + "'");
+        }
+    }
+
+    /** Removes one package; 404 when the binhost does not serve it. */
+    public long delete(BinhostSettings b, UploadName name) throws IOException {
+        long now = ctx.clock().millis();
+        return ctx.views().publish(b.view(), (cur, m) -> {
+            if (m.get(name.path()) == null) throw HttpRefusal.notFound("no package " + name.path() + " in binhost " + b.name());
+            List<Map<String, String>> entries = entries(m);
+            entries.removeIf(e -> name.path().equals(e.get("PATH")));
+            return new Views.Next<>(withIndex(m.without(name.path()), entries, now), null);
+        }).pointer().generation();
+    }
+
+    /** Package paths beyond the newest {@code keep} BUILD_IDs of their CPV whose blob nothing retains. */
+    private static List<String> expired(List<Map<String, String>> entries, int keep, ViewManifest m, Set<String> retained) {
+        if (keep <= 0) return List.of();
+        Map<String, List<Map<String, String>>> byCpv = new TreeMap<>();
+        for (Map<String, String> e : entries) byCpv.computeIfAbsent(e.get("CPV"), k -> new ArrayList<>()).add(e);
+        List<String> out = new ArrayList<>();
+        for (List<Map<String, String>> builds : byCpv.values()) {
+            builds.sort(Comparator.comparingLong((Map<String, String> e) -> Long.parseLong(e.getOrDefault("BUILD_ID", "0"))).reversed());
+            for (Map<String, String> e : builds.subList(Math.min(keep, builds.size()), builds.size())) {
+                ViewManifest.Entry f = m.get(e.get("PATH"));
+                if (f != null && !retained.contains(f.sha256())) out.add(e.get("PATH"));
+            }
+        }
+        return out;
+    }
+
+    /** Blobs a published release's lock (or any other holder) keeps: retention never drops them. */
+    private Set<String> retainedBlobs() {
+        return new HashSet<>(ctx.db().query("SELECT sha256 FROM retained_blobs", rs -> rs.getString(1)));
+    }
+
+    /** The previous generation's index entries (the index text is parsed; no package is read again). */
+    private List<Map<String, String>> entries(ViewManifest m) throws IOException {
+        ViewManifest.Entry idx = m.get("Packages");
+        List<Map<String, String>> out = new ArrayList<>();
+        if (idx == null) return out;
+        for (PackagesEntry e : PackagesIndex.parse("Packages", ctx.blobs().read(idx.sha256())).entries()) {
+            out.add(new LinkedHashMap<>(e.fields()));
+        }
+        return out;
+    }
+
+    /** {@code m} with a new Packages and Packages.gz for {@code entries}, their blobs stored. */
+    private ViewManifest withIndex(ViewManifest m, List<Map<String, String>> entries, long nowMillis) throws IOException {
+        Map<String, String> header = new TreeMap<>();
+        header.put("VERSION", "0");
+        byte[] text = PackagesIndex.of(header, entries).toCanonicalBytes(OptionalLong.of(nowMillis / 1000));
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (GZIPOutputStream z = new GZIPOutputStream(gz)) {
+            z.write(text);
+        }
+        BlobStore.Blob t = ctx.blobs().put(text);
+        BlobStore.Blob g = ctx.blobs().put(gz.toByteArray());
+        return m.with("Packages", new ViewManifest.Entry(t.sha256(), t.size(), nowMillis / 1000))
+                .with("Packages.gz", new ViewManifest.Entry(g.sha256(), g.size(), nowMillis / 1000));
+    }
+
+    /** Content type of a served path. */
+    static String contentType(String path) {
+        if (path.endsWith(".gz")) return "application/gzip";
+        if (path.equals("Packages")) return "text/plain; charset=UTF-8";
+        return BINPKG_TYPE;
+    }
+
+    /** The binrepos.conf snippet for a binhost served at {@code baseUrl}. */
+    public static String binreposConf(BinhostSettings b, String baseUrl) {
+        StringBuilder sb = new StringBuilder();
+        sb.append('[').append(b.name()).append("]\n");
+        sb.append("priority = 10\n");
+        sb.append("sync-uri = ").append(baseUrl).append("/binhost/").append(b.name()).append('\n');
+        // always explicit: Portage's default depends on its version and FEATURES, and verifying needs gpg on the client
+        sb.append("verify-signature = ").append(b.requireSignatures()).append('\n');
+        return sb.toString();
+    }
+}

@@ -1,0 +1,134 @@
+package org.stageforge.server.core;
+
+import org.stageforge.util.Hashes;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.regex.Pattern;
+
+/**
+ * Blobs on local disk at {@code DATA/blobs/ab/cdef…} (the first two hex digits as directory). A blob is
+ * written under {@code DATA/tmp/}, fsynced, then renamed into place and its directory fsynced, so a crash
+ * leaves either no blob or a complete one, and a reader never sees a partial file. Nothing is ever deleted
+ * here: retention changes views, not blobs.
+ */
+public final class LocalBlobStore implements BlobStore {
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private final Path blobs;
+    private final Path tmp;
+
+    public LocalBlobStore(Path dataDir) throws IOException {
+        this.blobs = Files.createDirectories(dataDir.resolve("blobs"));
+        this.tmp = Files.createDirectories(dataDir.resolve("tmp"));
+    }
+
+    public Path root() {
+        return blobs;
+    }
+
+    @Override
+    public Blob put(InputStream in, long limit) throws IOException {
+        Path dir = newTempDir();
+        try {
+            Path f = dir.resolve("blob");
+            MessageDigest md = Hashes.of("SHA-256");
+            long size = 0;
+            try (OutputStream out = Files.newOutputStream(f, StandardOpenOption.CREATE_NEW)) {
+                byte[] buf = new byte[1 << 16];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    size += n;
+                    if (size > limit) throw new HttpRefusal(413, "body larger than the limit of " + limit + " bytes");
+                    md.update(buf, 0, n);
+                    out.write(buf, 0, n);
+                }
+            }
+            return adopt(f, HexFormat.of().formatHex(md.digest()));
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    @Override
+    public Blob put(byte[] data) throws IOException {
+        return put(new java.io.ByteArrayInputStream(data), Long.MAX_VALUE);
+    }
+
+    @Override
+    public Blob adopt(Path tempFile, String sha256) throws IOException {
+        check(sha256);
+        Path target = path(sha256);
+        long size = Files.size(tempFile);
+        if (Files.exists(target)) {
+            Files.delete(tempFile);
+            return new Blob(sha256, size);
+        }
+        try (FileChannel ch = FileChannel.open(tempFile, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        Files.createDirectories(target.getParent());
+        try {
+            Files.move(tempFile, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException e) {
+            Files.delete(tempFile); // another writer stored the same bytes first
+        }
+        fsyncDir(target.getParent());
+        return new Blob(sha256, size);
+    }
+
+    @Override
+    public Path newTempDir() throws IOException {
+        return Files.createTempDirectory(tmp, "up-");
+    }
+
+    @Override
+    public boolean exists(String sha256) {
+        return SHA256.matcher(sha256).matches() && Files.isRegularFile(path(sha256));
+    }
+
+    @Override
+    public Path file(String sha256) throws IOException {
+        check(sha256);
+        Path p = path(sha256);
+        if (!Files.isRegularFile(p)) throw new NoSuchFileException(p.toString(), null, "blob missing");
+        return p;
+    }
+
+    @Override
+    public byte[] read(String sha256) throws IOException {
+        return Files.readAllBytes(file(sha256));
+    }
+
+    private Path path(String sha256) {
+        return blobs.resolve(sha256.substring(0, 2)).resolve(sha256.substring(2));
+    }
+
+    private static void check(String sha256) {
+        if (!SHA256.matcher(sha256).matches()) throw new IllegalArgumentException("not a sha256: " + sha256);
+    }
+
+    private static void fsyncDir(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    /** Removes an upload's temporary directory (flat: it holds files only). */
+    public static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (var s = Files.list(dir)) {
+            for (Path p : s.toList()) Files.deleteIfExists(p);
+        }
+        Files.deleteIfExists(dir);
+    }
+}
