@@ -11,12 +11,14 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -89,7 +91,7 @@ public final class Packer {
                         tar.add(it.entry(), InputStream.nullInputStream());
                         continue;
                     }
-                    try (InputStream in = Files.newInputStream(it.file(), LinkOption.NOFOLLOW_LINKS)) {
+                    try (FileChannel in = FileChannel.open(it.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
                         tar.add(it.entry(), in);
                     }
                 }
