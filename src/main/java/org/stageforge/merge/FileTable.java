@@ -132,34 +132,79 @@ public final class FileTable {
 
     static FileTable parse(String source, String text) {
         TreeMap<String, Entry> m = new TreeMap<>();
-        String[] lines = text.split("\n", -1);
-        for (int i = 0; i < lines.length; i++) {
-            String line = lines[i];
-            if (line.isEmpty() || line.startsWith("#")) continue;
-            String[] f = line.split("\t", -1);
-            if (f.length != 7) throw new ParseException(source, i + 1, 1, "expected 7 tab-separated fields");
-            try {
-                int major = 0, minor = 0;
-                if (!f[5].equals("-")) {
-                    String[] d = f[5].split(",");
-                    major = Integer.parseInt(d[0]);
-                    minor = Integer.parseInt(d[1]);
-                }
-                TreeMap<String, byte[]> x = new TreeMap<>();
-                if (!f[6].equals("-")) {
-                    for (String kv : f[6].split(";")) {
-                        int eq = kv.indexOf('=');
-                        x.put(kv.substring(0, eq), HexFormat.of().parseHex(kv.substring(eq + 1)));
-                    }
-                }
-                if (f[1].length() != 1) throw new IllegalArgumentException("bad type");
-                m.put(unescape(f[0]), new Entry(f[1].charAt(0), Integer.parseInt(f[2], 8), Long.parseLong(f[3]),
-                        Long.parseLong(f[4]), major, minor, x));
-            } catch (RuntimeException e) {
-                throw new ParseException(source, i + 1, 1, "malformed file table line: " + e.getMessage());
+        int n = text.length();
+        int lineNo = 0;
+        for (int pos = 0; pos <= n; ) {
+            int nl = text.indexOf('\n', pos);
+            if (nl < 0) nl = n;
+            lineNo++;
+            // pack reads the whole table at every start: plain lines (no device, no xattrs) are cut by hand; anything
+            // else, including every malformed line, goes through parseLine and its messages
+            if (nl > pos && text.charAt(pos) != '#' && !parsePlainLine(text, pos, nl, m)) {
+                parseLine(source, lineNo, text.substring(pos, nl), m);
             }
+            pos = nl + 1;
         }
         return new FileTable(m);
+    }
+
+    /** {@code path type mode uid gid - -} with a valid type and plain digits; false (nothing added) for any other line. */
+    private static boolean parsePlainLine(String text, int start, int end, TreeMap<String, Entry> m) {
+        int t1 = text.indexOf('\t', start);
+        if (t1 < 0 || t1 + 2 >= end || text.charAt(t1 + 2) != '\t') return false;
+        char type = text.charAt(t1 + 1);
+        if ("fdlpcb".indexOf(type) < 0) return false;
+        int t3 = text.indexOf('\t', t1 + 3);
+        if (t3 < 0 || t3 >= end) return false;
+        int t4 = text.indexOf('\t', t3 + 1);
+        if (t4 < 0 || t4 >= end) return false;
+        int t5 = text.indexOf('\t', t4 + 1);
+        // the rest must be exactly "\t-\t-"
+        if (t5 < 0 || t5 + 4 != end || text.charAt(t5 + 1) != '-' || text.charAt(t5 + 2) != '\t'
+                || text.charAt(t5 + 3) != '-') return false;
+        long mode = digits(text, t1 + 3, t3, 8, 10);
+        long uid = digits(text, t3 + 1, t4, 10, 18);
+        long gid = digits(text, t4 + 1, t5, 10, 18);
+        if (mode < 0 || uid < 0 || gid < 0) return false;
+        m.put(unescape(text.substring(start, t1)), new Entry(type, (int) mode, uid, gid, 0, 0, null));
+        return true;
+    }
+
+    /** The value of 1 to {@code max} digits below {@code radix} in {@code [from, to)}, else -1. */
+    private static long digits(String s, int from, int to, int radix, int max) {
+        if (to <= from || to - from > max) return -1;
+        long v = 0;
+        for (int i = from; i < to; i++) {
+            int d = s.charAt(i) - '0';
+            if (d < 0 || d >= radix) return -1;
+            v = v * radix + d;
+        }
+        return v;
+    }
+
+    private static void parseLine(String source, int lineNo, String line, TreeMap<String, Entry> m) {
+        String[] f = line.split("\t", -1);
+        if (f.length != 7) throw new ParseException(source, lineNo, 1, "expected 7 tab-separated fields");
+        try {
+            int major = 0, minor = 0;
+            if (!f[5].equals("-")) {
+                String[] d = f[5].split(",");
+                major = Integer.parseInt(d[0]);
+                minor = Integer.parseInt(d[1]);
+            }
+            TreeMap<String, byte[]> x = new TreeMap<>();
+            if (!f[6].equals("-")) {
+                for (String kv : f[6].split(";")) {
+                    int eq = kv.indexOf('=');
+                    x.put(kv.substring(0, eq), HexFormat.of().parseHex(kv.substring(eq + 1)));
+                }
+            }
+            if (f[1].length() != 1) throw new IllegalArgumentException("bad type");
+            m.put(unescape(f[0]), new Entry(f[1].charAt(0), Integer.parseInt(f[2], 8), Long.parseLong(f[3]),
+                    Long.parseLong(f[4]), major, minor, x));
+        } catch (RuntimeException e) {
+            throw new ParseException(source, lineNo, 1, "malformed file table line: " + e.getMessage());
+        }
     }
 
     public Entry get(String rel) {

@@ -117,6 +117,20 @@ class PackerTest {
     }
 
     @Test
+    void aRootThatCannotBePackedLeavesNothingBehind() throws Exception {
+        Path r = sampleRoot("root");
+        // a socket sorts after the paths already written when the root is read
+        try (var server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            server.bind(java.net.UnixDomainSocketAddress.of(r.resolve("var/zz.sock")));
+            assertThatThrownBy(() -> Packer.pack(r, tmp.resolve("new/dirs/x.tar.zst"), 0))
+                    .isInstanceOf(org.stageforge.StageforgeException.class)
+                    .hasMessage("cannot read " + r.toAbsolutePath().normalize() + ": " + r.toAbsolutePath().normalize().resolve("var/zz.sock")
+                            + ": sockets and unknown file types cannot be packed");
+        }
+        assertThat(tmp.resolve("new")).doesNotExist();
+    }
+
+    @Test
     void sourceDateEpochDefaults() throws IOException {
         Path r = sampleRoot("root");
         assertThat(Packer.sourceDateEpoch(r, java.util.OptionalLong.of(5), Map.of("SOURCE_DATE_EPOCH", "7"))).isEqualTo(5);
