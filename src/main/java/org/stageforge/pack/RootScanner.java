@@ -78,10 +78,6 @@ public final class RootScanner {
         return w.count;
     }
 
-    static int compareBytes(String a, String b) {
-        return Arrays.compareUnsigned(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
-    }
-
     private static long currentUid() {
         return new com.sun.security.auth.module.UnixSystem().getUid();
     }
