@@ -275,6 +275,7 @@ final class PhaseImage {
     }
 
     static void deleteTree(Path p) {
+        if (p == null) return; // no work directory was made
         try {
             org.stageforge.util.Dirs.deleteTree(p);
         } catch (IOException e) {
