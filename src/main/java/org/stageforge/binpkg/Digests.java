@@ -26,10 +26,10 @@ public final class Digests {
             String name = n.toUpperCase(Locale.ROOT);
             switch (name) {
                 case "BLAKE2B" -> b = new Blake2bDigest(512);
-                case "SHA512" -> jdk.put(name, md("SHA-512"));
-                case "SHA256" -> jdk.put(name, md("SHA-256"));
-                case "SHA1" -> jdk.put(name, md("SHA-1"));
-                case "MD5" -> jdk.put(name, md("MD5"));
+                case "SHA512" -> jdk.put(name, org.stageforge.util.Hashes.of("SHA-512"));
+                case "SHA256" -> jdk.put(name, org.stageforge.util.Hashes.of("SHA-256"));
+                case "SHA1" -> jdk.put(name, org.stageforge.util.Hashes.of("SHA-1"));
+                case "MD5" -> jdk.put(name, org.stageforge.util.Hashes.of("MD5"));
                 default -> throw new IllegalArgumentException("unsupported checksum " + n);
             }
         }
@@ -38,10 +38,6 @@ public final class Digests {
 
     public static boolean supported(String name) {
         return SUPPORTED.contains(name);
-    }
-
-    private static MessageDigest md(String alg) {
-        return org.stageforge.util.Hashes.of(alg);
     }
 
     public void update(byte[] b, int off, int len) {

@@ -168,7 +168,7 @@ public final class LocalBinhost {
             StringBuilder rec = new StringBuilder("#").append(KEY).append('\t').append(buildKey).append('\n');
             for (String l : listing) rec.append(l).append('\n');
             AtomicFiles.write(dir.resolve(".images").resolve(category).resolve(pf + ".tsv"), rec.toString().getBytes(StandardCharsets.UTF_8));
-            return new Ingested(cpv.toString(), target, digest(target, "SHA-512"), buildKey, differing);
+            return new Ingested(cpv.toString(), target, org.stageforge.util.Hashes.ofFile(target, "SHA-512"), buildKey, differing);
         } finally {
             org.stageforge.util.Dirs.deleteTree(work);
         }
@@ -237,7 +237,7 @@ public final class LocalBinhost {
         String what = switch (e.type()) {
             case FILE -> {
                 try (InputStream in = Files.newInputStream(image.resolve(e.path()), LinkOption.NOFOLLOW_LINKS)) {
-                    MessageDigest md = sha("SHA-256");
+                    MessageDigest md = org.stageforge.util.Hashes.of("SHA-256");
                     byte[] buf = new byte[65536];
                     for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
                     yield HexFormat.of().formatHex(md.digest());
@@ -255,16 +255,4 @@ public final class LocalBinhost {
         return new String(v, StandardCharsets.UTF_8).strip();
     }
 
-    static String digest(Path f, String alg) throws IOException {
-        MessageDigest md = sha(alg);
-        try (InputStream in = Files.newInputStream(f)) {
-            byte[] buf = new byte[65536];
-            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    private static MessageDigest sha(String alg) {
-        return org.stageforge.util.Hashes.of(alg);
-    }
 }

@@ -131,15 +131,7 @@ public final class Installer {
         } catch (IOException e) {
             throw new StageforgeException("cannot create the build directory: " + e.getMessage(), e);
         } finally {
-            if (req.buildDir() == null && build != null) deleteTree(build);
-        }
-    }
-
-    static void deleteTree(Path p) {
-        try {
-            org.stageforge.util.Dirs.deleteTree(p);
-        } catch (IOException e) {
-            throw new StageforgeException("cannot remove " + p + ": " + e.getMessage(), e);
+            if (req.buildDir() == null && build != null) org.stageforge.util.Dirs.deleteTreeOrFail(build);
         }
     }
 

@@ -195,7 +195,7 @@ public final class MergeEngine {
                 }
             }
         } finally {
-            if (tempBuildDir != null) PhaseImage.deleteTree(tempBuildDir);
+            if (tempBuildDir != null) org.stageforge.util.Dirs.deleteTreeOrFail(tempBuildDir);
         }
         EnvUpdate.Result env = EnvUpdate.run(root);
         String ld = ldconfig();
@@ -429,7 +429,7 @@ public final class MergeEngine {
             try {
                 return merge();
             } finally {
-                if (edited != null) PhaseImage.deleteTree(edited.dir());
+                if (edited != null) org.stageforge.util.Dirs.deleteTreeOrFail(edited.dir());
             }
         }
 
@@ -748,14 +748,14 @@ public final class MergeEngine {
                 dir = buildDir().resolve("image").resolve(category).resolve(pf);
                 img = PhaseImage.extract(pkg, dir, cpv, options.posix().privileged(), options.posix());
             } catch (IOException | RuntimeException e) {
-                PhaseImage.deleteTree(dir);
+                org.stageforge.util.Dirs.deleteTreeOrFail(dir);
                 if (e instanceof RuntimeException re) throw re;
                 throw new StageforgeException(cpv + ": cannot extract the image for pkg_preinst: " + e.getMessage(), e);
             }
             try {
                 img.applyIntents(runPhase("pkg_preinst", img.dir()));
             } catch (RuntimeException e) {
-                PhaseImage.deleteTree(img.dir());
+                org.stageforge.util.Dirs.deleteTreeOrFail(img.dir());
                 throw e;
             }
             done.add("preinst");

@@ -55,7 +55,7 @@ final class PhaseImage {
      */
     static PhaseImage extract(BinaryPackage pkg, Path dir, String cpv, boolean diskOwners, PosixOps posix)
             throws IOException {
-        deleteTree(dir);
+        org.stageforge.util.Dirs.deleteTreeOrFail(dir);
         Files.createDirectories(dir);
         PhaseImage img = new PhaseImage(dir.toRealPath(), cpv, diskOwners);
         pkg.streamImage((e, in) -> {
@@ -274,12 +274,4 @@ final class PhaseImage {
                 e.mtime(), e.mtimeNanos(), e.linkTarget(), major, minor, xattrs);
     }
 
-    static void deleteTree(Path p) {
-        if (p == null) return; // no work directory was made
-        try {
-            org.stageforge.util.Dirs.deleteTree(p);
-        } catch (IOException e) {
-            throw new StageforgeException("cannot remove " + p + ": " + e.getMessage(), e);
-        }
-    }
 }

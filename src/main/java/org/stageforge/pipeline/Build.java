@@ -351,11 +351,8 @@ public final class Build {
     }
 
     static String digestFile(Path f, String alg) {
-        try (var in = Files.newInputStream(f)) {
-            MessageDigest md = org.stageforge.util.Hashes.of(alg);
-            byte[] buf = new byte[1 << 17];
-            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-            return HexFormat.of().formatHex(md.digest());
+        try {
+            return org.stageforge.util.Hashes.ofFile(f, alg);
         } catch (IOException e) {
             throw new StageforgeException("cannot read " + f + ": " + e.getMessage(), ExitCodes.NOT_FOUND, e);
         }

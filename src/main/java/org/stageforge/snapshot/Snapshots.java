@@ -135,7 +135,7 @@ public final class Snapshots {
             }
             Files.createDirectories(outDir);
             String sha512 = writeTarball(tree, o.name() + "-" + o.date(), time, temps.get(0), o.key(), temps.get(1));
-            String md5hex = digestFile(temps.get(0), "MD5");
+            String md5hex = org.stageforge.util.Hashes.ofFile(temps.get(0), "MD5");
             Files.writeString(temps.get(2), md5hex + "  " + file + "\n", StandardCharsets.US_ASCII);
             Files.move(temps.get(0), tarball, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             Files.move(temps.get(1), sig, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -161,7 +161,7 @@ public final class Snapshots {
         byte[] stamp = (time + " " + DateTimeFormatter.ofPattern("EEE dd MMM yyyy hh:mm:ss a 'UTC'", Locale.US)
                 .format(java.time.Instant.ofEpochSecond(time).atZone(ZoneOffset.UTC)) + "\n").getBytes(StandardCharsets.US_ASCII);
         PGPSignatureGenerator gen = OpenPgp.detachedSigner(key, new Date(time * 1000));
-        MessageDigest sha = md("SHA-512");
+        MessageDigest sha = org.stageforge.util.Hashes.of("SHA-512");
         try (OutputStream file = Files.newOutputStream(tarOut);
              OutputStream tee = new FilterOutputStream(file) {
                  @Override
@@ -216,8 +216,8 @@ public final class Snapshots {
         String[] line = Files.readString(md5, StandardCharsets.ISO_8859_1).strip().split("\\s+", 2);
         OpenPgp.Keyring keys = OpenPgp.Keyring.load(keyring);
         PGPSignature s = OpenPgp.detachedVerifier(keys, Files.readAllBytes(sig), sig.toString());
-        MessageDigest m5 = md("MD5");
-        MessageDigest sha = md("SHA-512");
+        MessageDigest m5 = org.stageforge.util.Hashes.of("MD5");
+        MessageDigest sha = org.stageforge.util.Hashes.of("SHA-512");
         try (InputStream in = Files.newInputStream(tarball)) {
             byte[] buf = new byte[1 << 17];
             for (int n; (n = in.read(buf)) > 0; ) {
@@ -293,19 +293,6 @@ public final class Snapshots {
             throw new StageforgeException("interrupted", e);
         }
         return out;
-    }
-
-    private static String digestFile(Path f, String alg) throws IOException {
-        MessageDigest d = md(alg);
-        try (InputStream in = Files.newInputStream(f)) {
-            byte[] buf = new byte[1 << 17];
-            for (int n; (n = in.read(buf)) > 0; ) d.update(buf, 0, n);
-        }
-        return HexFormat.of().formatHex(d.digest());
-    }
-
-    private static MessageDigest md(String alg) {
-        return org.stageforge.util.Hashes.of(alg);
     }
 
 }

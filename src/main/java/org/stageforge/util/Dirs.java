@@ -71,4 +71,14 @@ public final class Dirs {
             }
         });
     }
+
+    /** {@link #deleteTree}, a failure reported as a {@link StageforgeException} naming the path; null is nothing. */
+    public static void deleteTreeOrFail(Path dir) {
+        if (dir == null) return;
+        try {
+            deleteTree(dir);
+        } catch (IOException e) {
+            throw new StageforgeException("cannot remove " + dir + ": " + e.getMessage(), e);
+        }
+    }
 }

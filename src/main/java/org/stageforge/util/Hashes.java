@@ -6,6 +6,7 @@ import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 
 import java.lang.ref.Cleaner;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Map;
@@ -40,6 +41,16 @@ public final class Hashes {
             if (md != null) return new OpenSslDigest(algorithm, md);
         }
         return jdk(algorithm);
+    }
+
+    /** Lower-case hex of {@code algorithm} over the content of {@code file}. */
+    public static String ofFile(Path file, String algorithm) throws java.io.IOException {
+        MessageDigest md = of(algorithm);
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 17];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+        }
+        return java.util.HexFormat.of().formatHex(md.digest());
     }
 
     /** The JDK's own implementation (also what {@link #of} falls back to). */

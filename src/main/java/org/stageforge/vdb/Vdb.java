@@ -9,15 +9,12 @@ import org.stageforge.index.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -190,8 +187,8 @@ public final class Vdb {
         } catch (IOException e) {
             throw new StageforgeException("cannot write VDB entry " + entry.cpv() + " under " + root + ": " + e.getMessage(), e);
         } finally {
-            deleteQuietly(tmp);
-            deleteQuietly(old);
+            org.stageforge.util.Dirs.deleteTreeOrFail(tmp);
+            org.stageforge.util.Dirs.deleteTreeOrFail(old);
         }
     }
 
@@ -214,7 +211,7 @@ public final class Vdb {
         } catch (IOException e) {
             throw new StageforgeException("cannot remove VDB entry " + cpv + ": " + e.getMessage(), e);
         }
-        deleteQuietly(gone);
+        org.stageforge.util.Dirs.deleteTreeOrFail(gone);
         return true;
     }
 
@@ -276,24 +273,4 @@ public final class Vdb {
                 ExitCodes.BAD_INPUT, null);
     }
 
-    private static void deleteQuietly(Path p) {
-        if (p == null || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
-        try {
-            Files.walkFileTree(p, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                    Files.delete(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            throw new StageforgeException("cannot delete " + p + ": " + e.getMessage(), e);
-        }
-    }
 }
