@@ -29,6 +29,11 @@ public final class Hashes {
     private static final Cleaner CLEANER = Cleaner.create();
     /** Bytes copied into native memory per update call. */
     private static final int CHUNK = 1 << 16;
+    /**
+     * Where updates copy their bytes for libcrypto: one buffer per thread, not per digest (a merge makes a digest
+     * per file), used only during an update call.
+     */
+    private static final ThreadLocal<Memory> SCRATCH = ThreadLocal.withInitial(() -> new Memory(CHUNK));
 
     /**
      * A digest of {@code algorithm} ({@code MD5}, {@code SHA-1}, {@code SHA-256}, {@code SHA-512}): libcrypto's when
@@ -103,11 +108,10 @@ public final class Hashes {
     }
 
     /** Native state freed by the cleaner when the digest is unreachable. */
-    private record State(Pointer ctx, Memory buffer) implements Runnable {
+    private record State(Pointer ctx) implements Runnable {
         @Override
         public void run() {
             Crypto.EVP_MD_CTX_free(ctx);
-            buffer.close();
         }
     }
 
@@ -119,7 +123,7 @@ public final class Hashes {
         OpenSslDigest(String algorithm, Pointer md) {
             super(algorithm);
             this.md = md;
-            this.state = new State(newContext(), new Memory(CHUNK));
+            this.state = new State(newContext());
             CLEANER.register(this, state);
             init();
             this.length = LENGTHS.get(algorithm);
@@ -152,10 +156,11 @@ public final class Hashes {
         @Override
         protected void engineUpdate(byte[] input, int offset, int len) {
             java.util.Objects.checkFromIndexSize(offset, len, input.length);
+            Memory buffer = SCRATCH.get();
             while (len > 0) {
                 int n = Math.min(len, CHUNK);
-                state.buffer().write(0, input, offset, n);
-                check(Crypto.EVP_DigestUpdate(state.ctx(), state.buffer(), n), "EVP_DigestUpdate");
+                buffer.write(0, input, offset, n);
+                check(Crypto.EVP_DigestUpdate(state.ctx(), buffer, n), "EVP_DigestUpdate");
                 offset += n;
                 len -= n;
             }
