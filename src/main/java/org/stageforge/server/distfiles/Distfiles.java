@@ -1,0 +1,186 @@
+package org.stageforge.server.distfiles;
+
+import org.bouncycastle.crypto.digests.Blake2bDigest;
+import org.stageforge.binpkg.Digests;
+import org.stageforge.server.core.BlobStore;
+import org.stageforge.server.core.HttpRefusal;
+import org.stageforge.server.core.LocalBlobStore;
+import org.stageforge.server.core.ServerContext;
+import org.stageforge.server.core.ViewManifest;
+import org.stageforge.server.core.Views;
+import org.stageforge.util.Hashes;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The server's distfiles: one view ({@value #VIEW}) mapping each distfile name to its blob. Files are served
+ * at {@code /distfiles/XX/NAME} (XX = the first two hex digits of the BLAKE2B of the name, GLEP 75's
+ * {@code filename-hash BLAKE2B 8}) and at {@code /distfiles/NAME} (the {@code flat} fallback that
+ * {@code layout.conf} names second). A name holds one content for good: mirrors never change a file under its
+ * name, and Manifests pin it.
+ */
+public final class Distfiles {
+    public static final String VIEW = "distfiles";
+    /** GLEP 75 layout: filename-hash first; flat for clients that predate it. */
+    public static final String LAYOUT_CONF = "[structure]\n0=filename-hash BLAKE2B 8\n1=flat\n";
+    /** Portage's checksum names a client may send to have an upload checked. */
+    public static final List<String> DIGESTS = List.of("BLAKE2B", "SHA512", "SHA256", "SHA1", "MD5");
+
+    /** What an upload did: {@code created} false when the name held these very bytes already. */
+    public record Upload(String name, String path, String sha256, long size, boolean created, long generation) {}
+
+    /**
+     * What the client expects of an upload (checked before anything is stored).
+     *
+     * @param size    expected size, or -1
+     * @param digests checksum name (upper case, one of {@link #DIGESTS}) → lower-case hex
+     */
+    public record Expected(long size, Map<String, String> digests) {
+        public Expected {
+            digests = Map.copyOf(digests);
+            for (String k : digests.keySet()) {
+                if (!DIGESTS.contains(k)) throw new IllegalArgumentException("unsupported checksum " + k);
+            }
+        }
+
+        public static final Expected NONE = new Expected(-1, Map.of());
+    }
+
+    private final ServerContext ctx;
+
+    public Distfiles(ServerContext ctx) throws IOException {
+        this.ctx = ctx;
+        ctx.views().create(VIEW, ViewManifest.EMPTY);
+    }
+
+    public ServerContext context() {
+        return ctx;
+    }
+
+    /**
+     * Checks a distfile name from a request: at most 255 bytes, no leading dot (hidden files, {@code .},
+     * {@code ..}), no separator, space or control character, not {@code layout.conf}. Returns it or refuses
+     * with 400.
+     */
+    public static String checkName(String name) {
+        if (name.isEmpty() || name.getBytes(StandardCharsets.UTF_8).length > 255) {
+            throw HttpRefusal.badRequest("bad distfile name: empty or longer than 255 bytes");
+        }
+        if (name.startsWith(".")) throw HttpRefusal.badRequest("bad distfile name '" + name + "': starts with a dot");
+        if (name.equals("layout.conf")) throw HttpRefusal.badRequest("bad distfile name: layout.conf is the mirror's layout");
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '/' || c == '\\' || c <= 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+                throw HttpRefusal.badRequest("bad distfile name: separator, space or control character");
+            }
+        }
+        return name;
+    }
+
+    /** The GLEP 75 directory of a name: the first two hex digits of the BLAKE2B (512) of its UTF-8 bytes. */
+    public static String hashDir(String name) {
+        byte[] in = name.getBytes(StandardCharsets.UTF_8);
+        Blake2bDigest d = new Blake2bDigest(512);
+        d.update(in, 0, in.length);
+        byte[] out = new byte[64];
+        d.doFinal(out, 0);
+        return HexFormat.of().formatHex(out, 0, 1);
+    }
+
+    /** The served path of a name in the filename-hash layout: {@code XX/NAME}. */
+    public static String path(String name) {
+        return hashDir(name) + "/" + name;
+    }
+
+    /** The current generation's pointer and the entry of {@code name}, if served. */
+    public record Found(Views.Pointer pointer, ViewManifest.Entry entry) {}
+
+    public Optional<Found> find(String name) throws IOException {
+        Views.Pointer p = ctx.views().current(VIEW).orElseThrow(() -> new IllegalStateException("no distfiles view"));
+        ViewManifest.Entry e = ctx.views().manifest(p).get(name);
+        return e == null ? Optional.empty() : Optional.of(new Found(p, e));
+    }
+
+    /** Every served name → its entry (one generation). */
+    public Map<String, ViewManifest.Entry> list() throws IOException {
+        Views.Pointer p = ctx.views().current(VIEW).orElseThrow(() -> new IllegalStateException("no distfiles view"));
+        return ctx.views().manifest(p).files();
+    }
+
+    /**
+     * Receives one distfile: streamed to a private temporary directory (at most the server's upload limit, else
+     * 413), its size and digests checked against what the client expects (422 on a mismatch), then stored and
+     * published. A name already holding other bytes is refused with 409. A refusal stores nothing.
+     */
+    public Upload upload(String name, InputStream body, Expected expected) throws IOException {
+        checkName(name);
+        Path tmp = ctx.blobs().newTempDir();
+        try {
+            Path file = tmp.resolve("distfile");
+            MessageDigest sha = Hashes.of("SHA-256");
+            Digests digests = new Digests(expected.digests().keySet());
+            long limit = ctx.config().maxUploadBytes();
+            long size = 0;
+            try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW)) {
+                byte[] buf = new byte[1 << 16];
+                int n;
+                while ((n = body.read(buf)) > 0) {
+                    size += n;
+                    if (size > limit) throw new HttpRefusal(413, "body larger than the upload limit of " + limit + " bytes");
+                    sha.update(buf, 0, n);
+                    digests.update(buf, 0, n);
+                    out.write(buf, 0, n);
+                }
+            }
+            if (expected.size() >= 0 && expected.size() != size) {
+                throw new HttpRefusal(422, name + ": received " + size + " bytes, expected " + expected.size());
+            }
+            String bad = Digests.firstMismatch(expected.digests(), digests.hex());
+            if (bad != null) throw new HttpRefusal(422, name + ": " + bad + " digest does not match the expected one");
+            String sha256 = HexFormat.of().formatHex(sha.digest());
+            Optional<Found> there = find(name);
+            if (there.isPresent()) {
+                if (!there.get().entry().sha256().equals(sha256)) throw conflict(name, there.get().entry());
+                return new Upload(name, path(name), sha256, size, false, there.get().pointer().generation());
+            }
+            BlobStore.Blob blob = ctx.blobs().adopt(file, sha256);
+            ViewManifest.Entry me = new ViewManifest.Entry(sha256, blob.size(), ctx.clock().millis() / 1000);
+            Views.Published<Boolean> p = ctx.views().publish(VIEW, (cur, m) -> {
+                ViewManifest.Entry old = m.get(name);
+                if (old != null) {
+                    if (old.sha256().equals(sha256)) return new Views.Next<>(null, false);
+                    throw conflict(name, old);
+                }
+                return new Views.Next<>(m.with(name, me), true);
+            });
+            return new Upload(name, path(name), sha256, size, p.result(), p.pointer().generation());
+        } finally {
+            LocalBlobStore.deleteTree(tmp);
+        }
+    }
+
+    private static HttpRefusal conflict(String name, ViewManifest.Entry there) {
+        return new HttpRefusal(409, "distfile " + name + " exists with other content (sha256 " + there.sha256()
+                + "): a distfile's name stands for one content; delete it first");
+    }
+
+    /** Removes a distfile from the mirror (its blob stays); 404 when not served. Returns the new generation. */
+    public long delete(String name) throws IOException {
+        checkName(name);
+        return ctx.views().publish(VIEW, (cur, m) -> {
+            if (m.get(name) == null) throw HttpRefusal.notFound("no distfile " + name);
+            return new Views.Next<>(m.without(name), null);
+        }).pointer().generation();
+    }
+}
