@@ -40,6 +40,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Base URL clients use (for binrepos.conf); default: from each request's Host.")
     String publicUrl;
 
+    @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${env:STAGEFORGE_JDBC_URL}",
+            description = {"Metadata database instead of DATA/server.db, e.g. jdbc:postgresql://HOST:5432/DB?user=U&password=P",
+                    "(several server processes may share it and one data directory; default: $STAGEFORGE_JDBC_URL)."})
+    String jdbcUrl;
+
     @Override
     public Integer call() throws Exception {
         int colon = listen.lastIndexOf(':');
@@ -56,7 +61,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--tls-cert and --tls-key go together");
         }
         String host = listen.substring(0, colon).replaceAll("^\\[(.*)]$", "$1");
-        ServerConfig cfg = ServerConfig.of(data, host, port).withTls(tlsCert, tlsKey).withPublicUrl(publicUrl);
+        ServerConfig cfg = ServerConfig.of(data, host, port).withTls(tlsCert, tlsKey).withPublicUrl(publicUrl)
+                .withJdbcUrl(jdbcUrl);
         if (maxUpload != null) cfg = cfg.withMaxUploadBytes(maxUpload);
         Server server = Services.start(cfg);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -30,7 +30,11 @@ public final class ServerCommand implements Runnable {
     }
 
     static ServerContext open(Path data) throws java.io.IOException {
-        return ServerContext.open(ServerConfig.of(data, "127.0.0.1", 0), Clock.systemUTC());
+        return open(data, null);
+    }
+
+    static ServerContext open(Path data, String jdbcUrl) throws java.io.IOException {
+        return ServerContext.open(ServerConfig.of(data, "127.0.0.1", 0).withJdbcUrl(jdbcUrl), Clock.systemUTC());
     }
 
     @Command(name = "token", mixinStandardHelpOptions = true, description = "API tokens.",
@@ -56,6 +60,10 @@ public final class ServerCommand implements Runnable {
         @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
         Path data;
 
+        @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${env:STAGEFORGE_JDBC_URL}",
+                description = "The server's metadata database when not DATA/server.db (as serve --jdbc-url).")
+        String jdbcUrl;
+
         @Option(names = "--scope", required = true, paramLabel = "SCOPE", description = "A scope (repeatable).")
         List<String> scopes;
 
@@ -64,7 +72,7 @@ public final class ServerCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Tokens.Created t = open(data).tokens().create(name, scopes);
+            Tokens.Created t = open(data, jdbcUrl).tokens().create(name, scopes);
             spec.commandLine().getOut().println(t.secret());
             spec.commandLine().getErr().println("token " + t.token().id() + " with " + String.join(" ", t.token().scopes()));
             return ExitCodes.OK;
@@ -92,6 +100,10 @@ public final class ServerCommand implements Runnable {
         @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
         Path data;
 
+        @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${env:STAGEFORGE_JDBC_URL}",
+                description = "The server's metadata database when not DATA/server.db (as serve --jdbc-url).")
+        String jdbcUrl;
+
         @Parameters(paramLabel = "NAME", description = "Binhost name (letters, digits, . _ -).")
         String name;
 
@@ -110,7 +122,7 @@ public final class ServerCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            BinhostSettings b = new Binhosts(open(data)).create(name, requireSignatures, keyring, privateReads, keep);
+            BinhostSettings b = new Binhosts(open(data, jdbcUrl)).create(name, requireSignatures, keyring, privateReads, keep);
             spec.commandLine().getOut().println("binhost " + b.name() + " at /binhost/" + b.name() + "/"
                     + (b.requireSignatures() ? " (signatures required)" : ""));
             return ExitCodes.OK;

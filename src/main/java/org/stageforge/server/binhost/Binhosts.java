@@ -153,7 +153,6 @@ public final class Binhosts {
             }
             BlobStore.Blob blob = ctx.blobs().adopt(file, sha256);
             ViewManifest.Entry me = new ViewManifest.Entry(sha256, blob.size(), now / 1000);
-            Set<String> retained = retainedBlobs();
             Views.Published<Boolean> p = ctx.views().publish(b.view(), (cur, m) -> {
                 ViewManifest.Entry old = m.get(name.path());
                 if (old != null) {
@@ -162,6 +161,8 @@ public final class Binhosts {
                 }
                 List<Map<String, String>> entries = entries(m);
                 entries.add(entry);
+                // read under the view's lock, at each attempt: a holder added meanwhile (another process) counts
+                Set<String> retained = retainedBlobs();
                 ViewManifest next = m.with(name.path(), me);
                 for (String drop : expired(entries, b.keepBuilds(), next, retained)) next = next.without(drop);
                 Set<String> kept = next.files().keySet();

@@ -54,6 +54,14 @@ public final class MetadataStore {
         return q < 0 ? url : url.substring(0, q);
     }
 
+    /**
+     * Whether the database locks rows ({@code SELECT … FOR UPDATE}): PostgreSQL does, so writers of one view in
+     * several server processes wait for each other instead of racing; SQLite has one writer at a time anyway.
+     */
+    public boolean rowLocks() {
+        return url.startsWith("jdbc:postgresql:");
+    }
+
     /** Work on one connection; SQL errors become a one-line failure. */
     public interface Work<T> {
         T run(Connection c) throws SQLException;

@@ -41,6 +41,11 @@ public record ServerConfig(Path dataDir, String host, int port, Path tlsCert, Pa
         return new ServerConfig(dataDir, host, port, tlsCert, tlsKey, maxUploadBytes, jdbcUrl, url);
     }
 
+    /** Metadata in another database (a PostgreSQL JDBC URL when several server processes share it); null: SQLite. */
+    public ServerConfig withJdbcUrl(String url) {
+        return new ServerConfig(dataDir, host, port, tlsCert, tlsKey, maxUploadBytes, url, publicUrl);
+    }
+
     /** The JDBC URL in use: the configured one or the default SQLite file. */
     public String effectiveJdbcUrl() {
         return jdbcUrl != null ? jdbcUrl : MetadataStore.sqliteUrl(dataDir.resolve("server.db"));
