@@ -6,8 +6,6 @@ import org.stageforge.server.core.BlobStore;
 import org.stageforge.server.core.HttpRefusal;
 import org.stageforge.server.core.LocalBlobStore;
 import org.stageforge.server.core.ServerContext;
-import org.stageforge.server.core.ViewManifest;
-import org.stageforge.server.core.Views;
 import org.stageforge.util.Hashes;
 
 import java.io.IOException;
@@ -24,21 +22,23 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The server's distfiles: one view ({@value #VIEW}) mapping each distfile name to its blob. Files are served
+ * The server's distfiles: the {@code distfiles} table maps each name to its blob. Files are served
  * at {@code /distfiles/XX/NAME} (XX = the first two hex digits of the BLAKE2B of the name, GLEP 75's
  * {@code filename-hash BLAKE2B 8}) and at {@code /distfiles/NAME} (the {@code flat} fallback that
  * {@code layout.conf} names second). A name holds one content for good: mirrors never change a file under its
  * name, and Manifests pin it.
  */
 public final class Distfiles {
-    public static final String VIEW = "distfiles";
     /** GLEP 75 layout: filename-hash first; flat for clients that predate it. */
     public static final String LAYOUT_CONF = "[structure]\n0=filename-hash BLAKE2B 8\n1=flat\n";
     /** Portage's checksum names a client may send to have an upload checked. */
     public static final List<String> DIGESTS = List.of("BLAKE2B", "SHA512", "SHA256", "SHA1", "MD5");
 
     /** What an upload did: {@code created} false when the name held these very bytes already. */
-    public record Upload(String name, String path, String sha256, long size, boolean created, long generation) {}
+    public record Upload(String name, String path, String sha256, long size, boolean created) {}
+
+    /** A served distfile: its blob, size and upload time (milliseconds, the server's clock). */
+    public record Entry(String name, String sha256, long size, long uploadedMillis) {}
 
     /**
      * What the client expects of an upload (checked before anything is stored).
@@ -59,9 +59,8 @@ public final class Distfiles {
 
     private final ServerContext ctx;
 
-    public Distfiles(ServerContext ctx) throws IOException {
+    public Distfiles(ServerContext ctx) {
         this.ctx = ctx;
-        ctx.views().create(VIEW, ViewManifest.EMPTY);
     }
 
     public ServerContext context() {
@@ -103,19 +102,16 @@ public final class Distfiles {
         return hashDir(name) + "/" + name;
     }
 
-    /** The current generation's pointer and the entry of {@code name}, if served. */
-    public record Found(Views.Pointer pointer, ViewManifest.Entry entry) {}
-
-    public Optional<Found> find(String name) throws IOException {
-        Views.Pointer p = ctx.views().current(VIEW).orElseThrow(() -> new IllegalStateException("no distfiles view"));
-        ViewManifest.Entry e = ctx.views().manifest(p).get(name);
-        return e == null ? Optional.empty() : Optional.of(new Found(p, e));
+    /** The distfile served under {@code name}, if any. */
+    public Optional<Entry> find(String name) {
+        return ctx.db().query("SELECT sha256, size, uploaded FROM distfiles WHERE name = ?",
+                rs -> new Entry(name, rs.getString(1), rs.getLong(2), rs.getLong(3)), name).stream().findFirst();
     }
 
-    /** Every served name → its entry (one generation). */
-    public Map<String, ViewManifest.Entry> list() throws IOException {
-        Views.Pointer p = ctx.views().current(VIEW).orElseThrow(() -> new IllegalStateException("no distfiles view"));
-        return ctx.views().manifest(p).files();
+    /** Every served distfile, by name. */
+    public List<Entry> list() {
+        return ctx.db().query("SELECT name, sha256, size, uploaded FROM distfiles ORDER BY name",
+                rs -> new Entry(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4)));
     }
 
     /**
@@ -149,38 +145,30 @@ public final class Distfiles {
             String bad = Digests.firstMismatch(expected.digests(), digests.hex());
             if (bad != null) throw new HttpRefusal(422, name + ": " + bad + " digest does not match the expected one");
             String sha256 = HexFormat.of().formatHex(sha.digest());
-            Optional<Found> there = find(name);
-            if (there.isPresent()) {
-                if (!there.get().entry().sha256().equals(sha256)) throw conflict(name, there.get().entry());
-                return new Upload(name, path(name), sha256, size, false, there.get().pointer().generation());
+            Optional<Entry> there = find(name);
+            if (there.isEmpty()) {
+                BlobStore.Blob blob = ctx.blobs().adopt(file, sha256);
+                // the blob is complete before the row names it; of two concurrent uploads one row wins
+                int added = ctx.db().update("INSERT INTO distfiles (name, sha256, size, uploaded) VALUES (?, ?, ?, ?) "
+                        + "ON CONFLICT (name) DO NOTHING", name, sha256, blob.size(), ctx.clock().millis());
+                if (added == 1) return new Upload(name, path(name), sha256, size, true);
+                there = find(name);
             }
-            BlobStore.Blob blob = ctx.blobs().adopt(file, sha256);
-            ViewManifest.Entry me = new ViewManifest.Entry(sha256, blob.size(), ctx.clock().millis() / 1000);
-            Views.Published<Boolean> p = ctx.views().publish(VIEW, (cur, m) -> {
-                ViewManifest.Entry old = m.get(name);
-                if (old != null) {
-                    if (old.sha256().equals(sha256)) return new Views.Next<>(null, false);
-                    throw conflict(name, old);
-                }
-                return new Views.Next<>(m.with(name, me), true);
-            });
-            return new Upload(name, path(name), sha256, size, p.result(), p.pointer().generation());
+            if (there.isPresent() && !there.get().sha256().equals(sha256)) throw conflict(name, there.get());
+            return new Upload(name, path(name), sha256, size, false);
         } finally {
             LocalBlobStore.deleteTree(tmp);
         }
     }
 
-    private static HttpRefusal conflict(String name, ViewManifest.Entry there) {
+    private static HttpRefusal conflict(String name, Entry there) {
         return new HttpRefusal(409, "distfile " + name + " exists with other content (sha256 " + there.sha256()
                 + "): a distfile's name stands for one content; delete it first");
     }
 
-    /** Removes a distfile from the mirror (its blob stays); 404 when not served. Returns the new generation. */
-    public long delete(String name) throws IOException {
+    /** Removes a distfile from the mirror (its blob stays: a download in flight goes on); 404 when not served. */
+    public void delete(String name) {
         checkName(name);
-        return ctx.views().publish(VIEW, (cur, m) -> {
-            if (m.get(name) == null) throw HttpRefusal.notFound("no distfile " + name);
-            return new Views.Next<>(m.without(name), null);
-        }).pointer().generation();
+        if (ctx.db().update("DELETE FROM distfiles WHERE name = ?", name) == 0) throw HttpRefusal.notFound("no distfile " + name);
     }
 }

@@ -65,10 +65,10 @@ public final class DistfilesResource implements ResourceModule {
         } else {
             throw HttpRefusal.notFound("not found: " + ex.getRequestPath());
         }
-        Distfiles.Found f = distfiles.find(name).orElseThrow(() -> HttpRefusal.notFound("no distfile " + name));
+        Distfiles.Entry f = distfiles.find(name).orElseThrow(() -> HttpRefusal.notFound("no distfile " + name));
         ServerContext ctx = distfiles.context();
-        BlobResource.serve(ex, new BlobResource(ctx.blobFiles(), ctx.blobs().file(f.entry().sha256()), rest.joined(),
-                f.entry().sha256(), f.pointer().publishedMillis(), "application/octet-stream"));
+        BlobResource.serve(ex, new BlobResource(ctx.blobFiles(), ctx.blobs().file(f.sha256()), rest.joined(),
+                f.sha256(), f.uploadedMillis(), "application/octet-stream"));
     }
 
     private void write(HttpServerExchange ex, ServerContext ctx, RequestPath rest) throws IOException {
@@ -81,8 +81,8 @@ public final class DistfilesResource implements ResourceModule {
             if (rest.size() != 2) throw HttpRefusal.badRequest("expected /distfiles/upload/NAME");
             String name = Distfiles.checkName(rest.get(1));
             if (action.equals("distfiles.delete")) {
-                long gen = distfiles.delete(name);
-                ctx.audit().record(tokenId, action, object, "200 generation " + gen);
+                distfiles.delete(name);
+                ctx.audit().record(tokenId, action, object, "200 deleted");
                 Server.text(ex, 200, "deleted " + name + "\n");
                 return;
             }
@@ -94,7 +94,7 @@ public final class DistfilesResource implements ResourceModule {
             }
             Distfiles.Upload u = distfiles.upload(name, ex.getInputStream(), expected);
             int status = u.created() ? 201 : 200;
-            ctx.audit().record(tokenId, action, object, status + " sha256 " + u.sha256() + " generation " + u.generation());
+            ctx.audit().record(tokenId, action, object, status + " sha256 " + u.sha256());
             ex.getResponseHeaders().put(Headers.LOCATION, "/distfiles/" + u.path());
             Server.text(ex, status, u.sha256() + " " + u.path() + "\n");
         } catch (HttpRefusal r) {

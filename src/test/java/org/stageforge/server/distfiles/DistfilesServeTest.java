@@ -96,6 +96,7 @@ class DistfilesServeTest {
             assertThat(get(m.url("/distfiles/4b/nothing.tar")).statusCode()).isEqualTo(404);
             // the same bytes again: 200, nothing new; other bytes under the name: 409
             String after = m.state();
+            assertThat(after).contains("foo-1.0.tar.gz " + d.get("SHA256") + " 9000 ");
             assertThat(put(m.url("/distfiles/upload/foo-1.0.tar.gz?blake2b=" + d.get("BLAKE2B")), token, data).statusCode()).isEqualTo(200);
             HttpResponse<String> conflict = put(m.url("/distfiles/upload/foo-1.0.tar.gz"), token, "other".getBytes());
             assertThat(conflict.statusCode()).isEqualTo(409);
@@ -125,7 +126,7 @@ class DistfilesServeTest {
             String audit = Files.readString(tmp.resolve("data/audit.log"));
             assertThat(audit).contains("\"action\":\"distfiles.upload\",\"object\":\"foo-1.0.tar.gz\",\"result\":\"201 sha256 " + d.get("SHA256"));
             assertThat(audit).contains("\"result\":\"403 token ");
-            assertThat(audit).contains("\"action\":\"distfiles.delete\",\"object\":\"foo-1.0.tar.gz\",\"result\":\"200 generation ");
+            assertThat(audit).contains("\"action\":\"distfiles.delete\",\"object\":\"foo-1.0.tar.gz\",\"result\":\"200 deleted\"");
         }
     }
 
@@ -189,6 +190,7 @@ class DistfilesServeTest {
                 s.map(p -> "tmp: " + p.getFileName()).forEach(out::add);
             }
             out.addAll(ctx.db().query("SELECT name || ' ' || manifest || ' ' || generation FROM views ORDER BY name", rs -> rs.getString(1)));
+            out.addAll(ctx.db().query("SELECT name || ' ' || sha256 || ' ' || size || ' ' || uploaded FROM distfiles ORDER BY name", rs -> rs.getString(1)));
             return String.join("\n", out);
         }
 
