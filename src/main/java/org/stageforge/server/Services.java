@@ -3,6 +3,8 @@ package org.stageforge.server;
 import org.stageforge.server.binhost.BinhostResource;
 import org.stageforge.server.binhost.Binhosts;
 import org.stageforge.server.core.Server;
+import org.stageforge.server.fleet.Fleet;
+import org.stageforge.server.fleet.FleetResource;
 import org.stageforge.server.core.ServerConfig;
 import org.stageforge.server.core.ServerContext;
 
@@ -16,6 +18,7 @@ public final class Services {
 
     public static Server start(ServerConfig config) throws IOException {
         ServerContext ctx = ServerContext.open(config, Clock.systemUTC());
-        return Server.start(ctx, List.of(new BinhostResource(new Binhosts(ctx))));
+        return Server.start(ctx, List.of(new BinhostResource(new Binhosts(ctx)),
+                new FleetResource(new Fleet(ctx, channel -> List.of()))));
     }
 }
