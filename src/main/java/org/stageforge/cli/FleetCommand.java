@@ -20,10 +20,7 @@ import java.util.concurrent.Callable;
 @Command(name = "fleet", mixinStandardHelpOptions = true,
         description = "Administer the machines of a stageforge serve: groups, machines, configuration, rollouts.",
         subcommands = {FleetCommand.GroupCmd.class, FleetCommand.MachineCmd.class, FleetCommand.ConfigCmd.class,
-                FleetCommand.RolloutCmd.class},
-        exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:done", "1:the server refused or could not be reached", "2:usage",
-                "3:the server found the input bad", "6:no such group, machine or rollout"})
+                FleetCommand.RolloutCmd.class})
 public final class FleetCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -176,12 +173,12 @@ public final class FleetCommand implements Runnable {
     }
 
     @Command(name = "start", mixinStandardHelpOptions = true,
-            description = {"Roll VERSION of the group's channel out: the canary share first, then each step, each no "
+            description = {"Roll release VERSION of the group's channel out: the canary share first, then each step, each no "
                     + "earlier than the interval after the last and only once every machine reached so far reported healthy "
                     + "on VERSION. An unhealthy report halts it: the whole group goes back to what it ran. Prints the status as JSON."})
     static final class RolloutStart extends Call {
         @Option(names = "--group", required = true, paramLabel = "GROUP") String group;
-        @Option(names = "--version", required = true, paramLabel = "VERSION") String version;
+        @Option(names = "--release", required = true, paramLabel = "VERSION", description = "The release version to roll out.") String version;
         @Option(names = "--canary", defaultValue = "10", paramLabel = "PERCENT", description = "Canary share (default: ${DEFAULT-VALUE}).") int canary;
         @Option(names = "--steps", paramLabel = "P,P,…", description = "Later cumulative percentages (default: 100).") String steps;
         @Option(names = "--interval", defaultValue = "PT1H", paramLabel = "DURATION",
