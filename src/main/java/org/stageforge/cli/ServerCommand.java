@@ -48,7 +48,7 @@ public final class ServerCommand implements Runnable {
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = {"Create a token and print it (once: only its SHA-256 is stored).",
                     "Scopes: admin, binhost:NAME:read, binhost:NAME:write, channel:NAME:write, snapshots:write, "
-                            + "distfiles:write, fleet:admin."})
+                            + "distfiles:write, fleet:admin, machine:ID."})
     static final class TokenCreate implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
