@@ -50,12 +50,13 @@ CREATE TABLE fleet_rollouts (
     advanced    BIGINT       NOT NULL
 );
 
+-- healthy: 1 or 0 as the report judged the last cycle, NULL when it had none to judge (a first boot).
 CREATE TABLE fleet_health (
     machine  VARCHAR(100) NOT NULL,
     received BIGINT       NOT NULL,
     version  VARCHAR(200) NOT NULL,
     slot     VARCHAR(20)  NOT NULL,
-    healthy  INTEGER      NOT NULL,
+    healthy  INTEGER,
     report   TEXT         NOT NULL
 );
 CREATE INDEX fleet_health_machine ON fleet_health (machine, received);

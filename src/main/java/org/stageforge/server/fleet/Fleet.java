@@ -50,8 +50,8 @@ public final class Fleet {
     /** A machine just registered: its token secret is shown once. */
     public record Registered(Machine machine, String token) {}
 
-    /** One health report as stored. */
-    public record Health(String machine, long receivedMillis, String version, String slot, boolean healthy, String report) {}
+    /** One health report as stored; {@code healthy} is empty when the report had no last cycle to judge. */
+    public record Health(String machine, long receivedMillis, String version, String slot, Optional<Boolean> healthy, String report) {}
 
     /** A machine with what it should run and what it last said. */
     public record MachineState(Machine machine, Optional<String> target, Optional<Health> last) {}
@@ -294,13 +294,13 @@ public final class Fleet {
     // --- health --------------------------------------------------------------------------------------------
 
     /** Stores a report and lets the group's running rollout react to it. */
-    public Health report(String machineId, String version, String slot, boolean healthy, String rawReport) {
+    public Health report(String machineId, String version, String slot, Optional<Boolean> healthy, String rawReport) {
         Machine m = machine(machineId);
         if (version == null || version.isEmpty() || version.length() > 200) throw HttpRefusal.badRequest("report needs a version (1 to 200 characters)");
         if (slot == null || slot.isEmpty() || slot.length() > 20) throw HttpRefusal.badRequest("report needs a slot (1 to 20 characters)");
         long now = ctx.clock().millis();
         db.update("INSERT INTO fleet_health (machine, received, version, slot, healthy, report) VALUES (?, ?, ?, ?, ?, ?)",
-                m.id(), now, version, slot, healthy ? 1 : 0, rawReport);
+                m.id(), now, version, slot, healthy.map(h -> h ? 1 : 0).orElse(null), rawReport);
         latestRollout(m.group()).filter(Rollout::running).ifPresent(this::evaluate);
         return new Health(m.id(), now, version, slot, healthy, rawReport);
     }
@@ -311,7 +311,9 @@ public final class Fleet {
     }
 
     private static Health health(java.sql.ResultSet rs) throws java.sql.SQLException {
-        return new Health(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getInt(5) != 0, rs.getString(6));
+        int h = rs.getInt(5);
+        Optional<Boolean> healthy = rs.wasNull() ? Optional.empty() : Optional.of(h != 0);
+        return new Health(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4), healthy, rs.getString(6));
     }
 
     // --- rollouts and what a machine runs ------------------------------------------------------------------
@@ -442,7 +444,7 @@ public final class Fleet {
                 db.update("UPDATE fleet_rollouts SET state = 'halted', reason = ? WHERE id = ? AND state = 'running'", reason, r.id());
                 return rollout(r.id());
             }
-            if (h.isEmpty() || !h.get().healthy() || !h.get().version().equals(r.version())) allGood = false;
+            if (h.isEmpty() || !h.get().healthy().orElse(false) || !h.get().version().equals(r.version())) allGood = false;
         }
         long now = ctx.clock().millis();
         if (!allGood || now - r.advancedMillis() < r.intervalMillis()) return r;

@@ -150,11 +150,10 @@ public final class FleetResource implements ResourceModule {
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw HttpRefusal.badRequest("health report is not JSON: " + e.getOriginalMessage());
             }
-            if (n == null || !n.isObject() || !n.path("healthy").isBoolean()) {
-                throw HttpRefusal.badRequest("health report needs a JSON object with a boolean 'healthy'");
-            }
+            if (n == null || !n.isObject()) throw HttpRefusal.badRequest("health report is not a JSON object");
+            Optional<Boolean> healthy = judged(n);
             Fleet.Health h = audited(ctx, t, "fleet.health", id, () -> fleet.report(id, n.path("version").asText(""),
-                    n.path("slot").asText(""), n.path("healthy").asBoolean(), new String(body, StandardCharsets.UTF_8)));
+                    n.path("slot").asText(""), healthy, new String(body, StandardCharsets.UTF_8)));
             Server.text(ex, 200, "stored report of " + h.machine() + "\n");
             return;
         }
@@ -176,6 +175,21 @@ public final class FleetResource implements ResourceModule {
             case "config.version" -> Server.text(ex, 200, b.version() + "\n");
             default -> throw HttpRefusal.notFound("not found: " + ex.getRequestPath());
         }
+    }
+
+    /**
+     * How a report judged the last cycle: a boolean {@code healthy}, or the controller's {@code last_cycle}
+     * ({@code healthy}, {@code unhealthy: why}, or {@code none} on a first boot).
+     */
+    static Optional<Boolean> judged(JsonNode n) {
+        if (n.has("healthy")) {
+            if (!n.get("healthy").isBoolean()) throw HttpRefusal.badRequest("health report: 'healthy' must be true or false");
+            return Optional.of(n.get("healthy").asBoolean());
+        }
+        String last = n.path("last_cycle").asText("");
+        if (last.equals("healthy")) return Optional.of(true);
+        if (last.startsWith("unhealthy")) return Optional.of(false);
+        return Optional.empty();
     }
 
     private interface Action<T> {
@@ -206,7 +220,8 @@ public final class FleetResource implements ResourceModule {
                 l.put("received", h.receivedMillis() / 1000);
                 l.put("version", h.version());
                 l.put("slot", h.slot());
-                l.put("healthy", h.healthy());
+                if (h.healthy().isPresent()) l.put("healthy", h.healthy().get());
+                else l.putNull("healthy");
             });
         }
         return a;

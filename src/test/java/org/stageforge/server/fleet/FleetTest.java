@@ -138,6 +138,11 @@ class FleetTest {
                     new Refusal("PUT", "/fleet/machines/a1?group=lab", e.admin(), 409, "registered already"),
                     new Refusal("PUT", "/fleet/machines/bad%20name?group=lab", e.admin(), 400, "bad machine name"),
                     new Refusal("POST", "/fleet/machines/a1/health", tokA, 400, "health report is not JSON"))) {
+                if (r.path().endsWith("/health")) {
+                    HttpResponse<byte[]> notBool = e.send("POST", r.path(), tokA, "{\"healthy\":\"yes\"}".getBytes());
+                    assertThat(notBool.statusCode()).isEqualTo(400);
+                    assertThat(new String(notBool.body(), StandardCharsets.UTF_8)).contains("'healthy' must be true or false");
+                }
                 HttpResponse<byte[]> resp = e.send(r.method(), r.path(), r.token(), r.method().equals("GET") ? null : "x".getBytes());
                 assertThat(resp.statusCode()).as(r.toString()).isEqualTo(r.status());
                 assertThat(new String(resp.body(), StandardCharsets.UTF_8)).as(r.toString()).contains(r.says()).doesNotContain("\n\n");
@@ -201,8 +206,15 @@ class FleetTest {
             List<String> canaries = e.fleet().status(id).admitted();
             assertThat(canaries).hasSize(2);
             e.report(canaries.get(0), tokens.get(canaries.get(0)), "2", true);
-            // the second canary fell back: its controller reports the old version and an unhealthy cycle
-            e.report(canaries.get(1), tokens.get(canaries.get(1)), "1", false);
+            // the controller's own report: a first boot judges nothing, so the rollout neither halts nor advances
+            String c1 = canaries.get(1);
+            e.ok("POST", "/fleet/machines/" + c1 + "/health", tokens.get(c1),
+                    "{\"machine\":\"" + c1 + "\",\"slot\":\"B\",\"version\":\"2\",\"last_cycle\":\"none\",\"errors\":[]}");
+            assertThat(e.fleet().status(id).rollout().state()).isEqualTo("running");
+            // then it fell back: the old version from the backup slot, the last cycle (on 2) unhealthy
+            e.ok("POST", "/fleet/machines/" + c1 + "/health", tokens.get(c1), "{\"machine\":\"" + c1 + "\",\"slot\":\"A\","
+                    + "\"version\":\"1\",\"last_cycle\":\"unhealthy: no healthy marker (cycle 2, slot B, version 2, attempt 3 of 3)\","
+                    + "\"fallback\":\"slot B (version 2) deprived\",\"errors\":[]}");
             Fleet.RolloutStatus s = e.fleet().status(id);
             assertThat(s.rollout().state()).isEqualTo("halted");
             assertThat(s.rollout().reason()).hasValueSatisfying(r -> assertThat(r).contains(canaries.get(1)).contains("unhealthy"));
