@@ -50,13 +50,15 @@ CREATE TABLE fleet_rollouts (
     advanced    BIGINT       NOT NULL
 );
 
--- healthy: 1 or 0 as the report judged the last cycle, NULL when it had none to judge (a first boot).
+-- version: what the machine boots now; healthy: 1 or 0 as the report judged the last cycle, NULL when it had
+-- none to judge (a first boot); judged: the version that last cycle ran.
 CREATE TABLE fleet_health (
     machine  VARCHAR(100) NOT NULL,
     received BIGINT       NOT NULL,
     version  VARCHAR(200) NOT NULL,
     slot     VARCHAR(20)  NOT NULL,
     healthy  INTEGER,
+    judged   VARCHAR(200),
     report   TEXT         NOT NULL
 );
 CREATE INDEX fleet_health_machine ON fleet_health (machine, received);

@@ -50,8 +50,12 @@ public final class Fleet {
     /** A machine just registered: its token secret is shown once. */
     public record Registered(Machine machine, String token) {}
 
-    /** One health report as stored; {@code healthy} is empty when the report had no last cycle to judge. */
-    public record Health(String machine, long receivedMillis, String version, String slot, Optional<Boolean> healthy, String report) {}
+    /**
+     * One health report as stored: {@code version} the machine boots now, {@code healthy} the judgment of its last
+     * cycle (empty when it had none) and {@code judged} the version that cycle ran.
+     */
+    public record Health(String machine, long receivedMillis, String version, String slot, Optional<Boolean> healthy,
+                         String judged, String report) {}
 
     /** A machine with what it should run and what it last said. */
     public record MachineState(Machine machine, Optional<String> target, Optional<Health> last) {}
@@ -294,26 +298,28 @@ public final class Fleet {
     // --- health --------------------------------------------------------------------------------------------
 
     /** Stores a report and lets the group's running rollout react to it. */
-    public Health report(String machineId, String version, String slot, Optional<Boolean> healthy, String rawReport) {
+    public Health report(String machineId, String version, String slot, Optional<Boolean> healthy, Optional<String> judged,
+                         String rawReport) {
         Machine m = machine(machineId);
         if (version == null || version.isEmpty() || version.length() > 200) throw HttpRefusal.badRequest("report needs a version (1 to 200 characters)");
         if (slot == null || slot.isEmpty() || slot.length() > 20) throw HttpRefusal.badRequest("report needs a slot (1 to 20 characters)");
         long now = ctx.clock().millis();
-        db.update("INSERT INTO fleet_health (machine, received, version, slot, healthy, report) VALUES (?, ?, ?, ?, ?, ?)",
-                m.id(), now, version, slot, healthy.map(h -> h ? 1 : 0).orElse(null), rawReport);
+        String j = judged.filter(v -> !v.isEmpty() && v.length() <= 200).orElse(version);
+        db.update("INSERT INTO fleet_health (machine, received, version, slot, healthy, judged, report) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                m.id(), now, version, slot, healthy.map(h -> h ? 1 : 0).orElse(null), j, rawReport);
         latestRollout(m.group()).filter(Rollout::running).ifPresent(this::evaluate);
-        return new Health(m.id(), now, version, slot, healthy, rawReport);
+        return new Health(m.id(), now, version, slot, healthy, j, rawReport);
     }
 
     public Optional<Health> lastHealth(String machineId) {
-        return db.query("SELECT machine, received, version, slot, healthy, report FROM fleet_health WHERE machine = ? "
+        return db.query("SELECT machine, received, version, slot, healthy, judged, report FROM fleet_health WHERE machine = ? "
                         + "ORDER BY received DESC LIMIT 1", Fleet::health, machineId).stream().findFirst();
     }
 
     private static Health health(java.sql.ResultSet rs) throws java.sql.SQLException {
         int h = rs.getInt(5);
         Optional<Boolean> healthy = rs.wasNull() ? Optional.empty() : Optional.of(h != 0);
-        return new Health(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4), healthy, rs.getString(6));
+        return new Health(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4), healthy, rs.getString(6), rs.getString(7));
     }
 
     // --- rollouts and what a machine runs ------------------------------------------------------------------
@@ -435,16 +441,19 @@ public final class Fleet {
         boolean allGood = !admitted.isEmpty();
         for (String id : admitted) {
             Optional<Health> h = lastHealth(id).filter(x -> x.receivedMillis() >= r.startedMillis());
-            Optional<Health> bad = db.query("SELECT machine, received, version, slot, healthy, report FROM fleet_health "
+            Optional<Health> bad = db.query("SELECT machine, received, version, slot, healthy, judged, report FROM fleet_health "
                     + "WHERE machine = ? AND received >= ? AND healthy = 0 ORDER BY received LIMIT 1", Fleet::health, id, r.startedMillis())
                     .stream().findFirst();
             if (bad.isPresent()) {
                 Health b = bad.get();
-                String reason = "machine " + id + " reported unhealthy (version " + b.version() + ", slot " + b.slot() + ")";
+                String reason = "machine " + id + " reported an unhealthy cycle on version " + b.judged() + " (now on "
+                        + b.version() + ", slot " + b.slot() + ")";
                 db.update("UPDATE fleet_rollouts SET state = 'halted', reason = ? WHERE id = ? AND state = 'running'", reason, r.id());
                 return rollout(r.id());
             }
-            if (h.isEmpty() || !h.get().healthy().orElse(false) || !h.get().version().equals(r.version())) allGood = false;
+            // healthy on the new version: the last cycle judged ran it, and the machine still boots it
+            if (h.isEmpty() || !h.get().healthy().orElse(false) || !h.get().judged().equals(r.version())
+                    || !h.get().version().equals(r.version())) allGood = false;
         }
         long now = ctx.clock().millis();
         if (!allGood || now - r.advancedMillis() < r.intervalMillis()) return r;

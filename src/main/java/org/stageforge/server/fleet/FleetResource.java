@@ -153,7 +153,8 @@ public final class FleetResource implements ResourceModule {
             if (n == null || !n.isObject()) throw HttpRefusal.badRequest("health report is not a JSON object");
             Optional<Boolean> healthy = judged(n);
             Fleet.Health h = audited(ctx, t, "fleet.health", id, () -> fleet.report(id, n.path("version").asText(""),
-                    n.path("slot").asText(""), healthy, new String(body, StandardCharsets.UTF_8)));
+                    n.path("slot").asText(""), healthy, Optional.of(n.path("last_cycle_version").asText("")),
+                    new String(body, StandardCharsets.UTF_8)));
             Server.text(ex, 200, "stored report of " + h.machine() + "\n");
             return;
         }

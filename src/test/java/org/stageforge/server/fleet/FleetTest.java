@@ -174,15 +174,24 @@ class FleetTest {
                 String v = s.admitted().contains(m) ? "2" : "1";
                 assertThat(e.release(m, tokens.get(m), "SHA256SUMS")).isEqualTo("/releases/stable/" + v + "/SHA256SUMS");
             }
-            for (String m : s.admitted()) e.report(m, tokens.get(m), "2", true);
-            // healthy canaries, but the interval has not passed
-            assertThat(e.fleet().status(id).admitted()).hasSize(2);
+            // booting 2 for the first time, a canary's report judges its last cycle, which ran 1: that does not count
+            String c0 = s.admitted().get(0);
+            String c1 = s.admitted().get(1);
+            e.ok("POST", "/fleet/machines/" + c0 + "/health", tokens.get(c0),
+                    "{\"slot\":\"B\",\"version\":\"2\",\"last_cycle\":\"healthy\",\"last_cycle_version\":\"1\"}");
+            e.report(c1, tokens.get(c1), "2", true);
             e.clock().now = e.clock().now.plus(Duration.ofHours(1));
+            assertThat(e.fleet().status(id).admitted()).hasSize(2);
+            e.report(c0, tokens.get(c0), "2", true);
             assertThat(e.fleet().status(id).admitted()).hasSize(10);
             // the next step waits for every admitted machine to report healthy on the new version
             e.clock().now = e.clock().now.plus(Duration.ofHours(1));
             assertThat(e.fleet().status(id).admitted()).hasSize(10);
+            e.clock().now = e.clock().now.minus(Duration.ofMinutes(59));
             for (String m : e.fleet().status(id).admitted()) e.report(m, tokens.get(m), "2", true);
+            // ... and for the interval since the last step
+            assertThat(e.fleet().status(id).admitted()).hasSize(10);
+            e.clock().now = e.clock().now.plus(Duration.ofMinutes(59));
             assertThat(e.fleet().status(id).admitted()).hasSize(20);
             for (String m : tokens.keySet()) e.report(m, tokens.get(m), "2", true);
             e.clock().now = e.clock().now.plus(Duration.ofHours(1));
@@ -214,10 +223,11 @@ class FleetTest {
             // then it fell back: the old version from the backup slot, the last cycle (on 2) unhealthy
             e.ok("POST", "/fleet/machines/" + c1 + "/health", tokens.get(c1), "{\"machine\":\"" + c1 + "\",\"slot\":\"A\","
                     + "\"version\":\"1\",\"last_cycle\":\"unhealthy: no healthy marker (cycle 2, slot B, version 2, attempt 3 of 3)\","
+                    + "\"last_cycle_version\":\"2\","
                     + "\"fallback\":\"slot B (version 2) deprived\",\"errors\":[]}");
             Fleet.RolloutStatus s = e.fleet().status(id);
             assertThat(s.rollout().state()).isEqualTo("halted");
-            assertThat(s.rollout().reason()).hasValueSatisfying(r -> assertThat(r).contains(canaries.get(1)).contains("unhealthy"));
+            assertThat(s.rollout().reason()).hasValueSatisfying(r -> assertThat(r).contains(canaries.get(1)).contains("unhealthy cycle on version 2"));
             e.clock().now = e.clock().now.plus(Duration.ofDays(7));
             List<String> sentTo2 = new ArrayList<>();
             for (String m : tokens.keySet()) {
