@@ -70,7 +70,7 @@ public final class OpenPgp {
         public static Keyring load(Path file) {
             try {
                 List<PGPPublicKey> keys = new ArrayList<>();
-                for (Object o : objects(Files.readAllBytes(file))) {
+                for (Object o : parsed(file)) {
                     if (o instanceof PGPPublicKeyRing r) r.getPublicKeys().forEachRemaining(keys::add);
                     else if (o instanceof PGPSecretKeyRing s) s.getPublicKeys().forEachRemaining(keys::add);
                 }
@@ -92,7 +92,7 @@ public final class OpenPgp {
         /** Loads the first signing-capable secret key of an armored file, unlocking it with {@code passphrase}. */
         public static SigningKey load(Path file, char[] passphrase) {
             try {
-                for (Object o : objects(Files.readAllBytes(file))) {
+                for (Object o : parsed(file)) {
                     if (!(o instanceof PGPSecretKeyRing ring)) continue;
                     for (PGPSecretKey sk : ring) {
                         if (!sk.isSigningKey()) continue;
@@ -320,6 +320,16 @@ public final class OpenPgp {
     }
 
     /** All OpenPGP objects of a file holding any number of armored blocks or binary packets. */
+    /** The OpenPGP objects of a key file: unreadable is a failure, unparsable is bad input. */
+    private static List<Object> parsed(Path file) throws IOException {
+        byte[] data = Files.readAllBytes(file);
+        try {
+            return objects(data);
+        } catch (IOException | RuntimeException e) {
+            throw new ParseException(file.toString(), 0, 0, "not OpenPGP key data: " + e.getMessage());
+        }
+    }
+
     private static List<Object> objects(byte[] data) throws IOException {
         List<Object> out = new ArrayList<>();
         String text = new String(data, StandardCharsets.ISO_8859_1);

@@ -1,14 +1,12 @@
 package org.stageforge.cli;
 
 import org.stageforge.ExitCodes;
-import org.stageforge.StageforgeException;
 import org.stageforge.server.binhost.BinhostPush;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,13 +40,7 @@ final class BinhostPushCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (jobs < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--jobs must be at least 1");
-        String token;
-        try {
-            token = Files.readAllLines(tokenFile).stream().findFirst().orElse("").strip();
-        } catch (IOException e) {
-            throw new StageforgeException(tokenFile + ": cannot read the token: " + e.getMessage(), ExitCodes.NOT_FOUND, e);
-        }
-        if (token.isEmpty()) throw new StageforgeException(tokenFile + ": empty token file", ExitCodes.BAD_INPUT, null);
+        String token = TokenFiles.read(tokenFile);
         BinhostPush.Result r = BinhostPush.push(dir, server, binhost, token, jobs);
         for (BinhostPush.Outcome o : r.failures()) spec.commandLine().getErr().println("stageforge: " + o.message());
         if (!quiet) {

@@ -46,6 +46,7 @@ public final class Main implements Runnable {
             ServeCommand.class,
             ServerCommand.class,
             DistfilesCommand.class);
+            FleetCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

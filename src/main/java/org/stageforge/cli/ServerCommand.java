@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
 /** {@code stageforge server token create|binhost create}: administration of a server's data directory. */
 @Command(name = "server", mixinStandardHelpOptions = true,
         description = "Administer the data directory of stageforge serve (tokens, binhosts).",
-        subcommands = {ServerCommand.TokenCommand.class, ServerCommand.BinhostAdmin.class})
+        subcommands = {ServerCommand.TokenCommand.class, ServerCommand.BinhostAdmin.class, ServerCommand.FleetKey.class})
 public final class ServerCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -52,7 +52,7 @@ public final class ServerCommand implements Runnable {
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = {"Create a token and print it (once: only its SHA-256 is stored).",
                     "Scopes: admin, binhost:NAME:read, binhost:NAME:write, channel:NAME:write, snapshots:write, "
-                            + "distfiles:write, fleet:admin."})
+                            + "distfiles:write, fleet:admin, machine:ID."})
     static final class TokenCreate implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -125,6 +125,26 @@ public final class ServerCommand implements Runnable {
             BinhostSettings b = new Binhosts(open(data, jdbcUrl)).create(name, requireSignatures, keyring, privateReads, keep);
             spec.commandLine().getOut().println("binhost " + b.name() + " at /binhost/" + b.name() + "/"
                     + (b.requireSignatures() ? " (signatures required)" : ""));
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "fleet-key", mixinStandardHelpOptions = true,
+            description = "Install the OpenPGP secret key (unprotected, armored) that signs the machines' configuration bundles.")
+    static final class FleetKey implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
+        Path data;
+
+        @Parameters(paramLabel = "SECRET.asc", description = "The secret key.")
+        Path key;
+
+        @Override
+        public Integer call() throws Exception {
+            String id = org.stageforge.server.fleet.Fleet.importKey(data, key);
+            spec.commandLine().getErr().println("fleet bundles are signed by " + id);
             return ExitCodes.OK;
         }
     }

@@ -5,6 +5,8 @@ import org.stageforge.server.binhost.Binhosts;
 import org.stageforge.server.core.Server;
 import org.stageforge.server.distfiles.Distfiles;
 import org.stageforge.server.distfiles.DistfilesResource;
+import org.stageforge.server.fleet.Fleet;
+import org.stageforge.server.fleet.FleetResource;
 import org.stageforge.server.core.ServerConfig;
 import org.stageforge.server.core.ServerContext;
 
@@ -19,6 +21,7 @@ public final class Services {
     public static Server start(ServerConfig config) throws IOException {
         ServerContext ctx = ServerContext.open(config, Clock.systemUTC());
         return Server.start(ctx, List.of(new BinhostResource(new Binhosts(ctx)),
-                new DistfilesResource(new Distfiles(ctx))));
+                new DistfilesResource(new Distfiles(ctx)),
+                new FleetResource(new Fleet(ctx, channel -> List.of()))));
     }
 }

@@ -23,6 +23,7 @@ public final class Tokens {
     /** A token's scopes; {@code admin} allows everything. */
     public static final Pattern SCOPE = Pattern.compile(
             "admin|snapshots:write|distfiles:write|fleet:admin|channel:[A-Za-z0-9][A-Za-z0-9._-]*:write"
+                    + "|machine:[A-Za-z0-9][A-Za-z0-9._-]*"
                     + "|binhost:[A-Za-z0-9][A-Za-z0-9._-]*:(read|write)");
     private static final String PREFIX = "sf_";
 
@@ -54,7 +55,7 @@ public final class Tokens {
         for (String s : scopes) {
             if (!SCOPE.matcher(s).matches()) {
                 throw new StageforgeException("unknown scope '" + s + "' (admin, binhost:NAME:read, binhost:NAME:write, "
-                        + "channel:NAME:write, snapshots:write, distfiles:write, fleet:admin)", ExitCodes.USAGE, null);
+                        + "channel:NAME:write, snapshots:write, distfiles:write, fleet:admin, machine:ID)", ExitCodes.USAGE, null);
             }
         }
         byte[] secret = new byte[32];
