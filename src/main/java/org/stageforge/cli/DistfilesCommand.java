@@ -1,16 +1,13 @@
 package org.stageforge.cli;
 
 import org.stageforge.ExitCodes;
-import org.stageforge.StageforgeException;
 import org.stageforge.server.distfiles.DistfilesPush;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -49,13 +46,7 @@ public final class DistfilesCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            String token;
-            try {
-                token = Files.readAllLines(tokenFile).stream().findFirst().orElse("").strip();
-            } catch (IOException e) {
-                throw new StageforgeException(tokenFile + ": cannot read the token: " + e.getMessage(), ExitCodes.NOT_FOUND, e);
-            }
-            if (token.isEmpty()) throw new StageforgeException(tokenFile + ": empty token file", ExitCodes.BAD_INPUT, null);
+            String token = TokenFiles.read(tokenFile);
             DistfilesPush.Result r = DistfilesPush.push(files, server, token);
             for (DistfilesPush.Outcome o : r.outcomes()) {
                 if (!o.ok()) spec.commandLine().getErr().println("stageforge: " + o.message());

@@ -45,7 +45,7 @@ public final class Main implements Runnable {
             SnapshotCommand.class,
             ServeCommand.class,
             ServerCommand.class,
-            DistfilesCommand.class);
+            DistfilesCommand.class,
             FleetCommand.class);
 
     @CommandLine.Spec
