@@ -13,6 +13,7 @@ import org.stageforge.util.Hashes;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -93,13 +94,17 @@ public final class Releases {
     }
 
     /** A channel's state; 404 when there is no such channel. */
-    public ChannelState channel(String name) throws IOException {
+    public ChannelState channel(String name) {
         Views.Pointer p = pointer(name);
         List<Release> history = new ArrayList<>();
         Optional<String> current = Optional.empty();
-        for (Row r : rows(name)) {
-            history.add(release(r));
-            if (current.isEmpty() && r.manifest().equals(p.manifestSha())) current = Optional.of(r.version());
+        try {
+            for (Row r : rows(name)) {
+                history.add(release(r));
+                if (current.isEmpty() && r.manifest().equals(p.manifestSha())) current = Optional.of(r.version());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("channel " + name + ": " + e.getMessage(), e);
         }
         return new ChannelState(name, current, history);
     }
@@ -288,8 +293,9 @@ public final class Releases {
         String token = by == null ? null : by.id();
         try {
             T t = work.run();
-            String result = t instanceof Published p ? (p.created() ? "201 " : "200 ") + p.release().manifestSha256()
-                    : "200 " + ((Release) t).manifestSha256();
+            Release r = t instanceof Published p ? p.release() : (Release) t;
+            String result = (t instanceof Published p && p.created() ? "201 " : "200 ") + "version " + r.version()
+                    + " manifest " + r.manifestSha256();
             ctx.audit().record(token, action, object, result);
             return t;
         } catch (HttpRefusal r) {

@@ -60,7 +60,7 @@ class ReleaseKillTest {
             String version = "2." + i;
             Path out = release(tmp, key, version);
             sumsByVersion.put(version, Files.readString(out.resolve("SHA256SUMS")));
-            byte[] body = ReleasePublishTest.tar(out, null);
+            byte[] body = TestReleases.tar(out, null);
             CountDownLatch reached = new CountDownLatch(1);
             long stopAt = i < during.length ? (long) (body.length * during[i]) : body.length;
             boolean hang = i < during.length;

@@ -1,7 +1,5 @@
 package org.stageforge.server.releases;
 
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -9,7 +7,6 @@ import org.stageforge.StageforgeException;
 import org.stageforge.server.core.HttpRefusal;
 import org.stageforge.server.core.Tokens;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -98,10 +95,10 @@ class ReleasePublishTest {
 
             // the same release again: 200 and current again; other bytes under a published version: 409, nothing stored
             String token = s.token("channel:testing:write");
-            assertThat(post(s, "/releases/testing/publish", token, tar(v1, null)).status()).isEqualTo(200);
+            assertThat(post(s, "/releases/testing/publish", token, TestReleases.tar(v1, null)).status()).isEqualTo(200);
             assertThat(s.releases.channel("testing").current()).contains("1.0");
             String before = s.state();
-            TestReleases.Answer clash = post(s, "/releases/testing/publish", token, tar(build("1.0", "other"), null));
+            TestReleases.Answer clash = post(s, "/releases/testing/publish", token, TestReleases.tar(build("1.0", "other"), null));
             assertThat(clash.status()).isEqualTo(409);
             assertThat(clash.text()).contains("release 1.0 of channel testing exists with other content");
             assertThat(s.state()).isEqualTo(before);
@@ -182,32 +179,32 @@ class ReleasePublishTest {
             s.releases.createChannel("other", key.armored());
             String token = s.token("channel:testing:write");
             Path good = build("1.0", "a");
-            assertThat(post(s, "/releases/testing/publish", token, tar(good, null)).status()).isEqualTo(201);
+            assertThat(post(s, "/releases/testing/publish", token, TestReleases.tar(good, null)).status()).isEqualTo(201);
             String before = s.state();
 
             // signed by a key the channel does not trust
             TestReleases.Key stranger = TestReleases.key(tmp.resolve("stranger"), "stranger");
             Path badSig = TestReleases.output(tmp.resolve("badsig"), "stage", "2.0",
                     TestReleases.artifacts("stage-2.0.tar.zst", "x"), stranger, null);
-            refused(s, token, tar(badSig, null), 422, "SHA256SUMS.gpg", before);
+            refused(s, token, TestReleases.tar(badSig, null), 422, "SHA256SUMS.gpg", before);
             // a signature over other bytes
             Path tampered = build("2.0", "t");
             Files.writeString(tampered.resolve("SHA256SUMS"), Files.readString(tampered.resolve("SHA256SUMS")) + "\n");
-            refused(s, token, tar(tampered, null), 422, "bad signature", before);
+            refused(s, token, TestReleases.tar(tampered, null), 422, "bad signature", before);
             // a file whose bytes are not the listed ones
             Path mismatch = build("2.0", "m");
             Files.writeString(mismatch.resolve("stage-2.0.tar.zst"), "changed");
-            refused(s, token, tar(mismatch, null), 422, "stage-2.0.tar.zst: checksum mismatch", before);
+            refused(s, token, TestReleases.tar(mismatch, null), 422, "stage-2.0.tar.zst: checksum mismatch", before);
             // a file SHA256SUMS does not list
             Path extra = build("2.0", "e");
             Map<String, byte[]> plus = Map.of("evil.sh", "rm -rf /".getBytes(StandardCharsets.UTF_8));
-            refused(s, token, tar(extra, plus), 422, "evil.sh is not listed in SHA256SUMS", before);
+            refused(s, token, TestReleases.tar(extra, plus), 422, "evil.sh is not listed in SHA256SUMS", before);
             // a listed file missing
             Path missing = build("2.0", "x");
             Files.delete(missing.resolve("stage-2.0.oci.tar"));
-            refused(s, token, tar(missing, null), 422, "stage-2.0.oci.tar is listed in SHA256SUMS but not in the upload", before);
+            refused(s, token, TestReleases.tar(missing, null), 422, "stage-2.0.oci.tar is listed in SHA256SUMS but not in the upload", before);
             // traversal: as a tar member and inside the signed SHA256SUMS
-            refused(s, token, tar(good, Map.of("../escape", new byte[]{1})), 400, "bad file name '../escape'", before);
+            refused(s, token, TestReleases.tar(good, Map.of("../escape", new byte[]{1})), 400, "bad file name '../escape'", before);
             Path trav = tmp.resolve("trav");
             Files.createDirectories(trav);
             byte[] sums = (TestReleases.sha256(new byte[]{1}) + "  ../escape\n").getBytes(StandardCharsets.UTF_8);
@@ -216,21 +213,21 @@ class ReleasePublishTest {
             Map<String, byte[]> only = new LinkedHashMap<>();
             only.put("SHA256SUMS", sums);
             only.put("SHA256SUMS.gpg", TestReleases.sign(key, sums));
-            refused(s, token, tarOf(only), 422, "file name '../escape' not allowed", before);
+            refused(s, token, TestReleases.tarOf(only), 422, "file name '../escape' not allowed", before);
             assertThat(TestReleases.curl(tmp, s.url("/releases/testing/..%2fdata/x")).status()).isEqualTo(400);
             assertThat(TestReleases.curl(tmp, s.url("/releases/testing/%2e%2e/SHA256SUMS")).status()).isEqualTo(400);
             // tokens: none, unknown, another channel's
             Path next = build("2.0", "n");
-            assertThat(post(s, "/releases/testing/publish", null, tar(next, null)).status()).isEqualTo(401);
-            assertThat(post(s, "/releases/testing/publish", "sf_nope", tar(next, null)).status()).isEqualTo(401);
-            TestReleases.Answer scope = post(s, "/releases/testing/publish", s.token("channel:other:write"), tar(next, null));
+            assertThat(post(s, "/releases/testing/publish", null, TestReleases.tar(next, null)).status()).isEqualTo(401);
+            assertThat(post(s, "/releases/testing/publish", "sf_nope", TestReleases.tar(next, null)).status()).isEqualTo(401);
+            TestReleases.Answer scope = post(s, "/releases/testing/publish", s.token("channel:other:write"), TestReleases.tar(next, null));
             assertThat(scope.status()).isEqualTo(403);
             assertThat(scope.text()).contains("lacks scope channel:testing:write");
-            assertThat(post(s, "/releases/nope/publish", token, tar(next, null)).status()).isEqualTo(404);
+            assertThat(post(s, "/releases/nope/publish", token, TestReleases.tar(next, null)).status()).isEqualTo(404);
             // too large (the limit is 1 MiB)
             Path big = TestReleases.output(tmp.resolve("big"), "stage", "2.0",
                     Map.of("stage-2.0.tar.zst", new byte[2 << 20]), key, null);
-            refused(s, token, tar(big, null), 413, "limit", before);
+            refused(s, token, TestReleases.tar(big, null), 413, "limit", before);
             // not a tar
             refused(s, token, "hello".getBytes(StandardCharsets.UTF_8), 422, "no SHA256SUMS", before);
             assertThat(s.state()).isEqualTo(before);
@@ -250,34 +247,6 @@ class ReleasePublishTest {
         assertThat(a.text()).contains(reason);
         assertThat(a.text().strip()).doesNotContain("\n");
         assertThat(s.state()).isEqualTo(before);
-    }
-
-    /** The publish body for an output directory, as the client sends it, plus {@code extra} members. */
-    static byte[] tar(Path dir, Map<String, byte[]> extra) throws IOException {
-        Map<String, byte[]> m = new LinkedHashMap<>();
-        m.put("SHA256SUMS", Files.readAllBytes(dir.resolve("SHA256SUMS")));
-        m.put("SHA256SUMS.gpg", Files.readAllBytes(dir.resolve("SHA256SUMS.gpg")));
-        for (String line : Files.readAllLines(dir.resolve("SHA256SUMS"))) {
-            if (line.isBlank()) continue;
-            Path f = dir.resolve(line.substring(66));
-            if (Files.exists(f)) m.put(line.substring(66), Files.readAllBytes(f));
-        }
-        if (extra != null) m.putAll(extra);
-        return tarOf(m);
-    }
-
-    static byte[] tarOf(Map<String, byte[]> members) throws IOException {
-        ByteArrayOutputStream bo = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream t = new TarArchiveOutputStream(bo)) {
-            for (Map.Entry<String, byte[]> e : members.entrySet()) {
-                TarArchiveEntry te = new TarArchiveEntry(e.getKey(), true);
-                te.setSize(e.getValue().length);
-                t.putArchiveEntry(te);
-                t.write(e.getValue());
-                t.closeArchiveEntry();
-            }
-        }
-        return bo.toByteArray();
     }
 
     private TestReleases.Answer post(TestReleases s, String path, String token, byte[] body) throws Exception {

@@ -1,6 +1,8 @@
 package org.stageforge.server.releases;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.bouncycastle.bcpg.ArmoredInputStream;
 import org.stageforge.binpkg.OpenPgp;
 import org.stageforge.server.binhost.BinhostResource;
@@ -30,11 +32,11 @@ import java.util.stream.Stream;
  * (SHA256SUMS over the artifacts and the JSON manifest, a binary detached SHA256SUMS.gpg, the armored public key
  * beside), and runs a server with the binhost and release modules on loopback.
  */
-final class TestReleases implements AutoCloseable {
+public final class TestReleases implements AutoCloseable {
     /** A signing key, its armored public key file and the same as a binary keyring (for gpgv and systemd-pull). */
-    record Key(OpenPgp.SigningKey signing, Path armored, Path binary) {}
+    public record Key(OpenPgp.SigningKey signing, Path armored, Path binary) {}
 
-    static Key key(Path dir, String uid) throws IOException {
+    public static Key key(Path dir, String uid) throws IOException {
         OpenPgp.GeneratedKey k = OpenPgp.generate(uid, null, new Date(1_700_000_000_000L));
         Files.createDirectories(dir);
         Path secret = Files.write(dir.resolve("secret.asc"), k.secretArmored());
@@ -50,7 +52,7 @@ final class TestReleases implements AutoCloseable {
      * An output directory of build {@code name}-{@code version}: the given artifacts, the JSON manifest (with
      * {@code lockSha256} when not null), SHA256SUMS, SHA256SUMS.gpg signed by {@code key}, the public key.
      */
-    static Path output(Path dir, String name, String version, Map<String, byte[]> artifacts, Key key, String lockSha256)
+    public static Path output(Path dir, String name, String version, Map<String, byte[]> artifacts, Key key, String lockSha256)
             throws IOException {
         Files.createDirectories(dir);
         Map<String, byte[]> files = new TreeMap<>(artifacts);
@@ -82,7 +84,7 @@ final class TestReleases implements AutoCloseable {
         }
     }
 
-    static String sha256(byte[] data) {
+    public static String sha256(byte[] data) {
         return java.util.HexFormat.of().formatHex(Hashes.of("SHA-256").digest(data));
     }
 
@@ -119,7 +121,7 @@ final class TestReleases implements AutoCloseable {
         return state(ctx, data);
     }
 
-    static String state(ServerContext ctx, Path data) throws IOException {
+    public static String state(ServerContext ctx, Path data) throws IOException {
         List<String> out = new ArrayList<>();
         try (Stream<Path> s = Files.walk(data.resolve("blobs"))) {
             s.filter(Files::isRegularFile).map(p -> data.relativize(p).toString()).sorted().forEach(out::add);
@@ -159,6 +161,34 @@ final class TestReleases implements AutoCloseable {
             if (c > 0) headers.put(l.substring(0, c).toLowerCase(Locale.ROOT), l.substring(c + 1).strip());
         }
         return new Answer(status, headers, Files.readAllBytes(body));
+    }
+
+    /** The publish body for an output directory, as the client sends it (listed files that exist), plus {@code extra} members. */
+    public static byte[] tar(Path dir, Map<String, byte[]> extra) throws IOException {
+        Map<String, byte[]> m = new LinkedHashMap<>();
+        m.put("SHA256SUMS", Files.readAllBytes(dir.resolve("SHA256SUMS")));
+        m.put("SHA256SUMS.gpg", Files.readAllBytes(dir.resolve("SHA256SUMS.gpg")));
+        for (String line : Files.readAllLines(dir.resolve("SHA256SUMS"))) {
+            if (line.isBlank()) continue;
+            Path f = dir.resolve(line.substring(66));
+            if (Files.exists(f)) m.put(line.substring(66), Files.readAllBytes(f));
+        }
+        if (extra != null) m.putAll(extra);
+        return tarOf(m);
+    }
+
+    public static byte[] tarOf(Map<String, byte[]> members) throws IOException {
+        java.io.ByteArrayOutputStream bo = new java.io.ByteArrayOutputStream();
+        try (TarArchiveOutputStream t = new TarArchiveOutputStream(bo)) {
+            for (Map.Entry<String, byte[]> e : members.entrySet()) {
+                TarArchiveEntry te = new TarArchiveEntry(e.getKey(), true);
+                te.setSize(e.getValue().length);
+                t.putArchiveEntry(te);
+                t.write(e.getValue());
+                t.closeArchiveEntry();
+            }
+        }
+        return bo.toByteArray();
     }
 
     /** Runs a command; its exit status and output (stderr merged). */
