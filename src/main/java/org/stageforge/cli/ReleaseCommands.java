@@ -21,7 +21,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code stageforge publish|promote|rollback|release list}: thin shells over {@link ReleaseClient}. */
+/**
+ * {@code stageforge publish|promote|rollback|release list}: thin shells over {@link ReleaseClient}. The commands with
+ * {@code --version V} (a release's version) declare {@code -h/--help} themselves: picocli's standard options would
+ * take {@code --version} for the program's version.
+ */
 final class ReleaseCommands {
     private ReleaseCommands() {}
 
@@ -40,7 +44,7 @@ final class ReleaseCommands {
         out.println(verb + " " + r.channel() + " " + r.version() + " (" + r.files().size() + " files, manifest " + r.manifestSha256() + ")");
     }
 
-    @Command(name = "publish", mixinStandardHelpOptions = true,
+    @Command(name = "publish",
             description = {"Publish a build's output directory as a release of a channel of stageforge serve.",
                     "Sends SHA256SUMS, SHA256SUMS.gpg and every file SHA256SUMS lists; the server verifies the signature "
                             + "against the channel's keyring and every checksum, stores /releases/CHANNEL/VERSION/ and switches "
@@ -48,6 +52,9 @@ final class ReleaseCommands {
     static final class Publish implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
 
         @Parameters(paramLabel = "OUTPUT_DIR", description = "A build's --output directory.")
         Path dir;
@@ -75,11 +82,14 @@ final class ReleaseCommands {
         }
     }
 
-    @Command(name = "promote", mixinStandardHelpOptions = true,
+    @Command(name = "promote",
             description = "Copy a release of one channel (default: its current one) to another and make it current there.")
     static final class Promote implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
 
         @Option(names = "--server", required = true, paramLabel = "URL", description = "Base URL of the server.")
         URI server;
@@ -103,11 +113,14 @@ final class ReleaseCommands {
         }
     }
 
-    @Command(name = "rollback", mixinStandardHelpOptions = true,
+    @Command(name = "rollback",
             description = "Make an earlier release of a channel (default: the one before the current) current again.")
     static final class Rollback implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
 
         @Option(names = "--server", required = true, paramLabel = "URL", description = "Base URL of the server.")
         URI server;
