@@ -47,6 +47,10 @@ public final class Main implements Runnable {
             ServerCommand.class,
             DistfilesCommand.class,
             FleetCommand.class);
+            ReleaseCommands.Publish.class,
+            ReleaseCommands.Promote.class,
+            ReleaseCommands.Rollback.class,
+            ReleaseCommands.Release.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -9,6 +9,8 @@ import org.stageforge.server.fleet.Fleet;
 import org.stageforge.server.fleet.FleetResource;
 import org.stageforge.server.core.ServerConfig;
 import org.stageforge.server.core.ServerContext;
+import org.stageforge.server.releases.ReleaseResource;
+import org.stageforge.server.releases.Releases;
 
 import java.io.IOException;
 import java.time.Clock;
@@ -20,8 +22,10 @@ public final class Services {
 
     public static Server start(ServerConfig config) throws IOException {
         ServerContext ctx = ServerContext.open(config, Clock.systemUTC());
+        Releases releases = new Releases(ctx);
         return Server.start(ctx, List.of(new BinhostResource(new Binhosts(ctx)),
                 new DistfilesResource(new Distfiles(ctx)),
-                new FleetResource(new Fleet(ctx, channel -> List.of()))));
+                new ReleaseResource(releases),
+                new FleetResource(new Fleet(ctx, releases::versions))));
     }
 }
