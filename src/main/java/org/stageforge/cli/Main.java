@@ -46,7 +46,7 @@ public final class Main implements Runnable {
             ServeCommand.class,
             ServerCommand.class,
             DistfilesCommand.class,
-            FleetCommand.class);
+            FleetCommand.class,
             ReleaseCommands.Publish.class,
             ReleaseCommands.Promote.class,
             ReleaseCommands.Rollback.class,

@@ -18,13 +18,9 @@ import java.util.concurrent.Callable;
 
 /** {@code stageforge server token create|binhost create}: administration of a server's data directory. */
 @Command(name = "server", mixinStandardHelpOptions = true,
-<<<<<<< HEAD
-        description = "Administer the data directory of stageforge serve (tokens, binhosts).",
-        subcommands = {ServerCommand.TokenCommand.class, ServerCommand.BinhostAdmin.class, ServerCommand.FleetKey.class})
-=======
-        description = "Administer the data directory of stageforge serve (tokens, binhosts, channels).",
-        subcommands = {ServerCommand.TokenCommand.class, ServerCommand.BinhostAdmin.class, ServerCommand.ChannelAdmin.class})
->>>>>>> h-rel
+        description = "Administer the data directory of stageforge serve (tokens, binhosts, channels, the fleet key).",
+        subcommands = {ServerCommand.TokenCommand.class, ServerCommand.BinhostAdmin.class, ServerCommand.ChannelAdmin.class,
+                ServerCommand.FleetKey.class})
 public final class ServerCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
