@@ -44,7 +44,8 @@ public final class Main implements Runnable {
             SeedCommand.class,
             SnapshotCommand.class,
             ServeCommand.class,
-            ServerCommand.class);
+            ServerCommand.class,
+            ControllerCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
