@@ -46,6 +46,10 @@ public final class Main implements Runnable {
             ServeCommand.class,
             ServerCommand.class,
             ControllerCommand.class);
+            ReleaseCommands.Publish.class,
+            ReleaseCommands.Promote.class,
+            ReleaseCommands.Rollback.class,
+            ReleaseCommands.Release.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
