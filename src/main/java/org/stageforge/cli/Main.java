@@ -45,11 +45,11 @@ public final class Main implements Runnable {
             SnapshotCommand.class,
             ServeCommand.class,
             ServerCommand.class,
-            ControllerCommand.class);
             ReleaseCommands.Publish.class,
             ReleaseCommands.Promote.class,
             ReleaseCommands.Rollback.class,
-            ReleaseCommands.Release.class);
+            ReleaseCommands.Release.class,
+            ControllerCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

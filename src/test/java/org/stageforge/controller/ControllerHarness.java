@@ -8,17 +8,28 @@ import org.bouncycastle.bcpg.ArmoredInputStream;
 import org.stageforge.binpkg.OpenPgp;
 import org.stageforge.server.FaultHandler;
 import org.stageforge.server.StaticServer;
+import org.stageforge.server.core.HttpRefusal;
+import org.stageforge.server.core.RequestPath;
+import org.stageforge.server.core.ResourceModule;
+import org.stageforge.server.core.Server;
+import org.stageforge.server.core.ServerConfig;
+import org.stageforge.server.core.ServerContext;
+import org.stageforge.server.releases.ReleaseClient;
+import org.stageforge.server.releases.ReleaseResource;
+import org.stageforge.server.releases.Releases;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HexFormat;
@@ -33,7 +44,10 @@ import java.util.concurrent.TimeUnit;
  * One simulated machine and its release server: the controller exported from the jar's resources, run under
  * {@code busybox sh} with a PATH of busybox applets plus gpgv (and curl when asked), image files as slots, a
  * state directory, and a real HTTP server on loopback serving {@code /releases/CHANNEL/} signed with a key
- * made here.
+ * made here. The server is either {@code stageforge serve} (its release module; releases published through
+ * {@link ReleaseClient} as {@code stageforge publish} does, health reports taken by a recording {@code /fleet/}
+ * module until the fleet module exists) or, for faults no honest server produces (a tampered image, a cut or
+ * throttled download, a list signed by a stranger), a static directory behind {@link FaultHandler}.
  */
 final class ControllerHarness implements AutoCloseable {
     record Run(int exit, String out, String err) {
@@ -61,17 +75,24 @@ final class ControllerHarness implements AutoCloseable {
     final Path www;
     final FaultHandler faults;
     final List<Post> posts = new CopyOnWriteArrayList<>();
+    enum Backend { SERVE, STATIC }
+
+    private final Backend backend;
     private final OpenPgp.SigningKey key;
+    private final Path publicKey;
     private final Path serverRoot;
-    private StaticServer server;
+    private AutoCloseable server;
+    private ServerContext ctx;
+    private String publishToken;
     private String url;
     /** Bytes per 10 ms for image downloads; 0 = full speed. */
     volatile int throttle;
     /** The status health reports get. */
     volatile int postStatus = 204;
 
-    ControllerHarness(Path dir, boolean withCurl) throws IOException {
+    ControllerHarness(Path dir, Backend backend, boolean withCurl) throws IOException {
         this.dir = dir;
+        this.backend = backend;
         bin = Files.createDirectories(dir.resolve("bin"));
         Path busybox = ControllerTest.tool("busybox");
         Process p = new ProcessBuilder(busybox.toString(), "--list").start();
@@ -91,6 +112,7 @@ final class ControllerHarness implements AutoCloseable {
         Path secret = Files.write(dir.resolve("secret.asc"), k.secretArmored());
         key = OpenPgp.SigningKey.load(secret, null);
         Path keyring = Files.write(dir.resolve("keyring.gpg"), dearmor(k.publicArmored()));
+        publicKey = Files.write(dir.resolve("key.asc"), k.publicArmored());
 
         serverRoot = Files.createDirectories(dir.resolve("srv"));
         www = Files.createDirectories(serverRoot.resolve("releases/" + CHANNEL));
@@ -119,18 +141,34 @@ final class ControllerHarness implements AutoCloseable {
 
     String url() { return url; }
 
-    void start() {
+    void start() throws IOException {
         int port = url == null ? 0 : Integer.parseInt(url.substring(url.lastIndexOf(':') + 1));
-        server = StaticServer.start(serverRoot, "127.0.0.1", port, files -> new Front(faults.wrap(files)));
-        url = server.uri().toString().replaceAll("/$", "");
+        URI uri;
+        if (backend == Backend.STATIC) {
+            StaticServer st = StaticServer.start(serverRoot, "127.0.0.1", port, files -> new Front(faults.wrap(files)));
+            server = st;
+            uri = st.uri();
+        } else {
+            boolean fresh = ctx == null;
+            ctx = ServerContext.open(ServerConfig.of(dir.resolve("serve-data"), "127.0.0.1", port), Clock.systemUTC());
+            Releases releases = new Releases(ctx);
+            if (fresh) {
+                releases.createChannel(CHANNEL, publicKey);
+                publishToken = ctx.tokens().create("ci", List.of("channel:" + CHANNEL + ":write")).secret();
+            }
+            Server sv = Server.start(ctx, List.of(new ReleaseResource(releases), new FleetRecorder()));
+            server = sv;
+            uri = sv.uri();
+        }
+        url = uri.toString().replaceAll("/$", "");
     }
 
-    void stop() {
+    void stop() throws Exception {
         server.close();
     }
 
     @Override
-    public void close() {
+    public void close() throws Exception {
         stop();
     }
 
@@ -145,27 +183,36 @@ final class ControllerHarness implements AutoCloseable {
         return "os_" + version + ".root.erofs";
     }
 
-    /** Publishes a release into the channel: the image, SHA256SUMS and its detached signature. */
+    /**
+     * Publishes a release into the channel: the image and another artifact, SHA256SUMS and its detached
+     * signature, as a build's output directory has them.
+     */
     byte[] publish(String version, int size) throws IOException {
         byte[] img = image(version, size);
-        try (var s = Files.list(www)) {
+        Path out = backend == Backend.STATIC ? www : Files.createDirectories(dir.resolve("out-" + version));
+        try (var s = Files.list(out)) {
             for (Path p : s.toList()) Files.delete(p);
         }
-        Files.write(www.resolve(imageName(version)), img);
+        Files.write(out.resolve(imageName(version)), img);
         // other artifacts of a release are listed too and must be ignored
-        Files.writeString(www.resolve("os_" + version + ".tar.zst"), "not an image");
+        Files.writeString(out.resolve("os_" + version + ".tar.zst"), "not an image");
         String sums = sha256(img) + "  " + imageName(version) + "\n"
                 + sha256("not an image".getBytes(StandardCharsets.UTF_8)) + "  os_" + version + ".tar.zst\n";
-        Files.writeString(www.resolve("SHA256SUMS"), sums);
-        sign(key);
+        Files.writeString(out.resolve("SHA256SUMS"), sums);
+        sign(out, key);
+        if (backend == Backend.SERVE) new ReleaseClient(URI.create(url), publishToken).publish(out, CHANNEL, version, null);
         return img;
     }
 
-    /** (Re)signs the channel's SHA256SUMS with {@code k}. */
+    /** (Re)signs the served SHA256SUMS with {@code k} (static backend). */
     void sign(OpenPgp.SigningKey k) throws IOException {
+        sign(www, k);
+    }
+
+    private static void sign(Path dir, OpenPgp.SigningKey k) throws IOException {
         var gen = OpenPgp.detachedSigner(k, new Date(1_700_000_000_000L));
-        gen.update(Files.readAllBytes(www.resolve("SHA256SUMS")));
-        Files.write(www.resolve("SHA256SUMS.gpg"), dearmor(OpenPgp.armored(gen)));
+        gen.update(Files.readAllBytes(dir.resolve("SHA256SUMS")));
+        Files.write(dir.resolve("SHA256SUMS.gpg"), dearmor(OpenPgp.armored(gen)));
     }
 
     static OpenPgp.SigningKey otherKey(Path dir) throws IOException {
@@ -240,6 +287,29 @@ final class ControllerHarness implements AutoCloseable {
         }
     }
 
+    private Post record(HttpServerExchange ex) throws IOException {
+        String body = new String(ex.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        Post p = new Post(ex.getRelativePath(), ex.getRequestHeaders().getFirst(Headers.AUTHORIZATION), body);
+        posts.add(p);
+        return p;
+    }
+
+    /** stageforge serve's /fleet/ until the fleet module exists: records health reports. */
+    private final class FleetRecorder implements ResourceModule {
+        @Override
+        public String mount() {
+            return "fleet";
+        }
+
+        @Override
+        public void handle(HttpServerExchange ex, RequestPath rest) throws Exception {
+            if (!ex.getRequestMethod().equals(Methods.POST)) throw HttpRefusal.notFound("not found");
+            record(ex);
+            ex.setStatusCode(postStatus);
+            ex.endExchange();
+        }
+    }
+
     /** Records health reports (answering 204) and throttles image downloads when asked. */
     private final class Front implements HttpHandler {
         private final HttpHandler next;
@@ -257,8 +327,7 @@ final class ControllerHarness implements AutoCloseable {
             String path = ex.getRelativePath();
             if (ex.getRequestMethod().equals(Methods.POST) && path.startsWith("/fleet/")) {
                 ex.startBlocking();
-                String body = new String(ex.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                posts.add(new Post(path, ex.getRequestHeaders().getFirst(Headers.AUTHORIZATION), body));
+                record(ex);
                 ex.setStatusCode(postStatus);
                 ex.endExchange();
                 return;
