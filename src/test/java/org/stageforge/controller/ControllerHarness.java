@@ -93,17 +93,7 @@ final class ControllerHarness implements AutoCloseable {
     ControllerHarness(Path dir, Backend backend, boolean withCurl) throws IOException {
         this.dir = dir;
         this.backend = backend;
-        bin = Files.createDirectories(dir.resolve("bin"));
-        Path busybox = ControllerTest.tool("busybox");
-        Process p = new ProcessBuilder(busybox.toString(), "--list").start();
-        // copies and links inside the directory: JUnit warns about every link pointing out of a @TempDir
-        Files.copy(busybox, bin.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
-        for (String applet : new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).split("\n")) {
-            if (applet.isBlank() || applet.equals("busybox")) continue;
-            Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
-        }
-        Files.copy(ControllerTest.tool("gpgv"), bin.resolve("gpgv"), StandardCopyOption.COPY_ATTRIBUTES);
-        if (withCurl) Files.copy(ControllerTest.tool("curl"), bin.resolve("curl"), StandardCopyOption.COPY_ATTRIBUTES);
+        bin = busyboxBin(dir.resolve("bin"), withCurl);
         // the controller as `stageforge controller export` writes it
         ControllerFiles.export(dir.resolve("ctl"));
         controller = dir.resolve("ctl/stageforge-controller");
@@ -137,6 +127,24 @@ final class ControllerHarness implements AutoCloseable {
                 attempt_limit = 3
                 """.formatted(url, CHANNEL, keyring, slotA, slotB, state, dir.resolve("token")));
         cmdline = Files.writeString(dir.resolve("cmdline"), "root=/dev/sda1 quiet\n");
+    }
+
+    /**
+     * A PATH directory like an initramfs's: every busybox applet, gpgv, and curl when asked. Copies and links
+     * inside the directory, as JUnit warns about every link pointing out of a {@code @TempDir}.
+     */
+    static Path busyboxBin(Path bin, boolean withCurl) throws IOException {
+        Files.createDirectories(bin);
+        Path busybox = ControllerTest.tool("busybox");
+        Files.copy(busybox, bin.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
+        Process p = new ProcessBuilder(busybox.toString(), "--list").start();
+        for (String applet : new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).split("\n")) {
+            if (applet.isBlank() || applet.equals("busybox")) continue;
+            Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
+        }
+        Files.copy(ControllerTest.tool("gpgv"), bin.resolve("gpgv"), StandardCopyOption.COPY_ATTRIBUTES);
+        if (withCurl) Files.copy(ControllerTest.tool("curl"), bin.resolve("curl"), StandardCopyOption.COPY_ATTRIBUTES);
+        return bin;
     }
 
     String url() { return url; }
