@@ -170,8 +170,8 @@ class ControllerTest {
             int size = 1024 * 1024;
             byte[] r2 = m.publish("2", size);
             Files.writeString(m.cmdline, "quiet\n");
-            // 16 KiB per 10 ms: about 0.7 s per download
-            m.throttle = 16 * 1024;
+            // 8 KiB per 10 ms: over 1.3 s per download, so even a starved poller sees each point before the end
+            m.throttle = 8 * 1024;
             List<Long> killedAt = new ArrayList<>();
             for (int i = 1; i <= 20; i++) {
                 long point = (long) size * i / 21;
