@@ -50,7 +50,8 @@ public final class Main implements Runnable {
             ReleaseCommands.Publish.class,
             ReleaseCommands.Promote.class,
             ReleaseCommands.Rollback.class,
-            ReleaseCommands.Release.class);
+            ReleaseCommands.Release.class,
+            ControllerCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
