@@ -5,6 +5,8 @@ import org.stageforge.server.binhost.Binhosts;
 import org.stageforge.server.core.Server;
 import org.stageforge.server.core.ServerConfig;
 import org.stageforge.server.core.ServerContext;
+import org.stageforge.server.releases.ReleaseResource;
+import org.stageforge.server.releases.Releases;
 import org.stageforge.server.web.WebResource;
 
 import java.io.IOException;
@@ -18,6 +20,7 @@ public final class Services {
     public static Server start(ServerConfig config) throws IOException {
         ServerContext ctx = ServerContext.open(config, Clock.systemUTC());
         return Server.start(ctx, List.of(new BinhostResource(new Binhosts(ctx)),
+                new ReleaseResource(new Releases(ctx)),
                 new WebResource(ctx), new WebResource.Root()));
     }
 }
