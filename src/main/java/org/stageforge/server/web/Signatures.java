@@ -2,6 +2,7 @@ package org.stageforge.server.web;
 
 import org.stageforge.StageforgeException;
 import org.stageforge.binpkg.BinaryPackage;
+import org.stageforge.binpkg.GpkgPackage;
 import org.stageforge.binpkg.OpenPgp;
 import org.stageforge.binpkg.VerifyOptions;
 import org.stageforge.binpkg.VerifyReport;
@@ -42,7 +43,7 @@ final class Signatures {
     private State check(Path file, String keyringSha256) throws IOException {
         boolean signed;
         try (BinaryPackage p = BinaryPackage.open(file)) {
-            signed = p.format() == BinaryPackage.Format.GPKG && p.entries().stream().anyMatch(e -> e.path().endsWith(".sig"));
+            signed = p instanceof GpkgPackage g && g.members().stream().anyMatch(m -> m.name().endsWith(".sig"));
         } catch (StageforgeException e) {
             return new State("bad", e.getMessage());
         }

@@ -19,6 +19,7 @@ import org.stageforge.server.core.ResourceModule;
 import org.stageforge.server.core.ServerContext;
 import org.stageforge.server.core.ViewManifest;
 import org.stageforge.server.core.Views;
+import org.stageforge.server.releases.Releases;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -59,6 +60,7 @@ public final class WebResource implements ResourceModule {
     private final Binhosts binhosts;
     private final Sessions sessions;
     private final Signatures signatures;
+    private final Releases releases;
     private final Templates templates = new Templates();
 
     public WebResource(ServerContext ctx) {
@@ -66,6 +68,7 @@ public final class WebResource implements ResourceModule {
         this.binhosts = new Binhosts(ctx);
         this.sessions = new Sessions(ctx);
         this.signatures = new Signatures(ctx);
+        this.releases = new Releases(ctx);
     }
 
     /** {@code /}: redirects to the dashboard. */
@@ -117,6 +120,13 @@ public final class WebResource implements ResourceModule {
                 else throw HttpRefusal.notFound("not found: " + ex.getRequestPath());
             }
             case "snapshots" -> snapshotsPage(ex, session);
+            case "releases" -> {
+                if (rest.size() == 1) page(ex, "releases", session, "Releases", Map.of("channels", channelRows()));
+                else if (rest.size() == 2 && !post) channelPage(ex, session, rest.get(1));
+                else if (rest.size() == 3 && post && rest.get(2).equals("rollback")) rollback(ex, rest.get(1));
+                else if (rest.size() == 3 && post && rest.get(2).equals("promote")) promote(ex, rest.get(1));
+                else throw HttpRefusal.notFound("not found: " + ex.getRequestPath());
+            }
             default -> throw HttpRefusal.notFound("not found: " + ex.getRequestPath());
         }
     }
@@ -126,6 +136,7 @@ public final class WebResource implements ResourceModule {
     private void home(HttpServerExchange ex, Optional<Sessions.Session> session) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("binhosts", binhostRows(session));
+        m.put("channels", channelRows());
         m.put("snapshotCount", snapshotViews().stream().mapToInt(v -> v.files().size()).sum());
         page(ex, "home", session, "Dashboard", m);
     }
@@ -218,6 +229,73 @@ public final class WebResource implements ResourceModule {
         v.put("deps", deps.stream().map(d -> new Field(d.getKey(), d.getValue())).toList());
         v.put("fields", e.fields().entrySet().stream().map(d -> new Field(d.getKey(), d.getValue())).toList());
         page(ex, "package", session, e.cpv() + " (build " + e.fields().getOrDefault("BUILD_ID", "?") + ")", v);
+    }
+
+    /** One release channel in a list. */
+    record ChannelRow(String name, String href, String current, int releases, String published) {}
+
+    private List<ChannelRow> channelRows() throws IOException {
+        List<ChannelRow> out = new ArrayList<>();
+        for (String name : releases.channels()) {
+            Releases.ChannelState c = releases.channel(name);
+            out.add(new ChannelRow(name, "/ui/releases/" + enc(name), c.current().orElse("none"), c.history().size(),
+                    c.history().isEmpty() ? "" : time(c.history().get(0).publishedMillis())));
+        }
+        return out;
+    }
+
+    /** One release of a channel page, with the forms the session may use on it. */
+    record ReleaseRow(String version, String published, List<FileLink> files, String manifest, boolean current,
+                      boolean rollback, String rollbackAction, boolean canPromote, List<String> promoteTargets, String promoteAction) {}
+
+    record FileLink(String name, String href) {}
+
+    private void channelPage(HttpServerExchange ex, Optional<Sessions.Session> session, String name) throws IOException {
+        Releases.ChannelState c = releases.channel(name);
+        boolean mayWrite = session.map(s -> s.token().allows("channel:" + name + ":write")).orElse(false);
+        List<String> targets = session.isEmpty() ? List.of() : releases.channels().stream()
+                .filter(t -> !t.equals(name) && session.get().token().allows("channel:" + t + ":write")).toList();
+        String base = "/ui/releases/" + enc(name) + "/";
+        List<ReleaseRow> rows = new ArrayList<>();
+        for (Releases.Release r : c.history()) {
+            boolean current = c.current().filter(r.version()::equals).isPresent();
+            List<FileLink> files = r.files().stream()
+                    .map(f -> new FileLink(f, "/releases/" + enc(name) + "/" + enc(r.version()) + "/" + enc(f))).toList();
+            rows.add(new ReleaseRow(r.version(), time(r.publishedMillis()), files, r.manifestSha256(), current,
+                    mayWrite && !current, base + "rollback", !targets.isEmpty(), targets, base + "promote"));
+        }
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("channel", name);
+        v.put("current", c.current().orElse(""));
+        v.put("sumsHref", "/releases/" + enc(name) + "/SHA256SUMS");
+        v.put("indexHref", "/releases/" + enc(name) + "/index.json");
+        v.put("mayWrite", mayWrite);
+        v.put("csrf", session.map(Sessions.Session::csrf).orElse(""));
+        v.put("releases", rows);
+        page(ex, "channel", session, "Channel " + name, v);
+    }
+
+    /** The rollback button: the same {@link Releases#rollback} (scope check, audit) as the HTTP API. */
+    private void rollback(HttpServerExchange ex, String channel) throws IOException {
+        FormData f = form(ex);
+        Sessions.Session s = sessions.requireForm(ex, field(f, "csrf"));
+        releases.rollback(channel, required(f, "version"), s.token());
+        redirect(ex, "/ui/releases/" + enc(channel));
+    }
+
+    /** The promote button: {@link Releases#promote} into the chosen channel, which the token must be allowed to write. */
+    private void promote(HttpServerExchange ex, String channel) throws IOException {
+        FormData f = form(ex);
+        Sessions.Session s = sessions.requireForm(ex, field(f, "csrf"));
+        String to = required(f, "to");
+        releases.promote(channel, to, required(f, "version"), s.token());
+        redirect(ex, "/ui/releases/" + enc(to));
+    }
+
+    private static String required(FormData f, String name) {
+        String v = field(f, name);
+        if (v == null || v.isBlank()) throw HttpRefusal.badRequest("the form lacks " + name);
+        return v;
     }
 
     /** A key and its value, for tables. */

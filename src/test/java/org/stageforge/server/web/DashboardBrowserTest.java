@@ -1,0 +1,110 @@
+package org.stageforge.server.web;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.stageforge.server.binhost.BinhostResource;
+import org.stageforge.server.binhost.Binhosts;
+import org.stageforge.server.core.Server;
+import org.stageforge.server.core.ServerConfig;
+import org.stageforge.server.core.ServerContext;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The dashboard in a real headless chromium: pages render, hostile package metadata stays text. */
+class DashboardBrowserTest {
+    static final String HOSTILE = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>\"'&";
+
+    @Test
+    void binhostAndPackagePagesRenderAndEscapeMetadata(@TempDir Path tmp) throws Exception {
+        WebTestPackages.Key key = WebTestPackages.key(tmp.resolve("key"), "Binhost <b@example.org>");
+        Path local = tmp.resolve("local");
+        Path signed = WebTestPackages.write(local, "app-misc", "hello-1.0", 3, "hello\n".repeat(500),
+                Map.of("USE", "amd64 ssl", "RDEPEND", ">=dev-libs/openssl-3:0="), key.signing());
+        Path hostile = WebTestPackages.write(local, "app-misc", "evil-2.0", 1, "evil\n",
+                Map.of("USE", HOSTILE, "RDEPEND", HOSTILE, "LICENSE", HOSTILE), null);
+        ServerContext ctx = ServerContext.open(ServerConfig.of(tmp.resolve("data"), "127.0.0.1", 0), Clock.systemUTC());
+        Binhosts binhosts = new Binhosts(ctx);
+        binhosts.create("main", false, key.keyring(), false, 0);
+        try (Server s = Server.start(ctx, List.of(new BinhostResource(binhosts), new WebResource(ctx), new WebResource.Root()));
+             Browser b = new Browser(Chromium.start(tmp.resolve("profile")))) {
+            String token = ctx.tokens().create("ci", List.of("binhost:main:write")).secret();
+            HttpClient http = HttpClient.newHttpClient();
+            for (Path p : List.of(signed, hostile)) {
+                String rel = local.relativize(p).toString();
+                String cat = rel.substring(0, rel.indexOf('/'));
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(s.uri() + "/binhost/main/upload/" + cat + "/"
+                        + p.getFileName())).header("Authorization", "Bearer " + token).PUT(HttpRequest.BodyPublishers.ofFile(p)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+            }
+            ChromeDriver d = b.driver();
+
+            d.get(s.uri() + "/");
+            assertThat(d.getCurrentUrl()).isEqualTo(s.uri() + "/ui/");
+            assertThat(d.findElement(By.tagName("h1")).getText()).isEqualTo("Dashboard");
+            assertThat(d.findElement(By.tagName("main")).getText()).contains("main").contains("2");
+            assertRendered(d, tmp.resolve("home.png"));
+
+            d.findElement(By.linkText("main")).click();
+            assertThat(d.findElement(By.tagName("h1")).getText()).isEqualTo("Binhost main");
+            String page = d.findElement(By.tagName("main")).getText();
+            assertThat(page).contains("app-misc/hello-1.0").contains("app-misc/evil-2.0");
+            // the signed package verifies against the binhost keyring, the other has no signature
+            assertThat(d.findElement(By.xpath("//tr[td/a[text()='app-misc/hello-1.0']]")).getText()).contains("verified");
+            assertThat(d.findElement(By.xpath("//tr[td/a[text()='app-misc/evil-2.0']]")).getText()).contains("unsigned");
+            // upload history from the audit log: both uploads with their token
+            assertThat(page).contains("binhost.upload").contains("main/app-misc/hello-1.0-3.gpkg.tar").contains("201 sha256");
+            assertRendered(d, tmp.resolve("binhost.png"));
+
+            d.findElement(By.linkText("app-misc/hello-1.0")).click();
+            assertThat(d.findElement(By.tagName("h1")).getText()).isEqualTo("app-misc/hello-1.0 (build 3)");
+            page = d.findElement(By.tagName("main")).getText();
+            assertThat(page).contains("ssl").contains(">=dev-libs/openssl-3:0=").contains(sha256(signed));
+            String download = d.findElement(By.partialLinkText("Download")).getAttribute("href");
+            assertThat(download).isEqualTo(s.uri() + "/binhost/main/app-misc/hello/hello-1.0-3.gpkg.tar");
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(download)).build(), HttpResponse.BodyHandlers.ofByteArray()).body())
+                    .isEqualTo(java.nio.file.Files.readAllBytes(signed));
+            assertRendered(d, tmp.resolve("package.png"));
+
+            // hostile metadata is shown as text: no script ran, no element was injected
+            d.get(s.uri() + "/ui/binhost/main/pkg/app-misc/evil/evil-2.0-1.gpkg.tar");
+            assertThat(d.getTitle()).doesNotContain("pwned").contains("app-misc/evil-2.0");
+            assertThat(d.findElements(By.tagName("script"))).isEmpty();
+            assertThat(d.findElements(By.xpath("//img"))).isEmpty();
+            assertThat(d.findElement(By.tagName("main")).getText()).contains(HOSTILE);
+            String html = http.send(HttpRequest.newBuilder(URI.create(s.uri() + "/ui/binhost/main/pkg/app-misc/evil/evil-2.0-1.gpkg.tar"))
+                    .build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(html).doesNotContain("<script").doesNotContain("<img")
+                    .contains("&lt;script&gt;document.title&#x3D;&#39;pwned&#39;&lt;/script&gt;");
+        }
+    }
+
+    static void assertRendered(ChromeDriver d, Path png) throws Exception {
+        Chromium.Ink ink = Chromium.ink(Chromium.screenshot(d, png));
+        assertThat(ink.colours()).as("distinct colours in " + png.getFileName()).isGreaterThan(8);
+        assertThat(ink.share()).as("share of non-background pixels in " + png.getFileName()).isGreaterThan(0.01);
+    }
+
+    static String sha256(Path f) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(java.nio.file.Files.readAllBytes(f)));
+    }
+
+    /** Quits the browser however the test ends. */
+    record Browser(ChromeDriver driver) implements AutoCloseable {
+        @Override
+        public void close() {
+            driver.quit();
+        }
+    }
+}
