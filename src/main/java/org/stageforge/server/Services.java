@@ -5,6 +5,8 @@ import org.stageforge.server.binhost.Binhosts;
 import org.stageforge.server.core.Server;
 import org.stageforge.server.core.ServerConfig;
 import org.stageforge.server.core.ServerContext;
+import org.stageforge.server.snapshots.SnapshotResource;
+import org.stageforge.server.snapshots.SnapshotStore;
 
 import java.io.IOException;
 import java.time.Clock;
@@ -16,6 +18,7 @@ public final class Services {
 
     public static Server start(ServerConfig config) throws IOException {
         ServerContext ctx = ServerContext.open(config, Clock.systemUTC());
-        return Server.start(ctx, List.of(new BinhostResource(new Binhosts(ctx))));
+        return Server.start(ctx, List.of(new BinhostResource(new Binhosts(ctx)),
+                new SnapshotResource(new SnapshotStore(ctx))));
     }
 }
