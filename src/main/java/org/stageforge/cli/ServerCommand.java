@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
 /** {@code stageforge server token create|binhost create}: administration of a server's data directory. */
 @Command(name = "server", mixinStandardHelpOptions = true,
         description = "Administer the data directory of stageforge serve (tokens, binhosts).",
-        subcommands = {ServerCommand.TokenCommand.class, ServerCommand.BinhostAdmin.class})
+        subcommands = {ServerCommand.TokenCommand.class, ServerCommand.BinhostAdmin.class,
+                ServerSnapshotsCommand.class})
 public final class ServerCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -7,6 +7,8 @@ import org.stageforge.server.core.ServerConfig;
 import org.stageforge.server.core.ServerContext;
 import org.stageforge.server.releases.ReleaseResource;
 import org.stageforge.server.releases.Releases;
+import org.stageforge.server.snapshots.SnapshotResource;
+import org.stageforge.server.snapshots.SnapshotStore;
 import org.stageforge.server.web.WebResource;
 
 import java.io.IOException;
@@ -21,6 +23,7 @@ public final class Services {
         ServerContext ctx = ServerContext.open(config, Clock.systemUTC());
         return Server.start(ctx, List.of(new BinhostResource(new Binhosts(ctx)),
                 new ReleaseResource(new Releases(ctx)),
+                new SnapshotResource(new SnapshotStore(ctx)),
                 new WebResource(ctx), new WebResource.Root()));
     }
 }
