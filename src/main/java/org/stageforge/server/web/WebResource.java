@@ -20,6 +20,8 @@ import org.stageforge.server.core.ServerContext;
 import org.stageforge.server.core.ViewManifest;
 import org.stageforge.server.core.Views;
 import org.stageforge.server.releases.Releases;
+import org.stageforge.server.snapshots.SnapshotName;
+import org.stageforge.server.snapshots.SnapshotStore;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -61,6 +63,7 @@ public final class WebResource implements ResourceModule {
     private final Sessions sessions;
     private final Signatures signatures;
     private final Releases releases;
+    private final SnapshotStore snapshots;
     private final Templates templates = new Templates();
 
     public WebResource(ServerContext ctx) {
@@ -69,6 +72,7 @@ public final class WebResource implements ResourceModule {
         this.sessions = new Sessions(ctx);
         this.signatures = new Signatures(ctx);
         this.releases = new Releases(ctx);
+        this.snapshots = new SnapshotStore(ctx);
     }
 
     /** {@code /}: redirects to the dashboard. */
@@ -137,7 +141,7 @@ public final class WebResource implements ResourceModule {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("binhosts", binhostRows(session));
         m.put("channels", channelRows());
-        m.put("snapshotCount", snapshotViews().stream().mapToInt(v -> v.files().size()).sum());
+        m.put("snapshotCount", snapshotRepos().stream().mapToInt(r -> r.snapshots().size()).sum());
         page(ex, "home", session, "Dashboard", m);
     }
 
@@ -301,32 +305,33 @@ public final class WebResource implements ResourceModule {
     /** A key and its value, for tables. */
     record Field(String key, String value) {}
 
-    /** One published snapshot view and its files. */
-    record SnapshotView(String name, long generation, String published, List<SnapshotFile> files) {}
+    /** One repository's snapshots, newest first. */
+    record SnapshotRepo(String repo, String latestHref, List<SnapshotRow> snapshots) {}
 
-    record SnapshotFile(String path, String href, String size, String sha256) {}
+    record SnapshotRow(String file, String href, String date, String size, String sha256, String published, boolean latest) {}
 
-    /**
-     * Views named {@code snapshots} or {@code snapshots/…}: the snapshot module publishes the webrsync layout
-     * as views of that name, served under {@code /snapshots/}.
-     */
-    private List<SnapshotView> snapshotViews() throws IOException {
-        List<SnapshotView> out = new ArrayList<>();
-        for (String name : ctx.db().query("SELECT name FROM views WHERE name = 'snapshots' OR name LIKE 'snapshots/%' ORDER BY name",
-                rs -> rs.getString(1))) {
-            Views.Pointer p = ctx.views().current(name).orElseThrow();
-            String base = "/" + encPath(name) + "/";
-            List<SnapshotFile> files = ctx.views().manifest(p).files().entrySet().stream()
-                    .map(e -> new SnapshotFile(e.getKey(), base + encPath(e.getKey()), size(e.getValue().size()), e.getValue().sha256()))
-                    .toList();
-            out.add(new SnapshotView(name, p.generation(), time(p.publishedMillis()), files));
+    /** Every repository's published snapshots (what {@code /snapshots/} serves), from the snapshot store. */
+    private List<SnapshotRepo> snapshotRepos() throws IOException {
+        List<SnapshotRepo> out = new ArrayList<>();
+        for (String repo : snapshots.repos()) {
+            List<SnapshotStore.Snapshot> list = snapshots.list(repo);
+            List<SnapshotRow> rows = new ArrayList<>();
+            for (int i = list.size() - 1; i >= 0; i--) {
+                SnapshotStore.Snapshot sn = list.get(i);
+                String file = new SnapshotName(repo, sn.date(), "").tarball();
+                rows.add(new SnapshotRow(file, "/snapshots/" + enc(file), sn.date(), size(sn.size()), sn.sha256(),
+                        time(sn.publishedSeconds() * 1000), i == list.size() - 1));
+            }
+            out.add(new SnapshotRepo(repo, "/snapshots/" + enc(new SnapshotName(repo, SnapshotName.LATEST, "").tarball()), rows));
         }
         return out;
     }
 
     private void snapshotsPage(HttpServerExchange ex, Optional<Sessions.Session> session) throws IOException {
-        page(ex, "snapshots", session, "Snapshots", Map.of("views", snapshotViews(),
-                "note", "Repository snapshots in the emerge-webrsync layout, as served under /snapshots/."));
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("repos", snapshotRepos());
+        v.put("keyring", snapshots.keyringSha256().map(k -> "sha256 " + k).orElse(""));
+        page(ex, "snapshots", session, "Snapshots", v);
     }
 
     private void loginPage(HttpServerExchange ex, int status, String error, String next) {

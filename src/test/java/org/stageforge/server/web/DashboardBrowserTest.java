@@ -4,24 +4,32 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.stageforge.server.binhost.BinhostResource;
+import org.stageforge.binpkg.OpenPgp;
+import org.stageforge.server.Services;
 import org.stageforge.server.binhost.Binhosts;
 import org.stageforge.server.core.Server;
 import org.stageforge.server.core.ServerConfig;
 import org.stageforge.server.core.ServerContext;
+import org.stageforge.server.snapshots.SnapshotPush;
+import org.stageforge.server.snapshots.SnapshotStore;
+import org.stageforge.snapshot.Snapshots;
+import org.stageforge.snapshot.Webrsync;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The dashboard in a real headless chromium: pages render, hostile package metadata stays text. */
+/**
+ * The dashboard of {@code stageforge serve} (every module mounted) in a real headless chromium: home, snapshot,
+ * binhost and package pages render (screenshots decoded and checked, key text in the DOM), signature states,
+ * upload history and download links are right, hostile package metadata stays text, private binhosts stay hidden.
+ */
 class DashboardBrowserTest {
     static final String HOSTILE = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>\"'&";
 
@@ -33,11 +41,20 @@ class DashboardBrowserTest {
                 Map.of("USE", "amd64 ssl", "RDEPEND", ">=dev-libs/openssl-3:0="), key.signing());
         Path hostile = WebTestPackages.write(local, "app-misc", "evil-2.0", 1, "evil\n",
                 Map.of("USE", HOSTILE, "RDEPEND", HOSTILE, "LICENSE", HOSTILE), null);
-        ServerContext ctx = ServerContext.open(ServerConfig.of(tmp.resolve("data"), "127.0.0.1", 0), Clock.systemUTC());
-        Binhosts binhosts = new Binhosts(ctx);
-        binhosts.create("main", false, key.keyring(), false, 0);
-        try (Server s = Server.start(ctx, List.of(new BinhostResource(binhosts), new WebResource(ctx), new WebResource.Root()));
+        // a snapshot as `stageforge snapshot create` makes it, signed by the key the server trusts for snapshots
+        Path snapKeys = Webrsync.key(tmp.resolve("snapkeys"), "Snapshots <s@example.org>");
+        Snapshots.create(Webrsync.testRepo(tmp.resolve("repo")), null, new Snapshots.Options("gentoo", "20251202", null,
+                OpenPgp.SigningKey.load(snapKeys.resolve("secret.asc"), null)), tmp.resolve("snapshots"), m -> {});
+        // every module of `stageforge serve`, as Services mounts them
+        try (Server s = Services.start(ServerConfig.of(tmp.resolve("data"), "127.0.0.1", 0));
              Browser b = new Browser(Chromium.start(tmp.resolve("profile")))) {
+            ServerContext ctx = s.context();
+            Binhosts binhosts = new Binhosts(ctx);
+            binhosts.create("main", false, key.keyring(), false, 0);
+            binhosts.create("secret", false, null, true, 0);
+            new SnapshotStore(ctx).configure(snapKeys.resolve("public.asc"));
+            assertThat(SnapshotPush.push(tmp.resolve("snapshots"), s.uri(), ctx.tokens().create("snap", List.of("snapshots:write")).secret())
+                    .failures()).isEmpty();
             String token = ctx.tokens().create("ci", List.of("binhost:main:write")).secret();
             HttpClient http = HttpClient.newHttpClient();
             for (Path p : List.of(signed, hostile)) {
@@ -53,8 +70,20 @@ class DashboardBrowserTest {
             d.get(s.uri() + "/");
             assertThat(d.getCurrentUrl()).isEqualTo(s.uri() + "/ui/");
             assertThat(d.findElement(By.tagName("h1")).getText()).isEqualTo("Dashboard");
-            assertThat(d.findElement(By.tagName("main")).getText()).contains("main").contains("2");
+            assertThat(d.findElement(By.tagName("main")).getText()).contains("main").contains("2").contains("1 published snapshot(s)");
+            // a private binhost is neither listed nor shown without a session whose token may read it
+            assertThat(d.findElements(By.linkText("secret"))).isEmpty();
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(s.uri() + "/ui/binhost/secret")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
             assertRendered(d, tmp.resolve("home.png"));
+
+            d.findElement(By.linkText("All snapshots")).click();
+            assertThat(d.findElement(By.tagName("main")).getText()).contains("gentoo").contains("gentoo-20251202.tar.xz").contains("(latest)");
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(d.findElement(By.linkText("gentoo-20251202.tar.xz")).getAttribute("href")))
+                    .build(), HttpResponse.BodyHandlers.ofByteArray()).body()).isEqualTo(java.nio.file.Files.readAllBytes(
+                    tmp.resolve("snapshots/gentoo-20251202.tar.xz")));
+            assertRendered(d, tmp.resolve("snapshots.png"));
+            d.get(s.uri() + "/ui/");
 
             d.findElement(By.linkText("main")).click();
             assertThat(d.findElement(By.tagName("h1")).getText()).isEqualTo("Binhost main");
