@@ -119,8 +119,10 @@ class DashboardBrowserTest {
         }
     }
 
+    /** Takes a screenshot (kept in target/dashboard-screenshots for a look) and checks that it shows a page. */
     static void assertRendered(ChromeDriver d, Path png) throws Exception {
-        Chromium.Ink ink = Chromium.ink(Chromium.screenshot(d, png));
+        Path keep = java.nio.file.Files.createDirectories(Path.of("target", "dashboard-screenshots")).resolve(png.getFileName());
+        Chromium.Ink ink = Chromium.ink(Chromium.screenshot(d, keep));
         assertThat(ink.colours()).as("distinct colours in " + png.getFileName()).isGreaterThan(8);
         assertThat(ink.share()).as("share of non-background pixels in " + png.getFileName()).isGreaterThan(0.01);
     }
