@@ -44,7 +44,11 @@ public final class Main implements Runnable {
             SeedCommand.class,
             SnapshotCommand.class,
             ServeCommand.class,
-            ServerCommand.class);
+            ServerCommand.class,
+            ReleaseCommands.Publish.class,
+            ReleaseCommands.Promote.class,
+            ReleaseCommands.Rollback.class,
+            ReleaseCommands.Release.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

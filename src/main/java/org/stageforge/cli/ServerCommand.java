@@ -18,8 +18,8 @@ import java.util.concurrent.Callable;
 
 /** {@code stageforge server token create|binhost create}: administration of a server's data directory. */
 @Command(name = "server", mixinStandardHelpOptions = true,
-        description = "Administer the data directory of stageforge serve (tokens, binhosts).",
-        subcommands = {ServerCommand.TokenCommand.class, ServerCommand.BinhostAdmin.class,
+        description = "Administer the data directory of stageforge serve (tokens, binhosts, channels, snapshots).",
+        subcommands = {ServerCommand.TokenCommand.class, ServerCommand.BinhostAdmin.class, ServerCommand.ChannelAdmin.class,
                 ServerSnapshotsCommand.class})
 public final class ServerCommand implements Runnable {
     @CommandLine.Spec
@@ -27,7 +27,7 @@ public final class ServerCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (token or binhost)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (token, binhost or channel)");
     }
 
     static ServerContext open(Path data) throws java.io.IOException {
@@ -114,6 +114,41 @@ public final class ServerCommand implements Runnable {
             BinhostSettings b = new Binhosts(open(data)).create(name, requireSignatures, keyring, privateReads, keep);
             spec.commandLine().getOut().println("binhost " + b.name() + " at /binhost/" + b.name() + "/"
                     + (b.requireSignatures() ? " (signatures required)" : ""));
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "channel", mixinStandardHelpOptions = true, description = "Release channels.",
+            subcommands = ChannelCreate.class)
+    static final class ChannelAdmin implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (create)");
+        }
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Create a release channel served at /releases/NAME/; its releases' SHA256SUMS.gpg must verify against --keyring.")
+    static final class ChannelCreate implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
+        Path data;
+
+        @Parameters(paramLabel = "NAME", description = "Channel name (letters, digits, . _ -).")
+        String name;
+
+        @Option(names = "--keyring", required = true, paramLabel = "KEYS.asc", description = "Trusted OpenPGP public keys.")
+        Path keyring;
+
+        @Override
+        public Integer call() throws Exception {
+            new org.stageforge.server.releases.Releases(open(data)).createChannel(name, keyring);
+            spec.commandLine().getOut().println("channel " + name + " at /releases/" + name + "/");
             return ExitCodes.OK;
         }
     }

@@ -206,14 +206,19 @@ final class ReleaseUpload {
         return l == null ? Optional.empty() : Optional.of(Files.readAllBytes(l.file()));
     }
 
-    /** Moves every served file into the blob store; the release's manifest with {@code mtime} on each file. */
-    ViewManifest store(BlobStore blobs, long mtime) throws IOException {
+    /** The release's view manifest ({@code mtime} on each file); its blobs are stored by {@link #adopt}. */
+    ViewManifest manifest(long mtime) {
         Map<String, ViewManifest.Entry> m = new TreeMap<>();
         for (Map.Entry<String, Received> f : files.entrySet()) {
-            if (f.getKey().equals(LOCK)) continue;
-            BlobStore.Blob b = blobs.adopt(f.getValue().file(), f.getValue().sha256());
-            m.put(f.getKey(), new ViewManifest.Entry(b.sha256(), b.size(), mtime));
+            if (!f.getKey().equals(LOCK)) m.put(f.getKey(), new ViewManifest.Entry(f.getValue().sha256(), f.getValue().size(), mtime));
         }
         return new ViewManifest(m);
+    }
+
+    /** Moves every served file into the blob store. */
+    void adopt(BlobStore blobs) throws IOException {
+        for (Map.Entry<String, Received> f : files.entrySet()) {
+            if (!f.getKey().equals(LOCK)) blobs.adopt(f.getValue().file(), f.getValue().sha256());
+        }
     }
 }

@@ -9,12 +9,15 @@ import org.stageforge.server.core.ServerContext;
 import org.stageforge.server.core.Tokens;
 import org.stageforge.server.core.ViewManifest;
 import org.stageforge.server.core.Views;
+import org.stageforge.util.Hashes;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -91,13 +94,17 @@ public final class Releases {
     }
 
     /** A channel's state; 404 when there is no such channel. */
-    public ChannelState channel(String name) throws IOException {
+    public ChannelState channel(String name) {
         Views.Pointer p = pointer(name);
         List<Release> history = new ArrayList<>();
         Optional<String> current = Optional.empty();
-        for (Row r : rows(name)) {
-            history.add(release(r));
-            if (current.isEmpty() && r.manifest().equals(p.manifestSha())) current = Optional.of(r.version());
+        try {
+            for (Row r : rows(name)) {
+                history.add(release(r));
+                if (current.isEmpty() && r.manifest().equals(p.manifestSha())) current = Optional.of(r.version());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("channel " + name + ": " + e.getMessage(), e);
         }
         return new ChannelState(name, current, history);
     }
@@ -129,8 +136,10 @@ public final class Releases {
                 ReleaseUpload up = ReleaseUpload.receive(tar, tmp, ctx.config().maxUploadBytes());
                 long signed = up.verify(keyring(channel, tmp));
                 String v = up.version(version);
-                ViewManifest m = up.store(ctx.blobs(), signed);
+                ViewManifest m = up.manifest(signed);
                 List<String> retained = LockRetention.blobs(ctx, up.lock());
+                // refusals (409) come before any blob is stored
+                if (!stored(channel, v, sha256(m))) up.adopt(ctx.blobs());
                 boolean created = store(channel, v, m, "publish", retained);
                 switchTo(channel, v);
                 return new Published(release(channel, v).orElseThrow(), created);
@@ -202,21 +211,8 @@ public final class Releases {
      * when the identical release was stored already.
      */
     private boolean store(String channel, String version, ViewManifest m, String origin, List<String> retained) throws IOException {
-        String sha = ctx.blobs().put(m.toBytes()).sha256();
-        Optional<Row> old = row(channel, version);
-        if (old.isPresent()) {
-            if (!old.get().manifest().equals(sha)) {
-                throw new HttpRefusal(409, "release " + version + " of channel " + channel
-                        + " exists with other content: a published release never changes, publish a new version");
-            }
-            return false;
-        }
-        for (Row r : rows(channel)) {
-            if (r.manifest().equals(sha)) {
-                throw new HttpRefusal(409, "channel " + channel + " holds the same files as release " + r.version()
-                        + ": roll back to it instead");
-            }
-        }
+        String sha = sha256(m);
+        if (stored(channel, version, sha)) return false;
         String holder = holder(channel, version);
         for (String blob : retained) {
             ctx.db().update("INSERT INTO retained_blobs (sha256, holder) SELECT ?, ? WHERE NOT EXISTS "
@@ -233,6 +229,32 @@ public final class Releases {
             throw new HttpRefusal(409, "release " + version + " of channel " + channel + " was published concurrently with other content");
         }
         return n == 1;
+    }
+
+    /**
+     * Whether the channel holds this very release (same version, same manifest) already; 409 when the version
+     * holds other content or another version holds the same files.
+     */
+    private boolean stored(String channel, String version, String manifestSha) {
+        Optional<Row> old = row(channel, version);
+        if (old.isPresent()) {
+            if (!old.get().manifest().equals(manifestSha)) {
+                throw new HttpRefusal(409, "release " + version + " of channel " + channel
+                        + " exists with other content: a published release never changes, publish a new version");
+            }
+            return true;
+        }
+        for (Row r : rows(channel)) {
+            if (r.manifest().equals(manifestSha)) {
+                throw new HttpRefusal(409, "channel " + channel + " holds the same files as release " + r.version()
+                        + ": roll back to it instead");
+            }
+        }
+        return false;
+    }
+
+    private static String sha256(ViewManifest m) {
+        return HexFormat.of().formatHex(Hashes.of("SHA-256").digest(m.toBytes()));
     }
 
     /** Points the channel's view at the release's manifest: the one compare-and-set clients observe. */
@@ -271,8 +293,9 @@ public final class Releases {
         String token = by == null ? null : by.id();
         try {
             T t = work.run();
-            String result = t instanceof Published p ? (p.created() ? "201 " : "200 ") + p.release().manifestSha256()
-                    : "200 " + ((Release) t).manifestSha256();
+            Release r = t instanceof Published p ? p.release() : (Release) t;
+            String result = (t instanceof Published p && p.created() ? "201 " : "200 ") + "version " + r.version()
+                    + " manifest " + r.manifestSha256();
             ctx.audit().record(token, action, object, result);
             return t;
         } catch (HttpRefusal r) {
