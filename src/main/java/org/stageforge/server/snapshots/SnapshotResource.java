@@ -1,6 +1,7 @@
 package org.stageforge.server.snapshots;
 
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http.HttpContinue;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
@@ -74,6 +75,8 @@ public final class SnapshotResource implements ResourceModule {
             }
             byte[] sig = header(ex, GPGSIG_HEADER);
             byte[] md5 = header(ex, MD5SUM_HEADER);
+            // everything known before the body is checked: a client waiting on "Expect: 100-continue" may send it now
+            if (HttpContinue.requiresContinueResponse(ex)) HttpContinue.sendContinueResponseBlocking(ex);
             SnapshotStore.Publication p = store.upload(file, ex.getInputStream(), sig, md5);
             int status = p.created() ? 201 : 200;
             ctx.audit().record(tokenId, "snapshot.upload", file, status + " sha256 " + p.sha256() + " signer " + p.signer()
