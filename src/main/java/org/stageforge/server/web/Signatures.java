@@ -54,7 +54,7 @@ final class Signatures {
             Path k = Files.write(tmp.resolve("keyring.asc"), ctx.blobs().read(keyringSha256));
             try (BinaryPackage p = BinaryPackage.open(file)) {
                 VerifyReport r = p.verify(null, new VerifyOptions(OpenPgp.Keyring.load(k), true));
-                return new State("verified", "verified against the binhost keyring: " + String.join(", ", r.signers()));
+                return new State("verified", "verified against the binhost keyring: " + String.join(", ", r.signers().stream().distinct().toList()));
             } catch (StageforgeException e) {
                 return new State("bad", e.getMessage());
             }

@@ -100,6 +100,9 @@ class DashboardBrowserTest {
             assertThat(d.findElement(By.tagName("h1")).getText()).isEqualTo("app-misc/hello-1.0 (build 3)");
             page = d.findElement(By.tagName("main")).getText();
             assertThat(page).contains("ssl").contains(">=dev-libs/openssl-3:0=").contains(sha256(signed));
+            // the signer named once, though each signed member carries a signature
+            assertThat(page.split(key.signing().keyId(), -1)).hasSize(2);
+            assertThat(page).contains("verified against the binhost keyring: " + key.signing().keyId());
             String download = d.findElement(By.partialLinkText("Download")).getAttribute("href");
             assertThat(download).isEqualTo(s.uri() + "/binhost/main/app-misc/hello/hello-1.0-3.gpkg.tar");
             assertThat(http.send(HttpRequest.newBuilder(URI.create(download)).build(), HttpResponse.BodyHandlers.ofByteArray()).body())
