@@ -18,9 +18,9 @@ import java.util.concurrent.Callable;
 
 /** {@code stageforge server token create|binhost create}: administration of a server's data directory. */
 @Command(name = "server", mixinStandardHelpOptions = true,
-        description = "Administer the data directory of stageforge serve (tokens, binhosts, channels, the fleet key).",
+        description = "Administer the data directory of stageforge serve (tokens, binhosts, channels, snapshots, the fleet key).",
         subcommands = {ServerCommand.TokenCommand.class, ServerCommand.BinhostAdmin.class, ServerCommand.ChannelAdmin.class,
-                ServerCommand.FleetKey.class})
+                ServerSnapshotsCommand.class, ServerCommand.FleetKey.class})
 public final class ServerCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -16,7 +16,8 @@ import java.util.OptionalLong;
 
 /** {@code stageforge snapshot create|verify}: Gentoo webrsync snapshots (tar.xz + .gpgsig + .md5sum). */
 @Command(name = "snapshot", description = "Make and check webrsync snapshots of an ebuild repository.",
-        mixinStandardHelpOptions = true, subcommands = {SnapshotCommand.Create.class, SnapshotCommand.Verify.class})
+        mixinStandardHelpOptions = true, subcommands = {SnapshotCommand.Create.class, SnapshotCommand.Verify.class,
+                SnapshotPushCommand.class})
 public final class SnapshotCommand implements Runnable {
     @Spec
     CommandSpec spec;

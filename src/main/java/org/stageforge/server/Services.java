@@ -11,6 +11,9 @@ import org.stageforge.server.core.ServerConfig;
 import org.stageforge.server.core.ServerContext;
 import org.stageforge.server.releases.ReleaseResource;
 import org.stageforge.server.releases.Releases;
+import org.stageforge.server.snapshots.SnapshotResource;
+import org.stageforge.server.snapshots.SnapshotStore;
+import org.stageforge.server.web.WebResource;
 
 import java.io.IOException;
 import java.time.Clock;
@@ -26,6 +29,8 @@ public final class Services {
         return Server.start(ctx, List.of(new BinhostResource(new Binhosts(ctx)),
                 new DistfilesResource(new Distfiles(ctx)),
                 new ReleaseResource(releases),
-                new FleetResource(new Fleet(ctx, releases::versions))));
+                new SnapshotResource(new SnapshotStore(ctx)),
+                new FleetResource(new Fleet(ctx, releases::versions)),
+                new WebResource(ctx), new WebResource.Root()));
     }
 }

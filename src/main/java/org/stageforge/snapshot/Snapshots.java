@@ -54,7 +54,8 @@ public final class Snapshots {
     private Snapshots() {}
 
     private static final Pattern DATE = Pattern.compile("[0-9]{8}");
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_+]*(?:-[A-Za-z0-9_+]+)*");
+    /** A repository name as a snapshot file name uses it. */
+    public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_+]*(?:-[A-Za-z0-9_+]+)*");
     private static final Pattern COMMIT = Pattern.compile("[0-9a-fA-F]{4,64}|[A-Za-z0-9._/-]+");
     private static final Pattern FILE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]*");
     private static final long TWO_DAYS = 2 * 86400;

@@ -70,10 +70,11 @@ public final class Server implements AutoCloseable {
             }
             try {
                 RequestPath path = RequestPath.parse(rawPath(ex.getRequestURI()));
-                ResourceModule m = path.size() == 0 ? null : routes.get(path.get(0));
+                // a module mounted at "" answers the bare "/" (the dashboard's redirect)
+                ResourceModule m = routes.get(path.size() == 0 ? "" : path.get(0));
                 if (m == null) throw HttpRefusal.notFound("not found: " + ex.getRequestPath());
                 ex.startBlocking();
-                m.handle(ex, path.tail(1));
+                m.handle(ex, path.size() == 0 ? path : path.tail(1));
             } catch (HttpRefusal r) {
                 refuse(ex, r.status(), r.getMessage());
             } catch (StageforgeException e) {
