@@ -72,7 +72,7 @@ public final class Server implements AutoCloseable {
                 RequestPath path = RequestPath.parse(rawPath(ex.getRequestURI()));
                 ResourceModule m = path.size() == 0 ? null : routes.get(path.get(0));
                 if (m == null) throw HttpRefusal.notFound("not found: " + ex.getRequestPath());
-                ex.startBlocking();
+                if (m.blocking(ex)) ex.startBlocking();
                 m.handle(ex, path.tail(1));
             } catch (HttpRefusal r) {
                 refuse(ex, r.status(), r.getMessage());
