@@ -33,6 +33,12 @@ public final class BinhostResource implements ResourceModule {
         return "binhost";
     }
 
+    /** Downloads are sent by Undertow's non-blocking sender; uploads read the body as a stream. */
+    @Override
+    public boolean blocking(HttpServerExchange ex) {
+        return !ex.getRequestMethod().equals(Methods.GET) && !ex.getRequestMethod().equals(Methods.HEAD);
+    }
+
     @Override
     public void handle(HttpServerExchange ex, RequestPath rest) throws Exception {
         if (rest.size() < 2) throw HttpRefusal.notFound("not found: " + ex.getRequestPath());
@@ -60,7 +66,7 @@ public final class BinhostResource implements ResourceModule {
             return;
         }
         // the pointer is read once: everything this request serves comes from one generation
-        Views.Pointer p = ctx.views().current(b.view()).orElseThrow(() -> HttpRefusal.notFound("no binhost " + b.name()));
+        Views.Pointer p = ctx.views().serving(b.view()).orElseThrow(() -> HttpRefusal.notFound("no binhost " + b.name()));
         ViewManifest.Entry e = ctx.views().manifest(p).get(path);
         if (e == null) throw HttpRefusal.notFound("no " + path + " in binhost " + b.name());
         BlobResource.serve(ex, new BlobResource(ctx.blobFiles(), ctx.blobs().file(e.sha256()), path, e.sha256(),

@@ -9,9 +9,8 @@ import org.stageforge.binpkg.BinaryPackage;
 import org.stageforge.binpkg.OpenPgp;
 import org.stageforge.binpkg.PackageMetadata;
 import org.stageforge.binpkg.VerifyOptions;
-import org.stageforge.index.PackagesEntry;
-import org.stageforge.index.PackagesIndex;
 import org.stageforge.server.core.BlobStore;
+import org.stageforge.server.core.FreshCache;
 import org.stageforge.server.core.HttpRefusal;
 import org.stageforge.server.core.LocalBlobStore;
 import org.stageforge.server.core.ServerContext;
@@ -19,7 +18,6 @@ import org.stageforge.server.core.ViewManifest;
 import org.stageforge.server.core.Views;
 import org.stageforge.util.Hashes;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -28,19 +26,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.zip.GZIPOutputStream;
 
 /**
  * Named binhosts of a server: creation, verified upload, delete and retention. Each binhost is a view
@@ -57,9 +51,16 @@ public final class Binhosts {
     public record Upload(String path, String sha256, long size, boolean created, long generation) {}
 
     private final ServerContext ctx;
+    private final FreshCache<String, BinhostSettings> settings;
+    /** Each binhost's index as of its last generation published here (taken out while a change works on it). */
+    private final java.util.concurrent.ConcurrentHashMap<String, Held> indexes = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** An index and the sha256 of the Packages blob it renders to. */
+    private record Held(String packagesSha256, BinhostIndex index) {}
 
     public Binhosts(ServerContext ctx) {
         this.ctx = ctx;
+        this.settings = new FreshCache<>(ctx.db());
     }
 
     public ServerContext context() {
@@ -86,12 +87,17 @@ public final class Binhosts {
         ctx.db().update("INSERT INTO binhosts (name, require_signatures, keyring, private_reads, keep_builds, created) "
                         + "VALUES (?, ?, ?, ?, ?, ?)", name, requireSignatures ? 1 : 0, keyringSha, privateReads ? 1 : 0,
                 keepBuilds, ctx.clock().millis() / 1000);
-        ctx.views().create(s.view(), withIndex(ViewManifest.EMPTY, List.of(), ctx.clock().millis()));
+        ctx.views().create(s.view(), withIndex(ViewManifest.EMPTY, new BinhostIndex(), ctx.clock().millis()).manifest());
         return s;
     }
 
+    /** A binhost's settings (read on every request: kept while the database reports no commit, see {@link FreshCache}). */
     public Optional<BinhostSettings> settings(String name) {
         if (!NAME.matcher(name).matches()) return Optional.empty();
+        return settings.get(name, this::load);
+    }
+
+    private Optional<BinhostSettings> load(String name) {
         return ctx.db().query("SELECT require_signatures, keyring, private_reads, keep_builds FROM binhosts WHERE name = ?",
                 rs -> new BinhostSettings(name, rs.getInt(1) != 0, rs.getString(2), rs.getInt(3) != 0, rs.getInt(4)), name)
                 .stream().findFirst();
@@ -153,23 +159,26 @@ public final class Binhosts {
             }
             BlobStore.Blob blob = ctx.blobs().adopt(file, sha256);
             ViewManifest.Entry me = new ViewManifest.Entry(sha256, blob.size(), now / 1000);
-            Views.Published<Boolean> p = ctx.views().publish(b.view(), (cur, m) -> {
+            Views.Published<Held> p = ctx.views().publish(b.view(), (cur, m) -> {
                 ViewManifest.Entry old = m.get(name.path());
                 if (old != null) {
-                    if (old.sha256().equals(sha256)) return new Views.Next<>(null, false);
+                    if (old.sha256().equals(sha256)) return new Views.Next<>(null, null);
                     throw conflict(name, old);
                 }
-                List<Map<String, String>> entries = entries(m);
-                entries.add(entry);
+                BinhostIndex idx = index(b, m);
+                idx.put(entry);
                 // read under the view's lock, at each attempt: a holder added meanwhile (another process) counts
                 Set<String> retained = retainedBlobs();
                 ViewManifest next = m.with(name.path(), me);
-                for (String drop : expired(entries, b.keepBuilds(), next, retained)) next = next.without(drop);
-                Set<String> kept = next.files().keySet();
-                entries.removeIf(e -> !kept.contains(e.get("PATH")));
-                return new Views.Next<>(withIndex(next, entries, now), true);
+                for (Map<String, String> drop : expired(idx.builds(name.cpv().toString()), b.keepBuilds(), next, retained)) {
+                    idx.remove(drop);
+                    next = next.without(drop.get("PATH"));
+                }
+                Indexed h = withIndex(next, idx, now);
+                return new Views.Next<>(h.manifest(), h.held());
             });
-            return new Upload(name.path(), sha256, size, p.result(), p.pointer().generation());
+            keep(b, p);
+            return new Upload(name.path(), sha256, size, p.result() != null, p.pointer().generation());
         } finally {
             LocalBlobStore.deleteTree(tmp);
         }
@@ -218,26 +227,27 @@ public final class Binhosts {
     /** Removes one package; 404 when the binhost does not serve it. */
     public long delete(BinhostSettings b, UploadName name) throws IOException {
         long now = ctx.clock().millis();
-        return ctx.views().publish(b.view(), (cur, m) -> {
+        Views.Published<Held> p = ctx.views().publish(b.view(), (cur, m) -> {
             if (m.get(name.path()) == null) throw HttpRefusal.notFound("no package " + name.path() + " in binhost " + b.name());
-            List<Map<String, String>> entries = entries(m);
-            entries.removeIf(e -> name.path().equals(e.get("PATH")));
-            return new Views.Next<>(withIndex(m.without(name.path()), entries, now), null);
-        }).pointer().generation();
+            BinhostIndex idx = index(b, m);
+            idx.remove(Map.of("CPV", name.cpv().toString(), "BUILD_ID", Long.toString(name.buildId()), "PATH", name.path()));
+            Indexed h = withIndex(m.without(name.path()), idx, now);
+            return new Views.Next<>(h.manifest(), h.held());
+        });
+        keep(b, p);
+        return p.pointer().generation();
     }
 
-    /** Package paths beyond the newest {@code keep} BUILD_IDs of their CPV whose blob nothing retains. */
-    private static List<String> expired(List<Map<String, String>> entries, int keep, ViewManifest m, Set<String> retained) {
-        if (keep <= 0) return List.of();
-        Map<String, List<Map<String, String>>> byCpv = new TreeMap<>();
-        for (Map<String, String> e : entries) byCpv.computeIfAbsent(e.get("CPV"), k -> new ArrayList<>()).add(e);
-        List<String> out = new ArrayList<>();
-        for (List<Map<String, String>> builds : byCpv.values()) {
-            builds.sort(Comparator.comparingLong((Map<String, String> e) -> Long.parseLong(e.getOrDefault("BUILD_ID", "0"))).reversed());
-            for (Map<String, String> e : builds.subList(Math.min(keep, builds.size()), builds.size())) {
-                ViewManifest.Entry f = m.get(e.get("PATH"));
-                if (f != null && !retained.contains(f.sha256())) out.add(e.get("PATH"));
-            }
+    /**
+     * The builds of one CPV (by BUILD_ID) beyond its newest {@code keep} whose blob nothing retains. Checked for the
+     * CPV an upload adds to, so it costs that package's builds, not the binhost.
+     */
+    private static List<Map<String, String>> expired(List<Map<String, String>> builds, int keep, ViewManifest m, Set<String> retained) {
+        if (keep <= 0 || builds.size() <= keep) return List.of();
+        List<Map<String, String>> out = new ArrayList<>();
+        for (Map<String, String> e : builds.subList(0, builds.size() - keep)) {
+            ViewManifest.Entry f = m.get(e.get("PATH"));
+            if (f != null && !retained.contains(f.sha256())) out.add(e);
         }
         return out;
     }
@@ -247,30 +257,35 @@ public final class Binhosts {
         return new HashSet<>(ctx.db().query("SELECT sha256 FROM retained_blobs", rs -> rs.getString(1)));
     }
 
-    /** The previous generation's index entries (the index text is parsed; no package is read again). */
-    private List<Map<String, String>> entries(ViewManifest m) throws IOException {
-        ViewManifest.Entry idx = m.get("Packages");
-        List<Map<String, String>> out = new ArrayList<>();
-        if (idx == null) return out;
-        for (PackagesEntry e : PackagesIndex.parse("Packages", ctx.blobs().read(idx.sha256())).entries()) {
-            out.add(new LinkedHashMap<>(e.fields()));
-        }
-        return out;
+    /**
+     * The index of generation {@code m} to change: the one this process published last when {@code m} is that
+     * generation (taken out, so a change that fails or loses the race leaves nothing half-changed behind), else
+     * read from m's Packages (after a restart, or when another server process published).
+     */
+    private BinhostIndex index(BinhostSettings b, ViewManifest m) throws IOException {
+        Held h = indexes.remove(b.view());
+        ViewManifest.Entry packages = m.get("Packages");
+        if (h != null && packages != null && h.packagesSha256().equals(packages.sha256())) return h.index();
+        return packages == null ? new BinhostIndex() : BinhostIndex.parse(ctx.blobs().read(packages.sha256()));
     }
 
-    /** {@code m} with a new Packages and Packages.gz for {@code entries}, their blobs stored. */
-    private ViewManifest withIndex(ViewManifest m, List<Map<String, String>> entries, long nowMillis) throws IOException {
-        Map<String, String> header = new TreeMap<>();
-        header.put("VERSION", "0");
-        byte[] text = PackagesIndex.of(header, entries).toCanonicalBytes(OptionalLong.of(nowMillis / 1000));
-        ByteArrayOutputStream gz = new ByteArrayOutputStream();
-        try (GZIPOutputStream z = new GZIPOutputStream(gz)) {
-            z.write(text);
-        }
-        BlobStore.Blob t = ctx.blobs().put(text);
-        BlobStore.Blob g = ctx.blobs().put(gz.toByteArray());
-        return m.with("Packages", new ViewManifest.Entry(t.sha256(), t.size(), nowMillis / 1000))
-                .with("Packages.gz", new ViewManifest.Entry(g.sha256(), g.size(), nowMillis / 1000));
+    /** Keeps a published generation's index for the next change. */
+    private void keep(BinhostSettings b, Views.Published<Held> p) {
+        Held h = p.result();
+        ViewManifest.Entry packages = p.manifest().get("Packages");
+        if (h != null && packages != null && packages.sha256().equals(h.packagesSha256())) indexes.put(b.view(), h);
+    }
+
+    /** A manifest with its index files, and the index they came from. */
+    private record Indexed(ViewManifest manifest, Held held) {}
+
+    /** {@code m} with a new Packages and Packages.gz rendered from {@code idx}, their blobs stored. */
+    private Indexed withIndex(ViewManifest m, BinhostIndex idx, long nowMillis) throws IOException {
+        BinhostIndex.Files f = idx.render(nowMillis / 1000);
+        BlobStore.Blob t = ctx.blobs().put(f.packages());
+        BlobStore.Blob g = ctx.blobs().put(f.packagesGz());
+        return new Indexed(m.with("Packages", new ViewManifest.Entry(t.sha256(), t.size(), nowMillis / 1000))
+                .with("Packages.gz", new ViewManifest.Entry(g.sha256(), g.size(), nowMillis / 1000)), new Held(t.sha256(), idx));
     }
 
     /** Content type of a served path. */

@@ -120,4 +120,39 @@ public final class MetadataStore {
         for (int i = 0; i < params.length; i++) st.setObject(i + 1, params[i]);
         return st;
     }
+
+    private Connection probe; // SQLite only; guarded by this
+    private PreparedStatement probeQuery;
+    private long probeEpoch;
+    private long uncached;
+
+    /**
+     * A value that is different from the last one whenever a commit may have happened since, by any connection of
+     * any process: SQLite's {@code PRAGMA data_version} (a read of the shared WAL index, no disk I/O) on one connection
+     * kept for it, which never writes; a new value on every call for other databases, so nothing is reused there.
+     * Caches compare it with the value they read before loading (see {@link FreshCache}).
+     */
+    public synchronized long changeStamp() {
+        if (!url.startsWith("jdbc:sqlite:")) return ++uncached;
+        try {
+            if (probe == null) {
+                probe = DriverManager.getConnection(url);
+                probeQuery = probe.prepareStatement("PRAGMA data_version");
+                probeEpoch++;
+            }
+            try (ResultSet rs = probeQuery.executeQuery()) {
+                rs.next();
+                // the epoch keeps a reopened connection's counter (it restarts) from repeating an earlier value
+                return probeEpoch << 40 | rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            try {
+                if (probe != null) probe.close();
+            } catch (SQLException ignored) {
+                // the connection is dropped either way
+            }
+            probe = null;
+            throw new StageforgeException("metadata database: " + e.getMessage(), e);
+        }
+    }
 }

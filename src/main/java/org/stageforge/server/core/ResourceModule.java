@@ -12,4 +12,13 @@ public interface ResourceModule {
      * the mount. Refusals are thrown as {@link HttpRefusal}.
      */
     void handle(HttpServerExchange exchange, RequestPath rest) throws Exception;
+
+    /**
+     * Whether {@link #handle} uses blocking streams for this request (the default). A module that answers a request
+     * with Undertow's senders only, as {@link BlobResource#serve} does, says no: the file is then sent without
+     * blocking, by the I/O threads as the client reads, instead of holding a worker thread per transfer.
+     */
+    default boolean blocking(HttpServerExchange exchange) {
+        return true;
+    }
 }

@@ -73,7 +73,7 @@ public final class Server implements AutoCloseable {
                 // a module mounted at "" answers the bare "/" (the dashboard's redirect)
                 ResourceModule m = routes.get(path.size() == 0 ? "" : path.get(0));
                 if (m == null) throw HttpRefusal.notFound("not found: " + ex.getRequestPath());
-                ex.startBlocking();
+                if (m.blocking(ex)) ex.startBlocking();
                 m.handle(ex, path.size() == 0 ? path : path.tail(1));
             } catch (HttpRefusal r) {
                 refuse(ex, r.status(), r.getMessage());

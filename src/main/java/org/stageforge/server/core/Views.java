@@ -36,11 +36,17 @@ public final class Views {
     private final BlobStore blobs;
     private final Clock clock;
     private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final FreshCache<String, Pointer> pointers;
+    /** The last parsed manifest of each view (a manifest blob never changes: its sha256 says which). */
+    private final ConcurrentHashMap<String, Parsed> parsed = new ConcurrentHashMap<>();
+
+    private record Parsed(String sha256, ViewManifest manifest) {}
 
     public Views(MetadataStore db, BlobStore blobs, Clock clock) {
         this.db = db;
         this.blobs = blobs;
         this.clock = clock;
+        this.pointers = new FreshCache<>(db);
     }
 
     public Optional<Pointer> current(String name) {
@@ -48,8 +54,20 @@ public final class Views {
                 rs -> new Pointer(name, rs.getString(1), rs.getLong(2), rs.getLong(3)), name).stream().findFirst();
     }
 
+    /**
+     * What readers serve: {@link #current}, answered from memory while the database reports no commit since it was
+     * read (see {@link FreshCache}), so a request costs no query yet never sees a pointer another process moved.
+     */
+    public Optional<Pointer> serving(String name) {
+        return pointers.get(name, this::current);
+    }
+
     public ViewManifest manifest(Pointer p) throws IOException {
-        return ViewManifest.parse(blobs.read(p.manifestSha()));
+        Parsed last = parsed.get(p.name());
+        if (last != null && last.sha256().equals(p.manifestSha())) return last.manifest();
+        ViewManifest m = ViewManifest.parse(blobs.read(p.manifestSha()));
+        parsed.put(p.name(), new Parsed(p.manifestSha(), m));
+        return m;
     }
 
     /** Creates a view at generation 1; false when it exists already. */
