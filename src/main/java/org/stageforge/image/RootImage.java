@@ -90,9 +90,9 @@ public final class RootImage {
         return name + "_" + version + ".root." + format.id;
     }
 
-    /** The erofs filesystem UUID of a release: fixed by its name and version. */
-    public static UUID uuid(String name, String version) {
-        return UUID.nameUUIDFromBytes(("stageforge root image " + name + "_" + version).getBytes(StandardCharsets.UTF_8));
+    /** The erofs filesystem UUID of an image: fixed by its release ({@code NAME_VERSION}) or file name. */
+    public static UUID uuid(String release) {
+        return UUID.nameUUIDFromBytes(("stageforge root image " + release).getBytes(StandardCharsets.UTF_8));
     }
 
     /**

@@ -679,6 +679,15 @@ final class Parts {
         List<String> excludes = new ArrayList<>(org.stageforge.pack.RootScanner.DEFAULT_EXCLUDES);
         for (String cpv : Vdb.open(root).cpvs()) excludes.add(Vdb.VDB_PATH + "/" + cpv + "/" + VdbEntry.METADATA);
         for (String f : spec.output().formats()) {
+            org.stageforge.image.RootImage.Format image = org.stageforge.image.RootImage.Format.of(f);
+            if (image != null) {
+                Path img = out.resolve(org.stageforge.image.RootImage.fileName(spec.name(), spec.version(), image));
+                var r = org.stageforge.image.RootImage.write(root, img, image, sde,
+                        org.stageforge.image.RootImage.uuid(spec.name() + "_" + spec.version()), excludes);
+                rep.action("pack", img.getFileName() + " (" + r.entries() + " entries)");
+                artifacts.put(img.getFileName().toString(), wrote(img, r.sha256()));
+                continue;
+            }
             Path tar = out.resolve(spec.baseName() + "." + f);
             Packer.Result r = Packer.pack(root, tar, sde, excludes);
             rep.action("pack", tar.getFileName() + " (" + r.entries() + " entries)");
@@ -687,6 +696,10 @@ final class Parts {
         }
         Files.deleteIfExists(out.resolve("SHA512SUMS"));
         if (spec.output().oci() || opts.oci()) {
+            if (first == null) {
+                throw new StageforgeException(spec.file() + ": [output] oci needs a tar format (tar.zst or tar.xz) in formats for its layer",
+                        ExitCodes.BAD_INPUT, null);
+            }
             Path oci = Oci.write(Path.of(first), out.resolve(spec.baseName() + ".oci.tar"), spec, sde,
                     spec.output().ociCompression(), root);
             rep.action("pack", oci.getFileName().toString());
@@ -708,7 +721,9 @@ final class Parts {
         try (var s = Files.list(out)) {
             for (Path p : s.sorted().toList()) {
                 String n = p.getFileName().toString();
-                if (n.startsWith(spec.baseName() + ".") && !n.endsWith(".pub.asc") && Files.isRegularFile(p)) l.add(p);
+                // root images are named NAME_VERSION.root.FORMAT (systemd-sysupdate's pattern), the rest NAME-VERSION.*
+                boolean ours = n.startsWith(spec.baseName() + ".") || n.startsWith(spec.name() + "_" + spec.version() + ".root.");
+                if (ours && !n.endsWith(".pub.asc") && Files.isRegularFile(p)) l.add(p);
             }
         }
         return l;

@@ -33,10 +33,10 @@ import java.util.stream.Stream;
  * does not extract xattrs and no bookworm tool prints them, so erofs xattrs are read from the image by
  * {@link #erofsXattrs} at the inode {@code dump.erofs} names.
  */
-final class ImageListing {
+public final class ImageListing {
     private ImageListing() {}
 
-    static boolean onPath(String tool) {
+    public static boolean onPath(String tool) {
         for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
             if (Files.isExecutable(Path.of(d, tool))) return true;
         }
@@ -52,7 +52,7 @@ final class ImageListing {
     }
 
     /** The tarball's listing; a hard link is listed as the file it names (images hold no link entries). */
-    static SortedMap<String, String> tar(Path tarball) throws IOException {
+    public static SortedMap<String, String> tar(Path tarball) throws IOException {
         SortedMap<String, String> out = new TreeMap<>();
         Map<String, TarEntry> files = new HashMap<>();
         try (InputStream in = Compression.fromFileName(tarball.getFileName().toString()).decompress(Files.newInputStream(tarball));
@@ -76,11 +76,11 @@ final class ImageListing {
         return out;
     }
 
-    static SortedMap<String, String> squashfs(Path image, Path work) throws Exception {
+    public static SortedMap<String, String> squashfs(Path image, Path work) throws Exception {
         return extracted(work, "unsquashfs -d \"$1\" \"$2\" >/dev/null", image, false);
     }
 
-    static SortedMap<String, String> erofs(Path image, Path work) throws Exception {
+    public static SortedMap<String, String> erofs(Path image, Path work) throws Exception {
         return extracted(work, "fsck.erofs --extract=\"$1\" \"$2\" >/dev/null", image, true);
     }
 
@@ -215,7 +215,7 @@ final class ImageListing {
     }
 
     /** Runs {@code cmd} in {@code dir} (TZ and locale fixed); its output, or an assertion error with it. */
-    static String run(List<String> cmd, Path dir) throws Exception {
+    public static String run(List<String> cmd, Path dir) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(cmd)).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().put("TZ", "UTC");
         pb.environment().put("LC_ALL", "C");

@@ -33,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class RootImageTest {
     static final long EPOCH = 1_650_000_000L;
     static final byte[] CAP = HexFormat.of().parseHex("0100000200200000000000000000000000000000");
-    static final UUID ID = RootImage.uuid("tiny", "1.0");
+    static final UUID ID = RootImage.uuid("tiny_1.0");
 
     @TempDir
     Path tmp;
@@ -175,7 +175,7 @@ class RootImageTest {
     void artifactNamesFollowSysupdatePatterns() {
         assertThat(RootImage.fileName("tiny", "1.0", RootImage.Format.EROFS)).isEqualTo("tiny_1.0.root.erofs");
         assertThat(RootImage.fileName("tiny", "1.0", RootImage.Format.SQUASHFS)).isEqualTo("tiny_1.0.root.squashfs");
-        assertThat(RootImage.uuid("tiny", "1.0")).isEqualTo(RootImage.uuid("tiny", "1.0")).isNotEqualTo(RootImage.uuid("tiny", "1.1"));
+        assertThat(RootImage.uuid("tiny_1.0")).isEqualTo(UUID.fromString("c7fdca34-f930-3187-9a2d-1a80bd500cf0")).isNotEqualTo(RootImage.uuid("tiny_1.1"));
         assertThat(RootScanner.DEFAULT_EXCLUDES).containsExactly("var/lib/stageforge");
     }
 }
