@@ -43,7 +43,7 @@ for i in $(seq "$ROUNDS"); do
   SOURCE_DATE_EPOCH=$SDE mksquashfs "$W/root" "$W/out/raw.squashfs" -noappend -no-progress -quiet -comp zstd \
     -e var/lib/stageforge > /dev/null; t2=$(now)
   "$SF" pack "$W/root" -o "$W/out/root.erofs" --source-date-epoch $SDE > /dev/null; t3=$(now)
-  mkfs.erofs --quiet -zlz4hc -T$SDE -U$UUID --exclude-path=var/lib/stageforge "$W/out/raw.erofs" "$W/root" > /dev/null
+  SOURCE_DATE_EPOCH=$SDE mkfs.erofs --quiet -zlz4hc -U$UUID --exclude-path=var/lib/stageforge "$W/out/raw.erofs" "$W/root" > /dev/null
   t4=$(now)
   sq_sf+=("$(echo "$t1 - $t0" | bc)"); sq_raw+=("$(echo "$t2 - $t1" | bc)")
   er_sf+=("$(echo "$t3 - $t2" | bc)"); er_raw+=("$(echo "$t4 - $t3" | bc)")

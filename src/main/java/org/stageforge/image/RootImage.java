@@ -32,9 +32,9 @@ import java.util.UUID;
  * by {@code setfattr --restore} before the tool starts. The same is done as root, so a build as root and one as a
  * normal user give the same bytes.
  *
- * <p>Reproducible: both tools sort directory entries themselves; squashfs clamps mtimes to SOURCE_DATE_EPOCH (as the
- * tarball does) and dates the filesystem with it; erofs 1.5 cannot clamp, so every inode and the filesystem get
- * SOURCE_DATE_EPOCH ({@code -T}), and the filesystem UUID is given. The image is written under a temporary name in
+ * <p>Reproducible: both tools sort directory entries themselves; given SOURCE_DATE_EPOCH in their environment both
+ * (mksquashfs 4.5.1, mkfs.erofs 1.5) date the filesystem with it and clamp later mtimes to it, as the tarball does;
+ * the erofs UUID is given. The image is written under a temporary name in
  * the output directory and renamed when complete.
  */
 public final class RootImage {
@@ -61,15 +61,15 @@ public final class RootImage {
         }
 
         /** The tool's command line (without fakeroot) making {@code image} from {@code root}. */
-        List<String> command(Path root, Path image, long sourceDateEpoch, UUID uuid, Path excludes, List<String> excluded) {
+        List<String> command(Path root, Path image, UUID uuid, Path excludes, List<String> excluded) {
+            // SOURCE_DATE_EPOCH in the environment dates the filesystem and clamps mtimes (-T would not clamp)
             List<String> c = new ArrayList<>();
             c.add(tool);
             if (this == SQUASHFS) {
-                // SOURCE_DATE_EPOCH in the environment dates the filesystem and clamps mtimes
                 c.addAll(List.of(root.toString(), image.toString(), "-noappend", "-no-progress", "-quiet",
                         "-comp", "zstd", "-ef", excludes.toString()));
             } else {
-                c.addAll(List.of("--quiet", "-zlz4hc", "-T" + sourceDateEpoch, "-U" + uuid));
+                c.addAll(List.of("--quiet", "-zlz4hc", "-U" + uuid));
                 for (String e : excluded) c.add("--exclude-path=" + e);
                 c.addAll(List.of(image.toString(), root.toString()));
             }
@@ -127,7 +127,7 @@ public final class RootImage {
                 cmd.addAll(List.of("/bin/sh", "-c", "\"$0\" -h --restore=\"$1\" && shift && exec \"$@\"",
                         setfattr.toString(), v.xattrFile.toString()));
             }
-            cmd.addAll(format.command(base, tmp, sourceDateEpoch, uuid, ef, excludes));
+            cmd.addAll(format.command(base, tmp, uuid, ef, excludes));
             Tools.run(cmd, base, Map.of("SOURCE_DATE_EPOCH", Long.toString(sourceDateEpoch)), format.tool, out);
             Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
             String sha = org.stageforge.util.Hashes.ofFile(tmp, "SHA-256");

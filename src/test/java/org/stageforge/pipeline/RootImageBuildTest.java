@@ -71,7 +71,7 @@ class RootImageBuildTest {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> cmd = new ArrayList<>(TestSeed.asUser(List.of(java.toString(), "-cp", cp, "org.stageforge.cli.Main",
                 "build", t.spec.toString(), "--output", userOut.toString(), "--build-dir", home.resolve("build").toString(),
-                "--cache-dir", home.resolve("cache").toString(), "-q")));
+                "--cache-dir", home.resolve("cache").toString(), "--quiet")));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().clear();
         pb.environment().put("HOME", home.toString());
@@ -102,10 +102,6 @@ class RootImageBuildTest {
         assertThat(tar.get("usr/bin/secret")).startsWith("f 0640 123:456 13 ");
         assertThat(tar.get("usr/bin/ping")).startsWith("f 4711 0:0 8 ").endsWith(" security.capability=0100000200200000000000000000000000000000");
         assertThat(ImageListing.squashfs(userOut.resolve("tiny_1.0.root.squashfs"), tmp.resolve("sq"))).isEqualTo(tar);
-        long sde = new ObjectMapper().readTree(userOut.resolve("tiny-1.0.json").toFile()).path("source_date_epoch").asLong();
-        SortedMap<String, String> erofs = ImageListing.erofs(userOut.resolve("tiny_1.0.root.erofs"), tmp.resolve("er"));
-        // erofs 1.5 dates every inode with SOURCE_DATE_EPOCH; all else is the tarball's
-        tar.replaceAll((k, v) -> v.replaceFirst("^(\\S+ \\S+ \\S+ \\S+ \\S+ \\S*) \\d+", "$1 " + sde));
-        assertThat(erofs).isEqualTo(tar);
+        assertThat(ImageListing.erofs(userOut.resolve("tiny_1.0.root.erofs"), tmp.resolve("er"))).isEqualTo(tar);
     }
 }
