@@ -170,6 +170,24 @@ class RootImageTest {
     }
 
     @Test
+    void aMissingToolIsNamedWithItsDebianPackage() throws Exception {
+        Path r = root(tmp.resolve("root"), false);
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        for (RootImage.Format f : RootImage.Format.values()) {
+            ProcessBuilder pb = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+                    "org.stageforge.cli.Main", "pack", r.toString(), "-o", tmp.resolve("out/x." + f.id).toString(),
+                    "--source-date-epoch", Long.toString(EPOCH)).redirectErrorStream(true);
+            pb.environment().put("PATH", tmp.resolve("empty").toString());
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).isEqualTo(1);
+            assertThat(out).isEqualTo("stageforge: " + f.id + " image needs " + f.tool + " (Debian package "
+                    + f.debianPackage + "), which is not on PATH\n");
+        }
+        assertThat(tmp.resolve("out")).doesNotExist();
+    }
+
+    @Test
     void artifactNamesFollowSysupdatePatterns() {
         assertThat(RootImage.fileName("tiny", "1.0", RootImage.Format.EROFS)).isEqualTo("tiny_1.0.root.erofs");
         assertThat(RootImage.fileName("tiny", "1.0", RootImage.Format.SQUASHFS)).isEqualTo("tiny_1.0.root.squashfs");
