@@ -678,6 +678,11 @@ final class Parts {
         // the VDB's per-package metadata cache carries directory mtimes of this run; Portage has no such file
         List<String> excludes = new ArrayList<>(org.stageforge.pack.RootScanner.DEFAULT_EXCLUDES);
         for (String cpv : Vdb.open(root).cpvs()) excludes.add(Vdb.VDB_PATH + "/" + cpv + "/" + VdbEntry.METADATA);
+        boolean withOci = spec.output().oci() || opts.oci();
+        if (withOci && spec.output().formats().stream().noneMatch(StageSpec.Output.ARCHIVE_FORMATS::contains)) {
+            throw new StageforgeException(spec.file() + ": [output] oci needs a tar format (tar.zst or tar.xz) in formats for its layer",
+                    ExitCodes.BAD_INPUT, null);
+        }
         for (String f : spec.output().formats()) {
             org.stageforge.image.RootImage.Format image = org.stageforge.image.RootImage.Format.of(f);
             if (image != null) {
@@ -695,11 +700,7 @@ final class Parts {
             if (first == null) first = tar.toString();
         }
         Files.deleteIfExists(out.resolve("SHA512SUMS"));
-        if (spec.output().oci() || opts.oci()) {
-            if (first == null) {
-                throw new StageforgeException(spec.file() + ": [output] oci needs a tar format (tar.zst or tar.xz) in formats for its layer",
-                        ExitCodes.BAD_INPUT, null);
-            }
+        if (withOci) {
             Path oci = Oci.write(Path.of(first), out.resolve(spec.baseName() + ".oci.tar"), spec, sde,
                     spec.output().ociCompression(), root);
             rep.action("pack", oci.getFileName().toString());
