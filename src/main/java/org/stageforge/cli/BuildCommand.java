@@ -76,6 +76,7 @@ public final class BuildCommand implements Runnable {
     static final class Formats extends java.util.ArrayList<String> {
         Formats() {
             super(StageSpec.Output.ARCHIVE_FORMATS);
+            addAll(StageSpec.Output.IMAGE_FORMATS);
             add("oci");
         }
     }

@@ -678,7 +678,21 @@ final class Parts {
         // the VDB's per-package metadata cache carries directory mtimes of this run; Portage has no such file
         List<String> excludes = new ArrayList<>(org.stageforge.pack.RootScanner.DEFAULT_EXCLUDES);
         for (String cpv : Vdb.open(root).cpvs()) excludes.add(Vdb.VDB_PATH + "/" + cpv + "/" + VdbEntry.METADATA);
+        boolean withOci = spec.output().oci() || opts.oci();
+        if (withOci && spec.output().formats().stream().noneMatch(StageSpec.Output.ARCHIVE_FORMATS::contains)) {
+            throw new StageforgeException(spec.file() + ": [output] oci needs a tar format (tar.zst or tar.xz) in formats for its layer",
+                    ExitCodes.BAD_INPUT, null);
+        }
         for (String f : spec.output().formats()) {
+            org.stageforge.image.RootImage.Format image = org.stageforge.image.RootImage.Format.of(f);
+            if (image != null) {
+                Path img = out.resolve(org.stageforge.image.RootImage.fileName(spec.name(), spec.version(), image));
+                var r = org.stageforge.image.RootImage.write(root, img, image, sde,
+                        org.stageforge.image.RootImage.uuid(spec.name() + "_" + spec.version()), excludes);
+                rep.action("pack", img.getFileName() + " (" + r.entries() + " entries)");
+                artifacts.put(img.getFileName().toString(), wrote(img, r.sha256()));
+                continue;
+            }
             Path tar = out.resolve(spec.baseName() + "." + f);
             Packer.Result r = Packer.pack(root, tar, sde, excludes);
             rep.action("pack", tar.getFileName() + " (" + r.entries() + " entries)");
@@ -686,7 +700,7 @@ final class Parts {
             if (first == null) first = tar.toString();
         }
         Files.deleteIfExists(out.resolve("SHA512SUMS"));
-        if (spec.output().oci() || opts.oci()) {
+        if (withOci) {
             Path oci = Oci.write(Path.of(first), out.resolve(spec.baseName() + ".oci.tar"), spec, sde,
                     spec.output().ociCompression(), root);
             rep.action("pack", oci.getFileName().toString());
@@ -708,7 +722,9 @@ final class Parts {
         try (var s = Files.list(out)) {
             for (Path p : s.sorted().toList()) {
                 String n = p.getFileName().toString();
-                if (n.startsWith(spec.baseName() + ".") && !n.endsWith(".pub.asc") && Files.isRegularFile(p)) l.add(p);
+                // root images are named NAME_VERSION.root.FORMAT (systemd-sysupdate's pattern), the rest NAME-VERSION.*
+                boolean ours = n.startsWith(spec.baseName() + ".") || n.startsWith(spec.name() + "_" + spec.version() + ".root.");
+                if (ours && !n.endsWith(".pub.asc") && Files.isRegularFile(p)) l.add(p);
             }
         }
         return l;

@@ -412,7 +412,9 @@ public final class SpecParser {
         List<String> formats = t.has("formats") ? t.strList("formats") : List.of("tar.zst");
         if (formats.isEmpty()) throw t.err("formats", "formats may not be empty");
         for (int i = 0; i < formats.size(); i++) {
-            if (!StageSpec.Output.ARCHIVE_FORMATS.contains(formats.get(i))) throw t.errAt("formats", i, "format must be " + String.join(" or ", StageSpec.Output.ARCHIVE_FORMATS) + ", not '" + formats.get(i) + "'");
+            List<String> known = new ArrayList<>(StageSpec.Output.ARCHIVE_FORMATS);
+            known.addAll(StageSpec.Output.IMAGE_FORMATS);
+            if (!known.contains(formats.get(i))) throw t.errAt("formats", i, "format must be " + String.join(", ", known.subList(0, known.size() - 1)) + " or " + known.get(known.size() - 1) + ", not '" + formats.get(i) + "'");
             if (formats.indexOf(formats.get(i)) != i) throw t.errAt("formats", i, "format '" + formats.get(i) + "' given twice");
         }
         boolean oci = t.bool("oci", false);

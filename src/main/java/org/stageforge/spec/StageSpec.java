@@ -153,6 +153,8 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
                          Path passphraseFile, boolean repository, Image image) {
         /** The archive formats of {@code [output] formats} (and {@code build --format}), the first the default. */
         public static final List<String> ARCHIVE_FORMATS = List.of("tar.zst", "tar.xz");
+        /** The read-only root image formats of {@code [output] formats} ({@code org.stageforge.image.RootImage}). */
+        public static final List<String> IMAGE_FORMATS = List.of("squashfs", "erofs");
 
         public Output {
             formats = List.copyOf(formats);

@@ -30,7 +30,7 @@ class CompletionTest {
                 Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()))));
         assertThat(complete(script, "stageforge", "bu")).isEqualTo("build");
         assertThat(complete(script, "stageforge", "vdb", "")).isEqualTo("list show");
-        assertThat(complete(script, "stageforge", "build", "--format", "")).isEqualTo("tar.zst tar.xz oci");
+        assertThat(complete(script, "stageforge", "build", "--format", "")).isEqualTo("tar.zst tar.xz squashfs erofs oci");
         assertThat(complete(script, "stageforge", "pkg", "inspect", "--h")).isEqualTo("--help");
     }
 }

@@ -109,12 +109,36 @@ final class TestStage {
         return t;
     }
 
+    /**
+     * Adds {@code cpv} (needing baselayout, in world) made from {@code image} with the owners, modes and xattrs of
+     * {@code table}, for packages whose image holds what text files cannot (devices, capabilities).
+     */
+    void addPackage(String cpv, Path image, org.stageforge.binpkg.FileTable table) throws IOException {
+        Path bh = dir.resolve("binhost");
+        PackagesIndex base = PackagesIndex.read(bh.resolve("Packages"));
+        List<Map<String, String>> entries = new ArrayList<>();
+        for (var e : base.entries()) entries.add(new LinkedHashMap<>(e.fields()));
+        entries.add(pkg(bh, cpv, "sys-apps/baselayout", image, table));
+        Map<String, String> header = new LinkedHashMap<>(base.header());
+        header.put("PACKAGES", Integer.toString(entries.size()));
+        PackagesIndex.of(header, entries).write(bh.resolve("Packages"));
+        String atom = cpv.replaceFirst("-[0-9][^/]*$", "");
+        Files.writeString(spec, Files.readString(spec).replace("world = [\"app-misc/hello\"]",
+                "world = [\"app-misc/hello\", \"" + atom + "\"]"));
+    }
+
     private static Map<String, String> pkg(Path dir, Path bh, String cpv, String rdepend, Map<String, String> files)
             throws IOException {
-        String cat = cpv.substring(0, cpv.indexOf('/'));
         String pf = cpv.substring(cpv.indexOf('/') + 1);
         Path image = dir.resolve("images/" + pf);
         for (Map.Entry<String, String> f : files.entrySet()) write(image.resolve(f.getKey()), f.getValue());
+        return pkg(bh, cpv, rdepend, image, null);
+    }
+
+    private static Map<String, String> pkg(Path bh, String cpv, String rdepend, Path image,
+                                           org.stageforge.binpkg.FileTable table) throws IOException {
+        String cat = cpv.substring(0, cpv.indexOf('/'));
+        String pf = cpv.substring(cpv.indexOf('/') + 1);
         Map<String, byte[]> md = new TreeMap<>();
         Map<String, String> m = new LinkedHashMap<>();
         m.put("CATEGORY", cat);
@@ -142,7 +166,7 @@ final class TestStage {
         }
         Path out = bh.resolve(cat + "/" + pf + "-1.gpkg.tar");
         Files.createDirectories(out.getParent());
-        GpkgWriter.write(out, image, md, new GpkgWriter.Options(Compression.ZSTD, 1700000000L, null, null));
+        GpkgWriter.write(out, image, md, new GpkgWriter.Options(Compression.ZSTD, 1700000000L, null, table));
         byte[] data = Files.readAllBytes(out);
         Map<String, String> e = new LinkedHashMap<>();
         e.put("CPV", cpv);

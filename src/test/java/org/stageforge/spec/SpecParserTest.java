@@ -189,7 +189,7 @@ class SpecParserTest {
         return Stream.of(
                 Arguments.of("[system]\nhostnme = \"x\"", "spec.toml:11:1: unknown key 'hostnme' in [system]"),
                 Arguments.of("colour = 1", "spec.toml:1:1: unknown key 'colour' in the top level"),
-                Arguments.of("[output]\nformats = [\"zip\"]", "spec.toml:11:12: format must be tar.zst or tar.xz, not 'zip'"),
+                Arguments.of("[output]\nformats = [\"zip\"]", "spec.toml:11:12: format must be tar.zst, tar.xz, squashfs or erofs, not 'zip'"),
                 Arguments.of("[output]\noci = \"yes\"", "spec.toml:11:1: [output] oci: expected true or false"),
                 Arguments.of("world = [\"app-misc/hello\", \"not an atom\"]", "spec.toml:1:28: bad atom 'not an atom'"),
                 Arguments.of("[system]\ntimezone = \"../../etc/shadow\"", "spec.toml:11:1: bad timezone '../../etc/shadow'"),
