@@ -392,6 +392,11 @@ public final class SpecParser {
         return c;
     }
 
+    /** An absolute path below the root: no "..", not "/" itself. */
+    private static boolean rootPath(String p) {
+        return p.startsWith("/") && !p.equals("/") && !(p + "/").contains("/../") && !p.contains("//");
+    }
+
     private StageSpec.Kernel kernel(T t) {
         if (t == null) return new StageSpec.Kernel(null, null, null, null);
         Path image = t.path("image", false);
@@ -408,10 +413,9 @@ public final class SpecParser {
             if (initramfs != null) throw t.err("initramfs_init", "[kernel] takes initramfs or initramfs_init, not both");
             String init = t.str("initramfs_init", true);
             List<String> files = t.strList("initramfs_files");
-            List<String> all = new ArrayList<>(files);
-            all.add(0, init);
-            for (String f : all) {
-                if (!f.startsWith("/") || ("/" + f + "/").contains("/../") || f.equals("/")) throw t.err("initramfs_files", "'" + f + "' is not an absolute path in the root");
+            if (!rootPath(init)) throw t.err("initramfs_init", "'" + init + "' is not an absolute path in the root");
+            for (int i = 0; i < files.size(); i++) {
+                if (!rootPath(files.get(i))) throw t.errAt("initramfs_files", i, "'" + files.get(i) + "' is not an absolute path in the root");
             }
             List<String> modules = t.strList("initramfs_modules");
             for (String m : modules) if (!m.matches("[A-Za-z0-9_-]+")) throw t.err("initramfs_modules", "'" + m + "' is not a module name");
