@@ -1,5 +1,6 @@
 package org.stageforge.pipeline;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -87,6 +88,11 @@ class BootDiskTest {
         Build.run(s, BuildOptions.of(work.resolve("build2"), work.resolve("out2")).withUnprivileged(true), Reporter.silent(work.resolve("logs2")));
         disk = work.resolve("out/bootme-1.0.disk.raw");
         disk2 = work.resolve("out2/bootme-1.0.disk.raw");
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        if (work != null) org.stageforge.util.Dirs.deleteTree(work);
     }
 
     @Test
