@@ -1,5 +1,6 @@
 package org.stageforge.image;
 
+import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
 
 import java.io.File;
@@ -10,20 +11,35 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-/** The external programs image writers run: found on PATH, run with their error output kept for the message. */
+/**
+ * The external programs image writers run (mksquashfs, mkfs.erofs, fakeroot, mkfs.ext4, debugfs, mkfs.vfat, mtools,
+ * sfdisk, qemu-img): found on PATH (or /usr/sbin, /sbin, which a normal user's PATH often lacks), run with their
+ * output kept for the message.
+ */
 final class Tools {
     private Tools() {}
 
     /** {@code name} on PATH, else a one-line error naming the Debian package that has it and what needs it. */
     static Path find(String name, String debianPackage, String forWhat) {
-        String path = System.getenv("PATH");
-        for (String d : (path == null ? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" : path).split(File.pathSeparator)) {
+        String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+        for (String d : (path + ":/usr/sbin:/sbin").split(File.pathSeparator)) {
             if (d.isEmpty()) continue;
             Path p = Path.of(d, name);
             if (Files.isRegularFile(p) && Files.isExecutable(p)) return p;
         }
         throw new StageforgeException(forWhat + " needs " + name + " (Debian package " + debianPackage
                 + "), which is not on PATH", null);
+    }
+
+    /** Where each disk-image tool comes from, for the message when it is missing. */
+    private static final Map<String, String> PACKAGES = Map.ofEntries(Map.entry("mkfs.ext4", "e2fsprogs"),
+            Map.entry("debugfs", "e2fsprogs"), Map.entry("mkfs.vfat", "dosfstools"), Map.entry("mcopy", "mtools"),
+            Map.entry("mmd", "mtools"), Map.entry("mren", "mtools"), Map.entry("mdir", "mtools"), Map.entry("mtype", "mtools"),
+            Map.entry("sfdisk", "fdisk"), Map.entry("qemu-img", "qemu-utils"));
+
+    /** The full path of a disk-image tool. */
+    static String find(String name) {
+        return find(name, PACKAGES.getOrDefault(name, "?"), "disk image").toString();
     }
 
     /**
@@ -54,5 +70,46 @@ final class Tools {
         } finally {
             Files.deleteIfExists(log);
         }
+    }
+
+    /**
+     * Runs {@code cmd} with a fixed locale and timezone (plus {@code env}), stdin from {@code stdin} (null: none);
+     * a failure is one line with the tool's last output line.
+     */
+    static String run(List<String> cmd, Map<String, String> env, String stdin) throws IOException {
+        List<String> c = new java.util.ArrayList<>(cmd);
+        c.set(0, find(cmd.get(0)));
+        ProcessBuilder pb = new ProcessBuilder(c).redirectErrorStream(true);
+        pb.environment().put("LC_ALL", "C");
+        pb.environment().put("TZ", "UTC");
+        pb.environment().putAll(env);
+        Path in = null;
+        if (stdin != null) {
+            in = Files.createTempFile("stageforge-stdin", ".txt");
+            Files.writeString(in, stdin, StandardCharsets.UTF_8);
+            pb.redirectInput(in.toFile());
+        }
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            if (in != null) Files.deleteIfExists(in);
+            throw new StageforgeException(cmd.get(0) + ": cannot run: " + e.getMessage(), ExitCodes.FAILURE, e);
+        }
+        String out;
+        try {
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                String[] lines = out.strip().split("\n");
+                throw new StageforgeException(cmd.get(0) + " failed (exit " + p.exitValue() + "): " + lines[lines.length - 1].strip(), ExitCodes.FAILURE, null);
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException(cmd.get(0) + ": interrupted", e);
+        } finally {
+            if (in != null) Files.deleteIfExists(in);
+        }
+        return out;
     }
 }

@@ -297,7 +297,7 @@ public final class Build {
     }
 
     private boolean skipped(Part p) {
-        return opts.skip().contains(p) || (p == Part.KERNEL && spec.kernel().image() == null);
+        return opts.skip().contains(p) || (p == Part.KERNEL && !spec.kernel().configured());
     }
 
     /** The last root part before {@code p} that is not skipped (null for install). */

@@ -638,13 +638,26 @@ final class Parts {
     private String kernel() throws IOException {
         StageSpec.Kernel k = spec.kernel();
         Path boot = FileOps.dirInRoot(root, "boot");
-        FileOps.copyInto(k.image(), boot.resolve("vmlinuz-" + k.version()), 0644);
-        rep.action("install", "/boot/vmlinuz-" + k.version());
-        if (k.initramfs() != null) {
-            FileOps.copyInto(k.initramfs(), boot.resolve("initramfs-" + k.version() + ".img"), 0644);
-            rep.action("install", "/boot/initramfs-" + k.version() + ".img");
+        String version = k.version();
+        if (k.image() != null) {
+            FileOps.copyInto(k.image(), boot.resolve("vmlinuz-" + version), 0644);
+        } else {
+            version = org.stageforge.image.KernelInstall.install(root, boot);
         }
-        return Build.sha256(k.version());
+        rep.action("install", "/boot/vmlinuz-" + version);
+        if (k.initramfs() != null) {
+            FileOps.copyInto(k.initramfs(), boot.resolve("initramfs-" + version + ".img"), 0644);
+            rep.action("install", "/boot/initramfs-" + version + ".img");
+        } else if (k.generate() != null) {
+            var g = k.generate();
+            var modules = org.stageforge.image.KernelModules.resolve(org.stageforge.image.KernelInstall.modulesDir(root, version), g.modules());
+            Path img = boot.resolve("initramfs-" + version + ".img");
+            org.stageforge.image.Initramfs.write(root, new org.stageforge.image.Initramfs.Contents(g.init(), g.files(), modules, version),
+                    plan().sourceDateEpoch(), img);
+            rep.action("install", "/boot/initramfs-" + version + ".img (" + modules.size() + " module(s))");
+        }
+        return Build.sha256(version + (Files.exists(boot.resolve("initramfs-" + version + ".img"))
+                ? Build.sha256(boot.resolve("initramfs-" + version + ".img")) : ""));
     }
 
     private String depclean() throws IOException {
@@ -684,6 +697,7 @@ final class Parts {
                     ExitCodes.BAD_INPUT, null);
         }
         for (String f : spec.output().formats()) {
+            if (StageSpec.Output.DISK_FORMATS.contains(f)) continue;
             org.stageforge.image.RootImage.Format image = org.stageforge.image.RootImage.Format.of(f);
             if (image != null) {
                 Path img = out.resolve(org.stageforge.image.RootImage.fileName(spec.name(), spec.version(), image));
@@ -705,6 +719,23 @@ final class Parts {
                     spec.output().ociCompression(), root);
             rep.action("pack", oci.getFileName().toString());
             artifacts.put(oci.getFileName().toString(), wrote(oci, Build.sha256(oci)));
+        }
+        List<String> formats = spec.output().formats();
+        if (formats.contains("disk") || formats.contains("qcow2")) {
+            Path raw = out.resolve(spec.baseName() + ".disk.raw");
+            org.stageforge.image.DiskImage.write(root, excludes, spec.name(), spec.version(), spec.output().disk(), sde, raw);
+            if (formats.contains("qcow2")) {
+                Path q = out.resolve(spec.baseName() + ".disk.qcow2");
+                org.stageforge.image.DiskImage.qcow2(raw, q);
+                rep.action("pack", q.getFileName().toString());
+                artifacts.put(q.getFileName().toString(), wrote(q, Build.sha256(q)));
+            }
+            if (formats.contains("disk")) {
+                rep.action("pack", raw.getFileName().toString());
+                artifacts.put(raw.getFileName().toString(), wrote(raw, Build.sha256(raw)));
+            } else {
+                Files.delete(raw);
+            }
         }
         Path json = out.resolve(spec.baseName() + ".json");
         Manifest.write(json, spec, lock(), root, plan, artifacts);

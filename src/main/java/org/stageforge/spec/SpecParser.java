@@ -392,6 +392,11 @@ public final class SpecParser {
         return c;
     }
 
+    /** An absolute path below the root: no "..", not "/" itself. */
+    private static boolean rootPath(String p) {
+        return p.startsWith("/") && !p.equals("/") && !(p + "/").contains("/../") && !p.contains("//");
+    }
+
     private StageSpec.Kernel kernel(T t) {
         if (t == null) return new StageSpec.Kernel(null, null, null, null);
         Path image = t.path("image", false);
@@ -403,8 +408,23 @@ public final class SpecParser {
         if (image != null && pkg != null) throw t.err("package", "[kernel] takes image or package, not both");
         if (image != null && version == null) throw t.err("image", "[kernel] image needs a version (files are named vmlinuz-VERSION)");
         if (initramfs != null && image == null) throw t.err("initramfs", "initramfs needs image");
+        StageSpec.GeneratedInitramfs gen = null;
+        if (t.has("initramfs_init")) {
+            if (initramfs != null) throw t.err("initramfs_init", "[kernel] takes initramfs or initramfs_init, not both");
+            String init = t.str("initramfs_init", true);
+            List<String> files = t.strList("initramfs_files");
+            if (!rootPath(init)) throw t.err("initramfs_init", "'" + init + "' is not an absolute path in the root");
+            for (int i = 0; i < files.size(); i++) {
+                if (!rootPath(files.get(i))) throw t.errAt("initramfs_files", i, "'" + files.get(i) + "' is not an absolute path in the root");
+            }
+            List<String> modules = t.strList("initramfs_modules");
+            for (String m : modules) if (!m.matches("[A-Za-z0-9_-]+")) throw t.err("initramfs_modules", "'" + m + "' is not a module name");
+            gen = new StageSpec.GeneratedInitramfs(init, files, modules);
+        } else if (t.has("initramfs_files") || t.has("initramfs_modules")) {
+            throw t.err(t.has("initramfs_files") ? "initramfs_files" : "initramfs_modules", "initramfs_files and initramfs_modules need initramfs_init");
+        }
         t.done();
-        return new StageSpec.Kernel(image, initramfs, version, pkg);
+        return new StageSpec.Kernel(image, initramfs, version, pkg, gen);
     }
 
     private StageSpec.Output output(T t) {
@@ -414,6 +434,7 @@ public final class SpecParser {
         for (int i = 0; i < formats.size(); i++) {
             List<String> known = new ArrayList<>(StageSpec.Output.ARCHIVE_FORMATS);
             known.addAll(StageSpec.Output.IMAGE_FORMATS);
+            known.addAll(StageSpec.Output.DISK_FORMATS);
             if (!known.contains(formats.get(i))) throw t.errAt("formats", i, "format must be " + String.join(", ", known.subList(0, known.size() - 1)) + " or " + known.get(known.size() - 1) + ", not '" + formats.get(i) + "'");
             if (formats.indexOf(formats.get(i)) != i) throw t.errAt("formats", i, "format '" + formats.get(i) + "' given twice");
         }
@@ -425,8 +446,32 @@ public final class SpecParser {
         if (pass != null && key == null) throw t.err("passphrase_file", "passphrase_file needs signing_key");
         boolean repository = t.bool("repository", false);
         StageSpec.Image image = image(t);
+        StageSpec.Disk disk = disk(t.table("disk", false));
         t.done();
-        return new StageSpec.Output(formats, oci, oc, key, pass, repository, image);
+        return new StageSpec.Output(formats, oci, oc, key, pass, repository, image, disk);
+    }
+
+    /** {@code [output.disk]}: sizes in MiB, GPT partition names (at most 36 characters), slot B, boot tries. */
+    private StageSpec.Disk disk(T t) {
+        StageSpec.Disk d = StageSpec.Disk.DEFAULT;
+        if (t == null) return d;
+        int esp = t.integer("esp_size", d.espMib(), 33, 1 << 20);
+        int root = t.integer("root_size", d.rootMib(), 8, 1 << 24);
+        int state = t.integer("state_size", d.stateMib(), 8, 1 << 24);
+        String[] labels = new String[4];
+        String[] keys = {"esp_label", "root_label_a", "root_label_b", "state_label"};
+        String[] dflt = {d.espLabel(), d.rootLabelA(), d.rootLabelB(), d.stateLabel()};
+        for (int i = 0; i < 4; i++) {
+            labels[i] = t.has(keys[i]) ? t.str(keys[i], true) : dflt[i];
+            if (!labels[i].matches("[A-Za-z0-9_-]{1,11}")) throw t.err(keys[i], keys[i] + " must be 1 to 11 of A-Z a-z 0-9 _ - (a FAT or ext4 label)");
+        }
+        String slotB = t.has("slot_b") ? t.str("slot_b", true) : d.slotB();
+        if (!slotB.equals("empty") && !slotB.equals("filled")) throw t.err("slot_b", "slot_b must be empty or filled");
+        int tries = t.integer("tries", d.tries(), 0, 9);
+        String cmdline = t.has("cmdline") ? t.str("cmdline", true) : d.cmdline();
+        if (cmdline.contains("\n") || cmdline.contains("root=")) throw t.err("cmdline", "cmdline is one line without root= (each slot's entry sets root=PARTUUID=...)");
+        t.done();
+        return new StageSpec.Disk(esp, root, state, labels[0], labels[1], labels[2], labels[3], slotB, tries, cmdline);
     }
 
     /** {@code [build]}: from_source is "missing", "all" or an array of atoms; jobs ≥ 1. */

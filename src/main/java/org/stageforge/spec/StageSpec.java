@@ -121,11 +121,38 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
         }
     }
 
-    /** An optional kernel: prebuilt files for /boot, or a package atom merged with the stage. */
-    public record Kernel(Path image, Path initramfs, String version, String packageAtom) {
+    /**
+     * An optional kernel: prebuilt files for /boot, or a package atom merged with the stage; {@code generate}
+     * (null: none) asks for stageforge's own initramfs.
+     */
+    public record Kernel(Path image, Path initramfs, String version, String packageAtom, GeneratedInitramfs generate) {
+        public Kernel(Path image, Path initramfs, String version, String packageAtom) {
+            this(image, initramfs, version, packageAtom, null);
+        }
+
         public boolean configured() {
             return image != null || packageAtom != null;
         }
+    }
+
+    /**
+     * {@code [kernel] initramfs_init/initramfs_files/initramfs_modules}: an initramfs written by stageforge from
+     * files of the root ({@code init} becomes {@code /init}) and the named kernel modules with their dependencies.
+     */
+    public record GeneratedInitramfs(String init, List<String> files, List<String> modules) {
+        public GeneratedInitramfs {
+            files = List.copyOf(files);
+            modules = List.copyOf(modules);
+        }
+    }
+
+    /**
+     * {@code [output.disk]}: the GPT disk image's layout (sizes in MiB); {@code slotB} is "empty" or "filled";
+     * {@code tries} the boot counting tries of slot B's entry (0: none).
+     */
+    public record Disk(int espMib, int rootMib, int stateMib, String espLabel, String rootLabelA, String rootLabelB,
+                       String stateLabel, String slotB, int tries, String cmdline) {
+        public static final Disk DEFAULT = new Disk(64, 512, 64, "ESP", "SYSFS", "BACKUPFS", "STATE", "empty", 3, "");
     }
 
     /**
@@ -141,7 +168,7 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
         return new StageSpec(file, name, version, repo, binhosts, profile, makeConf, packageUse, acceptKeywords,
                 packageMask, packageUnmask, packageLicense, world, mixins, phases, installMaskSets, system, cleanup, kernel,
                 new Output(f, output.oci(), output.ociCompression(), output.signingKey(), output.passphraseFile(),
-                        output.repository(), output.image()),
+                        output.repository(), output.image(), output.disk()),
                 hooks, s, systemSet, packageProvided, binpkgRespectUse, seed, build, overlays);
     }
 
@@ -150,15 +177,24 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
      * ({@code var/db/repos/NAME}).
      */
     public record Output(List<String> formats, boolean oci, String ociCompression, Path signingKey,
-                         Path passphraseFile, boolean repository, Image image) {
+                         Path passphraseFile, boolean repository, Image image, Disk disk) {
         /** The archive formats of {@code [output] formats} (and {@code build --format}), the first the default. */
         public static final List<String> ARCHIVE_FORMATS = List.of("tar.zst", "tar.xz");
         /** The read-only root image formats of {@code [output] formats} ({@code org.stageforge.image.RootImage}). */
         public static final List<String> IMAGE_FORMATS = List.of("squashfs", "erofs");
+        /** The disk image formats of {@code [output] formats}: {@code NAME-VERSION.disk.raw} / {@code .disk.qcow2}. */
+        public static final List<String> DISK_FORMATS = List.of("disk", "qcow2");
 
         public Output {
             formats = List.copyOf(formats);
+            if (disk == null) disk = Disk.DEFAULT;
         }
+
+        public Output(List<String> formats, boolean oci, String ociCompression, Path signingKey, Path passphraseFile,
+                      boolean repository, Image image) {
+            this(formats, oci, ociCompression, signingKey, passphraseFile, repository, image, Disk.DEFAULT);
+        }
+
     }
 
     /**

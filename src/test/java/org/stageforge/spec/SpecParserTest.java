@@ -189,7 +189,7 @@ class SpecParserTest {
         return Stream.of(
                 Arguments.of("[system]\nhostnme = \"x\"", "spec.toml:11:1: unknown key 'hostnme' in [system]"),
                 Arguments.of("colour = 1", "spec.toml:1:1: unknown key 'colour' in the top level"),
-                Arguments.of("[output]\nformats = [\"zip\"]", "spec.toml:11:12: format must be tar.zst, tar.xz, squashfs or erofs, not 'zip'"),
+                Arguments.of("[output]\nformats = [\"zip\"]", "spec.toml:11:12: format must be tar.zst, tar.xz, squashfs, erofs, disk or qcow2, not 'zip'"),
                 Arguments.of("[output]\noci = \"yes\"", "spec.toml:11:1: [output] oci: expected true or false"),
                 Arguments.of("world = [\"app-misc/hello\", \"not an atom\"]", "spec.toml:1:28: bad atom 'not an atom'"),
                 Arguments.of("[system]\ntimezone = \"../../etc/shadow\"", "spec.toml:11:1: bad timezone '../../etc/shadow'"),
@@ -200,6 +200,10 @@ class SpecParserTest {
                 Arguments.of("[[system.users]]\nname = \"Root Kit\"", "spec.toml:11:1: bad account name 'Root Kit'"),
                 Arguments.of("[system.services]\nopenrc = [\"a\"]\nsystemd = [\"b.service\"]", "spec.toml:12:1: services.openrc and services.systemd exclude each other"),
                 Arguments.of("[kernel]\nimage = \"vmlinuz\"", "spec.toml:11:1: [kernel] image needs a version"),
+                Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_files = [\"/bin\"]", "spec.toml:12:1: initramfs_files and initramfs_modules need initramfs_init"),
+                Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_init = \"init\"", "spec.toml:12:1: 'init' is not an absolute path in the root"),
+                Arguments.of("[output]\nformats = [\"disk\", \"iso\"]", "spec.toml:11:20: format must be tar.zst or tar.xz or disk or qcow2, not 'iso'"),
+                Arguments.of("[output.disk]\nslot_b = \"half\"", "spec.toml:11:1: slot_b must be empty or filled"),
                 Arguments.of("[make_conf]\nUSE = 3", "spec.toml:11:1: [make_conf] USE: expected a string"),
                 Arguments.of("[stage]\nname = \"x\"", "spec.toml:10:1"));
     }
