@@ -30,6 +30,7 @@ health_evaluate() {
         S_last_boot_seconds=''
     fi
     S_evaluated=$S_cycle
+    S_last_health_version=$S_cycle_version
     if [ -z "$_h_missing" ]; then
         S_last_health=healthy
         slot_set "$_h_slot" attempts 0

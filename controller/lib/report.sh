@@ -24,6 +24,7 @@ report_write() {
         printf '"cycle":%s,' "$S_cycle"
         printf '"boot_time":%s,' "$S_cycle_started"
         printf '"last_cycle":%s,' "$(json_str "$S_last_health")"
+        printf '"last_cycle_version":%s,' "$(json_str "$S_last_health_version")"
         printf '"last_boot_seconds":%s,' "${S_last_boot_seconds:-null}"
         printf '"fallback":%s,' "$(json_str "$SF_FALLBACK")"
         printf '"errors":[%s]}\n' "$_p_errors"

@@ -229,6 +229,7 @@ class ControllerTest {
             String report = m.posts.get(m.posts.size() - 1).body();
             assertThat(report).contains("\"slot\":\"A\"", "\"version\":\"1\"",
                     "\"last_cycle\":\"unhealthy: no clean-shutdown marker (cycle 4, slot B, version 2, attempt 3 of 3)\"",
+                    "\"last_cycle_version\":\"2\"",
                     "\"fallback\":\"slot B (version 2) deprived; falling back to backup slot A (version 1)\"",
                     "slot B (version 2) DEPRIVED after 3 unhealthy cycles");
             assertThat(report.strip()).isEqualTo(Files.readString(m.state.resolve("report.json")).strip());
