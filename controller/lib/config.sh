@@ -2,11 +2,12 @@
 # Configuration: defaults, then --config FILE (or every *.conf of a config.d directory, in name order),
 # then stageforge.KEY=VALUE words of the kernel command line (--cmdline FILE, default /proc/cmdline).
 
-SF_KEYS='server channel keyring slot_a slot_b state_dir state_device machine_id token token_file image_pattern attempt_limit fetcher connect_timeout download_timeout tmpfs config_files newroot init handover'
+SF_KEYS='server channel release_source keyring slot_a slot_b state_dir state_device machine_id token token_file image_pattern attempt_limit fetcher connect_timeout download_timeout tmpfs config_files newroot init handover'
 
 config_defaults() {
     C_server=''
     C_channel=''
+    C_release_source=channel
     C_keyring=''
     C_slot_a=''
     C_slot_b=''
@@ -77,6 +78,11 @@ config_check() {
     done
     case $C_attempt_limit in
         '' | *[!0-9]* | 0) die 3 "configuration: attempt_limit must be a positive number, not '$C_attempt_limit'" ;;
+    esac
+    case $C_release_source in
+        channel) ;;
+        fleet) [ -n "$C_machine_id" ] || die 3 "configuration: release_source = fleet needs machine_id" ;;
+        *) die 3 "configuration: release_source must be channel or fleet, not '$C_release_source'" ;;
     esac
     case $C_fetcher in
         auto | curl | wget) ;;

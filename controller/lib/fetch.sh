@@ -10,7 +10,15 @@ fetcher() {
 }
 
 # fetch URL OUT SECONDS: GET URL into OUT ('-' for standard output); non-zero on any failure (HTTP errors too).
+# From the fleet, with the machine token, following its redirect to the release.
 fetch() {
+    if [ "$C_release_source" = fleet ]; then
+        case $(fetcher) in
+            curl) timeout "$3" curl -fsSL --connect-timeout "$C_connect_timeout" -H "Authorization: Bearer $C_token" -o "$2" "$1" ;;
+            *) timeout "$3" wget -q --header "Authorization: Bearer $C_token" -O "$2" "$1" ;;
+        esac
+        return
+    fi
     case $(fetcher) in
         curl) timeout "$3" curl -fsS --connect-timeout "$C_connect_timeout" -o "$2" "$1" ;;
         *) timeout "$3" wget -q -O "$2" "$1" ;;

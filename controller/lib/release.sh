@@ -1,11 +1,17 @@
 # shellcheck shell=sh
 # The channel's signed list: SERVER/releases/CHANNEL/SHA256SUMS and its detached signature SHA256SUMS.gpg,
-# checked with gpgv against the configured keyring before any of it is believed.
+# checked with gpgv against the configured keyring before any of it is believed. With release_source = fleet,
+# SERVER/fleet/machines/ID/release/ (with the machine token) redirects to the release the fleet assigns this
+# machine (a staged rollout's, or the channel's).
 
 # release_fetch: sets R_image, R_sha256, R_version, R_url; SF_NET=up once the server answered.
 # Non-zero (logged) when the server cannot be reached or its answer is refused.
 release_fetch() {
-    _r_base=$C_server/releases/$C_channel
+    if [ "$C_release_source" = fleet ]; then
+        _r_base=$C_server/fleet/machines/$C_machine_id/release
+    else
+        _r_base=$C_server/releases/$C_channel
+    fi
     if ! fetch "$_r_base/SHA256SUMS" "$SF_TMP/SHA256SUMS" "$((C_connect_timeout * 3))"; then
         warn "cannot fetch $_r_base/SHA256SUMS (network or server down); booting what is installed"
         return 1

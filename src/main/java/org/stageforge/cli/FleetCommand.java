@@ -72,12 +72,15 @@ public final class FleetCommand implements Runnable {
         }
     }
 
-    @Command(name = "set", mixinStandardHelpOptions = true, description = "Create a group or change the channel it follows.")
+    @Command(name = "set", mixinStandardHelpOptions = true,
+            description = "Create a group or change the channel it follows; --release pins it to one release of the channel "
+                    + "(rollouts move it on; unpinned, it runs the channel's current release).")
     static final class GroupSet extends Call {
         @Parameters(paramLabel = "GROUP") String group;
         @Option(names = "--channel", required = true, paramLabel = "CHANNEL") String channel;
+        @Option(names = "--release", paramLabel = "VERSION", description = "Pin the group to this release.") String version;
 
-        @Override String run(FleetClient c) throws IOException { return c.setGroup(group, channel); }
+        @Override String run(FleetClient c) throws IOException { return c.setGroup(group, channel, version); }
     }
 
     @Command(name = "machine", mixinStandardHelpOptions = true, description = "Machines.",

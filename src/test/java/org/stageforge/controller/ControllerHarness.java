@@ -196,8 +196,15 @@ final class ControllerHarness implements AutoCloseable {
      * signature, as a build's output directory has them.
      */
     byte[] publish(String version, int size) throws IOException {
-        byte[] img = image(version, size);
         Path out = backend == Backend.STATIC ? www : Files.createDirectories(dir.resolve("out-" + version));
+        byte[] img = writeRelease(out, version, size, key);
+        if (backend == Backend.SERVE) new ReleaseClient(URI.create(url), publishToken).publish(out, CHANNEL, version, null);
+        return img;
+    }
+
+    /** A release as a build's output directory has it (emptied first), signed with {@code key}; the image's bytes. */
+    static byte[] writeRelease(Path out, String version, int size, OpenPgp.SigningKey key) throws IOException {
+        byte[] img = image(version, size);
         try (var s = Files.list(out)) {
             for (Path p : s.toList()) Files.delete(p);
         }
@@ -208,7 +215,6 @@ final class ControllerHarness implements AutoCloseable {
                 + sha256("not an image".getBytes(StandardCharsets.UTF_8)) + "  os_" + version + ".tar.zst\n";
         Files.writeString(out.resolve("SHA256SUMS"), sums);
         sign(out, key);
-        if (backend == Backend.SERVE) new ReleaseClient(URI.create(url), publishToken).publish(out, CHANNEL, version, null);
         return img;
     }
 

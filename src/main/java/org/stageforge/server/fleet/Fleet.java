@@ -99,22 +99,28 @@ public final class Fleet {
 
     // --- groups and machines -------------------------------------------------------------------------------
 
-    /** Creates a group or changes the channel it follows. */
-    public Group setGroup(String name, String channel) {
+    /**
+     * Creates a group or changes the channel it follows; a non-null {@code version} pins the group to that
+     * release of the channel (a rollout moves it on), null leaves the pin as it is.
+     */
+    public Group setGroup(String name, String channel, String version) {
         checkName("group", name);
         checkName("channel", channel);
+        if (version != null && (version.isEmpty() || version.length() > 200)) throw HttpRefusal.badRequest("a version is 1 to 200 characters");
         db.transaction(c -> {
             int n;
-            try (var st = c.prepareStatement("UPDATE fleet_groups SET channel = ? WHERE name = ?")) {
+            try (var st = c.prepareStatement("UPDATE fleet_groups SET channel = ?, version = COALESCE(?, version) WHERE name = ?")) {
                 st.setString(1, channel);
-                st.setString(2, name);
+                st.setString(2, version);
+                st.setString(3, name);
                 n = st.executeUpdate();
             }
             if (n == 0) {
-                try (var st = c.prepareStatement("INSERT INTO fleet_groups (name, channel, version, created) VALUES (?, ?, NULL, ?)")) {
+                try (var st = c.prepareStatement("INSERT INTO fleet_groups (name, channel, version, created) VALUES (?, ?, ?, ?)")) {
                     st.setString(1, name);
                     st.setString(2, channel);
-                    st.setLong(3, ctx.clock().millis());
+                    st.setString(3, version);
+                    st.setLong(4, ctx.clock().millis());
                     st.executeUpdate();
                 }
             }

@@ -26,8 +26,11 @@ public final class FleetClient {
         this.token = token;
     }
 
-    public String setGroup(String group, String channel) throws IOException {
-        return call("PUT", "groups/" + seg(group), Map.of("channel", channel), null);
+    /** Creates or changes a group; {@code version} (nullable) pins it to a release. */
+    public String setGroup(String group, String channel, String version) throws IOException {
+        Map<String, String> q = new TreeMap<>(Map.of("channel", channel));
+        if (version != null) q.put("version", version);
+        return call("PUT", "groups/" + seg(group), q, null);
     }
 
     /** Registers a machine; the answer is its token. */

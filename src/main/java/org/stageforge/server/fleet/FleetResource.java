@@ -28,7 +28,7 @@ import java.util.Optional;
  * {@code /fleet/…}: administration with a {@code fleet:admin} token, and each machine's own endpoints with its
  * {@code machine:ID} token:
  * <pre>
- * PUT  /fleet/groups/G?channel=C                 create a group or change its channel
+ * PUT  /fleet/groups/G?channel=C[&amp;version=V]   create a group, change its channel, pin it to a release
  * GET  /fleet/groups                             JSON
  * PUT  /fleet/machines/ID?group=G                register a machine; the body answered is its token
  * GET  /fleet/machines                           JSON: every machine, its target release and last report
@@ -82,7 +82,7 @@ public final class FleetResource implements ResourceModule {
                     for (Fleet.Group g : fleet.groups()) a.add(groupJson(g));
                     json(ex, 200, a);
                 } else if (rest.size() == 2 && method.equals(Methods.PUT)) {
-                    Fleet.Group g = audited(ctx, t, "fleet.group.set", rest.get(1), () -> fleet.setGroup(rest.get(1), param(ex, "channel")));
+                    Fleet.Group g = audited(ctx, t, "fleet.group.set", rest.get(1), () -> fleet.setGroup(rest.get(1), param(ex, "channel"), query(ex, "version")));
                     json(ex, 200, groupJson(g));
                 } else {
                     throw new HttpRefusal(405, method + " not allowed on " + ex.getRequestPath());
