@@ -59,8 +59,9 @@ class CoreStorageTest {
         String secret = a.tokens().create("n", List.of("admin")).secret();
         ServerContext b = open(tmp);
         assertThat(b.tokens().verify(secret)).isPresent();
+        // each migration applied once (later resources add their own V2, V3, ...)
         assertThat(b.db().query("SELECT version FROM flyway_schema_history WHERE success = 1", rs -> rs.getString(1)))
-                .containsExactly("1");
+                .startsWith("1").doesNotHaveDuplicates();
     }
 
     @Test
