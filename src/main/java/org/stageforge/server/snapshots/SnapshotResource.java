@@ -75,6 +75,7 @@ public final class SnapshotResource implements ResourceModule {
             }
             byte[] sig = header(ex, GPGSIG_HEADER);
             byte[] md5 = header(ex, MD5SUM_HEADER);
+            store.requireKeyring();
             // everything known before the body is checked: a client waiting on "Expect: 100-continue" may send it now
             if (HttpContinue.requiresContinueResponse(ex)) HttpContinue.sendContinueResponseBlocking(ex);
             SnapshotStore.Publication p = store.upload(file, ex.getInputStream(), sig, md5);

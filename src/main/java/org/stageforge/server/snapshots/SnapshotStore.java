@@ -156,7 +156,8 @@ public final class SnapshotStore {
         return n;
     }
 
-    private String requireKeyring() {
+    /** The keyring's blob; 409 when none is configured. */
+    String requireKeyring() {
         return keyringSha256().orElseThrow(() -> new HttpRefusal(409, "no snapshot keyring is configured on the server "
                 + "(stageforge server snapshots configure --keyring KEYS.asc): nothing is published unverified"));
     }
@@ -290,12 +291,14 @@ public final class SnapshotStore {
             try {
                 p = publish(c.tarball(), Hashes.ofFile(c.tarball(), "SHA-256"));
             } catch (HttpRefusal r) {
-                ctx.audit().record(null, "snapshot.from-git", object, r.status() + " " + r.getMessage());
                 throw new StageforgeException(r.getMessage(), r.status() == 422 ? ExitCodes.VERIFY : ExitCodes.FAILURE, null);
             }
             ctx.audit().record(null, "snapshot.from-git", object, (p.created() ? 201 : 200) + " " + p.file() + " commit " + id
                     + " sha256 " + p.sha256() + " generation " + p.generation());
             return new FromGit(id, p);
+        } catch (StageforgeException e) {
+            ctx.audit().record(null, "snapshot.from-git", object, "refused (exit " + e.exitCode() + "): " + e.getMessage());
+            throw e;
         } finally {
             Dirs.deleteTree(work);
         }
