@@ -20,16 +20,45 @@ import java.util.regex.Pattern;
  * Blobs on local disk at {@code DATA/blobs/ab/cdef…} (the first two hex digits as directory). A blob is
  * written under {@code DATA/tmp/}, fsynced, then renamed into place and its directory fsynced, so a crash
  * leaves either no blob or a complete one, and a reader never sees a partial file. Nothing is ever deleted
- * here: retention changes views, not blobs.
+ * here: retention changes views, not blobs. Uploads in progress live in {@code DATA/tmp/up-HOST-PID-…}: a server
+ * starting removes the ones of processes of its host that no longer run (killed mid-upload), and never
+ * another live process's, nor another host's sharing the data directory.
  */
 public final class LocalBlobStore implements BlobStore {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private final Path blobs;
     private final Path tmp;
 
+    private final String tmpPrefix;
+
     public LocalBlobStore(Path dataDir) throws IOException {
         this.blobs = Files.createDirectories(dataDir.resolve("blobs"));
         this.tmp = Files.createDirectories(dataDir.resolve("tmp"));
+        String host = hostName();
+        this.tmpPrefix = "up-" + host + "-" + ProcessHandle.current().pid() + "-";
+        sweep(host);
+    }
+
+    /** This host's name as a file name part (the kernel's node name; "localhost" when unknown). */
+    static String hostName() {
+        try {
+            String h = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+            if (h.matches("[A-Za-z0-9._]{1,64}")) return h;
+        } catch (IOException e) {
+            // no procfs: fall through
+        }
+        return "localhost";
+    }
+
+    /** Removes upload directories left by processes of this host that are gone. */
+    private void sweep(String host) throws IOException {
+        Pattern mine = Pattern.compile("up-" + Pattern.quote(host) + "-([0-9]{1,10})-.*");
+        try (var s = Files.list(tmp)) {
+            for (Path d : s.toList()) {
+                var m = mine.matcher(d.getFileName().toString());
+                if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) deleteTree(d);
+            }
+        }
     }
 
     public Path root() {
@@ -88,7 +117,7 @@ public final class LocalBlobStore implements BlobStore {
 
     @Override
     public Path newTempDir() throws IOException {
-        return Files.createTempDirectory(tmp, "up-");
+        return Files.createTempDirectory(tmp, tmpPrefix);
     }
 
     @Override

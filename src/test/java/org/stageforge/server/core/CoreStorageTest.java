@@ -90,6 +90,23 @@ class CoreStorageTest {
     }
 
     @Test
+    void uploadsLeftByADeadProcessOfThisHostAreRemovedAtStartOnly(@TempDir Path tmp) throws Exception {
+        Path t = Files.createDirectories(tmp.resolve("tmp"));
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        String host = LocalBlobStore.hostName();
+        Path dead = Files.createDirectories(t.resolve("up-" + host + "-" + gone.pid() + "-123"));
+        Files.writeString(dead.resolve("blob"), "half an upload");
+        Path live = Files.createDirectories(t.resolve("up-" + host + "-" + ProcessHandle.current().pid() + "-456"));
+        Path otherHost = Files.createDirectories(t.resolve("up-" + host + "x-" + gone.pid() + "-789"));
+        LocalBlobStore blobs = new LocalBlobStore(tmp);
+        assertThat(dead).doesNotExist();
+        assertThat(live).isDirectory();
+        assertThat(otherHost).isDirectory();
+        assertThat(blobs.newTempDir().getFileName().toString()).startsWith("up-" + host + "-" + ProcessHandle.current().pid() + "-");
+    }
+
+    @Test
     void publishingMovesThePointerOneGenerationAtATimeEvenAcrossProcesses(@TempDir Path tmp) throws Exception {
         ServerContext ctx = open(tmp);
         Views views = ctx.views();
