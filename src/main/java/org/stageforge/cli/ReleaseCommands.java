@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.stageforge.ExitCodes;
-import org.stageforge.StageforgeException;
 import org.stageforge.server.releases.ReleaseClient;
 import org.stageforge.server.releases.Releases;
 import picocli.CommandLine;
@@ -12,7 +11,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Files;
@@ -28,17 +26,6 @@ import java.util.concurrent.Callable;
  */
 final class ReleaseCommands {
     private ReleaseCommands() {}
-
-    static String token(Path tokenFile) {
-        String token;
-        try {
-            token = Files.readAllLines(tokenFile).stream().findFirst().orElse("").strip();
-        } catch (IOException e) {
-            throw new StageforgeException(tokenFile + ": cannot read the token: " + e.getMessage(), ExitCodes.NOT_FOUND, e);
-        }
-        if (token.isEmpty()) throw new StageforgeException(tokenFile + ": empty token file", ExitCodes.BAD_INPUT, null);
-        return token;
-    }
 
     static void print(PrintWriter out, String verb, Releases.Release r) {
         out.println(verb + " " + r.channel() + " " + r.version() + " (" + r.files().size() + " files, manifest " + r.manifestSha256() + ")");
@@ -76,7 +63,7 @@ final class ReleaseCommands {
 
         @Override
         public Integer call() throws Exception {
-            Releases.Release r = new ReleaseClient(server, token(tokenFile)).publish(dir, channel, version, lock);
+            Releases.Release r = new ReleaseClient(server, TokenFiles.read(tokenFile)).publish(dir, channel, version, lock);
             print(spec.commandLine().getOut(), "published", r);
             return ExitCodes.OK;
         }
@@ -108,7 +95,7 @@ final class ReleaseCommands {
 
         @Override
         public Integer call() throws Exception {
-            print(spec.commandLine().getOut(), "promoted", new ReleaseClient(server, token(tokenFile)).promote(from, to, version));
+            print(spec.commandLine().getOut(), "promoted", new ReleaseClient(server, TokenFiles.read(tokenFile)).promote(from, to, version));
             return ExitCodes.OK;
         }
     }
@@ -136,7 +123,7 @@ final class ReleaseCommands {
 
         @Override
         public Integer call() throws Exception {
-            print(spec.commandLine().getOut(), "rolled back", new ReleaseClient(server, token(tokenFile)).rollback(channel, version));
+            print(spec.commandLine().getOut(), "rolled back", new ReleaseClient(server, TokenFiles.read(tokenFile)).rollback(channel, version));
             return ExitCodes.OK;
         }
     }

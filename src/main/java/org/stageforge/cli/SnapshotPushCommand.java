@@ -1,16 +1,12 @@
 package org.stageforge.cli;
 
-import org.stageforge.ExitCodes;
-import org.stageforge.StageforgeException;
 import org.stageforge.server.snapshots.SnapshotPush;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -37,13 +33,7 @@ final class SnapshotPushCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String token;
-        try {
-            token = Files.readAllLines(tokenFile).stream().findFirst().orElse("").strip();
-        } catch (IOException e) {
-            throw new StageforgeException(tokenFile + ": cannot read the token: " + e.getMessage(), ExitCodes.NOT_FOUND, e);
-        }
-        if (token.isEmpty()) throw new StageforgeException(tokenFile + ": empty token file", ExitCodes.BAD_INPUT, null);
+        String token = TokenFiles.read(tokenFile);
         SnapshotPush.Result r = SnapshotPush.push(dir, server, token);
         for (SnapshotPush.Outcome o : r.failures()) spec.commandLine().getErr().println("stageforge: " + o.message());
         if (!quiet) {
