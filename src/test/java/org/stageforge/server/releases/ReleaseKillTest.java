@@ -35,7 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * takes the publish again.
  */
 class ReleaseKillTest {
-    private static final int SIZE = 24 << 20;
+    private static final int SIZE = 8 << 20;
 
     @Test
     void aServerKilledDuringAPublishServesTheOldOrTheNewReleaseWholeAfterARestart(@TempDir Path tmp) throws Exception {
@@ -47,7 +47,7 @@ class ReleaseKillTest {
 
         // points: fractions of the body sent before the server dies, then delays (ms) after the whole body was sent
         double[] during = {0.2, 0.9};
-        long[] after = {0, 15, 40, 100, 250, 600};
+        long[] after = {0, 40, 250};
         Map<String, String> sumsByVersion = new java.util.HashMap<>();
         Process server = start(data, tmp.resolve("serve0.log"));
         String base = baseUrl(server);
