@@ -398,6 +398,12 @@ public final class MergeEngine {
         final Map<String, String> hardlinkRedirect = new HashMap<>();
         /** Directories known to exist while writing: a member's parent is checked once per directory, not per member. */
         final Set<Path> knownDirs = new HashSet<>();
+        /**
+         * Destinations {@link #validate} found absent: while nothing else changed the root since (no phase, no
+         * account), writing them needs no second look. Each is taken out when written, so a second member that
+         * resolves to the same place (through a directory symlink of the root) is checked again.
+         */
+        final Set<Path> absent = new HashSet<>();
         /** What a new file in the journal directory gets (umask, owner), probed once per package; null before. */
         SpoolDefaults spoolDefaults;
         final boolean accountPkg;
@@ -648,6 +654,7 @@ public final class MergeEngine {
                 }
                 Path d = m.dest;
                 boolean exists = Files.exists(d, LinkOption.NOFOLLOW_LINKS);
+                if (!exists) absent.add(d);
                 if (e.type() == TarEntry.Type.DIR) {
                     try {
                         if (exists && !RootView.isDirOrLinkToDir(root, d))
@@ -804,12 +811,16 @@ public final class MergeEngine {
         }
 
         private void preinst() throws IOException {
-            if (accountPkg) createAccount();
+            if (accountPkg) {
+                absent.clear();
+                createAccount();
+            }
             for (String ph : List.of("pretend", "setup", "preinst")) {
                 if (!defined.contains(ph) || done.contains(ph)) continue;
                 if (accountPkg && !ph.equals("setup")) {
                     phases.add("pkg_" + ph + " (native accounts)");
                 } else {
+                    if (phasesRun()) absent.clear(); // the phase may create anything in ROOT
                     runPhase("pkg_" + ph, null);
                 }
             }
@@ -1047,6 +1058,7 @@ public final class MergeEngine {
                 ensureParent(parent);
                 journal.creating(parent);
                 Files.createDirectory(parent);
+                absent.remove(parent); // an image may list a file before its directory
                 setMode(parent, 0755, true);
                 table.put(view.rel(parent), new FileTable.Entry('d', 0755, 0, 0, 0, 0, null));
             }
@@ -1054,7 +1066,7 @@ public final class MergeEngine {
         }
 
         private void writeDir(Member m) throws IOException {
-            if (Files.exists(m.dest, LinkOption.NOFOLLOW_LINKS)) return;
+            if (!absent.remove(m.dest) && Files.exists(m.dest, LinkOption.NOFOLLOW_LINKS)) return;
             ensureParent(m.dest);
             journal.creating(m.dest);
             Files.createDirectory(m.dest);
@@ -1067,7 +1079,7 @@ public final class MergeEngine {
 
         private void replaceExisting(Path dest) throws IOException {
             ensureParent(dest);
-            if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) journal.moveAway(dest);
+            if (!absent.remove(dest) && Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) journal.moveAway(dest);
         }
 
         /** Puts a regular file in place; returns where it went ({@code ._cfg} name for protected updates), null if kept. */
