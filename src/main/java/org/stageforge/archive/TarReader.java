@@ -268,12 +268,12 @@ public final class TarReader implements Closeable {
 
     private void verifyChecksum() {
         long stored = number(148, 8, "checksum");
-        long unsigned = 0;
-        long signed = 0;
-        for (int i = 0; i < BLOCK; i++) {
-            byte b = i >= 148 && i < 156 ? (byte) ' ' : header[i];
-            unsigned += b & 0xFF;
-            signed += b;
+        // the checksum field itself (bytes 148-155) counts as eight spaces
+        long unsigned = 8 * ' ';
+        long signed = 8 * ' ';
+        for (int i = 0; i < BLOCK; i = i == 147 ? 156 : i + 1) {
+            unsigned += header[i] & 0xFF;
+            signed += header[i];
         }
         if (stored != unsigned && stored != signed) {
             throw error("header checksum mismatch at byte " + (position - BLOCK));

@@ -211,7 +211,7 @@ public final class DeclareDump {
                 String l = restOfLine();
                 skipLine();
                 if (l.stripTrailing().equals("}")) return true;
-                if (!heredocs) continue;
+                if (!heredocs || l.indexOf("<<") < 0) continue; // most lines: no here-document to look for
                 for (String[] doc : heredocs(l)) {
                     boolean found = false;
                     while (p < d.length && !found) {

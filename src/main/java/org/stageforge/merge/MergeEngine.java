@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -101,6 +102,8 @@ public final class MergeEngine {
     private final FileTable table;
     /** Whether owners, special modes, devices and xattrs also go to disk (asked once: it is a native call). */
     private final boolean materialize;
+    /** The options' CONFIG_PROTECT rules, parsed once: asked for every file of every package. */
+    private final ConfigProtect configProtect;
     private OwnerIndex owners;
     /** The last COUNTER this batch allocated, or null before the first. */
     private Long lastCounter;
@@ -117,6 +120,7 @@ public final class MergeEngine {
         this.vdb = Vdb.open(root);
         this.table = FileTable.load(root);
         this.materialize = options.materialize();
+        this.configProtect = new ConfigProtect(options.configProtect(), options.configProtectMask());
     }
 
     /**
@@ -317,8 +321,12 @@ public final class MergeEngine {
     }
 
     private void setMode(Path p, int mode, boolean dir) throws IOException {
-        // without privileges the owner must keep access; the file table holds the real mode
-        options.posix().chmod(p, materialize ? mode : (mode & 0777) | (dir ? 0700 : 0600));
+        options.posix().chmod(p, diskMode(mode, dir));
+    }
+
+    /** The mode a path gets on disk: without privileges the owner must keep access; the file table has the real one. */
+    private int diskMode(int mode, boolean dir) {
+        return materialize ? mode : (mode & 0777) | (dir ? 0700 : 0600);
     }
 
     static String md5Hex(Path p) {
@@ -353,6 +361,8 @@ public final class MergeEngine {
         byte[] accountBase;
         /** The content, written while planning (in the journal directory): renamed into place. */
         Path spool;
+        /** The mode {@link #spool} was created with: when it is the one to set, no chmod is needed. */
+        int spoolMode = -1;
         long uid, gid;
         int mode;
 
@@ -367,6 +377,9 @@ public final class MergeEngine {
     }
 
     private enum Protect { NONE, CFG, SKIP }
+
+    /** What a file created in the journal directory gets: the umask's bits cleared, and this owner. */
+    private record SpoolDefaults(int umask, long uid, long gid) {}
 
     /** The merge of one package. */
     private final class PackageMerge {
@@ -383,6 +396,16 @@ public final class MergeEngine {
         final List<String> removed = new ArrayList<>();
         final List<String> maskedPaths = new ArrayList<>();
         final Map<String, String> hardlinkRedirect = new HashMap<>();
+        /** Directories known to exist while writing: a member's parent is checked once per directory, not per member. */
+        final Set<Path> knownDirs = new HashSet<>();
+        /**
+         * Destinations {@link #validate} found absent: while nothing else changed the root since (no phase, no
+         * account), writing them needs no second look. Each is taken out when written, so a second member that
+         * resolves to the same place (through a directory symlink of the root) is checked again.
+         */
+        final Set<Path> absent = new HashSet<>();
+        /** What a new file in the journal directory gets (umask, owner), probed once per package; null before. */
+        SpoolDefaults spoolDefaults;
         final boolean accountPkg;
         final Set<String> defined;
         /** Phases already run before planning (pkg_pretend, pkg_setup, pkg_preinst on the extracted image). */
@@ -507,7 +530,7 @@ public final class MergeEngine {
                 if (e.type() == TarEntry.Type.FILE) {
                     // a masked file is only hashed (a hard link to it needs its md5; rarely its content: see below)
                     m.spool = mask.isMasked("/" + rel) ? null : journal.spool();
-                    m.md5 = copy(in, m.spool, buf);
+                    m.md5 = copy(in, m, buf);
                 }
                 Member old = byRel.put(rel, m);
                 if (old != null) {
@@ -550,22 +573,45 @@ public final class MergeEngine {
             if (!hardlinkRedirect.isEmpty()) spoolRedirected();
         }
 
-        /** Writes {@code in} to {@code spool} (when not null) and returns its MD5. */
-        private String copy(InputStream in, Path spool, byte[] buf) throws IOException {
+        /**
+         * Writes {@code in} to {@code m.spool} (when not null) and returns its MD5. The spool is created with the
+         * permission bits the file will have ({@link #diskMode}), so that when the umask leaves them intact no chmod
+         * is needed once it is in place.
+         */
+        private String copy(InputStream in, Member m, byte[] buf) throws IOException {
             MessageDigest md = md5();
             int n;
-            if (spool == null) {
+            if (m.spool == null) {
                 while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
             } else {
-                try (OutputStream out = Files.newOutputStream(spool, StandardOpenOption.CREATE_NEW,
-                        StandardOpenOption.WRITE)) {
+                SpoolDefaults defaults = spoolDefaults();
+                int perms = diskMode(m.mode, false) & 0777;
+                try (OutputStream out = java.nio.channels.Channels.newOutputStream(Files.newByteChannel(m.spool,
+                        Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                        PosixFilePermissions.asFileAttribute(PosixOps.permissions(perms))))) {
                     while ((n = in.read(buf)) > 0) {
                         md.update(buf, 0, n);
                         out.write(buf, 0, n);
                     }
                 }
+                m.spoolMode = perms & ~defaults.umask();
             }
             return HexFormat.of().formatHex(md.digest());
+        }
+
+        /**
+         * Creates one file in the journal directory to see what new files there get: the umask's effect and the
+         * owner (the process's, or the group of a setgid directory). Checked per package, as the journal directory
+         * is made anew for each.
+         */
+        private SpoolDefaults spoolDefaults() throws IOException {
+            if (spoolDefaults != null) return spoolDefaults;
+            Path probe = journal.spool();
+            Files.createFile(probe, PosixFilePermissions.asFileAttribute(PosixOps.permissions(0777)));
+            Map<String, Object> a = Files.readAttributes(probe, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+            Files.delete(probe);
+            return spoolDefaults = new SpoolDefaults(~(Integer) a.get("mode") & 0777,
+                    ((Number) a.get("uid")).longValue(), ((Number) a.get("gid")).longValue());
         }
 
         /**
@@ -583,7 +629,7 @@ public final class MergeEngine {
                 if (to == null || m == null || m.index != index) return;
                 Member link = byRel.get(to);
                 link.spool = journal.spool();
-                if (!copy(in, link.spool, buf).equals(link.md5)) {
+                if (!copy(in, link, buf).equals(link.md5)) {
                     throw new StageforgeException(cpv + ": /" + rel + " changed between two reads of the package");
                 }
             });
@@ -608,6 +654,7 @@ public final class MergeEngine {
                 }
                 Path d = m.dest;
                 boolean exists = Files.exists(d, LinkOption.NOFOLLOW_LINKS);
+                if (!exists) absent.add(d);
                 if (e.type() == TarEntry.Type.DIR) {
                     try {
                         if (exists && !RootView.isDirOrLinkToDir(root, d))
@@ -661,8 +708,7 @@ public final class MergeEngine {
                 }
                 return;
             }
-            ConfigProtect cp = new ConfigProtect(options.configProtect(), options.configProtectMask());
-            if (!cp.isProtected(abs)) return;
+            if (!configProtect.isProtected(abs)) return;
             String destMd5 = null, destLink = null;
             if (exists) {
                 if (Files.isSymbolicLink(m.dest)) {
@@ -765,12 +811,16 @@ public final class MergeEngine {
         }
 
         private void preinst() throws IOException {
-            if (accountPkg) createAccount();
+            if (accountPkg) {
+                absent.clear();
+                createAccount();
+            }
             for (String ph : List.of("pretend", "setup", "preinst")) {
                 if (!defined.contains(ph) || done.contains(ph)) continue;
                 if (accountPkg && !ph.equals("setup")) {
                     phases.add("pkg_" + ph + " (native accounts)");
                 } else {
+                    if (phasesRun()) absent.clear(); // the phase may create anything in ROOT
                     runPhase("pkg_" + ph, null);
                 }
             }
@@ -1003,16 +1053,20 @@ public final class MergeEngine {
 
         private void ensureParent(Path dest) throws IOException {
             Path parent = dest.getParent();
-            if (Files.isDirectory(parent)) return;
-            ensureParent(parent);
-            journal.creating(parent);
-            Files.createDirectory(parent);
-            setMode(parent, 0755, true);
-            table.put(view.rel(parent), new FileTable.Entry('d', 0755, 0, 0, 0, 0, null));
+            if (knownDirs.contains(parent)) return;
+            if (!Files.isDirectory(parent)) {
+                ensureParent(parent);
+                journal.creating(parent);
+                Files.createDirectory(parent);
+                absent.remove(parent); // an image may list a file before its directory
+                setMode(parent, 0755, true);
+                table.put(view.rel(parent), new FileTable.Entry('d', 0755, 0, 0, 0, 0, null));
+            }
+            knownDirs.add(parent);
         }
 
         private void writeDir(Member m) throws IOException {
-            if (Files.exists(m.dest, LinkOption.NOFOLLOW_LINKS)) return;
+            if (!absent.remove(m.dest) && Files.exists(m.dest, LinkOption.NOFOLLOW_LINKS)) return;
             ensureParent(m.dest);
             journal.creating(m.dest);
             Files.createDirectory(m.dest);
@@ -1020,11 +1074,12 @@ public final class MergeEngine {
             setMode(m.dest, m.mode, true);
             table.put(view.rel(m.dest), new FileTable.Entry('d', m.mode, m.uid, m.gid, 0, 0, m.entry.xattrs()));
             if (materialize) setXattrs(m);
+            knownDirs.add(m.dest);
         }
 
         private void replaceExisting(Path dest) throws IOException {
             ensureParent(dest);
-            if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) journal.moveAway(dest);
+            if (!absent.remove(dest) && Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) journal.moveAway(dest);
         }
 
         /** Puts a regular file in place; returns where it went ({@code ._cfg} name for protected updates), null if kept. */
@@ -1037,6 +1092,8 @@ public final class MergeEngine {
             }
             replaceExisting(dest);
             journal.creating(dest);
+            // a spool renamed into place keeps the owner and mode it was created with: set only what differs
+            boolean renamed = false;
             if (m.accountBase != null) {
                 Files.write(dest, AccountNames.mergeLines(Files.readAllBytes(m.spool), m.accountBase),
                         StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
@@ -1044,12 +1101,15 @@ public final class MergeEngine {
                 // a rename (the content was written once, while planning); dest was just moved away if it existed
                 try {
                     Files.move(m.spool, dest, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    renamed = true;
                 } catch (java.nio.file.AtomicMoveNotSupportedException e) {
                     Files.move(m.spool, dest); // another filesystem mounted inside the root: copied
                 }
             }
-            if (materialize) options.posix().lchown(dest, m.uid, m.gid);
-            setMode(dest, m.mode, false);
+            if (materialize && !(renamed && m.uid == spoolDefaults.uid() && m.gid == spoolDefaults.gid())) {
+                options.posix().lchown(dest, m.uid, m.gid);
+            }
+            if (!renamed || diskMode(m.mode, false) != m.spoolMode) setMode(dest, m.mode, false);
             if (materialize) setXattrs(m, dest);
             options.posix().lutimes(dest, m.entry.mtime());
             table.put(view.rel(dest), new FileTable.Entry('f', m.mode, m.uid, m.gid, 0, 0, m.entry.xattrs()));
@@ -1110,7 +1170,6 @@ public final class MergeEngine {
             for (Member m : members) {
                 if (!m.masked) keep.add(view.rel(m.dest));
             }
-            ConfigProtect cp = new ConfigProtect(options.configProtect(), options.configProtectMask());
             List<ContentsEntry> dirs = new ArrayList<>();
             for (ContentsEntry c : installed.contents()) {
                 String k = OwnerIndex.key(view, c.path());
@@ -1126,7 +1185,7 @@ public final class MergeEngine {
                 if (c.type() == ContentsEntry.Type.OBJ) {
                     if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) continue;
                     boolean modified = !c.md5().equals(md5Hex(p));
-                    if (cp.isProtected(c.path()) && (modified || !options.protectIfModified())) continue;
+                    if (configProtect.isProtected(c.path()) && (modified || !options.protectIfModified())) continue;
                 } else if (c.type() == ContentsEntry.Type.SYM) {
                     if (!Files.isSymbolicLink(p) || !Files.readSymbolicLink(p).toString().equals(c.target())) continue;
                 } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {

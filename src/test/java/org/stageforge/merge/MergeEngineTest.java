@@ -413,6 +413,34 @@ class MergeEngineTest {
         assertThat(calls).containsExactly("pkg_preinst app-misc/ph-1 false", "pkg_postinst app-misc/ph-1 true");
     }
 
+    @Test
+    void filesGetTheirExactModesWhateverTheUmaskAndAFileMayPrecedeItsDirectory() throws IOException {
+        // spool files are created with their final permission bits and chmod'ed only when the umask cut them; the
+        // directory listed after its file was made for that file and must then be left as it is, not created again
+        Path p = TestPackages.xpak("app-misc", "modes-1")
+                .dir("etc")
+                .file("late/inner", "x".getBytes(StandardCharsets.UTF_8), 0640, 0, 0, null)
+                .dir("late", 0750)
+                .file("etc/a", "a".getBytes(StandardCharsets.UTF_8), 0777, 0, 0, null)
+                .file("etc/b", "b".getBytes(StandardCharsets.UTF_8), 0664, 0, 0, null)
+                .file("etc/c", "c".getBytes(StandardCharsets.UTF_8), 0400, 0, 0, null)
+                .file("etc/d", "d".getBytes(StandardCharsets.UTF_8), 02755, 0, 0, null)
+                .write(pkgs());
+        merge(p);
+        Path r = root();
+        Map<String, Integer> disk = new java.util.TreeMap<>();
+        for (String f : List.of("late/inner", "etc/a", "etc/b", "etc/c", "etc/d")) {
+            disk.put(f, (Integer) Files.getAttribute(r.resolve(f), "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
+        }
+        // unprivileged: the real mode without setuid/setgid, the owner keeping read and write; the table has the truth
+        assertThat(disk).containsExactlyEntriesOf(new java.util.TreeMap<>(Map.of("late/inner", 0640, "etc/a", 0777,
+                "etc/b", 0664, "etc/c", 0600, "etc/d", 0755)));
+        assertThat(FileTable.load(r).get("etc/d").mode()).isEqualTo(02755);
+        assertThat(FileTable.load(r).get("etc/c").mode()).isEqualTo(0400);
+        assertThat(read("late/inner")).isEqualTo("x");
+        assertThat(contents("app-misc/modes-1")).contains("dir /late");
+    }
+
     static String md5(String s) {
         return java.util.HexFormat.of().formatHex(MergeEngine.md5().digest(s.getBytes(StandardCharsets.UTF_8)));
     }
