@@ -16,11 +16,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -178,7 +175,7 @@ public final class SafeExtractor {
     private void finish(Path p, TarEntry e) throws IOException {
         if (IS_ROOT && policy.applyOwnership()) LibC.lchown(p, e.uid(), e.gid());
         int mode = policy.specialModes() ? e.mode() : e.mode() & 0777;
-        if (!LibC.chmod(p, mode)) Files.setPosixFilePermissions(p, permissions(mode));
+        if (!LibC.chmod(p, mode)) Files.setPosixFilePermissions(p, org.stageforge.util.Modes.permissions(mode));
         setTime(p, e);
     }
 
@@ -189,13 +186,6 @@ public final class SafeExtractor {
         } catch (IOException | UnsupportedOperationException ignored) {
             // times on links are best effort; contents and modes are what matter
         }
-    }
-
-    private static Set<PosixFilePermission> permissions(int mode) {
-        Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] all = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE = bits 8..0
-        for (int i = 0; i < 9; i++) if ((mode & (1 << (8 - i))) != 0) s.add(all[i]);
-        return s;
     }
 
     /** The few libc calls Java lacks (full modes with setuid bits, owners, mknod), through JNA. */

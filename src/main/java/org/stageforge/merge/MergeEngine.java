@@ -588,7 +588,7 @@ public final class MergeEngine {
                 int perms = diskMode(m.mode, false) & 0777;
                 try (OutputStream out = java.nio.channels.Channels.newOutputStream(Files.newByteChannel(m.spool,
                         Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                        PosixFilePermissions.asFileAttribute(PosixOps.permissions(perms))))) {
+                        PosixFilePermissions.asFileAttribute(org.stageforge.util.Modes.permissions(perms))))) {
                     while ((n = in.read(buf)) > 0) {
                         md.update(buf, 0, n);
                         out.write(buf, 0, n);
@@ -607,7 +607,7 @@ public final class MergeEngine {
         private SpoolDefaults spoolDefaults() throws IOException {
             if (spoolDefaults != null) return spoolDefaults;
             Path probe = journal.spool();
-            Files.createFile(probe, PosixFilePermissions.asFileAttribute(PosixOps.permissions(0777)));
+            Files.createFile(probe, PosixFilePermissions.asFileAttribute(org.stageforge.util.Modes.permissions(0777)));
             Map<String, Object> a = Files.readAttributes(probe, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
             Files.delete(probe);
             return spoolDefaults = new SpoolDefaults(~(Integer) a.get("mode") & 0777,

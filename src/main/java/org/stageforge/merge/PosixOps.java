@@ -34,14 +34,6 @@ public interface PosixOps {
     /** Flushes the filesystem holding {@code p} to disk. */
     void syncfs(Path p) throws IOException;
 
-    /** The permission bits (0777) of {@code mode} as Java's file API names them. */
-    static java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions(int mode) {
-        var s = java.util.EnumSet.noneOf(java.nio.file.attribute.PosixFilePermission.class);
-        var all = java.nio.file.attribute.PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE = bits 8..0
-        for (int i = 0; i < 9; i++) if ((mode & (1 << (8 - i))) != 0) s.add(all[i]);
-        return s;
-    }
-
     /** The C library implementation. */
     static PosixOps system() {
         return Native0.INSTANCE;

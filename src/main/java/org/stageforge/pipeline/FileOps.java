@@ -7,9 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.util.EnumSet;
-import java.util.Set;
 
 /** File operations inside a root that never follow a link out of it. */
 final class FileOps {
@@ -55,17 +52,8 @@ final class FileOps {
         if (Files.isSymbolicLink(target)) Files.delete(target);
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
         Files.copy(src, tmp, StandardCopyOption.REPLACE_EXISTING);
-        Files.setPosixFilePermissions(tmp, perms(mode));
+        Files.setPosixFilePermissions(tmp, org.stageforge.util.Modes.permissions(mode));
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    static Set<PosixFilePermission> perms(int mode) {
-        Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] all = {PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
-                PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
-                PosixFilePermission.GROUP_READ, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
-                PosixFilePermission.OWNER_READ};
-        for (int i = 0; i < 9; i++) if ((mode & (1 << i)) != 0) s.add(all[i]);
-        return s;
-    }
 }

@@ -252,7 +252,7 @@ final class RootPortage {
         // never through whatever a package left under that name (a symlink out of the root)
         Files.deleteIfExists(tmp);
         Files.write(tmp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        Files.setPosixFilePermissions(tmp, FileOps.perms(0644));
+        Files.setPosixFilePermissions(tmp, org.stageforge.util.Modes.permissions(0644));
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         table.put(rel, entry('f', 0644));
         record(rel, data);
@@ -298,7 +298,7 @@ final class RootPortage {
                 if (!d.equals(src) && d.getFileName().toString().equals(".git")) return FileVisitResult.SKIP_SUBTREE;
                 Path t = to.resolve(src.relativize(d).toString());
                 Files.createDirectory(t);
-                Files.setPosixFilePermissions(t, FileOps.perms(0755));
+                Files.setPosixFilePermissions(t, org.stageforge.util.Modes.permissions(0755));
                 return FileVisitResult.CONTINUE;
             }
 
@@ -310,7 +310,7 @@ final class RootPortage {
                     Files.createSymbolicLink(t, Files.readSymbolicLink(f));
                 } else if (a.isRegularFile()) {
                     Files.copy(f, t);
-                    Files.setPosixFilePermissions(t, FileOps.perms((RootFiles.mode(f) & 0100) != 0 ? 0755 : 0644));
+                    Files.setPosixFilePermissions(t, org.stageforge.util.Modes.permissions((RootFiles.mode(f) & 0100) != 0 ? 0755 : 0644));
                 }
                 return FileVisitResult.CONTINUE;
             }
