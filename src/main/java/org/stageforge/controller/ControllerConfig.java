@@ -12,8 +12,8 @@ public final class ControllerConfig {
     public static final String KEYRING = "/etc/stageforge/keyring.gpg";
     /** The controller's configuration directory (read by its OpenRC service and systemd units). */
     public static final String CONFIG_D = "/etc/stageforge/config.d";
-    /** The transfer file of {@code mode = "sysupdate"}. */
-    public static final String TRANSFER = "/usr/lib/sysupdate.d/50-stageforge-root.transfer";
+    /** The transfer file of {@code mode = "sysupdate"}: {@code .conf}, which systemd 254 reads (and newer ones still do, beside {@code .transfer}). */
+    public static final String TRANSFER = "/usr/lib/sysupdate.d/50-stageforge-root.conf";
     /** The keyring systemd-pull verifies SHA256SUMS.gpg with. */
     public static final String SYSUPDATE_KEYRING = "/etc/systemd/import-pubring.gpg";
 

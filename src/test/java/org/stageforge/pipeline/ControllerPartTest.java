@@ -122,7 +122,7 @@ class ControllerPartTest {
         Path root = Files.createDirectories(tmp.resolve("root"));
         assertThat(ControllerPart.install(spec, root)).containsExactly(ControllerConfig.SYSUPDATE_KEYRING, ControllerConfig.TRANSFER);
         assertThat(Files.readAllBytes(root.resolve("etc/systemd/import-pubring.gpg"))).isEqualTo(binary);
-        assertThat(Files.readString(root.resolve("usr/lib/sysupdate.d/50-stageforge-root.transfer"))).isEqualTo("""
+        assertThat(Files.readString(root.resolve("usr/lib/sysupdate.d/50-stageforge-root.conf"))).isEqualTo("""
                 # written by stageforge from the spec's [controller]
                 [Transfer]
                 Verify=yes
