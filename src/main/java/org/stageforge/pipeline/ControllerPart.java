@@ -37,10 +37,10 @@ final class ControllerPart {
             write(root, ControllerConfig.TRANSFER, ControllerConfig.transfer(spec).getBytes(StandardCharsets.UTF_8), 0644, written);
             return written;
         }
-        boolean openrc = present(root, "sbin/openrc-run", "usr/sbin/openrc-run");
+        boolean openrc = present(root, "sbin/openrc", "sbin/openrc-run", "usr/sbin/openrc-run");
         boolean systemd = present(root, "usr/lib/systemd/systemd", "lib/systemd/systemd");
         if (!openrc && !systemd) {
-            throw new StageforgeException(spec.file() + ": [controller] mode = \"controller\" needs OpenRC (sbin/openrc-run) or systemd "
+            throw new StageforgeException(spec.file() + ": [controller] mode = \"controller\" needs OpenRC (sbin/openrc) or systemd "
                     + "(usr/lib/systemd/systemd) in the root for its health service", ExitCodes.BAD_INPUT, null);
         }
         Path files = Files.createTempDirectory("stageforge-controller");

@@ -112,7 +112,22 @@ class ControllerPartTest {
                 .hasMessageContaining("symbolic link usr");
         assertThat(tmp.resolve("outside")).doesNotExist();
         assertThatThrownBy(() -> ControllerPart.install(spec, Files.createDirectories(tmp.resolve("bare"))))
-                .hasMessageContaining("needs OpenRC (sbin/openrc-run) or systemd");
+                .hasMessageContaining("needs OpenRC (sbin/openrc) or systemd");
+    }
+
+    @Test
+    void aBuildWithControllerInstallsItsFiles() throws Exception {
+        TestStage t = TestStage.create(tmp.resolve("s"), CONTROLLER.replace("release.asc", "keys/release.gpg"));
+        byte[] key = keyring();
+        Files.write(Files.createDirectories(tmp.resolve("s/keys")).resolve("release.gpg"), key);
+        BuildOptions o = BuildOptions.of(tmp.resolve("b"), tmp.resolve("out"));
+        Build.run(SpecParser.parse(t.spec), o, Reporter.silent(o.buildDir().resolve("logs")));
+        Path root = tmp.resolve("b/root");
+        // the test stage's baselayout ships sbin/openrc: the OpenRC service, enabled
+        assertThat(Files.readSymbolicLink(root.resolve("etc/runlevels/default/stageforge-health"))).isEqualTo(Path.of("/etc/init.d/stageforge-health"));
+        assertThat(Files.readString(root.resolve("etc/stageforge/config.d/50-spec.conf"))).contains("server = https://u.example.org\n");
+        assertThat(Files.readAllBytes(root.resolve("etc/stageforge/keyring.gpg"))).isEqualTo(key);
+        assertThat(Files.isExecutable(root.resolve("usr/bin/stageforge-controller"))).isTrue();
     }
 
     @Test
