@@ -2,13 +2,15 @@
 # Configuration: defaults, then --config FILE (or every *.conf of a config.d directory, in name order),
 # then stageforge.KEY=VALUE words of the kernel command line (--cmdline FILE, default /proc/cmdline).
 
-SF_KEYS='server channel release_source keyring slot_a slot_b state_dir state_device machine_id token token_file image_pattern attempt_limit fetcher connect_timeout download_timeout tmpfs config_files newroot init handover'
+SF_KEYS='server channel release_source fleet_config keyring config_keyring slot_a slot_b state_dir state_device machine_id token token_file image_pattern attempt_limit fetcher connect_timeout download_timeout tmpfs config_files newroot init handover'
 
 config_defaults() {
     C_server=''
     C_channel=''
     C_release_source=channel
+    C_fleet_config=''
     C_keyring=''
+    C_config_keyring=''
     C_slot_a=''
     C_slot_b=''
     C_state_dir=''
@@ -84,6 +86,15 @@ config_check() {
         fleet) [ -n "$C_machine_id" ] || die 3 "configuration: release_source = fleet needs machine_id" ;;
         *) die 3 "configuration: release_source must be channel or fleet, not '$C_release_source'" ;;
     esac
+    # the fleet's configuration bundle comes with the fleet's releases unless said otherwise
+    if [ -z "$C_fleet_config" ]; then
+        if [ "$C_release_source" = fleet ]; then C_fleet_config=yes; else C_fleet_config=no; fi
+    fi
+    case $C_fleet_config in
+        yes) [ -n "$C_machine_id" ] || die 3 "configuration: fleet_config = yes needs machine_id" ;;
+        no) ;;
+        *) die 3 "configuration: fleet_config must be yes or no, not '$C_fleet_config'" ;;
+    esac
     case $C_fetcher in
         auto | curl | wget) ;;
         *) die 3 "configuration: fetcher must be auto, curl or wget, not '$C_fetcher'" ;;
@@ -104,6 +115,11 @@ config_check() {
         case $C_keyring in
             /*) ;;
             *) C_keyring=$PWD/$C_keyring ;;
+        esac
+        [ -n "$C_config_keyring" ] || C_config_keyring=$C_keyring
+        case $C_config_keyring in
+            /*) ;;
+            *) C_config_keyring=$PWD/$C_config_keyring ;;
         esac
     fi
     C_server=${C_server%/}

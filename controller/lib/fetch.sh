@@ -10,9 +10,13 @@ fetcher() {
 }
 
 # fetch URL OUT SECONDS: GET URL into OUT ('-' for standard output); non-zero on any failure (HTTP errors too).
-# From the fleet, with the machine token, following its redirect to the release.
+# From the fleet (its release redirect, its configuration bundle), with the machine token, following redirects.
 fetch() {
-    if [ "$C_release_source" = fleet ]; then
+    case $1 in
+        "$C_server"/fleet/*) _f_auth=yes ;;
+        *) _f_auth=no ;;
+    esac
+    if [ "$_f_auth" = yes ]; then
         case $(fetcher) in
             curl) timeout "$3" curl -fsSL --connect-timeout "$C_connect_timeout" -H "Authorization: Bearer $C_token" -o "$2" "$1" ;;
             *) timeout "$3" wget -q --header "Authorization: Bearer $C_token" -O "$2" "$1" ;;

@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # The initramfs half (boot --initramfs): mount the state partition, mount the chosen slot read-only at
 # NEWROOT, make the configured directories tmpfs (/etc as a tmpfs copy with the configuration files
-# applied), and hand over to the real init.
+# applied, then the fleet's configuration bundle laid over each tmpfs directory), and hand over to the real init.
 
 initramfs_mount_state() {
     [ -n "$C_state_device" ] || return 0
@@ -53,6 +53,8 @@ initramfs_stateless() {
         else
             mount -t tmpfs -o mode=0755 tmpfs "$_t_target" || die 1 "cannot mount a tmpfs on $_t_target"
         fi
+        # the fleet's files last: they win over the image's and config_files
+        bundle_overlay "$_t_d" "$_t_target" || die 1 "cannot apply the fleet configuration to $_t_target"
         info "tmpfs on $_t_d"
     done
 }

@@ -27,6 +27,7 @@ report_write() {
         printf '"last_cycle_version":%s,' "$(json_str "$S_last_health_version")"
         printf '"last_boot_seconds":%s,' "${S_last_boot_seconds:-null}"
         printf '"fallback":%s,' "$(json_str "$SF_FALLBACK")"
+        printf '"config_version":%s,' "$(json_str "$S_config_version")"
         printf '"errors":[%s]}\n' "$_p_errors"
     } | atomic_write "$C_state_dir/report.json"
 }

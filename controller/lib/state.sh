@@ -4,11 +4,12 @@
 # state keys: active (A, B or none), backup (the slot that last completed a healthy cycle, or none),
 # boots (cycles started), cycle / cycle_slot / cycle_version / cycle_started (the running cycle),
 # evaluated (the last cycle whose health was judged), last_health, last_health_version (the version that cycle ran), last_boot_seconds (from the cycle's
-# start to its healthy marker), deprived_versions (space separated),
+# start to its healthy marker), deprived_versions (space separated), config_version (the fleet configuration
+# bundle in force, kept in config/VERSION/),
 # and per slot (a_ / b_): status (empty, writing, ready, good, bad, deprived), version, image, sha256,
 # size, attempts.
 
-SF_STATE_KEYS='active backup boots cycle cycle_slot cycle_version cycle_started evaluated last_health last_health_version last_boot_seconds deprived_versions a_status a_version a_image a_sha256 a_size a_attempts b_status b_version b_image b_sha256 b_size b_attempts'
+SF_STATE_KEYS='active backup boots cycle cycle_slot cycle_version cycle_started evaluated last_health last_health_version last_boot_seconds deprived_versions config_version a_status a_version a_image a_sha256 a_size a_attempts b_status b_version b_image b_sha256 b_size b_attempts'
 
 state_defaults() {
     S_active=none
@@ -23,6 +24,7 @@ state_defaults() {
     S_last_health_version=''
     S_last_boot_seconds=''
     S_deprived_versions=''
+    S_config_version=''
     for _s_p in a b; do
         eval "S_${_s_p}_status=empty S_${_s_p}_version='' S_${_s_p}_image='' S_${_s_p}_sha256='' S_${_s_p}_size=0 S_${_s_p}_attempts=0"
     done

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Unit tests of the controller's shell functions, run by ControllerShellTest under busybox sh:
 #   STAGEFORGE_CONTROLLER_LIB=controller/lib busybox sh controller/test/lib_test.sh WORKDIR
-# Prints "ok"/"not ok" lines (TAP); exits 1 when any failed.
+# Prints "ok"/"not ok" lines (TAP); exits 1 when any failed. WORKDIR/dotdot.tar is a tar whose entry climbs out.
 # kv_load assigns through eval; literal '$(...)' strings are the point of some checks:
 # shellcheck disable=SC2154,SC2016
 
@@ -21,6 +21,8 @@ W=${1:?usage: lib_test.sh WORKDIR}
 . "$SF_HOME/release.sh"
 # shellcheck source=../lib/slot.sh
 . "$SF_HOME/slot.sh"
+# shellcheck source=../lib/bundle.sh
+. "$SF_HOME/bundle.sh"
 # shellcheck source=../lib/report.sh
 . "$SF_HOME/report.sh"
 # shellcheck source=../lib/initramfs.sh
@@ -112,6 +114,32 @@ check "etc: configuration file wins" "$(cat "$W/newetc/hostname")" fleet
 check "etc: image file kept" "$(cat "$W/newetc/fstab") $(cat "$W/newetc/conf.d/net")" "keep image"
 check "etc: new file added" "$(cat "$W/newetc/conf.d/extra")" fleet
 check "etc: image untouched" "$(cat "$W/root/etc/hostname")" image
+
+# the fleet's bundle: only plain relative files pass; its etc/ goes over the new /etc, last
+SF_TMP=$W/tmp
+mkdir -p "$SF_TMP" "$W/b/etc/conf.d" "$W/b/var/lib"
+printf 'bundle\n' >"$W/b/etc/hostname"
+printf 'bundle\n' >"$W/b/etc/conf.d/extra"
+printf 'state\n' >"$W/b/var/lib/x"
+(cd "$W/b" && tar -cf "$W/good.tar" etc var)
+check "bundle: plain files pass" "$(bundle_check "$W/good.tar"; echo "rc=$?")" "rc=0"
+ln -s etc/hostname "$W/b/link"
+(cd "$W/b" && tar -cf "$W/link.tar" etc link)
+check "bundle: symlink refused" "$(bundle_check "$W/link.tar" 2>&1 | grep -c 'not a file or directory')" 1
+# busybox tar cannot make it: ControllerShellTest writes WORKDIR/dotdot.tar (one entry etc/../../x); busybox tar
+# strips the climb itself, GNU tar lists it and bundle_check refuses it: either way nothing lands outside
+mkdir -p "$W/unpack/in"
+{ bundle_check "$W/dotdot.tar" && tar -xf "$W/dotdot.tar" -C "$W/unpack/in"; } 2>/dev/null
+check "bundle: .. stays inside" "$(ls "$W/unpack")" "in"
+C_state_dir=$W/st
+S_config_version=3.1
+mkdir -p "$C_state_dir/config/3.1/files"
+tar -xf "$W/good.tar" -C "$C_state_dir/config/3.1/files"
+bundle_overlay /etc "$W/newetc" 2>/dev/null
+check "bundle: wins over config_files" "$(cat "$W/newetc/hostname") $(cat "$W/newetc/conf.d/extra") $(cat "$W/newetc/fstab")" "bundle bundle keep"
+check "bundle: nothing for /tmp" "$(bundle_overlay /tmp "$W/nothere"; echo "rc=$?")" "rc=0"
+S_config_version=''
+check "bundle: none in force" "$(bundle_dir; echo "rc=$?")" "rc=1"
 
 # tmpfs list: absolute paths only, no ..
 C_tmpfs='/etc /var/log'

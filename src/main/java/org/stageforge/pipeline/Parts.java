@@ -125,7 +125,8 @@ final class Parts {
             // the root's etc/portage is written from these too (RootPortage)
             case CONFIGURE -> spec.section("system", "repo", "overlay", "binhost", "profile", "make_conf", "package_use",
                     "accept_keywords", "package_mask", "package_unmask", "package_license", "mixins",
-                    "install_mask_sets", "phases") + "repository=" + spec.output().repository();
+                    "install_mask_sets", "phases", "controller") + "repository=" + spec.output().repository()
+                    + (spec.controller() == null ? "" : fileDigest(spec.controller().keyring()));
             case KERNEL -> spec.section("kernel") + fileDigest(spec.kernel().image()) + fileDigest(spec.kernel().initramfs());
             case DEPCLEAN -> "";
             case CLEANUP -> spec.section("cleanup");
@@ -632,7 +633,8 @@ final class Parts {
         Inputs in = inputsRecord();
         String portage = RootPortage.write(spec, root, Path.of(in.repoDir()), in.repoDigest(), in.overlays(), build.resolve("mixins"), rep);
         return Build.sha256(portage + SystemConfigurer.apply(spec.system(), root, plan().sourceDateEpoch(),
-                spec.phases() ? build.resolve("locale-gen") : null, rep));
+                spec.phases() ? build.resolve("locale-gen") : null, rep)
+                + (spec.controller() == null ? "" : String.join("\n", ControllerPart.install(spec, root))));
     }
 
     private String kernel() throws IOException {

@@ -151,6 +151,7 @@ public final class SpecParser {
         StageSpec.Kernel kernel = kernel(top.table("kernel", false));
         StageSpec.Output output = output(top.table("output", false));
         StageSpec.BuildSettings build = build(top.table("build", false));
+        StageSpec.Controller controller = controller(top.table("controller", false), output);
         Map<String, List<String>> hooks = new TreeMap<>();
         T h = top.table("hooks", false);
         if (h != null) {
@@ -171,7 +172,7 @@ public final class SpecParser {
         for (String k : r.keySet()) sections.put(k, canonical(r.get(k)));
         return new StageSpec(file.toAbsolutePath(), name, version, repo, binhosts, profile, makeConf, packageUse,
                 acceptKeywords, packageMask, packageUnmask, packageLicense, world, mixins, phases, sets, system, cleanup,
-                kernel, output, hooks, sections, systemSet, packageProvided, respectUse, seed, build, overlays);
+                kernel, output, hooks, sections, systemSet, packageProvided, respectUse, seed, build, overlays, controller);
     }
 
     /** Every {@code @set} of the spec's INSTALL_MASK must be shipped or defined in [install_mask_sets]. */
@@ -425,6 +426,31 @@ public final class SpecParser {
         }
         t.done();
         return new StageSpec.Kernel(image, initramfs, version, pkg, gen);
+    }
+
+    private StageSpec.Controller controller(T t, StageSpec.Output output) {
+        if (t == null) return null;
+        String server = t.str("server", true);
+        if (!server.matches("https?://[^\\s\"'\\\\]+")) throw t.err("server", "[controller] server must be an http(s) URL, not '" + server + "'");
+        String channel = t.name("channel");
+        Path keyring = t.path("keyring", true);
+        if (!Files.isRegularFile(keyring)) throw t.err("keyring", "[controller] keyring " + keyring + " is not a file");
+        String source = t.has("release_source") ? t.str("release_source", true) : "channel";
+        if (!source.equals("channel") && !source.equals("fleet")) throw t.err("release_source", "release_source must be \"channel\" or \"fleet\", not '" + source + "'");
+        String mode = t.has("mode") ? t.str("mode", true) : "controller";
+        if (!mode.equals("controller") && !mode.equals("sysupdate")) throw t.err("mode", "mode must be \"controller\" or \"sysupdate\", not '" + mode + "'");
+        String target = t.has("sysupdate_target") ? t.str("sysupdate_target", true) : "partition";
+        if (!target.equals("partition") && !rootPath(target)) throw t.err("sysupdate_target", "sysupdate_target must be \"partition\" or an absolute directory, not '" + target + "'");
+        if (mode.equals("sysupdate")) {
+            if (source.equals("fleet")) throw t.err("release_source", "release_source = \"fleet\" needs mode = \"controller\" (systemd-sysupdate reads a channel)");
+            if (output.formats().stream().noneMatch(StageSpec.Output.IMAGE_FORMATS::contains)) {
+                throw t.err("mode", "mode = \"sysupdate\" needs a root image format (" + String.join(" or ", StageSpec.Output.IMAGE_FORMATS) + ") in [output] formats");
+            }
+        } else if (t.has("sysupdate_target")) {
+            throw t.err("sysupdate_target", "sysupdate_target needs mode = \"sysupdate\"");
+        }
+        t.done();
+        return new StageSpec.Controller(server.replaceAll("/+$", ""), channel, keyring, source, mode, target);
     }
 
     private StageSpec.Output output(T t) {

@@ -16,7 +16,7 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
                         SystemSpec system, Cleanup cleanup, Kernel kernel, Output output,
                         Map<String, List<String>> hooks, Map<String, String> sections, boolean systemSet,
                         List<String> packageProvided, boolean binpkgRespectUse, Seed seed,
-                        BuildSettings build, List<Overlay> overlays) {
+                        BuildSettings build, List<Overlay> overlays, Controller controller) {
 
     public StageSpec {
         binhosts = List.copyOf(binhosts);
@@ -169,13 +169,21 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
                 packageMask, packageUnmask, packageLicense, world, mixins, phases, installMaskSets, system, cleanup, kernel,
                 new Output(f, output.oci(), output.ociCompression(), output.signingKey(), output.passphraseFile(),
                         output.repository(), output.image(), output.disk()),
-                hooks, s, systemSet, packageProvided, binpkgRespectUse, seed, build, overlays);
+                hooks, s, systemSet, packageProvided, binpkgRespectUse, seed, build, overlays, controller);
     }
 
     /**
      * Output settings; {@code repository}: the pinned repository goes into the root at its repos.conf location
      * ({@code var/db/repos/NAME}).
      */
+    /**
+     * {@code [controller]} (null without it): the update server, channel and keyring the installed update machinery
+     * uses; {@code mode} {@code controller} (stageforge-controller's boot-side services) or {@code sysupdate}
+     * (systemd-sysupdate transfer files; {@code sysupdateTarget} {@code partition} or an absolute directory).
+     */
+    public record Controller(String server, String channel, Path keyring, String releaseSource, String mode,
+                             String sysupdateTarget) {}
+
     public record Output(List<String> formats, boolean oci, String ociCompression, Path signingKey,
                          Path passphraseFile, boolean repository, Image image, Disk disk) {
         /** The archive formats of {@code [output] formats} (and {@code build --format}), the first the default. */

@@ -385,6 +385,11 @@ public final class Fleet {
                 Fleet::rolloutRow, group).stream().findFirst();
     }
 
+    /** Every rollout, newest first (as stored: {@link #status} evaluates one). */
+    public List<Rollout> rollouts() {
+        return db.query("SELECT " + ROLLOUT_COLUMNS + " FROM fleet_rollouts ORDER BY started DESC, id DESC", Fleet::rolloutRow);
+    }
+
     /** The rollout after evaluating it, with the machines admitted so far. */
     public RolloutStatus status(String id) {
         Rollout r = rollout(id);

@@ -19,6 +19,7 @@ import org.stageforge.server.core.ResourceModule;
 import org.stageforge.server.core.ServerContext;
 import org.stageforge.server.core.ViewManifest;
 import org.stageforge.server.core.Views;
+import org.stageforge.server.fleet.Fleet;
 import org.stageforge.server.releases.Releases;
 import org.stageforge.server.snapshots.SnapshotName;
 import org.stageforge.server.snapshots.SnapshotStore;
@@ -64,6 +65,7 @@ public final class WebResource implements ResourceModule {
     private final Signatures signatures;
     private final Releases releases;
     private final SnapshotStore snapshots;
+    private final Fleet fleet;
     private final Templates templates = new Templates();
 
     public WebResource(ServerContext ctx) {
@@ -73,6 +75,7 @@ public final class WebResource implements ResourceModule {
         this.signatures = new Signatures(ctx);
         this.releases = new Releases(ctx);
         this.snapshots = new SnapshotStore(ctx);
+        this.fleet = new Fleet(ctx, releases::versions);
     }
 
     /** {@code /}: redirects to the dashboard. */
@@ -124,6 +127,10 @@ public final class WebResource implements ResourceModule {
                 else throw HttpRefusal.notFound("not found: " + ex.getRequestPath());
             }
             case "snapshots" -> snapshotsPage(ex, session);
+            case "fleet" -> {
+                if (rest.size() != 1 || post) throw HttpRefusal.notFound("not found: " + ex.getRequestPath());
+                fleetPage(ex, session);
+            }
             case "releases" -> {
                 if (rest.size() == 1) page(ex, "releases", session, "Releases", Map.of("channels", channelRows()));
                 else if (rest.size() == 2 && !post) channelPage(ex, session, rest.get(1));
@@ -233,6 +240,43 @@ public final class WebResource implements ResourceModule {
         v.put("deps", deps.stream().map(d -> new Field(d.getKey(), d.getValue())).toList());
         v.put("fields", e.fields().entrySet().stream().map(d -> new Field(d.getKey(), d.getValue())).toList());
         page(ex, "package", session, e.cpv() + " (build " + e.fields().getOrDefault("BUILD_ID", "?") + ")", v);
+    }
+
+    /** One machine of the fleet page: what it should run and what it last reported. */
+    record MachineRow(String id, String group, String target, String reported, String version, String slot, String health,
+                      String healthClass) {}
+
+    /** One rollout of the fleet page. */
+    record RolloutRow(String id, String group, String version, String baseline, String state, String reason, String stage,
+                      String admitted, String started) {}
+
+    /** {@code /ui/fleet}: machines and rollouts, for a session whose token administers the fleet (as {@code /fleet/}). */
+    private void fleetPage(HttpServerExchange ex, Optional<Sessions.Session> session) throws IOException {
+        if (session.isEmpty()) throw new HttpRefusal(401, "the fleet is private: log in first");
+        if (!session.get().token().allows("fleet:admin")) {
+            throw new HttpRefusal(403, "token " + session.get().token().id() + " lacks scope fleet:admin");
+        }
+        List<RolloutRow> rollouts = new ArrayList<>();
+        for (Fleet.Rollout listed : fleet.rollouts()) {
+            Fleet.RolloutStatus st = fleet.status(listed.id());
+            Fleet.Rollout r = st.rollout();
+            rollouts.add(new RolloutRow(r.id(), r.group(), r.version(), r.baseline().orElse(""), r.state(), r.reason().orElse(""),
+                    (r.stage() + 1) + " of " + r.steps().size() + " (" + r.steps().get(Math.min(r.stage(), r.steps().size() - 1)) + " %)",
+                    st.admitted().size() + " of " + (st.admitted().size() + st.waiting().size()), time(r.startedMillis())));
+        }
+        // after the rollouts were evaluated, so the targets are current
+        List<MachineRow> machines = new ArrayList<>();
+        for (Fleet.MachineState m : fleet.machineStates()) {
+            Optional<Fleet.Health> h = m.last();
+            String health = h.map(x -> x.healthy().map(ok -> ok ? "healthy" : "unhealthy").orElse("not judged")).orElse("no report");
+            machines.add(new MachineRow(m.machine().id(), m.machine().group(), m.target().orElse("channel's current"),
+                    h.map(x -> time(x.receivedMillis())).orElse(""), h.map(Fleet.Health::version).orElse(""),
+                    h.map(Fleet.Health::slot).orElse(""), health, health.replace(' ', '-')));
+        }
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("machines", machines);
+        v.put("rollouts", rollouts);
+        page(ex, "fleet", session, "Fleet", v);
     }
 
     /** One release channel in a list. */

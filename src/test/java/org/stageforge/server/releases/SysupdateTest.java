@@ -2,6 +2,10 @@ package org.stageforge.server.releases;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.stageforge.controller.ControllerConfig;
+import org.stageforge.image.RootImage;
+import org.stageforge.spec.SpecParser;
+import org.stageforge.spec.StageSpec;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -78,6 +82,39 @@ class SysupdateTest {
             assertThat(refused.getKey()).as(refused.getValue()).isNotZero();
             assertThat(refused.getValue()).containsIgnoringCase("signature");
             assertThat(listing(target)).containsExactly("stage-1.0.tar.zst", "stage-2.0.tar.zst");
+
+            // the transfer file a build installs for [controller] mode = "sysupdate" (the root image, named as
+            // RootImage.fileName names it), with the keyring the build copies, pulls the channel's image
+            s.releases.createChannel("os", key.armored());
+            Path spec = Files.writeString(tmp.resolve("spec.toml"), """
+                    profile = "default/linux/amd64/23.0"
+                    [stage]
+                    name = "os"
+                    version = "1.0"
+                    [repo]
+                    path = "repo"
+                    [[binhost]]
+                    url = "https://example.org/bin"
+                    [output]
+                    formats = ["erofs"]
+                    [controller]
+                    server = "%s"
+                    channel = "os"
+                    keyring = "%s"
+                    mode = "sysupdate"
+                    sysupdate_target = "%s"
+                    """.formatted(s.server.uri(), key.armored(), Files.createDirectories(tmp.resolve("images"))));
+            StageSpec parsed = SpecParser.parse(spec);
+            byte[] image = "erofs image of 1.0\n".repeat(3000).getBytes(StandardCharsets.UTF_8);
+            String imageName = RootImage.fileName("os", "1.0", RootImage.Format.EROFS);
+            new ReleaseClient(s.server.uri(), s.token("channel:os:write"))
+                    .publish(TestReleases.output(tmp.resolve("out-os"), "os", "1.0", Map.of(imageName, image), key, null), "os", null, null);
+            Path transfer = Files.createDirectories(tmp.resolve("os.d")).resolve("50-stageforge-root.conf");
+            Files.writeString(transfer, ControllerConfig.transfer(parsed));
+            var os = sysupdate(root, tmp, transfer.getParent(), key.binary(), "update");
+            assertThat(os.getKey()).as(os.getValue()).isZero();
+            assertThat(os.getValue()).contains("Signature verification succeeded");
+            assertThat(Files.readAllBytes(tmp.resolve("images").resolve(imageName))).isEqualTo(image);
         }
     }
 
