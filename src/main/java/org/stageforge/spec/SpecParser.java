@@ -470,8 +470,10 @@ public final class SpecParser {
         int tries = t.integer("tries", d.tries(), 0, 9);
         String cmdline = t.has("cmdline") ? t.str("cmdline", true) : d.cmdline();
         if (cmdline.contains("\n") || cmdline.contains("root=")) throw t.err("cmdline", "cmdline is one line without root= (each slot's entry sets root=PARTUUID=...)");
+        String rootFs = t.has("root_fs") ? t.str("root_fs", true) : d.rootFs();
+        if (!List.of("ext4", "erofs", "squashfs").contains(rootFs)) throw t.err("root_fs", "root_fs must be ext4, erofs or squashfs");
         t.done();
-        return new StageSpec.Disk(esp, root, state, labels[0], labels[1], labels[2], labels[3], slotB, tries, cmdline);
+        return new StageSpec.Disk(esp, root, state, labels[0], labels[1], labels[2], labels[3], slotB, tries, cmdline, rootFs);
     }
 
     /** {@code [build]}: from_source is "missing", "all" or an array of atoms; jobs ≥ 1. */

@@ -148,11 +148,12 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
 
     /**
      * {@code [output.disk]}: the GPT disk image's layout (sizes in MiB); {@code slotB} is "empty" or "filled";
-     * {@code tries} the boot counting tries of slot B's entry (0: none).
+     * {@code tries} the boot counting tries of slot B's entry (0: none); {@code rootFs} the slots' file system:
+     * "ext4", "erofs" or "squashfs" (the last two: the release's root image as is).
      */
     public record Disk(int espMib, int rootMib, int stateMib, String espLabel, String rootLabelA, String rootLabelB,
-                       String stateLabel, String slotB, int tries, String cmdline) {
-        public static final Disk DEFAULT = new Disk(64, 512, 64, "ESP", "SYSFS", "BACKUPFS", "STATE", "empty", 3, "");
+                       String stateLabel, String slotB, int tries, String cmdline, String rootFs) {
+        public static final Disk DEFAULT = new Disk(64, 512, 64, "ESP", "SYSFS", "BACKUPFS", "STATE", "empty", 3, "", "ext4");
     }
 
     /**
