@@ -24,12 +24,23 @@ public final class BootArtifacts {
     }
 
     /**
-     * Writes the kernel and initramfs of {@code root}'s {@code /boot} into {@code dir}; returns the files written.
+     * Writes the kernel and initramfs of {@code root}'s {@code /boot} into {@code dir}, or with {@code ukiCmdline}
+     * (null: none) one unified kernel image of both with that command line; returns the files written.
      */
-    public static List<Path> write(Path root, String name, String version, long sde, Path dir) throws IOException {
+    public static List<Path> write(Path root, String name, String version, long sde, String ukiCmdline, Path dir) throws IOException {
         Path boot = root.resolve("boot");
         String kv = DiskImage.kernelVersion(root, boot);
         List<Path> out = new ArrayList<>();
+        if (ukiCmdline != null) {
+            Path initrd = boot.resolve("initramfs-" + kv + ".img");
+            Path efi = dir.resolve(fileName(name, version, "efi"));
+            Path tmp = dir.resolve("." + efi.getFileName() + ".uki");
+            Uki.write(root, boot.resolve("vmlinuz-" + kv), Files.isRegularFile(initrd, LinkOption.NOFOLLOW_LINKS) ? initrd : null,
+                    Uki.osRelease(name, version, null), ukiCmdline, tmp);
+            out.add(copy(tmp, efi, sde));
+            Files.delete(tmp);
+            return out;
+        }
         out.add(copy(boot.resolve("vmlinuz-" + kv), dir.resolve(fileName(name, version, "vmlinuz")), sde));
         Path initrd = boot.resolve("initramfs-" + kv + ".img");
         if (Files.isRegularFile(initrd, LinkOption.NOFOLLOW_LINKS)) out.add(copy(initrd, dir.resolve(fileName(name, version, "initrd")), sde));

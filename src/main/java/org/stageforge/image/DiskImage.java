@@ -45,10 +45,12 @@ public final class DiskImage {
 
     /**
      * Writes the disk image {@code out}; {@code rootImage} is the release's root image of format
-     * {@code d.rootFs()} when the build already wrote it (null: made here, with the same bytes).
+     * {@code d.rootFs()} when the build already wrote it (null: made here, with the same bytes); {@code uki}: each
+     * slot boots a unified kernel image ({@code EFI/Linux/NAME-a.efi}, {@code NAME-b+TRIES.efi}, Boot Loader
+     * Specification type #2, each with its slot's {@code root=}) instead of type #1 entries.
      */
     public static Result write(Path root, List<String> excludes, String name, String version, StageSpec.Disk d, long sde,
-                               Path rootImage, Path out) throws IOException {
+                               Path rootImage, boolean uki, Path out) throws IOException {
         Path boot = root.resolve("boot");
         String kv = kernelVersion(root, boot);
         Path sdboot = root.resolve(SYSTEMD_BOOT);
@@ -65,7 +67,7 @@ public final class DiskImage {
         Path work = Files.createTempDirectory(out.toAbsolutePath().getParent(), ".disk-");
         try {
             Path esp = work.resolve("esp.img");
-            espImage(root, boot, kv, sdboot, name, version, d, aUuid, bUuid, uuid(seed + "esp-volume").substring(0, 8), sde, work, esp);
+            espImage(root, boot, kv, sdboot, name, version, d, aUuid, bUuid, uuid(seed + "esp-volume").substring(0, 8), sde, uki, work, esp);
             Path a;
             Path b = null;
             RootImage.Format fs = RootImage.Format.of(d.rootFs());
@@ -143,14 +145,28 @@ public final class DiskImage {
     }
 
     private static void espImage(Path root, Path boot, String kv, Path sdboot, String name, String version, StageSpec.Disk d,
-                                 String aUuid, String bUuid, String volumeId, long sde, Path work, Path esp) throws IOException {
+                                 String aUuid, String bUuid, String volumeId, long sde, boolean uki, Path work, Path esp) throws IOException {
         Path tree = work.resolve("esp");
         Path initrd = boot.resolve("initramfs-" + kv + ".img");
         boolean hasInitrd = Files.isRegularFile(initrd, LinkOption.NOFOLLOW_LINKS);
         copy(sdboot, tree.resolve("EFI/BOOT/BOOTX64.EFI"));
-        copy(boot.resolve("vmlinuz-" + kv), tree.resolve(name + "/vmlinuz-" + kv));
-        if (hasInitrd) copy(initrd, tree.resolve(name + "/initramfs-" + kv + ".img"));
-        for (var e : BootEntries.files(name, version, kv, hasInitrd, aUuid, bUuid, d.tries(), d.cmdline()).entrySet()) {
+        Map<String, String> files = BootEntries.files(name, version, kv, hasInitrd, aUuid, bUuid, d.tries(), d.cmdline());
+        if (uki) {
+            Files.createDirectories(tree.resolve("EFI/Linux"));
+            for (var e : files.entrySet()) {
+                String f = e.getKey();
+                if (!f.startsWith("loader/entries/")) continue;
+                String base = f.substring("loader/entries/".length(), f.length() - ".conf".length());
+                String opts = e.getValue().lines().filter(l -> l.startsWith("options ")).findFirst().orElseThrow().substring(8);
+                Uki.write(root, boot.resolve("vmlinuz-" + kv), hasInitrd ? initrd : null,
+                        Uki.osRelease(name, version, base.startsWith(name + "-a") ? "A" : "B"), opts, tree.resolve("EFI/Linux/" + base + ".efi"));
+            }
+            files = Map.of("loader/loader.conf", files.get("loader/loader.conf"));
+        } else {
+            copy(boot.resolve("vmlinuz-" + kv), tree.resolve(name + "/vmlinuz-" + kv));
+            if (hasInitrd) copy(initrd, tree.resolve(name + "/initramfs-" + kv + ".img"));
+        }
+        for (var e : files.entrySet()) {
             Path f = tree.resolve(e.getKey());
             Files.createDirectories(f.getParent());
             Files.writeString(f, e.getValue(), StandardCharsets.UTF_8);

@@ -652,8 +652,16 @@ final class Parts {
             var g = k.generate();
             var modules = org.stageforge.image.KernelModules.resolve(org.stageforge.image.KernelInstall.modulesDir(root, version), g.modules());
             Path img = boot.resolve("initramfs-" + version + ".img");
-            org.stageforge.image.Initramfs.write(root, new org.stageforge.image.Initramfs.Contents(g.init(), g.files(), modules, version),
-                    plan().sourceDateEpoch(), img);
+            List<String> files = g.files();
+            Map<String, org.stageforge.image.Initramfs.Extra> extra = Map.of();
+            if (g.controller() != null) {
+                var cp = org.stageforge.image.ControllerInitramfs.parts(root, g.controller(), spec.output().disk(), build);
+                files = new ArrayList<>(files);
+                files.addAll(cp.files());
+                extra = cp.extra();
+            }
+            org.stageforge.image.Initramfs.write(root, new org.stageforge.image.Initramfs.Contents(g.init(), files, modules, version),
+                    extra, plan().sourceDateEpoch(), img);
             rep.action("install", "/boot/initramfs-" + version + ".img (" + modules.size() + " module(s))");
         }
         return Build.sha256(version + (Files.exists(boot.resolve("initramfs-" + version + ".img"))
@@ -715,7 +723,8 @@ final class Parts {
         }
         if (spec.kernel().configured() && spec.output().formats().stream().anyMatch(StageSpec.Output.IMAGE_FORMATS::contains)) {
             // an A/B client's release: the kernel and initramfs beside the root image, named like it
-            for (Path f : org.stageforge.image.BootArtifacts.write(root, spec.name(), spec.version(), sde, out)) {
+            String uki = spec.kernel().uki() ? spec.output().disk().cmdline().strip() : null;
+            for (Path f : org.stageforge.image.BootArtifacts.write(root, spec.name(), spec.version(), sde, uki, out)) {
                 rep.action("pack", f.getFileName().toString());
                 artifacts.put(f.getFileName().toString(), wrote(f, Build.sha256(f)));
             }
@@ -733,7 +742,7 @@ final class Parts {
             var fs = org.stageforge.image.RootImage.Format.of(spec.output().disk().rootFs());
             Path released = fs == null ? null : out.resolve(org.stageforge.image.RootImage.fileName(spec.name(), spec.version(), fs));
             org.stageforge.image.DiskImage.write(root, excludes, spec.name(), spec.version(), spec.output().disk(), sde,
-                    released != null && Files.isRegularFile(released) ? released : null, raw);
+                    released != null && Files.isRegularFile(released) ? released : null, spec.kernel().uki(), raw);
             if (formats.contains("qcow2")) {
                 Path q = out.resolve(spec.baseName() + ".disk.qcow2");
                 org.stageforge.image.DiskImage.qcow2(raw, q);

@@ -123,11 +123,11 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
 
     /**
      * An optional kernel: prebuilt files for /boot, or a package atom merged with the stage; {@code generate}
-     * (null: none) asks for stageforge's own initramfs.
+     * (null: none) asks for stageforge's own initramfs; {@code uki}: releases and disks carry unified kernel images.
      */
-    public record Kernel(Path image, Path initramfs, String version, String packageAtom, GeneratedInitramfs generate) {
+    public record Kernel(Path image, Path initramfs, String version, String packageAtom, GeneratedInitramfs generate, boolean uki) {
         public Kernel(Path image, Path initramfs, String version, String packageAtom) {
-            this(image, initramfs, version, packageAtom, null);
+            this(image, initramfs, version, packageAtom, null, false);
         }
 
         public boolean configured() {
@@ -139,12 +139,23 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
      * {@code [kernel] initramfs_init/initramfs_files/initramfs_modules}: an initramfs written by stageforge from
      * files of the root ({@code init} becomes {@code /init}) and the named kernel modules with their dependencies.
      */
-    public record GeneratedInitramfs(String init, List<String> files, List<String> modules) {
+    public record GeneratedInitramfs(String init, List<String> files, List<String> modules, InitramfsController controller) {
         public GeneratedInitramfs {
             files = List.copyOf(files);
             modules = List.copyOf(modules);
         }
+
+        public GeneratedInitramfs(String init, List<String> files, List<String> modules) {
+            this(init, files, modules, null);
+        }
     }
+
+    /**
+     * {@code [kernel] initramfs_controller = true}: the update controller is the initramfs's {@code /init};
+     * {@code server} (null: no updates), {@code channel}, {@code keyring} (an absolute path in the root) go into its
+     * configuration.
+     */
+    public record InitramfsController(String server, String channel, String keyring) {}
 
     /**
      * {@code [output.disk]}: the GPT disk image's layout (sizes in MiB); {@code slotB} is "empty" or "filled";

@@ -61,9 +61,9 @@ class DiskImageTest {
         RootImage.write(r, released, f, RootImageTest.EPOCH, RootImage.uuid("tiny_1.0"), RootImageTest.EXCLUDES);
         Path d1 = tmp.resolve("one.disk.raw");
         Path d2 = tmp.resolve("two.disk.raw");
-        DiskImage.write(r, RootImageTest.EXCLUDES, "tiny", "1.0", disk(fs, 8), RootImageTest.EPOCH, released, d1);
+        DiskImage.write(r, RootImageTest.EXCLUDES, "tiny", "1.0", disk(fs, 8), RootImageTest.EPOCH, released, false, d1);
         // without the released image the disk makes its own: the same bytes
-        DiskImage.write(r, RootImageTest.EXCLUDES, "tiny", "1.0", disk(fs, 8), RootImageTest.EPOCH, null, d2);
+        DiskImage.write(r, RootImageTest.EXCLUDES, "tiny", "1.0", disk(fs, 8), RootImageTest.EPOCH, null, false, d2);
         assertThat(Files.mismatch(d1, d2)).isEqualTo(-1L);
         byte[] image = Files.readAllBytes(released);
         byte[] a = slice(d1, 1 + 33, 8);
@@ -82,11 +82,11 @@ class DiskImageTest {
         // debugfs scripts cannot name a path with a backslash (Ext4Image refuses it)
         Files.delete(r.resolve("home/user/we ird\\name \u00e9"));
         Path d0 = tmp.resolve("big-device.disk.raw");
-        assertThatThrownBy(() -> DiskImage.write(r, RootImageTest.EXCLUDES, "tiny", "1.0", disk("ext4", 16), RootImageTest.EPOCH, null, d0))
+        assertThatThrownBy(() -> DiskImage.write(r, RootImageTest.EXCLUDES, "tiny", "1.0", disk("ext4", 16), RootImageTest.EPOCH, null, false, d0))
                 .hasMessageEndingWith("dev/big: device 4095:1048575 cannot go into an ext4 image (debugfs takes major and minor up to 65535; use root_fs = \"erofs\")");
         Files.delete(r.resolve("dev/big"));
         Path d = tmp.resolve("ext4.disk.raw");
-        DiskImage.write(r, RootImageTest.EXCLUDES, "tiny", "1.0", disk("ext4", 16), RootImageTest.EPOCH, null, d);
+        DiskImage.write(r, RootImageTest.EXCLUDES, "tiny", "1.0", disk("ext4", 16), RootImageTest.EPOCH, null, false, d);
         byte[] a = slice(d, 1 + 33, 16);
         // the ext4 superblock's magic 0xEF53 at 1024 + 56, its label at 1024 + 120
         assertThat(a[1024 + 56] & 0xff).isEqualTo(0x53);
@@ -111,7 +111,7 @@ class DiskImageTest {
         Path r = root();
         Files.write(r.resolve("usr/share/big"), randomBytes(9 * (int) MIB));
         Path d = tmp.resolve("small.disk.raw");
-        assertThatThrownBy(() -> DiskImage.write(r, RootImageTest.EXCLUDES, "tiny", "1.0", disk("squashfs", 8), RootImageTest.EPOCH, null, d))
+        assertThatThrownBy(() -> DiskImage.write(r, RootImageTest.EXCLUDES, "tiny", "1.0", disk("squashfs", 8), RootImageTest.EPOCH, null, false, d))
                 .isInstanceOfSatisfying(StageforgeException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCodes.BAD_INPUT))
                 .hasMessageMatching("small\\.disk\\.raw: the squashfs root image \\(\\d+ MiB\\) does not fit \\[output\\.disk\\] root_size = 8");
         assertThat(d).doesNotExist();
@@ -124,11 +124,34 @@ class DiskImageTest {
     void releaseBootFilesAreNamedForSysupdate() throws Exception {
         Path r = root();
         Path out = Files.createDirectories(tmp.resolve("out"));
-        List<Path> w = BootArtifacts.write(r, "tiny", "1.0", RootImageTest.EPOCH, out);
+        List<Path> w = BootArtifacts.write(r, "tiny", "1.0", RootImageTest.EPOCH, null, out);
         assertThat(w).containsExactly(out.resolve("tiny_1.0.vmlinuz"), out.resolve("tiny_1.0.initrd"));
         assertThat(out.resolve("tiny_1.0.vmlinuz")).hasContent("KERNEL");
         assertThat(out.resolve("tiny_1.0.initrd")).hasContent("INITRD");
         assertThat(Files.getLastModifiedTime(out.resolve("tiny_1.0.initrd")).toMillis()).isEqualTo(RootImageTest.EPOCH * 1000);
+    }
+
+    @Test
+    void withUkiEachSlotBootsItsOwnUnifiedImage() throws Exception {
+        Assumptions.assumeTrue(Files.isRegularFile(UkiTest.HOST_STUB), "needs " + UkiTest.HOST_STUB + " (systemd-boot-efi)");
+        Path r = root();
+        Files.createDirectories(r.resolve(Uki.STUB).getParent());
+        Files.copy(UkiTest.HOST_STUB, r.resolve(Uki.STUB));
+        Path d = tmp.resolve("uki.disk.raw");
+        DiskImage.write(r, RootImageTest.EXCLUDES, "tiny", "1.0", disk("erofs", 8), RootImageTest.EPOCH, null, true, d);
+        ProcessBuilder pb = new ProcessBuilder("mdir", "-/", "-b", "-i", d + "@@1048576", "::/").redirectErrorStream(true);
+        pb.environment().put("MTOOLS_SKIP_CHECK", "1");
+        Process p = pb.start();
+        String esp = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(esp).isZero();
+        assertThat(esp).contains("::/EFI/Linux/tiny-a.efi", "::/EFI/Linux/tiny-b+3.efi", "::/loader/loader.conf", "::/EFI/BOOT/BOOTX64.EFI")
+                .doesNotContain("loader/entries/", "::/tiny/");
+        // the release's UKI carries the disk's options without root= (the initramfs or controller picks the slot)
+        Path out = Files.createDirectories(tmp.resolve("out"));
+        assertThat(BootArtifacts.write(r, "tiny", "1.0", RootImageTest.EPOCH, "console=ttyS0", out)).containsExactly(out.resolve("tiny_1.0.efi"));
+        Path cmd = tmp.resolve("cmdline");
+        ImageListing.run(List.of("objcopy", "-O", "binary", "--only-section=.cmdline", out.resolve("tiny_1.0.efi").toString(), cmd.toString()), tmp);
+        assertThat(cmd).hasContent("console=ttyS0");
     }
 
     private static byte[] randomBytes(int n) {
