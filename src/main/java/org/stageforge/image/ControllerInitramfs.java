@@ -95,8 +95,8 @@ public final class ControllerInitramfs {
                 mount -t devtmpfs dev /dev
                 mount -t tmpfs -o mode=0755 run /run
                 v=$(uname -r)
-                if [ -f /lib/modules/$v/initramfs.modules ]; then
-                  for m in $(cat /lib/modules/$v/initramfs.modules); do insmod /lib/modules/$v/$m; done
+                if [ -f "/lib/modules/$v/initramfs.modules" ]; then
+                  while read -r m; do insmod "/lib/modules/$v/$m"; done < "/lib/modules/$v/initramfs.modules"
                 fi
                 # no udev: link /dev/disk/by-partlabel/NAME from the GPT entries (LBA 2, 128 bytes each, UTF-16 name at 56)
                 partlabels() {
@@ -105,7 +105,7 @@ public final class ControllerInitramfs {
                     [ -e "$p/partition" ] || continue
                     n=$(cat "$p/partition")
                     d=$(basename "$(readlink -f "$p/..")")
-                    name=$(dd if=/dev/$d bs=1 skip=$((1024 + 128 * (n - 1) + 56)) count=72 2>/dev/null | tr -d '\\000')
+                    name=$(dd if="/dev/$d" bs=1 skip=$((1024 + 128 * (n - 1) + 56)) count=72 2>/dev/null | tr -d '\\000')
                     [ -n "$name" ] && ln -sf "/dev/${p##*/}" "/dev/disk/by-partlabel/$name"
                   done
                 }

@@ -94,6 +94,9 @@ class ControllerInitramfsTest {
         Files.writeString(init, m.get("init").data());
         Process p = new ProcessBuilder("sh", "-n", init.toString()).redirectErrorStream(true).start();
         assertThat(p.waitFor()).as(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
+        if (ImageListing.onPath("shellcheck")) {
+            assertThat(ImageListing.run(List.of("shellcheck", "-s", "sh", init.toString()), tmp)).isEmpty();
+        }
     }
 
     @Test
