@@ -24,7 +24,9 @@ import java.util.Map;
  * A bootable GPT disk image of a root, rootless (no loop device, no mount) and byte-reproducible: an ESP (FAT made by
  * {@code mkfs.vfat --invariant} with a fixed volume id, filled by mtools' {@code mcopy}) with systemd-boot from the
  * root, the kernel and initramfs of the root's {@code /boot} and an entry per slot ({@link BootEntries}); root slot A
- * (ext4 of the root, {@link Ext4Image}); slot B (the same, or left empty); an empty writable state partition. The
+ * (ext4 of the root, {@link Ext4Image}, or the release's erofs/squashfs {@link RootImage} byte for byte, so an A/B
+ * client that writes a later release's image into a slot gets what a fresh disk has); slot B (the same, or left
+ * empty); an empty writable state partition. The
  * partition table is written by {@code sfdisk} on the file; disk, partition and file system UUIDs are derived
  * from the stage's name and version, so two builds of a spec agree.
  */
@@ -41,8 +43,14 @@ public final class DiskImage {
 
     private DiskImage() {}
 
+    /**
+     * Writes the disk image {@code out}; {@code rootImage} is the release's root image of format
+     * {@code d.rootFs()} when the build already wrote it (null: made here, with the same bytes); {@code uki}: each
+     * slot boots a unified kernel image ({@code EFI/Linux/NAME-a.efi}, {@code NAME-b+TRIES.efi}, Boot Loader
+     * Specification type #2, each with its slot's {@code root=}) instead of type #1 entries.
+     */
     public static Result write(Path root, List<String> excludes, String name, String version, StageSpec.Disk d, long sde,
-                               Path out) throws IOException {
+                               Path rootImage, boolean uki, Path out) throws IOException {
         Path boot = root.resolve("boot");
         String kv = kernelVersion(root, boot);
         Path sdboot = root.resolve(SYSTEMD_BOOT);
@@ -59,13 +67,30 @@ public final class DiskImage {
         Path work = Files.createTempDirectory(out.toAbsolutePath().getParent(), ".disk-");
         try {
             Path esp = work.resolve("esp.img");
-            espImage(root, boot, kv, sdboot, name, version, d, aUuid, bUuid, uuid(seed + "esp-volume").substring(0, 8), sde, work, esp);
-            Path a = work.resolve("a.img");
-            Ext4Image.write(root, excludes, a, d.rootMib(), d.rootLabelA(), uuid(seed + "fs-a"), sde);
+            espImage(root, boot, kv, sdboot, name, version, d, aUuid, bUuid, uuid(seed + "esp-volume").substring(0, 8), sde, uki, work, esp);
+            Path a;
             Path b = null;
-            if (bUuid != null) {
-                b = work.resolve("b.img");
-                Ext4Image.write(root, excludes, b, d.rootMib(), d.rootLabelB(), uuid(seed + "fs-b"), sde);
+            RootImage.Format fs = RootImage.Format.of(d.rootFs());
+            if (fs != null) {
+                // a read-only image goes into both slots as is: its UUID is the release's, the slots differ by PARTUUID
+                a = rootImage;
+                if (a == null) {
+                    a = work.resolve("root." + fs.id);
+                    RootImage.write(root, a, fs, sde, RootImage.uuid(name + "_" + version), excludes);
+                }
+                long size = Files.size(a);
+                if (size > d.rootMib() * MIB) {
+                    throw new StageforgeException(out.getFileName() + ": the " + fs.id + " root image (" + (size + MIB - 1) / MIB
+                            + " MiB) does not fit [output.disk] root_size = " + d.rootMib(), ExitCodes.BAD_INPUT, null);
+                }
+                if (bUuid != null) b = a;
+            } else {
+                a = work.resolve("a.img");
+                Ext4Image.write(root, excludes, a, d.rootMib(), d.rootLabelA(), uuid(seed + "fs-a"), sde);
+                if (bUuid != null) {
+                    b = work.resolve("b.img");
+                    Ext4Image.write(root, excludes, b, d.rootMib(), d.rootLabelB(), uuid(seed + "fs-b"), sde);
+                }
             }
             Path state = work.resolve("state.img");
             Ext4Image.write(null, List.of(), state, d.stateMib(), d.stateLabel(), uuid(seed + "fs-state"), sde);
@@ -120,14 +145,28 @@ public final class DiskImage {
     }
 
     private static void espImage(Path root, Path boot, String kv, Path sdboot, String name, String version, StageSpec.Disk d,
-                                 String aUuid, String bUuid, String volumeId, long sde, Path work, Path esp) throws IOException {
+                                 String aUuid, String bUuid, String volumeId, long sde, boolean uki, Path work, Path esp) throws IOException {
         Path tree = work.resolve("esp");
         Path initrd = boot.resolve("initramfs-" + kv + ".img");
         boolean hasInitrd = Files.isRegularFile(initrd, LinkOption.NOFOLLOW_LINKS);
         copy(sdboot, tree.resolve("EFI/BOOT/BOOTX64.EFI"));
-        copy(boot.resolve("vmlinuz-" + kv), tree.resolve(name + "/vmlinuz-" + kv));
-        if (hasInitrd) copy(initrd, tree.resolve(name + "/initramfs-" + kv + ".img"));
-        for (var e : BootEntries.files(name, version, kv, hasInitrd, aUuid, bUuid, d.tries(), d.cmdline()).entrySet()) {
+        Map<String, String> files = BootEntries.files(name, version, kv, hasInitrd, aUuid, bUuid, d.tries(), d.cmdline());
+        if (uki) {
+            Files.createDirectories(tree.resolve("EFI/Linux"));
+            for (var e : files.entrySet()) {
+                String f = e.getKey();
+                if (!f.startsWith("loader/entries/")) continue;
+                String base = f.substring("loader/entries/".length(), f.length() - ".conf".length());
+                String opts = e.getValue().lines().filter(l -> l.startsWith("options ")).findFirst().orElseThrow().substring(8);
+                Uki.write(root, boot.resolve("vmlinuz-" + kv), hasInitrd ? initrd : null,
+                        Uki.osRelease(name, version, base.startsWith(name + "-a") ? "A" : "B"), opts, tree.resolve("EFI/Linux/" + base + ".efi"));
+            }
+            files = Map.of("loader/loader.conf", files.get("loader/loader.conf"));
+        } else {
+            copy(boot.resolve("vmlinuz-" + kv), tree.resolve(name + "/vmlinuz-" + kv));
+            if (hasInitrd) copy(initrd, tree.resolve(name + "/initramfs-" + kv + ".img"));
+        }
+        for (var e : files.entrySet()) {
             Path f = tree.resolve(e.getKey());
             Files.createDirectories(f.getParent());
             Files.writeString(f, e.getValue(), StandardCharsets.UTF_8);
@@ -155,7 +194,7 @@ public final class DiskImage {
     }
 
     /** The one kernel in {@code /boot} (vmlinuz-VERSION), as the kernel part installed it. */
-    private static String kernelVersion(Path root, Path boot) throws IOException {
+    static String kernelVersion(Path root, Path boot) throws IOException {
         List<String> v = new ArrayList<>();
         if (Files.isDirectory(boot, LinkOption.NOFOLLOW_LINKS)) {
             try (var s = Files.list(boot)) {

@@ -44,8 +44,8 @@ public final class Ext4Image {
             Files.writeString(s, script);
             String out = Tools.run(List.of("debugfs", "-w", "-f", s.toString(), image.toString()), env, null);
             for (String line : out.split("\n")) {
-                // debugfs echoes each command as "debugfs: CMD"; anything else is an error message
-                if (!line.isBlank() && !line.startsWith("debugfs ") && !line.startsWith("debugfs:")) {
+                // debugfs echoes each command as "debugfs: CMD" (mknod adds "Allocated inode: N"); anything else is an error
+                if (!line.isBlank() && !line.startsWith("debugfs ") && !line.startsWith("debugfs:") && !line.startsWith("Allocated inode: ")) {
                     throw new StageforgeException(image.getFileName() + ": debugfs: " + line.strip(), ExitCodes.FAILURE, null);
                 }
             }
@@ -93,12 +93,21 @@ public final class Ext4Image {
                     type = 0120000;
                 }
                 default -> {
+                    if (e.devMajor() > 65535 || e.devMinor() > 65535) {
+                        // debugfs's mknod takes numbers up to 65535 only
+                        throw new StageforgeException(root.resolve(rel) + ": device " + e.devMajor() + ":" + e.devMinor()
+                                + " cannot go into an ext4 image (debugfs takes major and minor up to 65535; use root_fs = \"erofs\")",
+                                ExitCodes.BAD_INPUT, null);
+                    }
                     // placeholder for mke2fs; debugfs puts the real node in its place
                     Files.createFile(dst);
                     script.append("rm ").append(q).append('\n');
                     String t = e.type() == TarEntry.Type.FIFO ? "p" : (e.type() == TarEntry.Type.CHAR ? "c " : "b ")
                             + e.devMajor() + " " + e.devMinor();
-                    script.append("mknod ").append(q).append(' ').append(t).append('\n');
+                    // debugfs 1.47's mknod names the new entry in the working directory as given, slashes and all
+                    int slash = abs.lastIndexOf('/');
+                    script.append("cd \"").append(slash == 0 ? "/" : abs.substring(0, slash)).append("\"\n");
+                    script.append("mknod \"").append(abs.substring(slash + 1)).append("\" ").append(t).append("\ncd /\n");
                     type = e.type() == TarEntry.Type.FIFO ? 0010000 : e.type() == TarEntry.Type.CHAR ? 0020000 : 0060000;
                 }
             }

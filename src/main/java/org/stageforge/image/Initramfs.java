@@ -23,8 +23,14 @@ import java.util.TreeMap;
  * are the root's permission bits.
  */
 public final class Initramfs {
-    /** What goes in: {@code init} becomes {@code /init}; {@code files} (absolute root paths; directories with their contents). */
+    /**
+     * What goes in: {@code init} becomes {@code /init} (null when {@code extra} holds it); {@code files} (absolute
+     * root paths; directories with their contents).
+     */
     public record Contents(String init, List<String> files, List<KernelModules.Module> modules, String kernelVersion) {}
+
+    /** A member made by stageforge itself (not a file of the root): its permission bits and bytes. */
+    public record Extra(int mode, byte[] data) {}
 
     private record Member(int type, int mode, byte[] data, Path file) {}
 
@@ -32,11 +38,20 @@ public final class Initramfs {
 
     /** Writes the initramfs of {@code c} from {@code root} to {@code out}. */
     public static void write(Path root, Contents c, long sde, Path out) throws IOException {
+        write(root, c, Map.of(), sde, out);
+    }
+
+    /** As {@link #write(Path, Contents, long, Path)}, with members {@code extra} (cpio names without a leading slash) laid over. */
+    public static void write(Path root, Contents c, Map<String, Extra> extra, long sde, Path out) throws IOException {
         Map<String, Member> m = new TreeMap<>();
         for (String f : c.files()) add(root, f.substring(1), m);
-        Path init = inRoot(root, c.init().substring(1));
-        if (!Files.isRegularFile(init, LinkOption.NOFOLLOW_LINKS)) throw bad(root, c.init(), "initramfs_init is not a regular file");
-        m.put("init", new Member(CpioConstants.C_ISREG, 0755, null, init));
+        if (c.init() != null) {
+            Path init = inRoot(root, c.init().substring(1));
+            if (!Files.isRegularFile(init, LinkOption.NOFOLLOW_LINKS)) throw bad(root, c.init(), "initramfs_init is not a regular file");
+            m.put("init", new Member(CpioConstants.C_ISREG, 0755, null, init));
+        }
+        for (var e : extra.entrySet()) m.put(e.getKey(), new Member(CpioConstants.C_ISREG, e.getValue().mode(), e.getValue().data(), null));
+        if (!m.containsKey("init")) throw new IllegalArgumentException("an initramfs without /init");
         if (!c.modules().isEmpty()) {
             String dir = "lib/modules/" + c.kernelVersion() + "/";
             StringBuilder dep = new StringBuilder();

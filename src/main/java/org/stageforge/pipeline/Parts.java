@@ -654,8 +654,16 @@ final class Parts {
             var g = k.generate();
             var modules = org.stageforge.image.KernelModules.resolve(org.stageforge.image.KernelInstall.modulesDir(root, version), g.modules());
             Path img = boot.resolve("initramfs-" + version + ".img");
-            org.stageforge.image.Initramfs.write(root, new org.stageforge.image.Initramfs.Contents(g.init(), g.files(), modules, version),
-                    plan().sourceDateEpoch(), img);
+            List<String> files = g.files();
+            Map<String, org.stageforge.image.Initramfs.Extra> extra = Map.of();
+            if (g.controller() != null) {
+                var cp = org.stageforge.image.ControllerInitramfs.parts(root, g.controller(), spec.output().disk(), build);
+                files = new ArrayList<>(files);
+                files.addAll(cp.files());
+                extra = cp.extra();
+            }
+            org.stageforge.image.Initramfs.write(root, new org.stageforge.image.Initramfs.Contents(g.init(), files, modules, version),
+                    extra, plan().sourceDateEpoch(), img);
             rep.action("install", "/boot/initramfs-" + version + ".img (" + modules.size() + " module(s))");
         }
         return Build.sha256(version + (Files.exists(boot.resolve("initramfs-" + version + ".img"))
@@ -715,6 +723,14 @@ final class Parts {
             artifacts.put(tar.getFileName().toString(), wrote(tar, Build.sha256(tar)));
             if (first == null) first = tar.toString();
         }
+        if (spec.kernel().configured() && spec.output().formats().stream().anyMatch(StageSpec.Output.IMAGE_FORMATS::contains)) {
+            // an A/B client's release: the kernel and initramfs beside the root image, named like it
+            String uki = spec.kernel().uki() ? spec.output().disk().cmdline().strip() : null;
+            for (Path f : org.stageforge.image.BootArtifacts.write(root, spec.name(), spec.version(), sde, uki, out)) {
+                rep.action("pack", f.getFileName().toString());
+                artifacts.put(f.getFileName().toString(), wrote(f, Build.sha256(f)));
+            }
+        }
         Files.deleteIfExists(out.resolve("SHA512SUMS"));
         if (withOci) {
             Path oci = Oci.write(Path.of(first), out.resolve(spec.baseName() + ".oci.tar"), spec, sde,
@@ -725,7 +741,10 @@ final class Parts {
         List<String> formats = spec.output().formats();
         if (formats.contains("disk") || formats.contains("qcow2")) {
             Path raw = out.resolve(spec.baseName() + ".disk.raw");
-            org.stageforge.image.DiskImage.write(root, excludes, spec.name(), spec.version(), spec.output().disk(), sde, raw);
+            var fs = org.stageforge.image.RootImage.Format.of(spec.output().disk().rootFs());
+            Path released = fs == null ? null : out.resolve(org.stageforge.image.RootImage.fileName(spec.name(), spec.version(), fs));
+            org.stageforge.image.DiskImage.write(root, excludes, spec.name(), spec.version(), spec.output().disk(), sde,
+                    released != null && Files.isRegularFile(released) ? released : null, spec.kernel().uki(), raw);
             if (formats.contains("qcow2")) {
                 Path q = out.resolve(spec.baseName() + ".disk.qcow2");
                 org.stageforge.image.DiskImage.qcow2(raw, q);
@@ -755,8 +774,8 @@ final class Parts {
         try (var s = Files.list(out)) {
             for (Path p : s.sorted().toList()) {
                 String n = p.getFileName().toString();
-                // root images are named NAME_VERSION.root.FORMAT (systemd-sysupdate's pattern), the rest NAME-VERSION.*
-                boolean ours = n.startsWith(spec.baseName() + ".") || n.startsWith(spec.name() + "_" + spec.version() + ".root.");
+                // root images and boot files are named NAME_VERSION.* (systemd-sysupdate's pattern), the rest NAME-VERSION.*
+                boolean ours = n.startsWith(spec.baseName() + ".") || n.startsWith(spec.name() + "_" + spec.version() + ".");
                 if (ours && !n.endsWith(".pub.asc") && Files.isRegularFile(p)) l.add(p);
             }
         }

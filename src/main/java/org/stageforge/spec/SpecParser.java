@@ -410,22 +410,44 @@ public final class SpecParser {
         if (image != null && version == null) throw t.err("image", "[kernel] image needs a version (files are named vmlinuz-VERSION)");
         if (initramfs != null && image == null) throw t.err("initramfs", "initramfs needs image");
         StageSpec.GeneratedInitramfs gen = null;
-        if (t.has("initramfs_init")) {
-            if (initramfs != null) throw t.err("initramfs_init", "[kernel] takes initramfs or initramfs_init, not both");
-            String init = t.str("initramfs_init", true);
+        StageSpec.InitramfsController ctl = controller(t);
+        if (t.has("initramfs_init") || ctl != null) {
+            String key = ctl != null ? "initramfs_controller" : "initramfs_init";
+            if (initramfs != null) throw t.err(key, "[kernel] takes initramfs or " + key + ", not both");
+            if (ctl != null && t.has("initramfs_init")) throw t.err("initramfs_init", "[kernel] takes initramfs_init or initramfs_controller, not both");
+            String init = ctl != null ? null : t.str("initramfs_init", true);
             List<String> files = t.strList("initramfs_files");
-            if (!rootPath(init)) throw t.err("initramfs_init", "'" + init + "' is not an absolute path in the root");
+            if (init != null && !rootPath(init)) throw t.err("initramfs_init", "'" + init + "' is not an absolute path in the root");
             for (int i = 0; i < files.size(); i++) {
                 if (!rootPath(files.get(i))) throw t.errAt("initramfs_files", i, "'" + files.get(i) + "' is not an absolute path in the root");
             }
             List<String> modules = t.strList("initramfs_modules");
             for (String m : modules) if (!m.matches("[A-Za-z0-9_-]+")) throw t.err("initramfs_modules", "'" + m + "' is not a module name");
-            gen = new StageSpec.GeneratedInitramfs(init, files, modules);
+            gen = new StageSpec.GeneratedInitramfs(init, files, modules, ctl);
         } else if (t.has("initramfs_files") || t.has("initramfs_modules")) {
-            throw t.err(t.has("initramfs_files") ? "initramfs_files" : "initramfs_modules", "initramfs_files and initramfs_modules need initramfs_init");
+            throw t.err(t.has("initramfs_files") ? "initramfs_files" : "initramfs_modules", "initramfs_files and initramfs_modules need initramfs_init or initramfs_controller");
         }
+        boolean uki = t.bool("uki", false);
         t.done();
-        return new StageSpec.Kernel(image, initramfs, version, pkg, gen);
+        return new StageSpec.Kernel(image, initramfs, version, pkg, gen, uki);
+    }
+
+    /** {@code [kernel] initramfs_controller} and its {@code controller_*} keys; null when it is off. */
+    private StageSpec.InitramfsController controller(T t) {
+        boolean on = t.bool("initramfs_controller", false);
+        for (String k : List.of("controller_server", "controller_channel", "controller_keyring")) {
+            if (!on && t.has(k)) throw t.err(k, k + " needs initramfs_controller = true");
+        }
+        if (!on) return null;
+        String server = t.str("controller_server", false);
+        String channel = t.str("controller_channel", false);
+        String keyring = t.str("controller_keyring", false);
+        if (server != null && !server.matches("https?://[^\\s\"'`$\\\\]+")) throw t.err("controller_server", "controller_server must be an http(s) URL");
+        if (server != null && channel == null) throw t.err("controller_server", "controller_server needs controller_channel");
+        if (server != null && keyring == null) throw t.err("controller_server", "controller_server needs controller_keyring");
+        if (channel != null && !channel.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) throw t.err("controller_channel", "'" + channel + "' is not a channel name");
+        if (keyring != null && !rootPath(keyring)) throw t.err("controller_keyring", "'" + keyring + "' is not an absolute path in the root");
+        return new StageSpec.InitramfsController(server, channel, keyring);
     }
 
     private StageSpec.Controller controller(T t, StageSpec.Output output) {
@@ -496,8 +518,10 @@ public final class SpecParser {
         int tries = t.integer("tries", d.tries(), 0, 9);
         String cmdline = t.has("cmdline") ? t.str("cmdline", true) : d.cmdline();
         if (cmdline.contains("\n") || cmdline.contains("root=")) throw t.err("cmdline", "cmdline is one line without root= (each slot's entry sets root=PARTUUID=...)");
+        String rootFs = t.has("root_fs") ? t.str("root_fs", true) : d.rootFs();
+        if (!List.of("ext4", "erofs", "squashfs").contains(rootFs)) throw t.err("root_fs", "root_fs must be ext4, erofs or squashfs");
         t.done();
-        return new StageSpec.Disk(esp, root, state, labels[0], labels[1], labels[2], labels[3], slotB, tries, cmdline);
+        return new StageSpec.Disk(esp, root, state, labels[0], labels[1], labels[2], labels[3], slotB, tries, cmdline, rootFs);
     }
 
     /** {@code [build]}: from_source is "missing", "all" or an array of atoms; jobs ≥ 1. */

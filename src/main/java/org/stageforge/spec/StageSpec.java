@@ -123,11 +123,11 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
 
     /**
      * An optional kernel: prebuilt files for /boot, or a package atom merged with the stage; {@code generate}
-     * (null: none) asks for stageforge's own initramfs.
+     * (null: none) asks for stageforge's own initramfs; {@code uki}: releases and disks carry unified kernel images.
      */
-    public record Kernel(Path image, Path initramfs, String version, String packageAtom, GeneratedInitramfs generate) {
+    public record Kernel(Path image, Path initramfs, String version, String packageAtom, GeneratedInitramfs generate, boolean uki) {
         public Kernel(Path image, Path initramfs, String version, String packageAtom) {
-            this(image, initramfs, version, packageAtom, null);
+            this(image, initramfs, version, packageAtom, null, false);
         }
 
         public boolean configured() {
@@ -139,20 +139,32 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
      * {@code [kernel] initramfs_init/initramfs_files/initramfs_modules}: an initramfs written by stageforge from
      * files of the root ({@code init} becomes {@code /init}) and the named kernel modules with their dependencies.
      */
-    public record GeneratedInitramfs(String init, List<String> files, List<String> modules) {
+    public record GeneratedInitramfs(String init, List<String> files, List<String> modules, InitramfsController controller) {
         public GeneratedInitramfs {
             files = List.copyOf(files);
             modules = List.copyOf(modules);
         }
+
+        public GeneratedInitramfs(String init, List<String> files, List<String> modules) {
+            this(init, files, modules, null);
+        }
     }
 
     /**
+     * {@code [kernel] initramfs_controller = true}: the update controller is the initramfs's {@code /init};
+     * {@code server} (null: no updates), {@code channel}, {@code keyring} (an absolute path in the root) go into its
+     * configuration.
+     */
+    public record InitramfsController(String server, String channel, String keyring) {}
+
+    /**
      * {@code [output.disk]}: the GPT disk image's layout (sizes in MiB); {@code slotB} is "empty" or "filled";
-     * {@code tries} the boot counting tries of slot B's entry (0: none).
+     * {@code tries} the boot counting tries of slot B's entry (0: none); {@code rootFs} the slots' file system:
+     * "ext4", "erofs" or "squashfs" (the last two: the release's root image as is).
      */
     public record Disk(int espMib, int rootMib, int stateMib, String espLabel, String rootLabelA, String rootLabelB,
-                       String stateLabel, String slotB, int tries, String cmdline) {
-        public static final Disk DEFAULT = new Disk(64, 512, 64, "ESP", "SYSFS", "BACKUPFS", "STATE", "empty", 3, "");
+                       String stateLabel, String slotB, int tries, String cmdline, String rootFs) {
+        public static final Disk DEFAULT = new Disk(64, 512, 64, "ESP", "SYSFS", "BACKUPFS", "STATE", "empty", 3, "", "ext4");
     }
 
     /**

@@ -23,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A stage that really boots: packages made with {@code stageforge pkg create} (the spec's {@code [[binhost]] sources})
  * from Debian's busybox-static, linux-image-amd64 (the kernel and the modules the initramfs needs, a stand-in for a
- * Gentoo kernel package) and systemd-boot-efi, built by a spec into a GPT disk image with slots A and B; QEMU with
+ * Gentoo kernel package) and systemd-boot-efi, built by a spec into a GPT disk image whose slots A and B hold the
+ * release's erofs root image byte for byte ({@code root_fs = "erofs"}); QEMU with
  * OVMF boots it to the marker the root's init prints on the serial console, then slot B after the default is
  * switched, then A again once B's boot-counting tries are used up without a blessing. The .deb files are fetched
  * once into {@code target/boot-debs} with {@code apt-get download}; the disk is built once per run (twice for the
@@ -36,6 +37,7 @@ class BootDiskTest {
     static Path disk;
     static Path disk2;
     static String reason;
+    static String kver;
 
     @BeforeAll
     static void buildOnce() throws Exception {
@@ -47,7 +49,7 @@ class BootDiskTest {
         }
         work = Files.createTempDirectory("stageforge-boot");
         Path sources = work.resolve("packages");
-        String kver = debianPackages(sources);
+        kver = debianPackages(sources);
         if (kver == null) return;
         writeRepo(work.resolve("repo"));
         Files.writeString(work.resolve("spec.toml"), """
@@ -70,16 +72,17 @@ class BootDiskTest {
                 package = "sys-kernel/debian-kernel"
                 initramfs_init = "/usr/lib/bootme/initramfs-init"
                 initramfs_files = ["/bin"]
-                initramfs_modules = ["virtio_pci", "virtio_blk", "ext4", "crc32c_generic"]
+                initramfs_modules = ["virtio_pci", "virtio_blk", "crc32c_generic", "erofs"]
 
                 [output]
-                formats = ["disk"]
+                formats = ["erofs", "disk"]
 
                 [output.disk]
                 root_size = 64
                 state_size = 16
                 esp_size = 64
                 slot_b = "filled"
+                root_fs = "erofs"
                 tries = 1
                 cmdline = "console=ttyS0 panic=-1 loglevel=4 no_timer_check"
                 """);
@@ -99,6 +102,23 @@ class BootDiskTest {
     void twoBuildsGiveTheSameDiskImageAsRootAndAsANormalUser() throws Exception {
         Assumptions.assumeTrue(reason == null, reason);
         assertThat(sha256(disk)).isEqualTo(sha256(disk2));
+        // the slots hold the released erofs image byte for byte (slot A at 1 + esp_size MiB)
+        Path erofs = disk.resolveSibling("bootme_1.0.root.erofs");
+        assertThat(sha256(erofs)).isEqualTo(sha256(erofs.getParent().getParent().resolve("out2/bootme_1.0.root.erofs")));
+        byte[] image = Files.readAllBytes(erofs);
+        byte[] slotA = new byte[image.length];
+        try (var f = new java.io.RandomAccessFile(disk.toFile(), "r")) {
+            f.seek((1 + 64) << 20);
+            f.readFully(slotA);
+        }
+        assertThat(slotA).isEqualTo(image);
+        // the release for A/B clients: root image, kernel and initramfs, each listed and signed
+        String sums = Files.readString(disk.resolveSibling("SHA256SUMS"));
+        for (String f : List.of("bootme_1.0.root.erofs", "bootme_1.0.vmlinuz", "bootme_1.0.initrd", "bootme-1.0.disk.raw")) {
+            assertThat(sums).contains(sha256(disk.resolveSibling(f)) + "  " + f + "\n");
+            assertThat(Files.readString(disk.resolveSibling("bootme-1.0.json"))).contains("\"" + f + "\"");
+        }
+        assertThat(disk.resolveSibling("bootme_1.0.initrd")).hasSameBinaryContentAs(work.resolve("build/root/boot/initramfs-" + kver + ".img"));
         // the ESP holds systemd-boot, the kernel, the initramfs and one entry per slot, B with boot counting
         String esp = run(List.of("mdir", "-/", "-b", "-i", disk + "@@1048576", "::/"), 60);
         assertThat(esp).contains("::/EFI/BOOT/BOOTX64.EFI", "::/bootme/vmlinuz-", "::/bootme/initramfs-",
@@ -228,7 +248,7 @@ class BootDiskTest {
                     [ "$g" = "$want" ] && dev=${p##*/}
                   done
                 done
-                mount -t ext4 -o ro /dev/$dev /newroot || { echo "cannot mount root $want"; poweroff -f; }
+                mount -t erofs -o ro /dev/$dev /newroot || { echo "cannot mount root $want"; poweroff -f; }
                 umount /proc /sys
                 mount --move /dev /newroot/dev
                 exec switch_root /newroot /sbin/init
@@ -239,12 +259,12 @@ class BootDiskTest {
         try (var s = Files.list(k.resolve("lib/modules"))) {
             kver = s.findFirst().orElseThrow().getFileName().toString();
         }
-        // a trimmed stand-in: the image, the module lists and the modules a virtio disk with ext4 needs
+        // a trimmed stand-in: the image, the module lists and the modules a virtio disk with an erofs root needs
         Path ki = sources.resolve("sys-kernel/debian-kernel-1.0/image");
         copyTree(k.resolve("boot"), ki.resolve("boot"));
         String mods = "lib/modules/" + kver;
         for (String f : List.of("modules.builtin", "modules.order", "kernel/drivers/virtio", "kernel/drivers/block/virtio_blk.ko",
-                "kernel/fs/ext4", "kernel/fs/jbd2", "kernel/fs/mbcache.ko", "kernel/lib/crc16.ko", "kernel/crypto/crc32c_generic.ko")) {
+                "kernel/fs/erofs", "kernel/lib/libcrc32c.ko", "kernel/crypto/crc32c_generic.ko")) {
             copyTree(k.resolve(mods + "/" + f), ki.resolve(mods + "/" + f));
         }
         meta(sources.resolve("sys-kernel/debian-kernel-1.0/metadata"), "sys-kernel", "debian-kernel-1.0", "");

@@ -202,8 +202,12 @@ class SpecParserTest {
                 Arguments.of("[kernel]\nimage = \"vmlinuz\"", "spec.toml:11:1: [kernel] image needs a version"),
                 Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_files = [\"/bin\"]", "spec.toml:12:1: initramfs_files and initramfs_modules need initramfs_init"),
                 Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_init = \"init\"", "spec.toml:12:1: 'init' is not an absolute path in the root"),
+                Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_init = \"/init\"\ninitramfs_controller = true", "spec.toml:12:1: [kernel] takes initramfs_init or initramfs_controller, not both"),
+                Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ncontroller_server = \"https://x\"", "spec.toml:12:1: controller_server needs initramfs_controller = true"),
+                Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_controller = true\ncontroller_server = \"https://x\"\ncontroller_channel = \"stable\"", "spec.toml:13:1: controller_server needs controller_keyring"),
                 Arguments.of("[output]\nformats = [\"disk\", \"iso\"]", "spec.toml:11:20: format must be tar.zst, tar.xz, squashfs, erofs, disk or qcow2, not 'iso'"),
                 Arguments.of("[output.disk]\nslot_b = \"half\"", "spec.toml:11:1: slot_b must be empty or filled"),
+                Arguments.of("[output.disk]\nroot_fs = \"btrfs\"", "spec.toml:11:1: root_fs must be ext4, erofs or squashfs"),
                 Arguments.of("[make_conf]\nUSE = 3", "spec.toml:11:1: [make_conf] USE: expected a string"),
                 Arguments.of("[stage]\nname = \"x\"", "spec.toml:10:1"));
     }
