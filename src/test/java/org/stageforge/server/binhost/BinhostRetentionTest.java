@@ -1,5 +1,6 @@
 package org.stageforge.server.binhost;
 
+import org.stageforge.server.TestHttp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.stageforge.index.PackagesEntry;
@@ -12,7 +13,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.stageforge.server.binhost.BinhostServeTest.TestGpkgsHash.sha256;
 import static org.stageforge.server.binhost.BinhostServeTest.assertRefused;
-import static org.stageforge.server.binhost.TestServer.curl;
+import static org.stageforge.server.TestHttp.curl;
 
 /** Delete, and retention of the newest N builds per package version unless a holder retains the blob. */
 class BinhostRetentionTest {
@@ -29,14 +30,14 @@ class BinhostRetentionTest {
             String before = s.state();
 
             assertRefused(curl(tmp, "-X", "DELETE", url), 401, "authentication required: Authorization: Bearer TOKEN");
-            TestServer.Answer forbidden = curl(tmp, "-X", "DELETE", "-H", "Authorization: Bearer " + s.token("binhost:main:read"), url);
+            TestHttp.Answer forbidden = curl(tmp, "-X", "DELETE", "-H", "Authorization: Bearer " + s.token("binhost:main:read"), url);
             assertThat(forbidden.status()).isEqualTo(403);
             assertThat(forbidden.text()).endsWith(" lacks scope binhost:main:write\n");
             assertRefused(curl(tmp, "-X", "DELETE", "-H", "Authorization: Bearer " + token,
                     s.url("/binhost/main/upload/app-misc/c-1-1.gpkg.tar")), 404, "no package app-misc/c/c-1-1.gpkg.tar in binhost main");
             assertThat(s.state()).isEqualTo(before);
 
-            TestServer.Answer ok = curl(tmp, "-X", "DELETE", "-H", "Authorization: Bearer " + token, url);
+            TestHttp.Answer ok = curl(tmp, "-X", "DELETE", "-H", "Authorization: Bearer " + token, url);
             assertThat(ok.status()).isEqualTo(200);
             assertThat(ok.text()).isEqualTo("deleted app-misc/a/a-1-1.gpkg.tar\n");
             assertThat(paths(curl(tmp, s.url("/binhost/main/Packages")).body())).containsExactly("app-misc/b/b-1-1.gpkg.tar");

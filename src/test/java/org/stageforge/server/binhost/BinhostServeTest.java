@@ -1,5 +1,6 @@
 package org.stageforge.server.binhost;
 
+import org.stageforge.server.TestHttp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.stageforge.index.PackagesEntry;
@@ -14,7 +15,7 @@ import java.util.List;
 import java.util.zip.GZIPInputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.stageforge.server.binhost.TestServer.curl;
+import static org.stageforge.server.TestHttp.curl;
 
 /** A served binhost read with curl: index, files, ranges, validators, binrepos.conf, path and read refusals. */
 class BinhostServeTest {
@@ -35,7 +36,7 @@ class BinhostServeTest {
                     .extracting(BinhostPush.Outcome::status).containsExactly(200, 200);
             assertThat(s.state()).isEqualTo(before);
 
-            TestServer.Answer idx = curl(tmp, s.url("/binhost/main/Packages"));
+            TestHttp.Answer idx = curl(tmp, s.url("/binhost/main/Packages"));
             assertThat(idx.status()).isEqualTo(200);
             assertThat(idx.header("ETag")).isEqualTo("\"" + TestGpkgsHash.sha256(idx.body()) + "\"");
             PackagesIndex index = PackagesIndex.parse("Packages", idx.body());
@@ -46,29 +47,29 @@ class BinhostServeTest {
                 assertThat(e.size()).hasValue(bytes.length);
                 assertThat(e.md5()).hasValue(TestGpkgsHash.hex("MD5", bytes));
                 assertThat(e.sha1()).hasValue(TestGpkgsHash.hex("SHA-1", bytes));
-                TestServer.Answer got = curl(tmp, s.url("/binhost/main/" + e.path()));
+                TestHttp.Answer got = curl(tmp, s.url("/binhost/main/" + e.path()));
                 assertThat(got.status()).isEqualTo(200);
                 assertThat(got.body()).isEqualTo(bytes);
             }
             assertThat(index.entries().get(1).buildId()).hasValue(3);
 
-            TestServer.Answer gz = curl(tmp, s.url("/binhost/main/Packages.gz"));
+            TestHttp.Answer gz = curl(tmp, s.url("/binhost/main/Packages.gz"));
             assertThat(gz.status()).isEqualTo(200);
             assertThat(new GZIPInputStream(new ByteArrayInputStream(gz.body())).readAllBytes()).isEqualTo(idx.body());
 
             // byte ranges
             byte[] bytes = Files.readAllBytes(a);
             String path = "/binhost/main/" + local.relativize(a);
-            TestServer.Answer range = curl(tmp, "-r", "100-199", s.url(path));
+            TestHttp.Answer range = curl(tmp, "-r", "100-199", s.url(path));
             assertThat(range.status()).isEqualTo(206);
             assertThat(range.header("Content-Range")).isEqualTo("bytes 100-199/" + bytes.length);
             assertThat(range.body()).isEqualTo(Arrays.copyOfRange(bytes, 100, 200));
-            TestServer.Answer suffix = curl(tmp, "-r", "-50", s.url(path));
+            TestHttp.Answer suffix = curl(tmp, "-r", "-50", s.url(path));
             assertThat(suffix.status()).isEqualTo(206);
             assertThat(suffix.body()).isEqualTo(Arrays.copyOfRange(bytes, bytes.length - 50, bytes.length));
-            TestServer.Answer open = curl(tmp, "-r", (bytes.length - 10) + "-", s.url(path));
+            TestHttp.Answer open = curl(tmp, "-r", (bytes.length - 10) + "-", s.url(path));
             assertThat(open.body()).isEqualTo(Arrays.copyOfRange(bytes, bytes.length - 10, bytes.length));
-            TestServer.Answer outside = curl(tmp, "-r", bytes.length + "-", s.url(path));
+            TestHttp.Answer outside = curl(tmp, "-r", bytes.length + "-", s.url(path));
             assertThat(outside.status()).isEqualTo(416);
 
             // validators
@@ -82,7 +83,7 @@ class BinhostServeTest {
             assertThat(head.headers().firstValue("Content-Length")).hasValue(Integer.toString(bytes.length));
             assertThat(head.headers().firstValue("ETag")).hasValue(etag);
             assertThat(head.body()).isEmpty();
-            TestServer.Answer notModified = curl(tmp, "-H", "If-None-Match: " + etag, s.url(path));
+            TestHttp.Answer notModified = curl(tmp, "-H", "If-None-Match: " + etag, s.url(path));
             assertThat(notModified.status()).isEqualTo(304);
             assertThat(notModified.body()).isEmpty();
             assertThat(curl(tmp, "-H", "If-None-Match: \"other\"", s.url(path)).status()).isEqualTo(200);
@@ -92,11 +93,11 @@ class BinhostServeTest {
             assertThat(curl(tmp, "-H", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT", s.url("/binhost/main/Packages")).status())
                     .isEqualTo(200);
             // an If-Range naming another version gets the whole file
-            TestServer.Answer ifRange = curl(tmp, "-r", "0-9", "-H", "If-Range: \"other\"", s.url(path));
+            TestHttp.Answer ifRange = curl(tmp, "-r", "0-9", "-H", "If-Range: \"other\"", s.url(path));
             assertThat(ifRange.status()).isEqualTo(200);
             assertThat(ifRange.body()).isEqualTo(bytes);
 
-            TestServer.Answer conf = curl(tmp, s.url("/binhost/main/binrepos.conf"));
+            TestHttp.Answer conf = curl(tmp, s.url("/binhost/main/binrepos.conf"));
             assertThat(conf.status()).isEqualTo(200);
             assertThat(conf.text()).isEqualTo("[main]\npriority = 10\nsync-uri = " + s.uri() + "/binhost/main\nverify-signature = false\n");
 
@@ -118,10 +119,10 @@ class BinhostServeTest {
             assertRefused(curl(tmp, s.url("/binhost/priv/Packages")), 401, "authentication required: Authorization: Bearer TOKEN");
             assertRefused(curl(tmp, "-H", "Authorization: Bearer sf_forged", s.url("/binhost/priv/Packages")), 401, "unknown token");
             String other = s.token("binhost:pub:read");
-            TestServer.Answer forbidden = curl(tmp, "-H", "Authorization: Bearer " + other, s.url("/binhost/priv/Packages"));
+            TestHttp.Answer forbidden = curl(tmp, "-H", "Authorization: Bearer " + other, s.url("/binhost/priv/Packages"));
             assertThat(forbidden.status()).isEqualTo(403);
             assertThat(forbidden.text()).endsWith("lacks scope binhost:priv:read\n");
-            TestServer.Answer ok = curl(tmp, "-H", "Authorization: Bearer " + s.token("binhost:priv:read"), s.url("/binhost/priv/Packages"));
+            TestHttp.Answer ok = curl(tmp, "-H", "Authorization: Bearer " + s.token("binhost:priv:read"), s.url("/binhost/priv/Packages"));
             assertThat(ok.status()).isEqualTo(200);
             assertThat(PackagesIndex.parse("Packages", ok.body()).entries()).isEmpty();
             assertThat(PackagesIndex.parse("Packages", ok.body()).header()).containsEntry("PACKAGES", "0").containsEntry("VERSION", "0");
@@ -129,7 +130,7 @@ class BinhostServeTest {
         }
     }
 
-    static void assertRefused(TestServer.Answer a, int status, String line) {
+    static void assertRefused(TestHttp.Answer a, int status, String line) {
         assertThat(a.status()).isEqualTo(status);
         assertThat(a.header("Content-Type")).isEqualTo("text/plain; charset=UTF-8");
         assertThat(a.text()).isEqualTo(line + "\n");

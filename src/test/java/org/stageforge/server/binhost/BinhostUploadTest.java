@@ -1,5 +1,6 @@
 package org.stageforge.server.binhost;
 
+import org.stageforge.server.TestHttp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.stageforge.binpkg.BinaryPackage;
@@ -23,7 +24,7 @@ import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.stageforge.server.binhost.BinhostServeTest.TestGpkgsHash.hex;
-import static org.stageforge.server.binhost.TestServer.curl;
+import static org.stageforge.server.TestHttp.curl;
 
 /** Uploads: verified before acceptance, refused with the right status and nothing stored, published atomically. */
 class BinhostUploadTest {
@@ -88,7 +89,7 @@ class BinhostUploadTest {
                             "-H", "Authorization: Bearer " + write, "-H", "Transfer-Encoding: chunked", "-T", big.toString(),
                             up + "app-misc/big-1.0-1.gpkg.tar"));
             for (Case c : cases) {
-                TestServer.Answer a = curl(tmp, c.curlArgs());
+                TestHttp.Answer a = curl(tmp, c.curlArgs());
                 assertThat(a.status()).as(c.what() + ": " + a.text()).isEqualTo(c.status());
                 assertThat(a.text()).as(c.what()).endsWith("\n").doesNotContain("\r").hasLineCount(1);
                 if (c.line() != null) assertThat(a.text()).as(c.what()).isEqualTo(c.line() + "\n");
@@ -100,7 +101,7 @@ class BinhostUploadTest {
             assertThat(audit.get(0)).contains("\"action\":\"binhost.upload\"", "\"object\":\"signed/app-misc/plain-1.0-1.gpkg.tar\"",
                     "\"result\":\"422 package refused: plain-1.0-1.gpkg.tar: Manifest: not signed\"");
 
-            TestServer.Answer ok = curl(tmp, "-H", "Authorization: Bearer " + write, "-T", signed.toString(), up + "app-misc/hello-1.0-1.gpkg.tar");
+            TestHttp.Answer ok = curl(tmp, "-H", "Authorization: Bearer " + write, "-T", signed.toString(), up + "app-misc/hello-1.0-1.gpkg.tar");
             byte[] bytes = Files.readAllBytes(signed);
             assertThat(ok.status()).as(ok.text()).isEqualTo(201);
             assertThat(ok.text()).isEqualTo(hex("SHA-256", bytes) + " app-misc/hello/hello-1.0-1.gpkg.tar\n");
@@ -110,7 +111,7 @@ class BinhostUploadTest {
             // the same path with other bytes is a conflict; the same bytes again are fine
             Path rebuilt = TestGpkgs.write(tmp.resolve("rebuilt"), "app-misc", "hello-1.0", 1, "other\n", key.signing());
             String afterOk = s.state();
-            TestServer.Answer conflict = curl(tmp, "-H", "Authorization: Bearer " + write, "-T", rebuilt.toString(), up + "app-misc/hello-1.0-1.gpkg.tar");
+            TestHttp.Answer conflict = curl(tmp, "-H", "Authorization: Bearer " + write, "-T", rebuilt.toString(), up + "app-misc/hello-1.0-1.gpkg.tar");
             assertThat(conflict.status()).isEqualTo(409);
             assertThat(s.state()).isEqualTo(afterOk);
             assertThat(curl(tmp, "-H", "Authorization: Bearer " + write, "-T", signed.toString(), up + "app-misc/hello-1.0-1.gpkg.tar").status())

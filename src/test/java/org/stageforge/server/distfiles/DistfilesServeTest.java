@@ -1,5 +1,6 @@
 package org.stageforge.server.distfiles;
 
+import org.stageforge.server.TestHttp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.stageforge.binpkg.Digests;
@@ -16,12 +17,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
+import static org.stageforge.server.TestHttp.curl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -110,12 +110,12 @@ class DistfilesServeTest {
             assertThat(get(m.url("/distfiles/65/%C3%BC-1.tar")).body()).isEqualTo("u".getBytes());
 
             // ranges and conditional requests, with curl
-            Answer range = curl(tmp, "-r", "10-19", m.url("/distfiles/4b/foo-1.0.tar.gz"));
+            TestHttp.Answer range = curl(tmp, "-r", "10-19", m.url("/distfiles/4b/foo-1.0.tar.gz"));
             assertThat(range.status()).isEqualTo(206);
             assertThat(range.body()).isEqualTo(Arrays.copyOfRange(data, 10, 20));
-            Answer full = curl(tmp, m.url("/distfiles/4b/foo-1.0.tar.gz"));
-            assertThat(full.etag()).isEqualTo("\"" + d.get("SHA256") + "\"");
-            assertThat(curl(tmp, "-H", "If-None-Match: " + full.etag(), m.url("/distfiles/4b/foo-1.0.tar.gz")).status()).isEqualTo(304);
+            TestHttp.Answer full = curl(tmp, m.url("/distfiles/4b/foo-1.0.tar.gz"));
+            assertThat(full.header("etag")).isEqualTo("\"" + d.get("SHA256") + "\"");
+            assertThat(curl(tmp, "-H", "If-None-Match: " + full.header("etag"), m.url("/distfiles/4b/foo-1.0.tar.gz")).status()).isEqualTo(304);
 
             // delete: gone from both layouts; the audit log names every write
             assertThat(delete(m.url("/distfiles/upload/foo-1.0.tar.gz"), other).statusCode()).isEqualTo(403);
@@ -182,16 +182,8 @@ class DistfilesServeTest {
 
         /** Every blob file, leftover temporary file and view pointer: what a refusal must leave unchanged. */
         String state() throws IOException {
-            List<String> out = new ArrayList<>();
-            try (Stream<Path> s = Files.walk(data.resolve("blobs"))) {
-                s.filter(Files::isRegularFile).map(p -> data.relativize(p).toString()).sorted().forEach(out::add);
-            }
-            try (Stream<Path> s = Files.list(data.resolve("tmp"))) {
-                s.map(p -> "tmp: " + p.getFileName()).forEach(out::add);
-            }
-            out.addAll(ctx.db().query("SELECT name || ' ' || manifest || ' ' || generation FROM views ORDER BY name", rs -> rs.getString(1)));
-            out.addAll(ctx.db().query("SELECT name || ' ' || sha256 || ' ' || size || ' ' || uploaded FROM distfiles ORDER BY name", rs -> rs.getString(1)));
-            return String.join("\n", out);
+            return TestHttp.storedState(ctx, data,
+                    "SELECT name || ' ' || sha256 || ' ' || size || ' ' || uploaded FROM distfiles ORDER BY name");
         }
 
         @Override
@@ -216,18 +208,4 @@ class DistfilesServeTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    record Answer(int status, String etag, byte[] body) {}
-
-    static Answer curl(Path tmp, String... args) throws Exception {
-        Path head = Files.createTempFile(tmp, "h", ".txt");
-        Path body = Files.createTempFile(tmp, "b", ".bin");
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "-D", head.toString(), "-o", body.toString()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) throw new IOException("curl: " + out);
-        List<String> lines = Files.readAllLines(head);
-        String etag = lines.stream().filter(l -> l.toLowerCase().startsWith("etag:")).map(l -> l.substring(5).strip()).findFirst().orElse(null);
-        return new Answer(Integer.parseInt(lines.get(0).split(" ")[1]), etag, Files.readAllBytes(body));
-    }
 }

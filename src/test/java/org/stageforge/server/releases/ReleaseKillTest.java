@@ -1,5 +1,6 @@
 package org.stageforge.server.releases;
 
+import org.stageforge.server.TestHttp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.stageforge.server.core.ServerConfig;
@@ -92,15 +93,15 @@ class ReleaseKillTest {
 
     /** Fetches the channel's SHA256SUMS, signature and files; checks them together; returns the version served. */
     private static String assertWhole(Path tmp, String base, TestReleases.Key key, Map<String, String> sumsByVersion) throws Exception {
-        var state = ReleaseResource.JSON.readTree(TestReleases.curl(tmp, base + "/releases/testing/index.json").body());
+        var state = ReleaseResource.JSON.readTree(TestHttp.curl(tmp, base + "/releases/testing/index.json").body());
         String current = state.path("current").asText();
-        TestReleases.Answer sums = TestReleases.curl(tmp, base + "/releases/testing/SHA256SUMS");
+        TestHttp.Answer sums = TestHttp.curl(tmp, base + "/releases/testing/SHA256SUMS");
         assertThat(sums.status()).isEqualTo(200);
         assertThat(sums.text()).as("the served SHA256SUMS is the current release's").isEqualTo(sumsByVersion.get(current));
-        byte[] sig = TestReleases.curl(tmp, base + "/releases/testing/SHA256SUMS.gpg").body();
+        byte[] sig = TestHttp.curl(tmp, base + "/releases/testing/SHA256SUMS.gpg").body();
         ReleaseUpload.verifySignature(sums.body(), sig, key.armored(), "testing");
         for (String line : sums.text().split("\n")) {
-            TestReleases.Answer f = TestReleases.curl(tmp, base + "/releases/testing/" + line.substring(66));
+            TestHttp.Answer f = TestHttp.curl(tmp, base + "/releases/testing/" + line.substring(66));
             assertThat(f.status()).isEqualTo(200);
             assertThat(TestReleases.sha256(f.body())).as(line).isEqualTo(line.substring(0, 64));
         }

@@ -1,5 +1,6 @@
 package org.stageforge.server.releases;
 
+import org.stageforge.server.TestHttp;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,15 +40,15 @@ class ReleasePublishTest {
     /** Downloads the channel's SHA256SUMS, its signature and every file it lists; checks them with gpgv and sha256sum. */
     private String fetchAndVerify(TestReleases s, String base, Path into) throws Exception {
         Files.createDirectories(into);
-        TestReleases.Answer sums = TestReleases.curl(tmp, s.url(base + "SHA256SUMS"));
+        TestHttp.Answer sums = TestHttp.curl(tmp, s.url(base + "SHA256SUMS"));
         assertThat(sums.status()).isEqualTo(200);
         Files.write(into.resolve("SHA256SUMS"), sums.body());
-        TestReleases.Answer sig = TestReleases.curl(tmp, s.url(base + "SHA256SUMS.gpg"));
+        TestHttp.Answer sig = TestHttp.curl(tmp, s.url(base + "SHA256SUMS.gpg"));
         assertThat(sig.status()).isEqualTo(200);
         Files.write(into.resolve("SHA256SUMS.gpg"), sig.body());
         for (String line : sums.text().split("\n")) {
             String name = line.substring(66);
-            TestReleases.Answer f = TestReleases.curl(tmp, s.url(base + name));
+            TestHttp.Answer f = TestHttp.curl(tmp, s.url(base + name));
             assertThat(f.status()).as(name).isEqualTo(200);
             assertThat(f.headers().get("etag")).isEqualTo("\"" + line.substring(0, 64) + "\"");
             Files.write(into.resolve(name), f.body());
@@ -80,17 +81,17 @@ class ReleasePublishTest {
             assertThat(fetchAndVerify(s, "/releases/testing/", tmp.resolve("get2"))).isEqualTo(Files.readString(v2.resolve("SHA256SUMS")));
             // the old release stays under its version; the old file is no longer in the channel
             assertThat(fetchAndVerify(s, "/releases/testing/1.0/", tmp.resolve("get1b"))).isEqualTo(served1);
-            assertThat(TestReleases.curl(tmp, s.url("/releases/testing/stage-1.0.tar.zst")).status()).isEqualTo(404);
+            assertThat(TestHttp.curl(tmp, s.url("/releases/testing/stage-1.0.tar.zst")).status()).isEqualTo(404);
 
             // listings
-            TestReleases.Answer idx = TestReleases.curl(tmp, s.url("/releases/testing/index.json"));
+            TestHttp.Answer idx = TestHttp.curl(tmp, s.url("/releases/testing/index.json"));
             assertThat(idx.headers().get("content-type")).isEqualTo("application/json");
             var state = ReleaseResource.JSON.readTree(idx.body());
             assertThat(state.path("current").asText()).isEqualTo("2.0");
             assertThat(state.path("history").findValuesAsText("version")).containsExactly("2.0", "1.0");
-            var all = ReleaseResource.JSON.readTree(TestReleases.curl(tmp, s.url("/releases/index.json")).body());
+            var all = ReleaseResource.JSON.readTree(TestHttp.curl(tmp, s.url("/releases/index.json")).body());
             assertThat(all.path("channels").get(0).path("current").asText()).isEqualTo("2.0");
-            var one = ReleaseResource.JSON.readTree(TestReleases.curl(tmp, s.url("/releases/testing/1.0/index.json")).body());
+            var one = ReleaseResource.JSON.readTree(TestHttp.curl(tmp, s.url("/releases/testing/1.0/index.json")).body());
             assertThat(one.path("manifestSha256").asText()).isEqualTo(r1.manifestSha256());
 
             // the same release again: 200 and current again; other bytes under a published version: 409, nothing stored
@@ -98,13 +99,13 @@ class ReleasePublishTest {
             assertThat(post(s, "/releases/testing/publish", token, TestReleases.tar(v1, null)).status()).isEqualTo(200);
             assertThat(s.releases.channel("testing").current()).contains("1.0");
             String before = s.state();
-            TestReleases.Answer clash = post(s, "/releases/testing/publish", token, TestReleases.tar(build("1.0", "other"), null));
+            TestHttp.Answer clash = post(s, "/releases/testing/publish", token, TestReleases.tar(build("1.0", "other"), null));
             assertThat(clash.status()).isEqualTo(409);
             assertThat(clash.text()).contains("release 1.0 of channel testing exists with other content");
             assertThat(s.state()).isEqualTo(before);
             // --version overrides the manifest's
             assertThat(client.publish(build("3.0", "c"), "testing", "3.0-rc1", null).version()).isEqualTo("3.0-rc1");
-            assertThat(TestReleases.curl(tmp, s.url("/releases/testing/3.0-rc1/stage-3.0.tar.zst")).status()).isEqualTo(200);
+            assertThat(TestHttp.curl(tmp, s.url("/releases/testing/3.0-rc1/stage-3.0.tar.zst")).status()).isEqualTo(200);
         }
     }
 
@@ -118,7 +119,7 @@ class ReleasePublishTest {
             ReleaseClient testing = new ReleaseClient(s.server.uri(), s.token("channel:testing:write"));
             testing.publish(v1, "testing", null, null);
             testing.publish(v2, "testing", null, null);
-            assertThat(TestReleases.curl(tmp, s.url("/releases/stable/SHA256SUMS")).status()).isEqualTo(404);
+            assertThat(TestHttp.curl(tmp, s.url("/releases/stable/SHA256SUMS")).status()).isEqualTo(404);
 
             // a token for testing only cannot promote into stable: 403, nothing changes
             String before = s.state();
@@ -167,7 +168,7 @@ class ReleasePublishTest {
     }
 
     private String sums(TestReleases s, String channel) throws Exception {
-        TestReleases.Answer a = TestReleases.curl(tmp, s.url("/releases/" + channel + "/SHA256SUMS"));
+        TestHttp.Answer a = TestHttp.curl(tmp, s.url("/releases/" + channel + "/SHA256SUMS"));
         assertThat(a.status()).isEqualTo(200);
         return a.text();
     }
@@ -214,13 +215,13 @@ class ReleasePublishTest {
             only.put("SHA256SUMS", sums);
             only.put("SHA256SUMS.gpg", TestReleases.sign(key, sums));
             refused(s, token, TestReleases.tarOf(only), 422, "file name '../escape' not allowed", before);
-            assertThat(TestReleases.curl(tmp, s.url("/releases/testing/..%2fdata/x")).status()).isEqualTo(400);
-            assertThat(TestReleases.curl(tmp, s.url("/releases/testing/%2e%2e/SHA256SUMS")).status()).isEqualTo(400);
+            assertThat(TestHttp.curl(tmp, s.url("/releases/testing/..%2fdata/x")).status()).isEqualTo(400);
+            assertThat(TestHttp.curl(tmp, s.url("/releases/testing/%2e%2e/SHA256SUMS")).status()).isEqualTo(400);
             // tokens: none, unknown, another channel's
             Path next = build("2.0", "n");
             assertThat(post(s, "/releases/testing/publish", null, TestReleases.tar(next, null)).status()).isEqualTo(401);
             assertThat(post(s, "/releases/testing/publish", "sf_nope", TestReleases.tar(next, null)).status()).isEqualTo(401);
-            TestReleases.Answer scope = post(s, "/releases/testing/publish", s.token("channel:other:write"), TestReleases.tar(next, null));
+            TestHttp.Answer scope = post(s, "/releases/testing/publish", s.token("channel:other:write"), TestReleases.tar(next, null));
             assertThat(scope.status()).isEqualTo(403);
             assertThat(scope.text()).contains("lacks scope channel:testing:write");
             assertThat(post(s, "/releases/nope/publish", token, TestReleases.tar(next, null)).status()).isEqualTo(404);
@@ -242,20 +243,20 @@ class ReleasePublishTest {
     }
 
     private void refused(TestReleases s, String token, byte[] body, int status, String reason, String before) throws Exception {
-        TestReleases.Answer a = post(s, "/releases/testing/publish", token, body);
+        TestHttp.Answer a = post(s, "/releases/testing/publish", token, body);
         assertThat(a.status()).as(a.text()).isEqualTo(status);
         assertThat(a.text()).contains(reason);
         assertThat(a.text().strip()).doesNotContain("\n");
         assertThat(s.state()).isEqualTo(before);
     }
 
-    private TestReleases.Answer post(TestReleases s, String path, String token, byte[] body) throws Exception {
+    private TestHttp.Answer post(TestReleases s, String path, String token, byte[] body) throws Exception {
         Path f = Files.createTempFile(tmp, "body", ".tar");
         Files.write(f, body);
         List<String> args = new java.util.ArrayList<>(List.of("-X", "POST", "--data-binary", "@" + f, "-H", "Content-Type: application/x-tar"));
         if (token != null) args.addAll(List.of("-H", "Authorization: Bearer " + token));
         args.add(s.url(path));
-        return TestReleases.curl(tmp, args.toArray(String[]::new));
+        return TestHttp.curl(tmp, args.toArray(String[]::new));
     }
 
 }

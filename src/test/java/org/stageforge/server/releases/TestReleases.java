@@ -1,5 +1,6 @@
 package org.stageforge.server.releases;
 
+import org.stageforge.server.TestHttp;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -18,14 +19,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /**
  * Builds release output directories the way a build's {@code checksum} and {@code sign} parts write them
@@ -122,45 +120,9 @@ public final class TestReleases implements AutoCloseable {
     }
 
     public static String state(ServerContext ctx, Path data) throws IOException {
-        List<String> out = new ArrayList<>();
-        try (Stream<Path> s = Files.walk(data.resolve("blobs"))) {
-            s.filter(Files::isRegularFile).map(p -> data.relativize(p).toString()).sorted().forEach(out::add);
-        }
-        try (Stream<Path> s = Files.list(data.resolve("tmp"))) {
-            s.map(p -> "tmp: " + p.getFileName()).forEach(out::add);
-        }
-        out.addAll(ctx.db().query("SELECT name || ' ' || manifest || ' ' || generation FROM views ORDER BY name", rs -> rs.getString(1)));
-        out.addAll(ctx.db().query("SELECT channel || ' ' || version || ' ' || manifest FROM releases ORDER BY channel, version", rs -> rs.getString(1)));
-        out.addAll(ctx.db().query("SELECT sha256 || ' ' || holder FROM retained_blobs ORDER BY holder, sha256", rs -> rs.getString(1)));
-        return String.join("\n", out);
-    }
-
-    /** A curl answer: status, headers (lower-case names) and body. */
-    record Answer(int status, Map<String, String> headers, byte[] body) {
-        String text() {
-            return new String(body, StandardCharsets.UTF_8);
-        }
-    }
-
-    /** Runs curl with {@code args} (the URL among them) and returns what came back. */
-    static Answer curl(Path tmp, String... args) throws IOException, InterruptedException {
-        Path head = Files.createTempFile(tmp, "h", ".txt");
-        Path body = Files.createTempFile(tmp, "b", ".bin");
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "-D", head.toString(), "-o", body.toString()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) throw new IOException("curl " + String.join(" ", args) + ": " + out);
-        List<String> lines = Files.readAllLines(head);
-        int start = 0;
-        for (int i = 0; i < lines.size(); i++) if (lines.get(i).startsWith("HTTP/")) start = i;
-        int status = Integer.parseInt(lines.get(start).split(" ")[1]);
-        Map<String, String> headers = new TreeMap<>();
-        for (String l : lines.subList(start + 1, lines.size())) {
-            int c = l.indexOf(':');
-            if (c > 0) headers.put(l.substring(0, c).toLowerCase(Locale.ROOT), l.substring(c + 1).strip());
-        }
-        return new Answer(status, headers, Files.readAllBytes(body));
+        return TestHttp.storedState(ctx, data,
+                "SELECT channel || ' ' || version || ' ' || manifest FROM releases ORDER BY channel, version",
+                "SELECT sha256 || ' ' || holder FROM retained_blobs ORDER BY holder, sha256");
     }
 
     /** The publish body for an output directory, as the client sends it (listed files that exist), plus {@code extra} members. */

@@ -1,5 +1,6 @@
 package org.stageforge.server.snapshots;
 
+import org.stageforge.server.TestHttp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.stageforge.binpkg.OpenPgp;
@@ -15,11 +16,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Stream;
 
+import static org.stageforge.server.TestHttp.curl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Uploads to /snapshots/: verified before publishing, refused with the right status and nothing stored; dates never rewritten. */
@@ -59,9 +57,9 @@ class SnapshotUploadTest {
 
             // without a keyring nothing is published, however good the upload
             String empty = state(server, data);
-            Answer noKeyring = curl(concat(auth, sides, "-T", tar, url + "gentoo-20251202.tar.xz"));
+            TestHttp.Answer noKeyring = curl(tmp, concat(auth, sides, "-T", tar, url + "gentoo-20251202.tar.xz"));
             assertThat(noKeyring.status()).isEqualTo(409);
-            assertThat(noKeyring.text()).startsWith("no snapshot keyring is configured on the server");
+            assertThat(noKeyring.text().strip()).startsWith("no snapshot keyring is configured on the server");
             assertThat(state(server, data)).isEqualTo(empty);
 
             store.configure(keys.resolve("public.asc"));
@@ -103,47 +101,47 @@ class SnapshotUploadTest {
                             concat(auth, sides, "-T", tar, url + "gentoo-20251302.tar.xz")),
                     new Case("oversized", 413, null, concat(auth, sides, "-T", big.toString(), url + "gentoo-20251202.tar.xz")));
             for (Case c : cases) {
-                Answer a = curl(c.curlArgs());
-                assertThat(a.status()).as(c.what() + ": " + a.text()).isEqualTo(c.status());
-                assertThat(a.text()).as(c.what()).doesNotContain("\n").isNotBlank();
-                if (c.line() != null) assertThat(a.text()).as(c.what()).isEqualTo(c.line());
+                TestHttp.Answer a = curl(tmp, c.curlArgs());
+                assertThat(a.status()).as(c.what() + ": " + a.text().strip()).isEqualTo(c.status());
+                assertThat(a.text().strip()).as(c.what()).doesNotContain("\n").isNotBlank();
+                if (c.line() != null) assertThat(a.text().strip()).as(c.what()).isEqualTo(c.line());
                 assertThat(state(server, data)).as(c.what() + ": nothing stored").isEqualTo(before);
             }
 
-            Answer created = curl(concat(auth, sides, "-T", tar, url + "gentoo-20251202.tar.xz"));
-            assertThat(created.status()).as(created.text()).isEqualTo(201);
+            TestHttp.Answer created = curl(tmp, concat(auth, sides, "-T", tar, url + "gentoo-20251202.tar.xz"));
+            assertThat(created.status()).as(created.text().strip()).isEqualTo(201);
             String published = state(server, data);
             // the same files again: accepted, nothing changes
-            Answer again = curl(concat(auth, sides, "-T", tar, url + "gentoo-20251202.tar.xz"));
-            assertThat(again.status()).as(again.text()).isEqualTo(200);
-            assertThat(again.text()).isEqualTo(created.text());
+            TestHttp.Answer again = curl(tmp, concat(auth, sides, "-T", tar, url + "gentoo-20251202.tar.xz"));
+            assertThat(again.status()).as(again.text().strip()).isEqualTo(200);
+            assertThat(again.text().strip()).isEqualTo(created.text().strip());
             assertThat(state(server, data)).isEqualTo(published);
             // other bytes for the same date, or another signature of the same bytes: never
-            Answer rewrite = curl(concat(auth, new String[] {"-H", "X-Snapshot-Gpgsig: " + b64(other.signature()),
+            TestHttp.Answer rewrite = curl(tmp, concat(auth, new String[] {"-H", "X-Snapshot-Gpgsig: " + b64(other.signature()),
                     "-H", "X-Snapshot-Md5sum: " + b64(other.md5sum())}, "-T", other.tarball().toString(), url + "gentoo-20251202.tar.xz"));
-            assertThat(rewrite.status()).as(rewrite.text()).isEqualTo(409);
-            assertThat(rewrite.text()).endsWith("a date is never rewritten");
+            assertThat(rewrite.status()).as(rewrite.text().strip()).isEqualTo(409);
+            assertThat(rewrite.text().strip()).endsWith("a date is never rewritten");
             assertThat(state(server, data)).isEqualTo(published);
 
             // served as published, ranges and conditional requests by the core
-            Answer whole = curl(url + "gentoo-20251202.tar.xz");
+            TestHttp.Answer whole = curl(tmp, url + "gentoo-20251202.tar.xz");
             assertThat(whole.body()).isEqualTo(Files.readAllBytes(good.tarball()));
-            Answer range = curl("-H", "Range: bytes=10-19", url + "gentoo-20251202.tar.xz");
+            TestHttp.Answer range = curl(tmp, "-H", "Range: bytes=10-19", url + "gentoo-20251202.tar.xz");
             assertThat(range.status()).isEqualTo(206);
             assertThat(range.body()).isEqualTo(java.util.Arrays.copyOfRange(whole.body(), 10, 20));
-            assertThat(curl("-H", "If-None-Match: " + whole.header("etag"), url + "gentoo-20251202.tar.xz").status()).isEqualTo(304);
-            assertThat(curl(url + "gentoo-latest.tar.xz").body()).isEqualTo(whole.body());
+            assertThat(curl(tmp, "-H", "If-None-Match: " + whole.header("etag"), url + "gentoo-20251202.tar.xz").status()).isEqualTo(304);
+            assertThat(curl(tmp, url + "gentoo-latest.tar.xz").body()).isEqualTo(whole.body());
 
             // an older date is published beside it, but -latest stays at the newest
             SnapshotPush.Result back = SnapshotPush.push(older.tarball(), server.uri(), write);
             assertThat(back.failures()).isEmpty();
-            assertThat(curl(url + "gentoo-20251130.tar.xz").body()).isEqualTo(Files.readAllBytes(older.tarball()));
-            assertThat(curl(url + "gentoo-latest.tar.xz").body()).isEqualTo(whole.body());
+            assertThat(curl(tmp, url + "gentoo-20251130.tar.xz").body()).isEqualTo(Files.readAllBytes(older.tarball()));
+            assertThat(curl(tmp, url + "gentoo-latest.tar.xz").body()).isEqualTo(whole.body());
             // an overlay under its own name, with its own -latest
             assertThat(SnapshotPush.push(tmp.resolve("ov"), server.uri(), write).exitCode()).isZero();
-            assertThat(curl(url + "my-overlay-latest.tar.xz").body()).isEqualTo(Files.readAllBytes(overlay.tarball()));
+            assertThat(curl(tmp, url + "my-overlay-latest.tar.xz").body()).isEqualTo(Files.readAllBytes(overlay.tarball()));
             assertThat(store.repos()).containsExactly("gentoo", "my-overlay");
-            assertThat(curl(url + "my-overlay-20251202.tar.xz").status()).isEqualTo(404);
+            assertThat(curl(tmp, url + "my-overlay-20251202.tar.xz").status()).isEqualTo(404);
 
             // the client reports a refusal with the server's reason and exit 4
             SnapshotPush.Result refused = SnapshotPush.push(tmp.resolve("foreign"), server.uri(), write);
@@ -173,45 +171,8 @@ class SnapshotUploadTest {
 
     /** What a refusal must leave unchanged: every blob, temporary file, view pointer and snapshot row. */
     private static String state(Server server, Path data) throws Exception {
-        List<String> out = new ArrayList<>();
-        try (Stream<Path> s = Files.walk(data.resolve("blobs"))) {
-            s.filter(Files::isRegularFile).map(p -> data.relativize(p).toString()).sorted().forEach(out::add);
-        }
-        try (Stream<Path> s = Files.list(data.resolve("tmp"))) {
-            s.map(p -> "tmp: " + p.getFileName()).forEach(out::add);
-        }
-        out.addAll(server.context().db().query("SELECT name || ' ' || manifest || ' ' || generation FROM views ORDER BY name", rs -> rs.getString(1)));
-        out.addAll(server.context().db().query("SELECT name FROM snapshot_repos ORDER BY name", rs -> rs.getString(1)));
-        out.addAll(server.context().db().query("SELECT keyring FROM snapshot_settings", rs -> rs.getString(1)));
-        return String.join("\n", out);
+        return TestHttp.storedState(server.context(), data, "SELECT name FROM snapshot_repos ORDER BY name",
+                "SELECT keyring FROM snapshot_settings");
     }
 
-    record Answer(int status, Map<String, String> headers, byte[] body) {
-        String text() {
-            return new String(body, StandardCharsets.UTF_8).strip();
-        }
-
-        String header(String name) {
-            return headers.get(name.toLowerCase(Locale.ROOT));
-        }
-    }
-
-    private Answer curl(String... args) throws Exception {
-        Path head = Files.createTempFile(tmp, "h", ".txt");
-        Path body = Files.createTempFile(tmp, "b", ".bin");
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "-D", head.toString(), "-o", body.toString()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) throw new AssertionError("curl " + String.join(" ", args) + ": " + out);
-        List<String> lines = Files.readAllLines(head);
-        int start = 0;
-        for (int i = 0; i < lines.size(); i++) if (lines.get(i).startsWith("HTTP/")) start = i;
-        Map<String, String> headers = new TreeMap<>();
-        for (String l : lines.subList(start + 1, lines.size())) {
-            int c = l.indexOf(':');
-            if (c > 0) headers.put(l.substring(0, c).toLowerCase(Locale.ROOT), l.substring(c + 1).strip());
-        }
-        return new Answer(Integer.parseInt(lines.get(start).split(" ")[1]), headers, Files.readAllBytes(body));
-    }
 }
