@@ -20,9 +20,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code stageforge publish|promote|rollback|release list}: thin shells over {@link ReleaseClient}. The commands with
- * {@code --version V} (a release's version) declare {@code -h/--help} themselves: picocli's standard options would
- * take {@code --version} for the program's version.
+ * {@code stageforge publish|promote|rollback|release list}: thin shells over {@link ReleaseClient}.
  */
 final class ReleaseCommands {
     private ReleaseCommands() {}
@@ -31,29 +29,46 @@ final class ReleaseCommands {
         out.println(verb + " " + r.channel() + " " + r.version() + " (" + r.files().size() + " files, manifest " + r.manifestSha256() + ")");
     }
 
-    @Command(name = "publish",
-            description = {"Publish a build's output directory as a release of a channel of stageforge serve.",
-                    "Sends SHA256SUMS, SHA256SUMS.gpg and every file SHA256SUMS lists; the server verifies the signature "
-                            + "against the channel's keyring and every checksum, stores /releases/CHANNEL/VERSION/ and switches "
-                            + "/releases/CHANNEL/ to it atomically."})
-    static final class Publish implements Callable<Integer> {
+    /**
+     * A command that changes a channel on the server with a token, then prints the release the channel serves. It
+     * declares {@code -h/--help} itself: picocli's standard options would take {@code --version} for the program's.
+     */
+    abstract static class ChannelWrite implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
         @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
         boolean help;
 
-        @Parameters(paramLabel = "OUTPUT_DIR", description = "A build's --output directory.")
-        Path dir;
-
         @Option(names = "--server", required = true, paramLabel = "URL", description = "Base URL of the server.")
         URI server;
 
+        @Option(names = "--token-file", required = true, paramLabel = "FILE",
+                description = "File whose first line is the token (scope channel:NAME:write for the channel written).")
+        Path tokenFile;
+
+        abstract String verb();
+
+        abstract Releases.Release run(ReleaseClient client) throws Exception;
+
+        @Override
+        public Integer call() throws Exception {
+            print(spec.commandLine().getOut(), verb(), run(new ReleaseClient(server, TokenFiles.read(tokenFile))));
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "publish",
+            description = {"Publish a build's output directory as a release of a channel of stageforge serve.",
+                    "Sends SHA256SUMS, SHA256SUMS.gpg and every file SHA256SUMS lists; the server verifies the signature "
+                            + "against the channel's keyring and every checksum, stores /releases/CHANNEL/VERSION/ and switches "
+                            + "/releases/CHANNEL/ to it atomically."})
+    static final class Publish extends ChannelWrite {
+        @Parameters(paramLabel = "OUTPUT_DIR", description = "A build's --output directory.")
+        Path dir;
+
         @Option(names = "--channel", required = true, paramLabel = "NAME", description = "The channel to publish to.")
         String channel;
-
-        @Option(names = "--token-file", required = true, paramLabel = "FILE", description = "File whose first line is the token (scope channel:NAME:write).")
-        Path tokenFile;
 
         @Option(names = "--version", paramLabel = "V", description = "The release's version (default: the JSON manifest's).")
         String version;
@@ -62,25 +77,19 @@ final class ReleaseCommands {
         Path lock;
 
         @Override
-        public Integer call() throws Exception {
-            Releases.Release r = new ReleaseClient(server, TokenFiles.read(tokenFile)).publish(dir, channel, version, lock);
-            print(spec.commandLine().getOut(), "published", r);
-            return ExitCodes.OK;
+        String verb() {
+            return "published";
+        }
+
+        @Override
+        Releases.Release run(ReleaseClient client) throws Exception {
+            return client.publish(dir, channel, version, lock);
         }
     }
 
     @Command(name = "promote",
             description = "Copy a release of one channel (default: its current one) to another and make it current there.")
-    static final class Promote implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
-        boolean help;
-
-        @Option(names = "--server", required = true, paramLabel = "URL", description = "Base URL of the server.")
-        URI server;
-
+    static final class Promote extends ChannelWrite {
         @Option(names = "--from", required = true, paramLabel = "CHANNEL", description = "Source channel (e.g. testing).")
         String from;
 
@@ -90,41 +99,34 @@ final class ReleaseCommands {
         @Option(names = "--version", paramLabel = "V", description = "The release (default: the source channel's current one).")
         String version;
 
-        @Option(names = "--token-file", required = true, paramLabel = "FILE", description = "File whose first line is the token (scope channel:TO:write).")
-        Path tokenFile;
+        @Override
+        String verb() {
+            return "promoted";
+        }
 
         @Override
-        public Integer call() throws Exception {
-            print(spec.commandLine().getOut(), "promoted", new ReleaseClient(server, TokenFiles.read(tokenFile)).promote(from, to, version));
-            return ExitCodes.OK;
+        Releases.Release run(ReleaseClient client) throws Exception {
+            return client.promote(from, to, version);
         }
     }
 
     @Command(name = "rollback",
             description = "Make an earlier release of a channel (default: the one before the current) current again.")
-    static final class Rollback implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
-        boolean help;
-
-        @Option(names = "--server", required = true, paramLabel = "URL", description = "Base URL of the server.")
-        URI server;
-
+    static final class Rollback extends ChannelWrite {
         @Option(names = "--channel", required = true, paramLabel = "NAME", description = "The channel.")
         String channel;
 
         @Option(names = "--version", paramLabel = "V", description = "The release to serve again.")
         String version;
 
-        @Option(names = "--token-file", required = true, paramLabel = "FILE", description = "File whose first line is the token (scope channel:NAME:write).")
-        Path tokenFile;
+        @Override
+        String verb() {
+            return "rolled back";
+        }
 
         @Override
-        public Integer call() throws Exception {
-            print(spec.commandLine().getOut(), "rolled back", new ReleaseClient(server, TokenFiles.read(tokenFile)).rollback(channel, version));
-            return ExitCodes.OK;
+        Releases.Release run(ReleaseClient client) throws Exception {
+            return client.rollback(channel, version);
         }
     }
 

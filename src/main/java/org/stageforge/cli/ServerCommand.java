@@ -8,6 +8,7 @@ import org.stageforge.server.core.ServerContext;
 import org.stageforge.server.core.Tokens;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -30,12 +31,18 @@ public final class ServerCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (token, binhost or channel)");
     }
 
-    static ServerContext open(Path data) throws java.io.IOException {
-        return open(data, null);
-    }
+    /** Where an administration command finds the server's state: its data directory and metadata database. */
+    static final class DataDir {
+        @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
+        Path data;
 
-    static ServerContext open(Path data, String jdbcUrl) throws java.io.IOException {
-        return ServerContext.open(ServerConfig.of(data, "127.0.0.1", 0).withJdbcUrl(jdbcUrl), Clock.systemUTC());
+        @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${env:STAGEFORGE_JDBC_URL}",
+                description = "The server's metadata database when not DATA/server.db (as serve --jdbc-url).")
+        String jdbcUrl;
+
+        ServerContext open() throws java.io.IOException {
+            return ServerContext.open(ServerConfig.of(data, "127.0.0.1", 0).withJdbcUrl(jdbcUrl), Clock.systemUTC());
+        }
     }
 
     @Command(name = "token", mixinStandardHelpOptions = true, description = "API tokens.",
@@ -58,12 +65,8 @@ public final class ServerCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
-        Path data;
-
-        @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${env:STAGEFORGE_JDBC_URL}",
-                description = "The server's metadata database when not DATA/server.db (as serve --jdbc-url).")
-        String jdbcUrl;
+        @Mixin
+        DataDir server;
 
         @Option(names = "--scope", required = true, paramLabel = "SCOPE", description = "A scope (repeatable).")
         List<String> scopes;
@@ -73,7 +76,7 @@ public final class ServerCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Tokens.Created t = open(data, jdbcUrl).tokens().create(name, scopes);
+            Tokens.Created t = server.open().tokens().create(name, scopes);
             spec.commandLine().getOut().println(t.secret());
             spec.commandLine().getErr().println("token " + t.token().id() + " with " + String.join(" ", t.token().scopes()));
             return ExitCodes.OK;
@@ -98,12 +101,8 @@ public final class ServerCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
-        Path data;
-
-        @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${env:STAGEFORGE_JDBC_URL}",
-                description = "The server's metadata database when not DATA/server.db (as serve --jdbc-url).")
-        String jdbcUrl;
+        @Mixin
+        DataDir server;
 
         @Parameters(paramLabel = "NAME", description = "Binhost name (letters, digits, . _ -).")
         String name;
@@ -123,7 +122,7 @@ public final class ServerCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            BinhostSettings b = new Binhosts(open(data, jdbcUrl)).create(name, requireSignatures, keyring, privateReads, keep);
+            BinhostSettings b = new Binhosts(server.open()).create(name, requireSignatures, keyring, privateReads, keep);
             spec.commandLine().getOut().println("binhost " + b.name() + " at /binhost/" + b.name() + "/"
                     + (b.requireSignatures() ? " (signatures required)" : ""));
             return ExitCodes.OK;
@@ -148,11 +147,8 @@ public final class ServerCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
-        Path data;
-
-        @Option(names = "--jdbc-url", paramLabel = "URL", description = "Metadata database (default: SQLite in DIR).")
-        String jdbcUrl;
+        @Mixin
+        DataDir server;
 
         @Parameters(paramLabel = "NAME", description = "Channel name (letters, digits, . _ -).")
         String name;
@@ -162,7 +158,7 @@ public final class ServerCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            new org.stageforge.server.releases.Releases(open(data, jdbcUrl)).createChannel(name, keyring);
+            new org.stageforge.server.releases.Releases(server.open()).createChannel(name, keyring);
             spec.commandLine().getOut().println("channel " + name + " at /releases/" + name + "/");
             return ExitCodes.OK;
         }

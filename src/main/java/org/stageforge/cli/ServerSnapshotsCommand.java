@@ -29,15 +29,15 @@ final class ServerSnapshotsCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
-        Path data;
+        @CommandLine.Mixin
+        ServerCommand.DataDir server;
 
         @Option(names = "--keyring", required = true, paramLabel = "KEYS.asc", description = "Trusted OpenPGP public keys.")
         Path keyring;
 
         @Override
         public Integer call() throws Exception {
-            int n = new SnapshotStore(ServerCommand.open(data)).configure(keyring);
+            int n = new SnapshotStore(server.open()).configure(keyring);
             spec.commandLine().getOut().println("snapshot keyring: " + n + " key(s) from " + keyring);
             return ExitCodes.OK;
         }
@@ -52,8 +52,8 @@ final class ServerSnapshotsCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--data", required = true, paramLabel = "DIR", description = "The server's data directory.")
-        Path data;
+        @CommandLine.Mixin
+        ServerCommand.DataDir server;
 
         @Option(names = "--repo", required = true, paramLabel = "PATH_OR_URL",
                 description = "Git repository: a directory, or an https, http, git, ssh or file URL (cloned).")
@@ -78,7 +78,7 @@ final class ServerSnapshotsCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             OpenPgp.SigningKey k = OpenPgp.SigningKey.load(key, KeyCommand.passphrase(passphraseFile));
-            SnapshotStore.FromGit g = new SnapshotStore(ServerCommand.open(data)).fromGit(repo, commit, date, name, k, m -> {});
+            SnapshotStore.FromGit g = new SnapshotStore(server.open()).fromGit(repo, commit, date, name, k, m -> {});
             SnapshotStore.Publication p = g.publication();
             spec.commandLine().getOut().println("/snapshots/" + p.file() + " commit " + g.commit() + " sha256 " + p.sha256()
                     + (p.created() ? " published" : " already published") + (p.latest() ? " (latest)" : ""));
