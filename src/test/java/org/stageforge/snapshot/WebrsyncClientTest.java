@@ -1,5 +1,6 @@
 package org.stageforge.snapshot;
 
+import org.stageforge.testutil.SourcePortage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.stageforge.binpkg.OpenPgp;
@@ -33,7 +34,7 @@ class WebrsyncClientTest {
                 OpenPgp.SigningKey.load(keys.resolve("secret.asc"), null)), mirror.resolve("snapshots"), m -> {});
 
         try (StaticServer srv = StaticServer.start(mirror, 0)) {
-            Webrsync.Result ok = webrsync.run(srv.uri().toString(), Map.of(), "--revert=20251202");
+            SourcePortage.Result ok = webrsync.run(srv.uri().toString(), Map.of(), "--revert=20251202");
             assertThat(ok.rc()).as(ok.out()).isZero();
             assertThat(ok.out()).contains("Good signature from \"Test Infra <infrastructure@gentoo.org>\"");
             assertThat(repo.resolve("app-misc/hello/hello-1.0.ebuild")).hasSameTextualContentAs(src.resolve("app-misc/hello/hello-1.0.ebuild"));
@@ -48,7 +49,7 @@ class WebrsyncClientTest {
             assertThat(Files.readAllBytes(foreign.tarball())).isEqualTo(Files.readAllBytes(c.tarball()));
             Files.copy(foreign.signature(), c.signature(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             Files.writeString(src.resolve("app-misc/hello/hello-1.0.ebuild"), "EAPI=8\nSLOT=0\n# not synced\n");
-            Webrsync.Result bad = webrsync.run(srv.uri().toString(), Map.of(), "--revert=20251202");
+            SourcePortage.Result bad = webrsync.run(srv.uri().toString(), Map.of(), "--revert=20251202");
             assertThat(bad.rc()).as(bad.out()).isNotZero();
             assertThat(bad.out()).contains("signature verification failed for 'gentoo-20251202.tar.xz'");
             assertThat(Files.readString(repo.resolve("app-misc/hello/hello-1.0.ebuild"))).isEqualTo("EAPI=8\nSLOT=0\n");

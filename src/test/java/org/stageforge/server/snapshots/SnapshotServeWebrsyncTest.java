@@ -8,6 +8,7 @@ import org.stageforge.server.core.Server;
 import org.stageforge.server.core.ServerConfig;
 import org.stageforge.snapshot.Snapshots;
 import org.stageforge.snapshot.Webrsync;
+import org.stageforge.testutil.SourcePortage;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -53,7 +54,7 @@ class SnapshotServeWebrsyncTest {
                             org.assertj.core.groups.Tuple.tuple("gentoo-20251203.tar.xz", 201));
             String mirror = server.uri().toString();
 
-            Webrsync.Result ok = webrsync.run(mirror, Map.of(), "--revert=20251202");
+            SourcePortage.Result ok = webrsync.run(mirror, Map.of(), "--revert=20251202");
             assertThat(ok.rc()).as(ok.out()).isZero();
             assertThat(ok.out()).contains("Good signature from \"Test Infra <infrastructure@gentoo.org>\"");
             assertThat(repo.resolve("app-misc/hello/hello-1.0.ebuild")).hasContent("EAPI=8\nSLOT=0\n");
@@ -61,7 +62,7 @@ class SnapshotServeWebrsyncTest {
             assertThat(Files.readString(repo.resolve("metadata/timestamp.x"))).startsWith("1764633600 ");
 
             // without --revert emerge-webrsync walks back from yesterday (by its clock) to the newest snapshot served
-            Webrsync.Result latest = webrsync.runAt("2025-12-05 12:00:00", mirror);
+            SourcePortage.Result latest = webrsync.runAt("2025-12-05 12:00:00", mirror);
             assertThat(latest.rc()).as(latest.out()).isZero();
             assertThat(latest.out()).contains("Fetching file gentoo-20251203.tar.xz ...")
                     .contains("Good signature from \"Test Infra <infrastructure@gentoo.org>\"");
