@@ -4,6 +4,7 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
+import org.stageforge.server.core.Uploads;
 import org.stageforge.server.core.BlobResource;
 import org.stageforge.server.core.HttpRefusal;
 import org.stageforge.server.core.RequestPath;
@@ -88,11 +89,7 @@ public final class BinhostResource implements ResourceModule {
                 Server.text(ex, 200, "deleted " + name.path() + "\n");
                 return;
             }
-            long declared = ex.getRequestContentLength();
-            if (declared > ctx.config().maxUploadBytes()) {
-                throw new HttpRefusal(413, "body of " + declared + " bytes is larger than the upload limit of "
-                        + ctx.config().maxUploadBytes() + " bytes");
-            }
+            Uploads.checkDeclaredLength(ex, ctx.config().maxUploadBytes());
             Binhosts.Upload u = binhosts.upload(b, name, ex.getInputStream());
             int status = u.created() ? 201 : 200;
             ctx.audit().record(tokenId, action, object, status + " sha256 " + u.sha256() + " generation " + u.generation());

@@ -9,6 +9,7 @@ import org.stageforge.binpkg.BinaryPackage;
 import org.stageforge.binpkg.OpenPgp;
 import org.stageforge.binpkg.PackageMetadata;
 import org.stageforge.binpkg.VerifyOptions;
+import org.stageforge.server.core.Uploads;
 import org.stageforge.server.core.BlobStore;
 import org.stageforge.server.core.FreshCache;
 import org.stageforge.server.core.HttpRefusal;
@@ -16,18 +17,13 @@ import org.stageforge.server.core.LocalBlobStore;
 import org.stageforge.server.core.ServerContext;
 import org.stageforge.server.core.ViewManifest;
 import org.stageforge.server.core.Views;
-import org.stageforge.util.Hashes;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -133,20 +129,9 @@ public final class Binhosts {
         Path tmp = ctx.blobs().newTempDir();
         try {
             Path file = tmp.resolve(name.path().substring(name.path().lastIndexOf('/') + 1));
-            MessageDigest sha = Hashes.of("SHA-256");
-            long limit = ctx.config().maxUploadBytes();
-            long size = 0;
-            try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW)) {
-                byte[] buf = new byte[1 << 16];
-                int n;
-                while ((n = body.read(buf)) > 0) {
-                    size += n;
-                    if (size > limit) throw new HttpRefusal(413, "body larger than the upload limit of " + limit + " bytes");
-                    sha.update(buf, 0, n);
-                    out.write(buf, 0, n);
-                }
-            }
-            String sha256 = HexFormat.of().formatHex(sha.digest());
+            Uploads.Received got = Uploads.receive(body, file, ctx.config().maxUploadBytes(), null);
+            String sha256 = got.sha256();
+            long size = got.size();
             Map<String, String> entry = verify(b, name, file);
             long now = ctx.clock().millis();
             entry.put("MTIME", Long.toString(now / 1000));

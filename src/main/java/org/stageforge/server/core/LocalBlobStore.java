@@ -1,10 +1,8 @@
 package org.stageforge.server.core;
 
-import org.stageforge.util.Hashes;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -12,8 +10,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
@@ -70,19 +66,7 @@ public final class LocalBlobStore implements BlobStore {
         Path dir = newTempDir();
         try {
             Path f = dir.resolve("blob");
-            MessageDigest md = Hashes.of("SHA-256");
-            long size = 0;
-            try (OutputStream out = Files.newOutputStream(f, StandardOpenOption.CREATE_NEW)) {
-                byte[] buf = new byte[1 << 16];
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    size += n;
-                    if (size > limit) throw new HttpRefusal(413, "body larger than the limit of " + limit + " bytes");
-                    md.update(buf, 0, n);
-                    out.write(buf, 0, n);
-                }
-            }
-            return adopt(f, HexFormat.of().formatHex(md.digest()));
+            return adopt(f, Uploads.receive(in, f, limit, null).sha256());
         } finally {
             deleteTree(dir);
         }

@@ -2,20 +2,17 @@ package org.stageforge.server.distfiles;
 
 import org.bouncycastle.crypto.digests.Blake2bDigest;
 import org.stageforge.binpkg.Digests;
+import org.stageforge.server.core.Uploads;
 import org.stageforge.server.core.BlobStore;
 import org.stageforge.server.core.HttpRefusal;
 import org.stageforge.server.core.LocalBlobStore;
 import org.stageforge.server.core.ServerContext;
-import org.stageforge.util.Hashes;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -124,27 +121,15 @@ public final class Distfiles {
         Path tmp = ctx.blobs().newTempDir();
         try {
             Path file = tmp.resolve("distfile");
-            MessageDigest sha = Hashes.of("SHA-256");
             Digests digests = new Digests(expected.digests().keySet());
-            long limit = ctx.config().maxUploadBytes();
-            long size = 0;
-            try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW)) {
-                byte[] buf = new byte[1 << 16];
-                int n;
-                while ((n = body.read(buf)) > 0) {
-                    size += n;
-                    if (size > limit) throw new HttpRefusal(413, "body larger than the upload limit of " + limit + " bytes");
-                    sha.update(buf, 0, n);
-                    digests.update(buf, 0, n);
-                    out.write(buf, 0, n);
-                }
-            }
+            Uploads.Received got = Uploads.receive(body, file, ctx.config().maxUploadBytes(), digests::update);
+            long size = got.size();
             if (expected.size() >= 0 && expected.size() != size) {
                 throw new HttpRefusal(422, name + ": received " + size + " bytes, expected " + expected.size());
             }
             String bad = Digests.firstMismatch(expected.digests(), digests.hex());
             if (bad != null) throw new HttpRefusal(422, name + ": " + bad + " digest does not match the expected one");
-            String sha256 = HexFormat.of().formatHex(sha.digest());
+            String sha256 = got.sha256();
             Optional<Entry> there = find(name);
             if (there.isEmpty()) {
                 BlobStore.Blob blob = ctx.blobs().adopt(file, sha256);

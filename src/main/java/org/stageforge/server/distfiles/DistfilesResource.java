@@ -5,6 +5,7 @@ import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
+import org.stageforge.server.core.Uploads;
 import org.stageforge.server.core.BlobResource;
 import org.stageforge.server.core.HttpRefusal;
 import org.stageforge.server.core.RequestPath;
@@ -87,11 +88,7 @@ public final class DistfilesResource implements ResourceModule {
                 return;
             }
             Distfiles.Expected expected = expected(ex);
-            long declared = ex.getRequestContentLength();
-            if (declared > ctx.config().maxUploadBytes()) {
-                throw new HttpRefusal(413, "body of " + declared + " bytes is larger than the upload limit of "
-                        + ctx.config().maxUploadBytes() + " bytes");
-            }
+            Uploads.checkDeclaredLength(ex, ctx.config().maxUploadBytes());
             Distfiles.Upload u = distfiles.upload(name, ex.getInputStream(), expected);
             int status = u.created() ? 201 : 200;
             ctx.audit().record(tokenId, action, object, status + " sha256 " + u.sha256());

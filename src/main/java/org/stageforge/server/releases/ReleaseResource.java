@@ -6,6 +6,7 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
+import org.stageforge.server.core.Uploads;
 import org.stageforge.server.core.BlobResource;
 import org.stageforge.server.core.HttpRefusal;
 import org.stageforge.server.core.RequestPath;
@@ -100,11 +101,7 @@ public final class ReleaseResource implements ResourceModule {
         Tokens.Token t = ctx.authenticate(ex);
         switch (action) {
             case "publish" -> {
-                long declared = ex.getRequestContentLength();
-                if (declared > ctx.config().maxUploadBytes()) {
-                    throw new HttpRefusal(413, "body of " + declared + " bytes is larger than the upload limit of "
-                            + ctx.config().maxUploadBytes() + " bytes");
-                }
+                Uploads.checkDeclaredLength(ex, ctx.config().maxUploadBytes());
                 Releases.Published p = releases.publish(channel, ex.getInputStream(), param(ex, "version"), t);
                 json(ex, p.created() ? 201 : 200, p.release());
             }

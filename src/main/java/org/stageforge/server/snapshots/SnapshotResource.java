@@ -5,6 +5,7 @@ import io.undertow.server.protocol.http.HttpContinue;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
+import org.stageforge.server.core.Uploads;
 import org.stageforge.server.core.BlobResource;
 import org.stageforge.server.core.HttpRefusal;
 import org.stageforge.server.core.RequestPath;
@@ -68,11 +69,7 @@ public final class SnapshotResource implements ResourceModule {
             Tokens.Token t = ctx.authorize(ex, "snapshots:write");
             tokenId = t.id();
             SnapshotStore.uploadName(file);
-            long declared = ex.getRequestContentLength();
-            if (declared > ctx.config().maxUploadBytes()) {
-                throw new HttpRefusal(413, "body of " + declared + " bytes is larger than the upload limit of "
-                        + ctx.config().maxUploadBytes() + " bytes");
-            }
+            Uploads.checkDeclaredLength(ex, ctx.config().maxUploadBytes());
             byte[] sig = header(ex, GPGSIG_HEADER);
             byte[] md5 = header(ex, MD5SUM_HEADER);
             store.requireKeyring();

@@ -3,6 +3,7 @@ package org.stageforge.server.snapshots;
 import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
 import org.stageforge.binpkg.OpenPgp;
+import org.stageforge.server.core.Uploads;
 import org.stageforge.server.core.BlobStore;
 import org.stageforge.server.core.HttpRefusal;
 import org.stageforge.server.core.ServerContext;
@@ -14,12 +15,9 @@ import org.stageforge.util.Hashes;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -124,21 +122,10 @@ public final class SnapshotStore {
         Path dir = ctx.blobs().newTempDir();
         try {
             Path tarball = dir.resolve(n.tarball());
-            MessageDigest sha = Hashes.of("SHA-256");
-            long limit = ctx.config().maxUploadBytes();
-            long size = 0;
-            try (OutputStream out = Files.newOutputStream(tarball, StandardOpenOption.CREATE_NEW)) {
-                byte[] buf = new byte[1 << 16];
-                for (int r; (r = body.read(buf)) > 0; ) {
-                    size += r;
-                    if (size > limit) throw new HttpRefusal(413, "body larger than the upload limit of " + limit + " bytes");
-                    sha.update(buf, 0, r);
-                    out.write(buf, 0, r);
-                }
-            }
+            String sha256 = Uploads.receive(body, tarball, ctx.config().maxUploadBytes(), null).sha256();
             Files.write(dir.resolve(n.tarball() + ".gpgsig"), gpgsig);
             Files.write(dir.resolve(n.tarball() + ".md5sum"), md5sum);
-            return publish(tarball, HexFormat.of().formatHex(sha.digest()));
+            return publish(tarball, sha256);
         } finally {
             Dirs.deleteTree(dir);
         }
