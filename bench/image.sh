@@ -8,34 +8,14 @@
 # Usage: bench/image.sh [ROUNDS] [FIXTURES_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=${1:-5}
-FIX=$(realpath "${2:-../shared/fixtures}")
-SF=${STAGEFORGE:-$PWD/bin/stageforge} # another build to compare: STAGEFORGE=/path/to/bin/stageforge
-[ -n "${STAGEFORGE:-}" ] || [ -f target/stageforge.jar ] || { echo "build the jar first: mvn -q -DskipTests package" >&2; exit 1; }
-W=$(realpath -m target/image-bench)
-rm -rf "$W" && mkdir -p "$W/out"
-XPAK=$FIX/binhost-xpak-amd64
-
-case_dir=$FIX/portage-expected/install/phases
-mkdir -p "$W/cfg/etc/portage"
-for f in "$case_dir"/config-root/etc/portage/*; do
-  [ "$(basename "$f")" = make.profile.target ] || cp "$f" "$W/cfg/etc/portage/"
-done
-ln -s "$FIX/portage-expected/install/profile-repo/$(cat "$case_dir/config-root/etc/portage/make.profile.target")" \
-  "$W/cfg/etc/portage/make.profile"
-printf '[DEFAULT]\nmain-repo = gentoo\n\n[gentoo]\nlocation = %s\n' "$FIX/portage-expected/install/profile-repo" \
-  > "$W/cfg/etc/portage/repos.conf"
-USE=build "$SF" install --quiet --root "$W/root" --config-root "$W/cfg" --binhost "$XPAK" --cache-dir "$W/cache" \
-  --no-phases --binpkg-respect-use=y sys-apps/baselayout
-# shellcheck disable=SC2046
-"$SF" install --quiet --root "$W/root" --config-root "$W/cfg" --binhost "$XPAK" --cache-dir "$W/cache" --no-phases \
-  --noreplace $(cat bench/xpak-closed-targets.txt)
+. bench/lib.sh
+bench_init image-bench 5 "$@"
+mkdir -p "$W/out"
+install_xpak "$W/root" --no-phases
 echo "== root: $(find "$W/root" | wc -l) paths, $(du -sm "$W/root" | cut -f1) MiB, file table $(wc -l < "$W/root/var/lib/stageforge/files.tsv") lines"
 
 SDE=1700000000
 UUID=c7fdca34-f930-3187-9a2d-1a80bd500cf0
-now() { date +%s.%N; }
-min() { printf '%s\n' "$@" | sort -n | head -1; }
 sq_sf=() sq_raw=() er_sf=() er_raw=()
 for i in $(seq "$ROUNDS"); do
   rm -f "$W"/out/*

@@ -12,40 +12,11 @@
 # Usage: bench/install.sh [ROUNDS] [FIXTURES_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=${1:-3}
-FIX=$(realpath "${2:-../shared/fixtures}")
-SF=${STAGEFORGE:-$PWD/bin/stageforge} # another build to compare: STAGEFORGE=/path/to/bin/stageforge
-[ -n "${STAGEFORGE:-}" ] || [ -f target/stageforge.jar ] || { echo "build the jar first: mvn -q -DskipTests package" >&2; exit 1; }
-W=$(realpath -m target/install-bench)
-rm -rf "$W" && mkdir -p "$W"
-XPAK=$FIX/binhost-xpak-amd64
+. bench/lib.sh
+bench_init install-bench 3 "$@"
 SYNTH=$FIX/binhost-synth-gpkg
-
-# the config root Portage made the fixture roots with (portage-expected/install/phases)
-case_dir=$FIX/portage-expected/install/phases
-mkdir -p "$W/cfg/etc/portage"
-for f in "$case_dir"/config-root/etc/portage/*; do
-  [ "$(basename "$f")" = make.profile.target ] || cp "$f" "$W/cfg/etc/portage/"
-done
-ln -s "$FIX/portage-expected/install/profile-repo/$(cat "$case_dir/config-root/etc/portage/make.profile.target")" \
-  "$W/cfg/etc/portage/make.profile"
-printf '[DEFAULT]\nmain-repo = gentoo\n\n[gentoo]\nlocation = %s\n' "$FIX/portage-expected/install/profile-repo" \
-  > "$W/cfg/etc/portage/repos.conf"
-
-# the targets (xpak-closed-targets.txt): every package of the binhost that has a file and whose dependencies all
-# have one (found with `stageforge install --pretend` of each; the rest need perl, python, glibc, systemd...)
 TARGETS=$PWD/bench/xpak-closed-targets.txt
 
-now() { date +%s.%N; }
-install_xpak() { # ROOT [--no-phases]
-  local root=$1; shift
-  rm -rf "$root" "$W/build"
-  USE=build "$SF" install --quiet --root "$root" --config-root "$W/cfg" --binhost "$XPAK" --cache-dir "$W/cache" \
-    --build-dir "$W/build" --binpkg-respect-use=y "$@" sys-apps/baselayout
-  # shellcheck disable=SC2046
-  "$SF" install --quiet --root "$root" --config-root "$W/cfg" --binhost "$XPAK" --cache-dir "$W/cache" \
-    --build-dir "$W/build" "$@" --noreplace $(cat "$TARGETS")
-}
 # the binpkg of every installed package (CPV and BUILD_ID of the VDB against the index)
 install_xpak "$W/root" --no-phases
 for d in "$W"/root/var/db/pkg/*/*/; do
@@ -87,10 +58,9 @@ timed() { # VAR COMMAND...: appends the wall seconds of COMMAND to the list VAR
   local t0; t0=$(now); "$@"; local t1; t1=$(now)
   printf -v "$var" '%s %.2f' "${!var}" "$(echo "$t1 - $t0" | bc)"
 }
-min() { tr ' ' '\n' <<< "$1" | grep . | sort -n | head -1; }
 
 extract_xpak; extract_gpkg; install_synth # warm the page cache and the binhost caches
-phases= nophases= tarx= synth= targ=
+phases='' nophases='' tarx='' synth='' targ=''
 for i in $(seq "$ROUNDS"); do
   timed phases install_xpak "$W/root"
   timed tarx extract_xpak
@@ -101,7 +71,8 @@ for i in $(seq "$ROUNDS"); do
 done
 install_xpak "$W/root" > /dev/null
 runs=$(grep -c '^=== stageforge: pkg_' "$W"/build/logs/*.log | awk -F: '{s+=$NF} END{print s}')
-p=$(min "$phases"); n=$(min "$nophases"); t=$(min "$tarx"); s=$(min "$synth"); g=$(min "$targ")
+# shellcheck disable=SC2086 # the lists are space-separated numbers
+{ p=$(min $phases); n=$(min $nophases); t=$(min $tarx); s=$(min $synth); g=$(min $targ); }
 echo "== minimum of $ROUNDS rounds"
 echo "two-step install with phases ($runs phase runs): $p s (target < 5 s), ratio to zstd|tar $t s: $(echo "scale=2; $p / $t" | bc) (target <= 1.6)"
 echo "two-step install without phases:  $n s, ratio $(echo "scale=2; $n / $t" | bc) (target <= 1.3)"
