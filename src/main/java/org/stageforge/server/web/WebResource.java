@@ -1,6 +1,5 @@
 package org.stageforge.server.web;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.form.FormData;
@@ -24,19 +23,14 @@ import org.stageforge.server.releases.Releases;
 import org.stageforge.server.snapshots.SnapshotName;
 import org.stageforge.server.snapshots.SnapshotStore;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -442,25 +436,12 @@ public final class WebResource implements ResourceModule {
 
     /** The newest audit-log lines about uploads to and deletions from a binhost, newest first. */
     private List<HistoryRow> history(String binhost) throws IOException {
-        Deque<HistoryRow> last = new ArrayDeque<>();
         String prefix = binhost + "/";
-        try (BufferedReader r = Files.newBufferedReader(ctx.audit().file(), StandardCharsets.UTF_8)) {
-            for (String line; (line = r.readLine()) != null; ) {
-                JsonNode n;
-                try {
-                    n = JSON.readTree(line);
-                } catch (IOException e) {
-                    continue; // a line cut short by a crash mid-append
-                }
-                if (n == null || !n.path("action").asText().startsWith("binhost.") || !n.path("object").asText().startsWith(prefix)) continue;
-                last.addFirst(new HistoryRow(n.path("time").asText(), n.path("action").asText(), n.path("object").asText(),
-                        n.path("token").asText(""), n.path("result").asText()));
-                if (last.size() > HISTORY) last.removeLast();
-            }
-        } catch (NoSuchFileException e) {
-            return List.of();
-        }
-        return List.copyOf(last);
+        return ctx.audit().newest(n -> n.path("action").asText().startsWith("binhost.")
+                        && n.path("object").asText().startsWith(prefix), HISTORY).stream()
+                .map(n -> new HistoryRow(n.path("time").asText(), n.path("action").asText(), n.path("object").asText(),
+                        n.path("token").asText(""), n.path("result").asText()))
+                .toList();
     }
 
     private void css(HttpServerExchange ex) throws IOException {
