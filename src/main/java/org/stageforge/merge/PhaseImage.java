@@ -40,6 +40,8 @@ final class PhaseImage {
     private final boolean diskOwners;
     private final LinkedHashMap<String, TarEntry> original = new LinkedHashMap<>();
     private final Map<String, List<FileIntent>> intents = new HashMap<>();
+    /** Directories of the image known to be real directories while extracting (none is ever removed then). */
+    private final Set<Path> dirs = new HashSet<>();
 
     private PhaseImage(Path dir, String cpv, boolean diskOwners) {
         this.dir = dir;
@@ -105,12 +107,15 @@ final class PhaseImage {
         Path p = dir;
         for (int i = 0; i < comps.size() - 1; i++) {
             p = p.resolve(comps.get(i));
-            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) continue;
-            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                throw refuse("/" + String.join("/", comps) + " lies under /" + String.join("/", comps.subList(0, i + 1))
-                        + ", which is not a directory in the image");
+            if (dirs.contains(p)) continue;
+            if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    throw refuse("/" + String.join("/", comps) + " lies under /"
+                            + String.join("/", comps.subList(0, i + 1)) + ", which is not a directory in the image");
+                }
+                Files.createDirectory(p);
             }
-            Files.createDirectory(p);
+            dirs.add(p);
         }
         return p.resolve(comps.get(comps.size() - 1));
     }
