@@ -418,6 +418,8 @@ public final class MergeEngine {
         boolean imageIsPackage = true;
         /** The image extracted for pkg_preinst (D), whose files planning moves instead of copying; or null. */
         Path imageDir;
+        /** Directories of {@link #imageDir} found to be reached without a symbolic link (planning changes none). */
+        final Set<Path> imageDirsReal = new HashSet<>();
         /** MD5 of the package file: verified by the caller, or computed while planning from the same reads; or null. */
         String binpkgMd5;
         VdbEntry installed;
@@ -626,7 +628,11 @@ public final class MergeEngine {
             Map<String, Object> a = Files.readAttributes(src, "unix:mode,uid,gid,nlink", LinkOption.NOFOLLOW_LINKS);
             int mode = (Integer) a.get("mode");
             if ((mode & 0170000) != 0100000 || ((Number) a.get("nlink")).intValue() != 1) return false;
-            if (!src.getParent().toRealPath().equals(src.getParent())) return false;
+            Path parent = src.getParent();
+            if (!imageDirsReal.contains(parent)) {
+                if (!parent.toRealPath().equals(parent)) return false;
+                imageDirsReal.add(parent);
+            }
             try {
                 Files.move(src, m.spool, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             } catch (java.nio.file.AtomicMoveNotSupportedException e) {
