@@ -363,6 +363,8 @@ public final class MergeEngine {
         Path spool;
         /** The mode {@link #spool} was created with: when it is the one to set, no chmod is needed. */
         int spoolMode = -1;
+        /** The owner {@link #spool} was created with: when it is the one to set, no chown is needed. */
+        long spoolUid = -1, spoolGid = -1;
         long uid, gid;
         int mode;
 
@@ -414,6 +416,10 @@ public final class MergeEngine {
         Consumer<ImageVisitor> image;
         /** Whether {@link #image} is the package's own: then planning also gives {@link #binpkgMd5}. */
         boolean imageIsPackage = true;
+        /** The image extracted for pkg_preinst (D), whose files planning moves instead of copying; or null. */
+        Path imageDir;
+        /** Directories of {@link #imageDir} found to be reached without a symbolic link (planning changes none). */
+        final Set<Path> imageDirsReal = new HashSet<>();
         /** MD5 of the package file: verified by the caller, or computed while planning from the same reads; or null. */
         String binpkgMd5;
         VdbEntry installed;
@@ -517,6 +523,8 @@ public final class MergeEngine {
             binpkgMd5 = item.md5();
             Consumer<ImageVisitor> source = imageIsPackage && binpkgMd5 == null ? v -> binpkgMd5 = pkg.streamImageMd5(v)
                     : image;
+            // a masked file's content may be read again (spoolRedirected): then the image must stay as it is
+            boolean adopt = imageDir != null && mask.toString().isBlank();
             source.accept((e, in) -> {
                 String rel = String.join("/", PathSanitizer.components(e.path(), cpv));
                 TarEntry norm = e.withPath(rel);
@@ -530,7 +538,8 @@ public final class MergeEngine {
                 if (e.type() == TarEntry.Type.FILE) {
                     // a masked file is only hashed (a hard link to it needs its md5; rarely its content: see below)
                     m.spool = mask.isMasked("/" + rel) ? null : journal.spool();
-                    m.md5 = copy(in, m, buf);
+                    m.md5 = adopt && m.spool != null && adopt(imageDir.resolve(rel), m) ? hash(in, buf)
+                            : copy(in, m, buf);
                 }
                 Member old = byRel.put(rel, m);
                 if (old != null) {
@@ -595,8 +604,44 @@ public final class MergeEngine {
                     }
                 }
                 m.spoolMode = perms & ~defaults.umask();
+                m.spoolUid = defaults.uid();
+                m.spoolGid = defaults.gid();
             }
             return HexFormat.of().formatHex(md.digest());
+        }
+
+        private static String hash(InputStream in, byte[] buf) throws IOException {
+            MessageDigest md = md5();
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+            return HexFormat.of().formatHex(md.digest());
+        }
+
+        /**
+         * Moves a regular file of the image pkg_preinst edited (D, under the build directory) into the journal
+         * directory as {@code m}'s spool, instead of writing a copy: when it has a single link, no directory on its
+         * way is a symbolic link the phase left (the move stays inside D), and D is on the root's filesystem.
+         * Returns false when it cannot; the caller copies it then. The file keeps the mode and owner it has on disk
+         * (the merge sets the member's where they differ) and any extended attribute the phase gave it, as
+         * Portage's move of its image does.
+         */
+        private boolean adopt(Path src, Member m) throws IOException {
+            Map<String, Object> a = Files.readAttributes(src, "unix:mode,uid,gid,nlink", LinkOption.NOFOLLOW_LINKS);
+            int mode = (Integer) a.get("mode");
+            if ((mode & 0170000) != 0100000 || ((Number) a.get("nlink")).intValue() != 1) return false;
+            Path parent = src.getParent();
+            if (!imageDirsReal.contains(parent)) {
+                if (!parent.toRealPath().equals(parent)) return false;
+                imageDirsReal.add(parent);
+            }
+            try {
+                Files.move(src, m.spool, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+                return false;
+            }
+            m.spoolMode = mode & 07777;
+            m.spoolUid = ((Number) a.get("uid")).longValue();
+            m.spoolGid = ((Number) a.get("gid")).longValue();
+            return true;
         }
 
         /**
@@ -807,6 +852,7 @@ public final class MergeEngine {
             done.add("preinst");
             image = img::stream;
             imageIsPackage = false;
+            imageDir = img.dir();
             return img;
         }
 
@@ -1106,7 +1152,7 @@ public final class MergeEngine {
                     Files.move(m.spool, dest); // another filesystem mounted inside the root: copied
                 }
             }
-            if (materialize && !(renamed && m.uid == spoolDefaults.uid() && m.gid == spoolDefaults.gid())) {
+            if (materialize && !(renamed && m.uid == m.spoolUid && m.gid == m.spoolGid)) {
                 options.posix().lchown(dest, m.uid, m.gid);
             }
             if (!renamed || diskMode(m.mode, false) != m.spoolMode) setMode(dest, m.mode, false);

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -40,6 +41,8 @@ final class PhaseImage {
     private final boolean diskOwners;
     private final LinkedHashMap<String, TarEntry> original = new LinkedHashMap<>();
     private final Map<String, List<FileIntent>> intents = new HashMap<>();
+    /** Directories of the image known to be real directories while extracting (none is ever removed then). */
+    private final Set<Path> dirs = new HashSet<>();
 
     private PhaseImage(Path dir, String cpv, boolean diskOwners) {
         this.dir = dir;
@@ -105,12 +108,15 @@ final class PhaseImage {
         Path p = dir;
         for (int i = 0; i < comps.size() - 1; i++) {
             p = p.resolve(comps.get(i));
-            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) continue;
-            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                throw refuse("/" + String.join("/", comps) + " lies under /" + String.join("/", comps.subList(0, i + 1))
-                        + ", which is not a directory in the image");
+            if (dirs.contains(p)) continue;
+            if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    throw refuse("/" + String.join("/", comps) + " lies under /"
+                            + String.join("/", comps.subList(0, i + 1)) + ", which is not a directory in the image");
+                }
+                Files.createDirectory(p);
             }
-            Files.createDirectory(p);
+            dirs.add(p);
         }
         return p.resolve(comps.get(comps.size() - 1));
     }
@@ -143,8 +149,13 @@ final class PhaseImage {
             Set<String> emitted = new HashSet<>();
             for (var o : original.entrySet()) {
                 Path p = dir.resolve(o.getKey());
-                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) continue;
-                TarEntry e = kept(o.getValue(), p, emitted);
+                BasicFileAttributes a;
+                try {
+                    a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException gone) { // removed, or a directory on its way is no longer one
+                    continue;
+                }
+                TarEntry e = kept(o.getValue(), p, a, emitted);
                 if (e == null) continue;
                 emit(v, withIntents(e.withPath(o.getKey()), o.getKey()), p);
                 emitted.add(o.getKey());
@@ -169,33 +180,36 @@ final class PhaseImage {
         }
     }
 
-    /** The package's member if the path still holds that kind of file (updated for content/link changes), or null. */
-    private TarEntry kept(TarEntry e, Path p, Set<String> emitted) throws IOException {
+    /**
+     * The package's member if the path (whose attributes, not following a link, are {@code a}) still holds that
+     * kind of file (updated for content/link changes), or null.
+     */
+    private TarEntry kept(TarEntry e, Path p, BasicFileAttributes a, Set<String> emitted) throws IOException {
         switch (e.type()) {
             case DIR:
-                return Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? e : null;
+                return a.isDirectory() ? e : null;
             case SYMLINK:
-                if (!Files.isSymbolicLink(p)) return null;
+                if (!a.isSymbolicLink()) return null;
                 String target = Files.readSymbolicLink(p).toString();
                 return target.equals(e.linkTarget()) ? e : e.withLinkTarget(target);
             case FIFO, CHAR, BLOCK:
-                return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) ? e : null;
+                return a.isRegularFile() ? e : null;
             case HARDLINK:
-                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) return null;
+                if (!a.isRegularFile()) return null;
                 String t = String.join("/", PathSanitizer.components(e.linkTarget(), cpv));
                 if (emitted.contains(t) && Files.isSameFile(p, dir.resolve(t))) return e;
                 return asFile(new TarEntry(e.path(), TarEntry.Type.FILE, e.mode(), e.uid(), e.gid(), e.uname(),
-                        e.gname(), 0, e.mtime(), e.mtimeNanos(), "", 0, 0, e.xattrs()), p);
+                        e.gname(), 0, e.mtime(), e.mtimeNanos(), "", 0, 0, e.xattrs()), a);
             default:
-                return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) ? asFile(e, p) : null;
+                return a.isRegularFile() ? asFile(e, a) : null;
         }
     }
 
     /** A file member with the disk's size, and the disk's mtime when the phase rewrote the file. */
-    private static TarEntry asFile(TarEntry e, Path p) throws IOException {
-        long mtime = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() / 1000;
+    private static TarEntry asFile(TarEntry e, BasicFileAttributes a) {
+        long mtime = a.lastModifiedTime().toMillis() / 1000;
         boolean same = mtime == e.mtime();
-        return new TarEntry(e.path(), e.type(), e.mode(), e.uid(), e.gid(), e.uname(), e.gname(), Files.size(p),
+        return new TarEntry(e.path(), e.type(), e.mode(), e.uid(), e.gid(), e.uname(), e.gname(), a.size(),
                 same ? e.mtime() : mtime, same ? e.mtimeNanos() : 0, e.linkTarget(), e.devMajor(), e.devMinor(),
                 e.xattrs());
     }

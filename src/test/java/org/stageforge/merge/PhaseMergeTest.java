@@ -172,6 +172,56 @@ class PhaseMergeTest {
     }
 
     @Test
+    void theEditedImageIsMovedIntoTheRootNotCopied() throws IOException {
+        Path pkg = TestPackages.xpak("app-misc", "move-1").meta("DEFINED_PHASES", "preinst")
+                .meta("environment.bz2", env("""
+                        pkg_preinst() {
+                            stat -c %i "${ED}/usr/bin/tool" > "${T}/inode" || die
+                            echo edited > "${ED}/usr/bin/other" || die
+                        }
+                        """))
+                .dir("usr").dir("usr/bin")
+                .file("usr/bin/tool", "#!/bin/sh\n".getBytes(StandardCharsets.UTF_8), 0751, 0, 0, null)
+                .file("usr/bin/other", "packaged\n".getBytes(StandardCharsets.UTF_8), 0444, 0, 0, null)
+                .write(pkgs);
+        merge(true, pkg);
+        String inode = Files.readString(build.resolve("app-misc/move-1/temp/inode")).strip();
+        assertThat(Files.getAttribute(root.resolve("usr/bin/tool"), "unix:ino").toString()).isEqualTo(inode);
+        assertThat(root.resolve("usr/bin/tool")).hasContent("#!/bin/sh");
+        assertThat(Files.getAttribute(root.resolve("usr/bin/tool"), "unix:mode")).isEqualTo(0100751);
+        assertThat(root.resolve("usr/bin/other")).hasContent("edited");
+        // unprivileged, the disk keeps the owner's write access; the file table has the package's mode
+        assertThat(Files.getAttribute(root.resolve("usr/bin/other"), "unix:mode")).isEqualTo(0100644);
+        assertThat(FileTable.load(root).get("usr/bin/other").mode()).isEqualTo(0444);
+        assertThat(Vdb.open(root).get("app-misc/move-1").orElseThrow().contents()).filteredOn(c -> c.path()
+                .equals("/usr/bin/other")).extracting(ContentsEntry::md5)
+                .containsExactly(HexFormat.of().formatHex(org.stageforge.util.Hashes.of("MD5")
+                        .digest("edited\n".getBytes(StandardCharsets.UTF_8))));
+        assertThat(build.resolve("image/app-misc/move-1")).doesNotExist();
+    }
+
+    @Test
+    void aDirectoryOfTheImageMadeASymlinkByPreinstMovesNothingFromOutside() throws IOException {
+        Path outside = Files.createDirectories(tmp.resolve("outside/lib"));
+        Files.writeString(outside.resolve("data"), "host\n");
+        Path pkg = TestPackages.xpak("app-misc", "move-1").meta("DEFINED_PHASES", "preinst")
+                .meta("environment.bz2", env("""
+                        pkg_preinst() {
+                            rm -r "${ED}/usr/lib" || die
+                            ln -s OUTSIDE "${ED}/usr/lib" || die
+                        }
+                        """.replace("OUTSIDE", outside.toString())))
+                .dir("usr").dir("usr/bin").dir("usr/lib")
+                .file("usr/bin/tool", "#!/bin/sh\n")
+                .file("usr/lib/data", "packaged\n")
+                .write(pkgs);
+        assertThatThrownBy(() -> merge(true, pkg)).isInstanceOf(StageforgeException.class)
+                .hasMessageContaining("refused");
+        assertThat(outside.resolve("data")).hasContent("host");
+        assertThat(root.resolve("usr/bin/tool")).doesNotExist();
+    }
+
+    @Test
     void theBuildDirectoryMustNotBeInsideTheRoot() throws IOException {
         MergeOptions o = MergeOptions.defaults(root).withSync(false)
                 .withPhases(false, new BashPhases(build, null)).withBuildDir(root.resolve("var/tmp/b"));
