@@ -14,7 +14,7 @@ depends() {
 }
 
 install() {
-    inst_multiple gpgv sha256sum tee wc head timeout sync switch_root mount
+    inst_multiple gpgv sha256sum tee wc head timeout sync switch_root mount sed tail
     inst_multiple -o curl wget
     inst_simple /usr/bin/stageforge-controller
     for f in /usr/lib/stageforge-controller/*.sh; do
@@ -29,5 +29,6 @@ install() {
             find /etc/stageforge/files -type f | while IFS= read -r f; do inst_simple "$f"; done
         fi
     fi
+    inst_hook cmdline 90 "$moddir/stageforge-root.sh"
     inst_hook mount 90 "$moddir/stageforge-mount.sh"
 }
