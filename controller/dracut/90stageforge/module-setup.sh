@@ -10,7 +10,11 @@ check() {
 }
 
 depends() {
-    echo network
+    # updates need the network; a controller without a server (it only picks and mounts a slot) does not
+    if grep -qs '^[[:space:]]*server[[:space:]]*=' /etc/stageforge/config.d/*.conf; then
+        echo network
+    fi
+    return 0
 }
 
 install() {

@@ -208,14 +208,13 @@ public final class DracutInitramfs {
         return true;
     }
 
-    /** The script's own complaint, else dracut's last error line, from the log. */
+    /** The script's own complaint, else the log's last line (where dracut says why it stopped). */
     private static String said(Path log) throws IOException {
         if (!Files.isRegularFile(log)) return null;
-        List<String> lines = Files.readAllLines(log, StandardCharsets.ISO_8859_1);
         String last = null;
-        for (String l : lines) {
+        for (String l : Files.readAllLines(log, StandardCharsets.ISO_8859_1)) {
             if (l.startsWith("stageforge: ")) return l.substring(12);
-            if (l.contains("dracut") && (l.contains("FATAL") || l.contains("ERROR") || l.contains("failed") || l.contains("not found"))) last = l.strip();
+            if (!l.isBlank()) last = l.strip();
         }
         return last;
     }

@@ -39,7 +39,7 @@ public final class TestSeed {
 
     private static final List<String> WRAPPERS =
             List.of("emerge", "ebuild", "egencache", "emerge-webrsync", "quickpkg", "portageq");
-    /** dracut (with its {@code network} module, which the controller's dracut module needs) for dracut initramfs builds. */
+    /** dracut with its {@code network} module (which the controller's dracut module needs when it has a server). */
     private static final String PACKAGES =
             "python3,gcc,libc6-dev,make,zstd,xz-utils,bzip2,patch,gawk,file,pax-utils,wget,dracut-core,dracut-network";
 
