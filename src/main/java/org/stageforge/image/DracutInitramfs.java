@@ -74,7 +74,12 @@ public final class DracutInitramfs {
             // the target's dracut configuration and firmware, not the seed's
             args.addAll(List.of("--conf", isFile(r.root(), "etc/dracut.conf") ? TARGET + "/etc/dracut.conf" : "/dev/null"));
             args.addAll(List.of("--confdir", isDir(r.root(), "etc/dracut.conf.d") ? TARGET + "/etc/dracut.conf.d" : "/run/stageforge/empty"));
-            if (isDir(r.root(), "lib/firmware")) args.addAll(List.of("--fwdir", TARGET + "/lib/firmware"));
+            for (String fw : List.of("lib/firmware", "usr/lib/firmware")) {
+                if (isDir(r.root(), fw)) {
+                    args.addAll(List.of("--fwdir", TARGET + "/" + fw));
+                    break;
+                }
+            }
         }
         if (!g.modules().isEmpty()) args.addAll(List.of("--add-drivers", String.join(" ", g.modules())));
         List<String> files = new ArrayList<>(g.files());
