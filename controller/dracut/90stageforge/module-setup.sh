@@ -10,11 +10,15 @@ check() {
 }
 
 depends() {
-    echo network
+    # updates need the network; a controller without a server (it only picks and mounts a slot) does not
+    if grep -qs '^[[:space:]]*server[[:space:]]*=' /etc/stageforge/config.d/*.conf; then
+        echo network
+    fi
+    return 0
 }
 
 install() {
-    inst_multiple gpgv sha256sum tee wc head timeout sync switch_root mount
+    inst_multiple gpgv sha256sum tee wc head timeout sync switch_root mount sed tail
     inst_multiple -o curl wget
     inst_simple /usr/bin/stageforge-controller
     for f in /usr/lib/stageforge-controller/*.sh; do
@@ -29,5 +33,6 @@ install() {
             find /etc/stageforge/files -type f | while IFS= read -r f; do inst_simple "$f"; done
         fi
     fi
+    inst_hook cmdline 90 "$moddir/stageforge-root.sh"
     inst_hook mount 90 "$moddir/stageforge-mount.sh"
 }

@@ -127,7 +127,9 @@ final class Parts {
                     "accept_keywords", "package_mask", "package_unmask", "package_license", "mixins",
                     "install_mask_sets", "phases", "controller") + "repository=" + spec.output().repository()
                     + (spec.controller() == null ? "" : fileDigest(spec.controller().keyring()));
-            case KERNEL -> spec.section("kernel") + fileDigest(spec.kernel().image()) + fileDigest(spec.kernel().initramfs());
+            case KERNEL -> spec.section("kernel") + fileDigest(spec.kernel().image()) + fileDigest(spec.kernel().initramfs())
+                    // the seed's dracut may make the initramfs
+                    + (spec.kernel().generate() != null && spec.kernel().generate().dracut() != null ? spec.section("seed") : "");
             case DEPCLEAN -> "";
             case CLEANUP -> spec.section("cleanup");
             case PACK -> spec.section("stage", "output") + "oci=" + opts.oci();
@@ -650,6 +652,13 @@ final class Parts {
         if (k.initramfs() != null) {
             FileOps.copyInto(k.initramfs(), boot.resolve("initramfs-" + version + ".img"), 0644);
             rep.action("install", "/boot/initramfs-" + version + ".img");
+        } else if (k.generate() != null && k.generate().dracut() != null) {
+            Path img = boot.resolve("initramfs-" + version + ".img");
+            SeedRoot seed = org.stageforge.image.DracutInitramfs.hasDracut(root) || spec.seed() == null ? null
+                    : Seed.prepare(spec.seed(), opts.cache(), rep::log);
+            org.stageforge.image.DracutInitramfs.build(new org.stageforge.image.DracutInitramfs.Request(root, version, k.generate(),
+                    spec.output().disk(), seed, plan().sourceDateEpoch(), build.resolve("dracut"), build.resolve("logs/dracut.log")), img);
+            rep.action("install", "/boot/initramfs-" + version + ".img (dracut" + (seed == null ? "" : " of the seed") + ")");
         } else if (k.generate() != null) {
             var g = k.generate();
             var modules = org.stageforge.image.KernelModules.resolve(org.stageforge.image.KernelInstall.modulesDir(root, version), g.modules());

@@ -411,11 +411,13 @@ public final class SpecParser {
         if (initramfs != null && image == null) throw t.err("initramfs", "initramfs needs image");
         StageSpec.GeneratedInitramfs gen = null;
         StageSpec.InitramfsController ctl = controller(t);
-        if (t.has("initramfs_init") || ctl != null) {
-            String key = ctl != null ? "initramfs_controller" : "initramfs_init";
+        StageSpec.Dracut dracut = dracut(t);
+        if (t.has("initramfs_init") || ctl != null || dracut != null) {
+            String key = ctl != null ? "initramfs_controller" : dracut != null ? "initramfs_builder" : "initramfs_init";
             if (initramfs != null) throw t.err(key, "[kernel] takes initramfs or " + key + ", not both");
             if (ctl != null && t.has("initramfs_init")) throw t.err("initramfs_init", "[kernel] takes initramfs_init or initramfs_controller, not both");
-            String init = ctl != null ? null : t.str("initramfs_init", true);
+            if (dracut != null && t.has("initramfs_init")) throw t.err("initramfs_init", "initramfs_init is for initramfs_builder = \"stageforge\" (dracut brings its own init)");
+            String init = ctl != null || dracut != null ? null : t.str("initramfs_init", true);
             List<String> files = t.strList("initramfs_files");
             if (init != null && !rootPath(init)) throw t.err("initramfs_init", "'" + init + "' is not an absolute path in the root");
             for (int i = 0; i < files.size(); i++) {
@@ -423,13 +425,30 @@ public final class SpecParser {
             }
             List<String> modules = t.strList("initramfs_modules");
             for (String m : modules) if (!m.matches("[A-Za-z0-9_-]+")) throw t.err("initramfs_modules", "'" + m + "' is not a module name");
-            gen = new StageSpec.GeneratedInitramfs(init, files, modules, ctl);
+            gen = new StageSpec.GeneratedInitramfs(init, files, modules, ctl, dracut);
         } else if (t.has("initramfs_files") || t.has("initramfs_modules")) {
-            throw t.err(t.has("initramfs_files") ? "initramfs_files" : "initramfs_modules", "initramfs_files and initramfs_modules need initramfs_init or initramfs_controller");
+            throw t.err(t.has("initramfs_files") ? "initramfs_files" : "initramfs_modules", "initramfs_files and initramfs_modules need initramfs_init, initramfs_controller or initramfs_builder = \"dracut\"");
         }
         boolean uki = t.bool("uki", false);
         t.done();
         return new StageSpec.Kernel(image, initramfs, version, pkg, gen, uki);
+    }
+
+    /** {@code [kernel] initramfs_builder} ({@code "stageforge"}, the default, or {@code "dracut"}) and {@code initramfs_compress}. */
+    private StageSpec.Dracut dracut(T t) {
+        String builder = t.has("initramfs_builder") ? t.str("initramfs_builder", true) : "stageforge";
+        if (!builder.equals("stageforge") && !builder.equals("dracut")) {
+            throw t.err("initramfs_builder", "initramfs_builder must be \"stageforge\" or \"dracut\", not '" + builder + "'");
+        }
+        if (!builder.equals("dracut")) {
+            if (t.has("initramfs_compress")) throw t.err("initramfs_compress", "initramfs_compress needs initramfs_builder = \"dracut\"");
+            return null;
+        }
+        String compress = t.has("initramfs_compress") ? t.str("initramfs_compress", true) : "zstd";
+        if (!compress.equals("zstd") && !compress.equals("none")) {
+            throw t.err("initramfs_compress", "initramfs_compress must be \"zstd\" or \"none\", not '" + compress + "'");
+        }
+        return new StageSpec.Dracut(compress);
     }
 
     /** {@code [kernel] initramfs_controller} and its {@code controller_*} keys; null when it is off. */

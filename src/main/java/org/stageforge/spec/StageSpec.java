@@ -137,18 +137,27 @@ public record StageSpec(Path file, String name, String version, Repo repo, List<
 
     /**
      * {@code [kernel] initramfs_init/initramfs_files/initramfs_modules}: an initramfs written by stageforge from
-     * files of the root ({@code init} becomes {@code /init}) and the named kernel modules with their dependencies.
+     * files of the root ({@code init} becomes {@code /init}) and the named kernel modules with their dependencies;
+     * with {@code dracut} (non-null, {@code initramfs_builder = "dracut"}) made by dracut instead ({@code init} null).
      */
-    public record GeneratedInitramfs(String init, List<String> files, List<String> modules, InitramfsController controller) {
+    public record GeneratedInitramfs(String init, List<String> files, List<String> modules, InitramfsController controller,
+                                     Dracut dracut) {
         public GeneratedInitramfs {
             files = List.copyOf(files);
             modules = List.copyOf(modules);
         }
 
+        public GeneratedInitramfs(String init, List<String> files, List<String> modules, InitramfsController controller) {
+            this(init, files, modules, controller, null);
+        }
+
         public GeneratedInitramfs(String init, List<String> files, List<String> modules) {
-            this(init, files, modules, null);
+            this(init, files, modules, null, null);
         }
     }
+
+    /** {@code [kernel] initramfs_builder = "dracut"}: {@code compress} is {@code "zstd"} or {@code "none"}. */
+    public record Dracut(String compress) {}
 
     /**
      * {@code [kernel] initramfs_controller = true}: the update controller is the initramfs's {@code /init};

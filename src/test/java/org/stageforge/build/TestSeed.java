@@ -23,7 +23,8 @@ import java.util.stream.Stream;
 /**
  * The Debian 12 stand-in for a Gentoo stage3 (see ../shared/tools/README.md): {@code mmdebstrap} minbase with a
  * compiler, Python and Portage from {@code STAGEFORGE_TOOLS/portage-*.tar.xz} (default {@code ../shared/tools})
- * unpacked at {@code /usr/lib/portage-src} behind {@code /usr/bin/emerge} etc. wrappers, plus {@code gtar}.
+ * unpacked at {@code /usr/lib/portage-src} behind {@code /usr/bin/emerge} etc. wrappers, plus {@code gtar}, and dracut
+ * (a Gentoo stage3 has none, but a seed with {@code sys-kernel/dracut} merged is what {@code initramfs_builder = "dracut"} runs).
  * <p>
  * Built once: {@code target/test-seed/DIGEST/seed.tar} (+ {@code seed.tar.sha512}), DIGEST covering everything that
  * goes into it (the mmdebstrap arguments, the hook, the Portage tarball, the machine's apt sources), so later runs
@@ -38,8 +39,9 @@ public final class TestSeed {
 
     private static final List<String> WRAPPERS =
             List.of("emerge", "ebuild", "egencache", "emerge-webrsync", "quickpkg", "portageq");
+    /** dracut with its {@code network} module (which the controller's dracut module needs when it has a server). */
     private static final String PACKAGES =
-            "python3,gcc,libc6-dev,make,zstd,xz-utils,bzip2,patch,gawk,file,pax-utils,wget";
+            "python3,gcc,libc6-dev,make,zstd,xz-utils,bzip2,patch,gawk,file,pax-utils,wget,dracut-core,dracut-network";
 
     private static Tarball tarball;
     private static SeedRoot root;

@@ -7,7 +7,7 @@ import java.nio.file.Files;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The stand-in seed has what a Gentoo stage3 gives a build: emerge on PATH, a compiler, gtar. */
+/** The stand-in seed has what a Gentoo stage3 gives a build: emerge on PATH, a compiler, gtar; and dracut. */
 @Tag("seed")
 class TestSeedTest {
     @Test
@@ -23,5 +23,7 @@ class TestSeedTest {
         assertThat(r.dir().resolve("usr/bin/gcc")).exists();
         assertThat(r.dir().resolve("usr/bin/scanelf")).exists();
         assertThat(r.dir().resolve("dev")).isDirectory();
+        assertThat(r.dir().resolve("usr/bin/dracut")).exists();
+        assertThat(r.dir().resolve("usr/lib/dracut/modules.d/40network/module-setup.sh")).exists();
     }
 }

@@ -51,7 +51,7 @@ class ControllerShellTest {
         // the main script with every library it sources (-x), the hooks, the tests; dracut's module-setup is bash
         check("sh", "-x", "--source-path=SCRIPTDIR", "stageforge-controller");
         check("sh", "-x", "--source-path=SCRIPTDIR", "test/lib_test.sh");
-        check("sh", "dracut/90stageforge/stageforge-mount.sh", "openrc/stageforge-health");
+        check("sh", "dracut/90stageforge/stageforge-mount.sh", "dracut/90stageforge/stageforge-root.sh", "openrc/stageforge-health");
         check("bash", "dracut/90stageforge/module-setup.sh");
     }
 

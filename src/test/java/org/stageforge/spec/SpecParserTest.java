@@ -172,6 +172,22 @@ class SpecParserTest {
     }
 
     @Test
+    void dracutInitramfs() throws IOException {
+        StageSpec s = parse(MINIMAL + """
+                [kernel]
+                package = "sys-kernel/gentoo-kernel-bin"
+                initramfs_builder = "dracut"
+                initramfs_modules = ["virtio_blk"]
+                initramfs_controller = true
+                """);
+        assertThat(s.kernel().generate()).isEqualTo(new StageSpec.GeneratedInitramfs(null, List.of(), List.of("virtio_blk"),
+                new StageSpec.InitramfsController(null, null, null), new StageSpec.Dracut("zstd")));
+        assertThat(parse(MINIMAL + "[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_builder = \"dracut\"\ninitramfs_compress = \"none\"\n")
+                .kernel().generate().dracut()).isEqualTo(new StageSpec.Dracut("none"));
+        assertThat(parse(MINIMAL + "[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_builder = \"stageforge\"\n").kernel().generate()).isNull();
+    }
+
+    @Test
     void defaultsAndOtherRepoForms() throws IOException {
         StageSpec s = parse(MINIMAL);
         assertThat(s.repo()).isEqualTo(new StageSpec.DirRepo("gentoo", tmp.resolve("repo"), null));
@@ -205,6 +221,10 @@ class SpecParserTest {
                 Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_init = \"/init\"\ninitramfs_controller = true", "spec.toml:12:1: [kernel] takes initramfs_init or initramfs_controller, not both"),
                 Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ncontroller_server = \"https://x\"", "spec.toml:12:1: controller_server needs initramfs_controller = true"),
                 Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_controller = true\ncontroller_server = \"https://x\"\ncontroller_channel = \"stable\"", "spec.toml:13:1: controller_server needs controller_keyring"),
+                Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_builder = \"mkinitcpio\"", "spec.toml:12:1: initramfs_builder must be \"stageforge\" or \"dracut\", not 'mkinitcpio'"),
+                Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_compress = \"none\"", "spec.toml:12:1: initramfs_compress needs initramfs_builder = \"dracut\""),
+                Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_builder = \"dracut\"\ninitramfs_compress = \"lz4\"", "spec.toml:13:1: initramfs_compress must be \"zstd\" or \"none\""),
+                Arguments.of("[kernel]\npackage = \"sys-kernel/k\"\ninitramfs_builder = \"dracut\"\ninitramfs_init = \"/init\"", "spec.toml:13:1: initramfs_init is for initramfs_builder = \"stageforge\""),
                 Arguments.of("[output]\nformats = [\"disk\", \"iso\"]", "spec.toml:11:20: format must be tar.zst, tar.xz, squashfs, erofs, disk or qcow2, not 'iso'"),
                 Arguments.of("[output.disk]\nslot_b = \"half\"", "spec.toml:11:1: slot_b must be empty or filled"),
                 Arguments.of("[output.disk]\nroot_fs = \"btrfs\"", "spec.toml:11:1: root_fs must be ext4, erofs or squashfs"),
