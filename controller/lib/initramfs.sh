@@ -77,11 +77,14 @@ initramfs_stateless() {
 }
 
 # initramfs_handover: moves the kernel file systems (and /run with the state) into the new root and
-# executes its init; with handover=none the caller (dracut) does this itself.
+# executes its init; with handover=none the caller (dracut) does this itself. switch_root must run as PID 1:
+# stageforge's /init execs the controller.
 initramfs_handover() {
     [ "$C_handover" = none ] && return 0
+    # read before /proc moves away
+    _o_mounts=$(cut -d ' ' -f 2 /proc/mounts)
     for _o_d in /dev /proc /sys /run; do
-        if [ -d "$C_newroot$_o_d" ] && grep -q " $_o_d " /proc/mounts; then
+        if [ -d "$C_newroot$_o_d" ] && printf '%s\n' "$_o_mounts" | grep -qx "$_o_d"; then
             mount --move "$_o_d" "$C_newroot$_o_d" || warn "cannot move $_o_d into the new root"
         fi
     done

@@ -118,9 +118,8 @@ public final class ControllerInitramfs {
                 }
                 i=0
                 while partlabels; [ ! -e /dev/disk/by-partlabel/%s ] && [ $i -lt 30 ]; do i=$((i + 1)); sleep 1; done
-                stageforge-controller --config /config.d boot --initramfs
-                echo "stageforge: the controller failed (exit $?); a shell follows"
-                exec sh
+                # switch_root needs PID 1; on a failure the controller starts a shell on the console itself
+                exec stageforge-controller --config /config.d boot --initramfs
                 """.formatted(d.rootLabelA());
     }
 

@@ -221,9 +221,14 @@ final class BootPackages {
             List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-machine", "q35,accel=" + accel,
                     "-m", "512", "-display", "none", "-serial", "file:" + log, "-monitor", "none", "-no-reboot",
                     "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
-                    "-drive", "if=pflash,format=raw,file=" + vars,
-                    "-drive", "file=" + d + ",format=raw,if=virtio"));
-            if (nic) cmd.addAll(List.of("-nic", "user,model=virtio-net-pci"));
+                    "-drive", "if=pflash,format=raw,file=" + vars));
+            if (nic) {
+                // the disk is the only boot device: the firmware must not try a network boot first
+                cmd.addAll(List.of("-drive", "file=" + d + ",format=raw,if=none,id=hd", "-device", "virtio-blk-pci,drive=hd,bootindex=0",
+                        "-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0,romfile="));
+            } else {
+                cmd.addAll(List.of("-drive", "file=" + d + ",format=raw,if=virtio"));
+            }
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(work.resolve("qemu.out").toFile()).start();
             try {
                 if (accel.equals("kvm") && !p.waitFor(30, TimeUnit.SECONDS) && (!Files.exists(log) || Files.size(log) == 0)) return false;
