@@ -231,11 +231,13 @@ final class BootPackages {
             }
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(work.resolve("qemu.out").toFile()).start();
             try {
-                if (accel.equals("kvm") && !p.waitFor(30, TimeUnit.SECONDS) && (!Files.exists(log) || Files.size(log) == 0)) return false;
+                boolean silent = accel.equals("kvm") && !p.waitFor(30, TimeUnit.SECONDS) && (!Files.exists(log) || Files.size(log) == 0);
+                if (silent) return false;
                 if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                     throw new AssertionError("QEMU (" + accel + ") timed out after " + timeoutSeconds + "s; serial console in " + log);
                 }
-                return true;
+                // a KVM that fails at once ("KVM internal error") ends QEMU before the firmware printed anything
+                return !(accel.equals("kvm") && p.exitValue() != 0 && (!Files.exists(log) || Files.size(log) == 0));
             } finally {
                 if (p.isAlive()) p.destroyForcibly().waitFor();
             }
