@@ -51,6 +51,7 @@ final class ElfDeps {
         while (!todo.isEmpty()) {
             String real = todo.poll();
             if (!read.add(real) || !isElf(root.resolve(real.substring(1)))) continue;
+            Tools.find("readelf", "binutils", "initramfs_controller (the libraries of " + real + ")");
             String info = Tools.run(List.of("readelf", "-W", "-l", "-d", root.resolve(real.substring(1)).toString()), Map.of(), null);
             Matcher m = INTERP.matcher(info);
             if (m.find()) todo.add(follow(root, m.group(1), out));
