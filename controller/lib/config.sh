@@ -2,7 +2,7 @@
 # Configuration: defaults, then --config FILE (or every *.conf of a config.d directory, in name order),
 # then stageforge.KEY=VALUE words of the kernel command line (--cmdline FILE, default /proc/cmdline).
 
-SF_KEYS='server channel release_source fleet_config keyring config_keyring slot_a slot_b state_dir state_device machine_id token token_file image_pattern attempt_limit fetcher connect_timeout download_timeout tmpfs config_files newroot init handover'
+SF_KEYS='server channel release_source fleet_config keyring config_keyring slot_a slot_b state_dir state_device machine_id token token_file image_pattern attempt_limit fetcher connect_timeout download_timeout tmpfs config_files newroot init handover network'
 
 config_defaults() {
     C_server=''
@@ -28,6 +28,7 @@ config_defaults() {
     C_newroot=/sysroot
     C_init=/sbin/init
     C_handover=switch_root
+    C_network=none
 }
 
 # config_file FILE: reads one file; unknown keys are an error (a typo must not silently disable a setting).
@@ -98,6 +99,10 @@ config_check() {
     case $C_fetcher in
         auto | curl | wget) ;;
         *) die 3 "configuration: fetcher must be auto, curl or wget, not '$C_fetcher'" ;;
+    esac
+    case $C_network in
+        none | dhcp) ;;
+        *) die 3 "configuration: network must be none or dhcp, not '$C_network'" ;;
     esac
     case $C_handover in
         switch_root | none) ;;

@@ -9,6 +9,23 @@ initramfs_mount_state() {
     mount "$C_state_device" "$C_state_dir" || die 1 "cannot mount the state device $C_state_device on $C_state_dir"
 }
 
+# initramfs_network: with network = dhcp and a server, every interface but lo asks for a DHCP lease (busybox
+# udhcpc with the controller's event script, a few tries); without one the boot goes on with what is installed.
+initramfs_network() {
+    [ "$C_network" = dhcp ] && [ -n "$C_server" ] || return 0
+    ip link set lo up 2>/dev/null
+    for _n_path in /sys/class/net/*; do
+        _n_if=${_n_path##*/}
+        [ "$_n_if" = lo ] || [ ! -e "$_n_path" ] && continue
+        ip link set "$_n_if" up 2>/dev/null
+        if udhcpc -i "$_n_if" -f -q -n -t 5 -T 2 -s "$SF_HOME/udhcpc.script" >"$SF_TMP/udhcpc.out" 2>&1; then
+            info "network: $_n_if has $(ip -4 -o addr show dev "$_n_if" | sed -n 's/.* inet \([^ ]*\).*/\1/p' | head -n 1)"
+        else
+            warn "network: no DHCP lease on $_n_if: $(tail -n 1 "$SF_TMP/udhcpc.out")"
+        fi
+    done
+}
+
 initramfs_mount_root() {
     _i_dev=$(slot_path "$1")
     mkdir -p "$C_newroot"
@@ -60,11 +77,14 @@ initramfs_stateless() {
 }
 
 # initramfs_handover: moves the kernel file systems (and /run with the state) into the new root and
-# executes its init; with handover=none the caller (dracut) does this itself.
+# executes its init; with handover=none the caller (dracut) does this itself. switch_root must run as PID 1:
+# stageforge's /init execs the controller.
 initramfs_handover() {
     [ "$C_handover" = none ] && return 0
+    # read before /proc moves away
+    _o_mounts=$(cut -d ' ' -f 2 /proc/mounts)
     for _o_d in /dev /proc /sys /run; do
-        if [ -d "$C_newroot$_o_d" ] && grep -q " $_o_d " /proc/mounts; then
+        if [ -d "$C_newroot$_o_d" ] && printf '%s\n' "$_o_mounts" | grep -qx "$_o_d"; then
             mount --move "$_o_d" "$C_newroot$_o_d" || warn "cannot move $_o_d into the new root"
         fi
     done

@@ -72,6 +72,10 @@ check "defaults" "$C_image_pattern/$C_tmpfs" "*.root.erofs//etc /var/log /tmp"
 check "unknown cmdline key warned" "$(cat "$W/warn")" "stageforge-controller: warning: kernel command line: unknown key stageforge.nonsense ignored"
 check "bad attempt_limit" "$( (config_load "$W/config.d" /dev/null; C_attempt_limit=x; config_check) 2>&1 | tail -n 1)" \
     "stageforge-controller: error: configuration: attempt_limit must be a positive number, not 'x'"
+check "network default and choice" "$C_network/$( (config_load "$W/config.d" /dev/null; C_network=dhcp; config_check; echo "$C_network") 2>&1)" "none/dhcp"
+check "bad network" "$( (config_load "$W/config.d" /dev/null; C_network=wifi; config_check) 2>&1; echo "rc=$?")" \
+    "stageforge-controller: error: configuration: network must be none or dhcp, not 'wifi'
+rc=3"
 printf 'stageforge.machine_id=../../x\n' >"$W/cmdline"
 check "hostile machine_id" "$( (config_load "$W/config.d" "$W/cmdline") 2>&1; echo "rc=$?")" \
     "stageforge-controller: error: configuration: bad machine_id '../../x'

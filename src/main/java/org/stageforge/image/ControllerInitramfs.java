@@ -34,11 +34,13 @@ public final class ControllerInitramfs {
     private ControllerInitramfs() {}
 
     public static Parts parts(Path root, StageSpec.InitramfsController c, StageSpec.Disk disk, Path work) throws IOException {
-        List<String> files = new ArrayList<>();
+        List<String> programs = new ArrayList<>();
         need(root, BUSYBOX, "the controller's initramfs runs on busybox (merge sys-apps/busybox with USE=static)");
-        files.add(BUSYBOX);
-        if (exists(root, GPGV)) files.add(GPGV);
+        programs.add(BUSYBOX);
+        if (exists(root, GPGV)) programs.add(GPGV);
         else if (c.server() != null) need(root, GPGV, "the controller checks SHA256SUMS.gpg with gpgv (merge app-crypt/gnupg)");
+        // a dynamically linked gpgv (or busybox) brings its loader and libraries
+        List<String> files = new ArrayList<>(ElfDeps.closure(root, programs));
         if (c.keyring() != null) {
             need(root, c.keyring(), "controller_keyring");
             files.add(c.keyring());
@@ -50,7 +52,10 @@ public final class ControllerInitramfs {
             for (Path f : ControllerFiles.export(dir)) {
                 String rel = dir.relativize(f).toString();
                 if (rel.equals("stageforge-controller")) extra.put("usr/bin/stageforge-controller", new Initramfs.Extra(0755, Files.readAllBytes(f)));
-                else if (rel.startsWith("lib/")) extra.put("usr/lib/stageforge-controller/" + rel.substring(4), new Initramfs.Extra(0644, Files.readAllBytes(f)));
+                else if (rel.startsWith("lib/")) {
+                    // the udhcpc event script is run, the rest sourced
+                    extra.put("usr/lib/stageforge-controller/" + rel.substring(4), new Initramfs.Extra(Files.isExecutable(f) ? 0755 : 0644, Files.readAllBytes(f)));
+                }
             }
         } finally {
             Dirs.deleteTree(dir);
@@ -80,6 +85,8 @@ public final class ControllerInitramfs {
         sb.append("slot_b = /dev/disk/by-partlabel/").append(d.rootLabelB()).append('\n');
         sb.append("state_device = /dev/disk/by-partlabel/").append(d.stateLabel()).append('\n');
         sb.append("state_dir = /run/stageforge/state\n");
+        // nothing else brings the network up before the controller asks the server
+        sb.append("network = dhcp\n");
         return sb.toString();
     }
 
@@ -111,9 +118,8 @@ public final class ControllerInitramfs {
                 }
                 i=0
                 while partlabels; [ ! -e /dev/disk/by-partlabel/%s ] && [ $i -lt 30 ]; do i=$((i + 1)); sleep 1; done
-                stageforge-controller --config /config.d boot --initramfs
-                echo "stageforge: the controller failed (exit $?); a shell follows"
-                exec sh
+                # switch_root needs PID 1; on a failure the controller starts a shell on the console itself
+                exec stageforge-controller --config /config.d boot --initramfs
                 """.formatted(d.rootLabelA());
     }
 

@@ -35,7 +35,8 @@ final class Tools {
     private static final Map<String, String> PACKAGES = Map.ofEntries(Map.entry("mkfs.ext4", "e2fsprogs"),
             Map.entry("debugfs", "e2fsprogs"), Map.entry("mkfs.vfat", "dosfstools"), Map.entry("mcopy", "mtools"),
             Map.entry("mmd", "mtools"), Map.entry("mren", "mtools"), Map.entry("mdir", "mtools"), Map.entry("mtype", "mtools"),
-            Map.entry("sfdisk", "fdisk"), Map.entry("qemu-img", "qemu-utils"), Map.entry("objcopy", "binutils"));
+            Map.entry("sfdisk", "fdisk"), Map.entry("qemu-img", "qemu-utils"), Map.entry("objcopy", "binutils"),
+            Map.entry("readelf", "binutils"));
 
     /** The full path of a disk-image tool. */
     static String find(String name) {

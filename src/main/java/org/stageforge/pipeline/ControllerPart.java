@@ -49,7 +49,7 @@ final class ControllerPart {
             write(root, "/usr/bin/stageforge-controller", Files.readAllBytes(files.resolve("stageforge-controller")), 0755, written);
             try (var s = Files.list(files.resolve("lib"))) {
                 for (Path lib : s.sorted().toList()) {
-                    write(root, "/usr/lib/stageforge-controller/" + lib.getFileName(), Files.readAllBytes(lib), 0644, written);
+                    write(root, "/usr/lib/stageforge-controller/" + lib.getFileName(), Files.readAllBytes(lib), Files.isExecutable(lib) ? 0755 : 0644, written);
                 }
             }
             if (openrc) {

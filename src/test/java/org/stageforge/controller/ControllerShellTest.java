@@ -42,7 +42,7 @@ class ControllerShellTest {
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor()).as(out).isZero();
-        assertThat(out).doesNotContain("not ok").contains("1..33");
+        assertThat(out).doesNotContain("not ok").contains("1..35");
     }
 
     @Test

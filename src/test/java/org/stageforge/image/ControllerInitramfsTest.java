@@ -72,7 +72,9 @@ class ControllerInitramfsTest {
         assertThat(m.get("usr/bin/stageforge-controller")).isEqualTo(new Member(0100755, Files.readString(ctl.resolve("stageforge-controller"))));
         try (var s = Files.list(ctl.resolve("lib"))) {
             for (Path f : s.toList()) {
-                assertThat(m.get("usr/lib/stageforge-controller/" + f.getFileName())).isEqualTo(new Member(0100644, Files.readString(f)));
+                // the udhcpc event script is run, the rest sourced
+                int mode = Files.readString(f).startsWith("#!") ? 0100755 : 0100644;
+                assertThat(m.get("usr/lib/stageforge-controller/" + f.getFileName())).isEqualTo(new Member(mode, Files.readString(f)));
             }
         }
         assertThat(m.get("config.d/00-stageforge.conf").data()).isEqualTo("""
@@ -84,6 +86,7 @@ class ControllerInitramfsTest {
                 slot_b = /dev/disk/by-partlabel/BACKUPFS
                 state_device = /dev/disk/by-partlabel/STATE
                 state_dir = /run/stageforge/state
+                network = dhcp
                 """);
         assertThat(m.get("config.d/50-site.conf").data()).isEqualTo("machine_id = m1\n");
         assertThat(m.get("bin/busybox").data()).isEqualTo("BUSYBOX");
@@ -112,5 +115,46 @@ class ControllerInitramfsTest {
         Files.delete(r.resolve("bin/busybox"));
         assertThatThrownBy(() -> ControllerInitramfs.parts(r, CTL, StageSpec.Disk.DEFAULT, tmp))
                 .hasMessageContaining("/bin/busybox is not in the root");
+    }
+
+    @Test
+    void aDynamicGpgvBringsItsLoaderAndLibrariesThroughMergedUsrSymlinks() throws Exception {
+        Path hostLibs = Path.of("/usr/lib/x86_64-linux-gnu");
+        List<String> needed = List.of("ld-linux-x86-64.so.2", "libc.so.6", "libz.so.1", "libbz2.so.1.0", "libgcrypt.so.20", "libgpg-error.so.0");
+        org.junit.jupiter.api.Assumptions.assumeTrue(ImageListing.onPath("readelf"), "readelf (binutils) not installed");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/gpgv"))
+                && needed.stream().allMatch(n -> Files.exists(hostLibs.resolve(n))), "needs an x86_64 Debian host's gpgv and its libraries");
+        Path r = root();
+        Files.copy(Path.of("/usr/bin/gpgv"), r.resolve("usr/bin/gpgv"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        // a merged-/usr root: /lib is a symlink, the loader's path an absolute symlink through it
+        Path libs = Files.createDirectories(r.resolve("usr/lib/x86_64-linux-gnu"));
+        Files.createSymbolicLink(r.resolve("lib"), Path.of("usr/lib"));
+        Files.createSymbolicLink(Files.createDirectories(r.resolve("lib64")).resolve("ld-linux-x86-64.so.2"),
+                Path.of("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"));
+        for (String n : List.of("ld-linux-x86-64.so.2", "libc.so.6", "libz.so.1", "libbz2.so.1.0", "libgcrypt.so.20", "libgpg-error.so.0", "libm.so.6")) {
+            Path real = hostLibs.resolve(n).toRealPath();
+            Files.copy(real, libs.resolve(real.getFileName().toString()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            if (!real.getFileName().toString().equals(n)) Files.createSymbolicLink(libs.resolve(n), real.getFileName());
+        }
+        Files.createDirectories(r.resolve("etc/ld.so.conf.d"));
+        Files.writeString(r.resolve("etc/ld.so.conf.d/x86_64-linux-gnu.conf"), "# multiarch\n/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n");
+
+        List<String> files = ControllerInitramfs.parts(r, CTL, StageSpec.Disk.DEFAULT, tmp).files();
+        assertThat(files).contains("/bin/busybox", "/usr/bin/gpgv", "/lib64/ld-linux-x86-64.so.2", "/lib",
+                "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "/usr/lib/x86_64-linux-gnu/libz.so.1",
+                "/usr/lib/x86_64-linux-gnu/" + hostLibs.resolve("libz.so.1").toRealPath().getFileName(),
+                "/usr/lib/x86_64-linux-gnu/libgcrypt.so.20", "/usr/lib/x86_64-linux-gnu/libc.so.6")
+                .noneMatch(f -> f.contains("libm.so"));
+        Map<String, Member> m = list(write(r, "initrd"));
+        assertThat(m.get("lib").mode()).isEqualTo(0120777);
+        assertThat(m.get("lib").data()).isEqualTo("usr/lib");
+        assertThat(m.get("lib64/ld-linux-x86-64.so.2").data()).isEqualTo("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+        assertThat(m).containsKey("usr/lib/x86_64-linux-gnu/libgpg-error.so.0");
+
+        // a library in none of the directories: refused, naming the program and the library
+        Files.delete(libs.resolve("libbz2.so.1.0"));
+        assertThatThrownBy(() -> ControllerInitramfs.parts(r, CTL, StageSpec.Disk.DEFAULT, tmp))
+                .isInstanceOfSatisfying(StageforgeException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCodes.BAD_INPUT))
+                .hasMessageContaining("initramfs_controller: /usr/bin/gpgv needs libbz2.so.1.0, which is in none of /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib64");
     }
 }

@@ -14,10 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.stageforge.pipeline.BootPackages.onPath;
-import static org.stageforge.pipeline.BootPackages.run;
-import static org.stageforge.pipeline.BootPackages.sha256;
-import static org.stageforge.pipeline.BootPackages.tool;
+import static org.stageforge.pipeline.BootPackages.*;
 
 /**
  * A stage that really boots: packages made with {@code stageforge pkg create} (the spec's {@code [[binhost]] sources})
@@ -30,7 +27,6 @@ import static org.stageforge.pipeline.BootPackages.tool;
  * reproducibility check, the second time as a normal user).
  */
 class BootDiskTest {
-    static final String MARKER = BootPackages.MARKER;
     static Path work;
     static Path disk;
     static Path disk2;
@@ -39,17 +35,13 @@ class BootDiskTest {
 
     @BeforeAll
     static void buildOnce() throws Exception {
-        for (String tool : List.of("apt-get", "dpkg-deb", "mkfs.ext4", "debugfs", "mkfs.vfat", "mcopy", "sfdisk")) {
-            if (!onPath(tool)) {
-                reason = tool + " not installed (see .ci/run)";
-                return;
-            }
-        }
+        reason = missing(List.of("apt-get", "dpkg-deb", "mkfs.ext4", "debugfs", "mkfs.vfat", "mcopy", "sfdisk"));
+        if (reason == null) reason = fetch("done", List.of("busybox-static", "linux-image-amd64", "systemd-boot-efi"));
+        if (reason != null) return;
         work = Files.createTempDirectory("stageforge-boot");
         Path sources = work.resolve("packages");
         kver = debianPackages(sources);
-        if (kver == null) return;
-        BootPackages.writeRepo(work.resolve("repo"));
+        writeRepo(work.resolve("repo"));
         Files.writeString(work.resolve("spec.toml"), """
                 profile = "test"
                 world = ["sys-apps/busybox-boot", "sys-kernel/debian-kernel", "sys-boot/systemd-boot-efi"]
@@ -128,8 +120,7 @@ class BootDiskTest {
     @Test
     void qemuBootsSlotAThenBThenFallsBackToA() throws Exception {
         Assumptions.assumeTrue(reason == null, reason);
-        Assumptions.assumeTrue(onPath("qemu-system-x86_64"), "qemu-system-x86 not installed");
-        Assumptions.assumeTrue(Files.isRegularFile(Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd")), "ovmf not installed");
+        Assumptions.assumeTrue(qemuMissing() == null, qemuMissing());
         Path d = work.resolve("boot.raw");
         Files.copy(disk, d);
         Path vars = work.resolve("vars.fd");
@@ -153,26 +144,21 @@ class BootDiskTest {
         assertThat(third).contains("root=PARTUUID=" + uuids.get("SYSFS"));
     }
 
+    static BootPackages.Qemu qemu;
+
+    /** Boots the disk once (QEMU powers off when the root's init is done); returns the serial console from the marker on. */
     private static String boot(Path d, Path vars, String n) throws Exception {
-        return BootPackages.boot(work, d, vars, n);
+        if (qemu == null) qemu = new BootPackages.Qemu(work, false);
+        String out = qemu.boot(d, vars, work.resolve("serial-" + n + ".log"), 300);
+        assertThat(out).as("serial console of boot " + n).contains(MARKER);
+        return out.substring(out.indexOf(MARKER));
     }
 
-    private static Map<String, String> partUuids(Path d) throws Exception {
-        Map<String, String> m = new java.util.HashMap<>();
-        for (String l : run(List.of(tool("sfdisk"), "--dump", d.toString()), 60).split("\n")) {
-            var u = java.util.regex.Pattern.compile("uuid=([0-9A-Fa-f-]+).*name=\"([^\"]+)\"").matcher(l);
-            if (u.find()) m.put(u.group(2), u.group(1).toLowerCase(java.util.Locale.ROOT));
-        }
-        return m;
-    }
-
-    /** Fetches the .debs once and unpacks them into package source trees; returns the kernel version (null: skipped). */
+    /** Unpacks the .debs into package source trees; returns the kernel version. */
     private static String debianPackages(Path sources) throws Exception {
-        reason = BootPackages.fetch();
-        if (reason != null) return null;
-        BootPackages.busybox(sources);
-        String kver = BootPackages.kernel(sources, work);
-        BootPackages.systemdBoot(sources);
+        busybox(sources);
+        String kver = kernel(sources, work, DISK_MODULES);
+        systemdBoot(sources);
         return kver;
     }
 }

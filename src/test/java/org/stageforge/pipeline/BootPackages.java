@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -13,33 +14,70 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Packages for stages that really boot, made from Debian's busybox-static, linux-image-amd64 (a stand-in for a Gentoo
- * kernel package) and systemd-boot-efi, as {@code [[binhost]] sources} trees ({@code stageforge pkg create} input);
- * the .deb files are fetched once into {@code target/boot-debs} with {@code apt-get download}. Also QEMU with OVMF
- * booting a disk image to {@link #MARKER} on the serial console, and the small process helpers the boot tests share.
+ * What the tests that really boot a stage share: Debian .debs fetched once into {@code target/boot-debs} with
+ * {@code apt-get download}, unpacked into package source trees as {@code stageforge pkg create} / the spec's
+ * {@code [[binhost]] sources} take them (busybox-static, a trimmed linux-image-amd64 as a stand-in for a Gentoo
+ * kernel package, systemd-boot-efi), a minimal repository, and QEMU with OVMF run to power-off with the serial
+ * console kept in a file.
  */
 final class BootPackages {
     static final Path DEBS = Path.of("target/boot-debs").toAbsolutePath();
+    /** The modules a virtio disk with an erofs root needs (paths under lib/modules/VERSION). */
+    static final List<String> DISK_MODULES = List.of("kernel/drivers/virtio", "kernel/drivers/block/virtio_blk.ko",
+            "kernel/fs/erofs", "kernel/lib/libcrc32c.ko", "kernel/crypto/crc32c_generic.ko");
+
+    /** What the busybox root's init prints first on the serial console. */
     static final String MARKER = "STAGEFORGE-BOOTED";
 
     private BootPackages() {}
 
-    /** Fetches the .debs once into {@link #DEBS}; returns null, or why the test is skipped. */
-    static String fetch() throws Exception {
-        for (String tool : List.of("apt-get", "dpkg-deb")) if (!onPath(tool)) return tool + " not installed (see .ci/run)";
-        Files.createDirectories(DEBS);
-        if (!Files.exists(DEBS.resolve("done"))) {
-            try {
-                run(List.of("apt-get", "download", "busybox-static", "linux-image-amd64", "systemd-boot-efi"), DEBS, 600);
-                Path meta = find(DEBS, "linux-image-amd64_");
-                String dep = run(List.of("dpkg-deb", "-f", meta.toString(), "Depends"), 60).strip();
-                run(List.of("apt-get", "download", dep.substring(0, dep.indexOf(' '))), DEBS, 600);
-            } catch (AssertionError | IOException e) {
-                return "apt-get download failed (no network or no Debian sources): " + e.getMessage();
-            }
-            Files.writeString(DEBS.resolve("done"), "");
-        }
+    /** The first of {@code tools} that is not installed, with the hint where CI gets it; null when all are there. */
+    static String missing(List<String> tools) {
+        for (String t : tools) if (!onPath(t)) return t + " not installed (see .ci/run)";
         return null;
+    }
+
+    /**
+     * Downloads {@code packages} into {@link #DEBS} unless {@code marker} says it was done; returns null, or why
+     * the test must be skipped (no network or no Debian sources).
+     */
+    static String fetch(String marker, List<String> packages) throws Exception {
+        Files.createDirectories(DEBS);
+        if (Files.exists(DEBS.resolve(marker))) return null;
+        try {
+            List<String> cmd = new ArrayList<>(List.of("apt-get", "download"));
+            cmd.addAll(packages);
+            run(cmd, DEBS, 600);
+            if (packages.contains("linux-image-amd64")) {
+                // the metapackage names the kernel package of the day
+                String dep = run(List.of("dpkg-deb", "-f", find(DEBS, "linux-image-amd64_").toString(), "Depends"), 60).strip();
+                run(List.of("apt-get", "download", dep.substring(0, dep.indexOf(' '))), DEBS, 600);
+            }
+        } catch (AssertionError | IOException e) {
+            return "apt-get download failed (no network or no Debian sources): " + e.getMessage();
+        }
+        Files.writeString(DEBS.resolve(marker), "");
+        return null;
+    }
+
+    /**
+     * The kernel package {@code sys-kernel/debian-kernel-1.0} under {@code sources}: the image, the module lists and
+     * the modules {@code modules} names (files or directories under lib/modules/VERSION); returns the kernel version.
+     */
+    static String kernel(Path sources, Path work, List<String> modules) throws Exception {
+        Path k = unpack(find(DEBS, "linux-image-6"), work.resolve("kernel-full"));
+        String kver;
+        try (var s = Files.list(k.resolve("lib/modules"))) {
+            kver = s.findFirst().orElseThrow().getFileName().toString();
+        }
+        Path ki = sources.resolve("sys-kernel/debian-kernel-1.0/image");
+        copyTree(k.resolve("boot"), ki.resolve("boot"));
+        String mods = "lib/modules/" + kver;
+        List<String> files = new ArrayList<>(List.of("modules.builtin", "modules.order"));
+        files.addAll(modules);
+        for (String f : files) copyTree(k.resolve(mods + "/" + f), ki.resolve(mods + "/" + f));
+        meta(sources.resolve("sys-kernel/debian-kernel-1.0/metadata"), "sys-kernel", "debian-kernel-1.0", "");
+        return kver;
     }
 
     /**
@@ -90,29 +128,7 @@ final class BootPackages {
         meta(sources.resolve("sys-apps/busybox-boot-1.0/metadata"), "sys-apps", "busybox-boot-1.0", "");
     }
 
-    /**
-     * {@code sys-kernel/debian-kernel-1.0}: Debian's kernel image with the modules a virtio disk with an erofs root
-     * needs (no modules.dep: Debian's postinst makes it); returns the kernel version. {@code work} gets the full package.
-     */
-    static String kernel(Path sources, Path work) throws Exception {
-        Path k = unpack(find(DEBS, "linux-image-6"), work.resolve("kernel-full"));
-        String kver;
-        try (var s = Files.list(k.resolve("lib/modules"))) {
-            kver = s.findFirst().orElseThrow().getFileName().toString();
-        }
-        // a trimmed stand-in: the image, the module lists and the modules a virtio disk with an erofs root needs
-        Path ki = sources.resolve("sys-kernel/debian-kernel-1.0/image");
-        copyTree(k.resolve("boot"), ki.resolve("boot"));
-        String mods = "lib/modules/" + kver;
-        for (String f : List.of("modules.builtin", "modules.order", "kernel/drivers/virtio", "kernel/drivers/block/virtio_blk.ko",
-                "kernel/fs/erofs", "kernel/lib/libcrc32c.ko", "kernel/crypto/crc32c_generic.ko")) {
-            copyTree(k.resolve(mods + "/" + f), ki.resolve(mods + "/" + f));
-        }
-        meta(sources.resolve("sys-kernel/debian-kernel-1.0/metadata"), "sys-kernel", "debian-kernel-1.0", "");
-        return kver;
-    }
-
-    /** {@code sys-boot/systemd-boot-efi-1.0}: Debian's systemd-boot-efi (the EFI boot loader and stub). */
+    /** The package {@code sys-boot/systemd-boot-efi-1.0}: the boot loader the disk's ESP gets. */
     static void systemdBoot(Path sources) throws Exception {
         Path sd = unpack(find(DEBS, "systemd-boot-efi_"), sources.resolve("sys-boot/systemd-boot-efi-1.0/image"));
         assertThat(sd.resolve("usr/lib/systemd/boot/efi/systemd-bootx64.efi")).isRegularFile();
@@ -135,8 +151,12 @@ final class BootPackages {
         try (var s = Files.walk(src)) {
             for (Path p : s.toList()) {
                 Path t = dst.resolve(src.relativize(p).toString());
-                if (Files.isDirectory(p)) Files.createDirectories(t);
-                else {
+                if (Files.isSymbolicLink(p)) {
+                    Files.createDirectories(t.getParent());
+                    Files.createSymbolicLink(t, Files.readSymbolicLink(p));
+                } else if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
                     Files.createDirectories(t.getParent());
                     Files.copy(p, t);
                 }
@@ -151,7 +171,6 @@ final class BootPackages {
         for (var e : m.entrySet()) Files.writeString(dir.resolve(e.getKey()), e.getValue() + "\n");
     }
 
-    /** A repository with the profile {@code test} the boot specs name (their packages come from binhost sources). */
     static void writeRepo(Path repo) throws IOException {
         TestStage.write(repo.resolve("profiles/repo_name"), "gentoo\n");
         TestStage.write(repo.resolve("metadata/layout.conf"), "masters =\nprofile-formats = portage-2\n");
@@ -204,38 +223,75 @@ final class BootPackages {
         return HexFormat.of().formatHex(md.digest());
     }
 
-    /** KVM where /dev/kvm works: null until the first boot tried it. */
-    private static Boolean kvm;
-
-    /** Boots the disk once (logs in {@code work}) (QEMU powers off when the root's init is done); returns the serial console from the marker on. */
-    static String boot(Path work, Path d, Path vars, String n) throws Exception {
-        Path log = work.resolve("serial-" + n + ".log");
-        if (kvm == null) kvm = Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"));
-        if (kvm && !qemu(work, d, vars, log, "kvm", 300)) {
-            // some nested hosts offer /dev/kvm whose guests never run (the firmware prints nothing): use TCG
-            kvm = false;
+    /** GPT partition name to PARTUUID (lower case) of a disk image. */
+    static Map<String, String> partUuids(Path d) throws Exception {
+        Map<String, String> m = new java.util.HashMap<>();
+        for (String l : run(List.of(tool("sfdisk"), "--dump", d.toString()), 60).split("\n")) {
+            var u = java.util.regex.Pattern.compile("uuid=([0-9A-Fa-f-]+).*name=\"([^\"]+)\"").matcher(l);
+            if (u.find()) m.put(u.group(2), u.group(1).toLowerCase(java.util.Locale.ROOT));
         }
-        if (!kvm) assertThat(qemu(work, d, vars, log, "tcg", 1500)).as("boot " + n + " under TCG").isTrue();
-        String out = Files.readString(log, StandardCharsets.ISO_8859_1);
-        assertThat(out).as("serial console of boot " + n).contains(MARKER);
-        return out.substring(out.indexOf(MARKER));
+        return m;
     }
 
-    /** Runs QEMU until it powers off (true) or, with KVM, until the firmware printed nothing in 30 s (false). */
-    private static boolean qemu(Path work, Path d, Path vars, Path log, String accel, long timeoutSeconds) throws Exception {
-        Files.deleteIfExists(log);
-        List<String> cmd = List.of("qemu-system-x86_64", "-machine", "q35,accel=" + accel,
-                "-m", "512", "-display", "none", "-serial", "file:" + log, "-monitor", "none", "-no-reboot",
-                "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
-                "-drive", "if=pflash,format=raw,file=" + vars,
-                "-drive", "file=" + d + ",format=raw,if=virtio");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(work.resolve("qemu.out").toFile()).start();
-        try {
-            if (accel.equals("kvm") && !p.waitFor(30, TimeUnit.SECONDS) && (!Files.exists(log) || Files.size(log) == 0)) return false;
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) throw new AssertionError("QEMU (" + accel + ") timed out after " + timeoutSeconds + "s");
-            return true;
-        } finally {
-            if (p.isAlive()) p.destroyForcibly().waitFor();
+    /** Whether QEMU and OVMF are there (null) or why not. */
+    static String qemuMissing() {
+        if (!onPath("qemu-system-x86_64")) return "qemu-system-x86 not installed";
+        if (!Files.isRegularFile(Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd"))) return "ovmf not installed";
+        return null;
+    }
+
+    /**
+     * QEMU (q35, OVMF, 512 MiB) on a virtio disk, with KVM where /dev/kvm works, else TCG. {@code nic}: a virtio NIC
+     * on user-mode networking (the host's loopback is 10.0.2.2 for the guest).
+     */
+    static final class Qemu {
+        private final Path work;
+        private final boolean nic;
+        /** KVM where /dev/kvm works: null until the first boot tried it. */
+        private Boolean kvm;
+
+        Qemu(Path work, boolean nic) {
+            this.work = work;
+            this.nic = nic;
+        }
+
+        /** Boots until the guest powers off; returns the serial console (also kept in {@code log}). */
+        String boot(Path disk, Path vars, Path log, long kvmTimeoutSeconds) throws Exception {
+            if (kvm == null) kvm = Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"));
+            if (kvm && !run(disk, vars, log, "kvm", kvmTimeoutSeconds)) {
+                // some nested hosts offer /dev/kvm whose guests never run (the firmware prints nothing): use TCG
+                kvm = false;
+            }
+            if (!kvm) assertThat(run(disk, vars, log, "tcg", kvmTimeoutSeconds * 5)).as("boot under TCG, serial console in " + log).isTrue();
+            return Files.readString(log, StandardCharsets.ISO_8859_1);
+        }
+
+        /** Runs QEMU until it powers off (true) or, with KVM, until the firmware printed nothing in 30 s (false). */
+        private boolean run(Path d, Path vars, Path log, String accel, long timeoutSeconds) throws Exception {
+            Files.deleteIfExists(log);
+            List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-machine", "q35,accel=" + accel,
+                    "-m", "512", "-display", "none", "-serial", "file:" + log, "-monitor", "none", "-no-reboot",
+                    "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+                    "-drive", "if=pflash,format=raw,file=" + vars));
+            if (nic) {
+                // the disk is the only boot device: the firmware must not try a network boot first
+                cmd.addAll(List.of("-drive", "file=" + d + ",format=raw,if=none,id=hd", "-device", "virtio-blk-pci,drive=hd,bootindex=0",
+                        "-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0,romfile="));
+            } else {
+                cmd.addAll(List.of("-drive", "file=" + d + ",format=raw,if=virtio"));
+            }
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(work.resolve("qemu.out").toFile()).start();
+            try {
+                boolean silent = accel.equals("kvm") && !p.waitFor(30, TimeUnit.SECONDS) && (!Files.exists(log) || Files.size(log) == 0);
+                if (silent) return false;
+                if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                    throw new AssertionError("QEMU (" + accel + ") timed out after " + timeoutSeconds + "s; serial console in " + log);
+                }
+                // a KVM that fails at once ("KVM internal error") ends QEMU before the firmware printed anything
+                return !(accel.equals("kvm") && p.exitValue() != 0 && (!Files.exists(log) || Files.size(log) == 0));
+            } finally {
+                if (p.isAlive()) p.destroyForcibly().waitFor();
+            }
         }
     }
 }

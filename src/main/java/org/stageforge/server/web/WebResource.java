@@ -1,5 +1,6 @@
 package org.stageforge.server.web;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.form.FormData;
@@ -238,7 +239,7 @@ public final class WebResource implements ResourceModule {
 
     /** One machine of the fleet page: what it should run and what it last reported. */
     record MachineRow(String id, String group, String target, String reported, String version, String slot, String health,
-                      String healthClass) {}
+                      String healthClass, String judged, String note) {}
 
     /** One rollout of the fleet page. */
     record RolloutRow(String id, String group, String version, String baseline, String state, String reason, String stage,
@@ -265,12 +266,26 @@ public final class WebResource implements ResourceModule {
             String health = h.map(x -> x.healthy().map(ok -> ok ? "healthy" : "unhealthy").orElse("not judged")).orElse("no report");
             machines.add(new MachineRow(m.machine().id(), m.machine().group(), m.target().orElse("channel's current"),
                     h.map(x -> time(x.receivedMillis())).orElse(""), h.map(Fleet.Health::version).orElse(""),
-                    h.map(Fleet.Health::slot).orElse(""), health, health.replace(' ', '-')));
+                    h.map(Fleet.Health::slot).orElse(""), health, health.replace(' ', '-'),
+                    h.filter(x -> x.healthy().isPresent()).map(Fleet.Health::judged).orElse(""), h.map(WebResource::note).orElse("")));
         }
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("machines", machines);
         v.put("rollouts", rollouts);
         page(ex, "fleet", session, "Fleet", v);
+    }
+
+    /** What the machine's report says beyond its health: the controller's fallback, else its first error. */
+    private static String note(Fleet.Health h) {
+        try {
+            JsonNode r = JSON.readTree(h.report());
+            if (r == null || !r.isObject()) return "";
+            if (r.path("fallback").isTextual() && !r.path("fallback").asText().isEmpty()) return r.path("fallback").asText();
+            JsonNode e = r.path("errors");
+            return e.isArray() && !e.isEmpty() && e.get(0).isTextual() ? e.get(0).asText() : "";
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /** One release channel in a list. */

@@ -32,7 +32,8 @@ class FleetPageTest {
             fleet.report(others.get(0), "1", "A", Optional.of(true), Optional.of("1"), "{}");
             // what a machine reports is hostile: shown as text
             fleet.report(others.get(1), "<script>alert(1)</script>", "B", Optional.empty(), Optional.empty(), "{}");
-            fleet.report(canary, "2", "B", Optional.of(false), Optional.of("2"), "{}");
+            fleet.report(canary, "1", "A", Optional.of(false), Optional.of("2"),
+                    "{\"fallback\":\"slot B (version 2) deprived; falling back to backup slot A (version 1)\",\"errors\":[\"<b>x</b>\"]}");
 
             HttpClient http = HttpClient.newHttpClient();
             assertThat(get(http, s.uri() + "/ui/fleet", null).statusCode()).isEqualTo(401);
@@ -49,7 +50,11 @@ class FleetPageTest {
                     .contains("<td class=\"health not-judged\">not judged</td>")
                     .contains("<td class=\"health no-report\">no report</td>")
                     .contains("<td>" + rollout + "</td><td>lab</td><td>2</td><td>1</td><td class=\"state halted\">halted</td>")
-                    .contains("<a href=\"/ui/fleet\">Fleet</a>");
+                    .contains("<a href=\"/ui/fleet\">Fleet</a>")
+                    // the canary is back on 1 after a failed cycle of 2, and its report says why
+                    .contains("<td>" + canary + "</td><td>lab</td><td>1</td>")
+                    .contains("<td class=\"health unhealthy\">unhealthy</td><td>2</td><td>slot B (version 2) deprived; falling back to backup slot A (version 1)</td>")
+                    .contains("<td class=\"health not-judged\">not judged</td><td></td><td></td>");
             assertThat(body.replaceAll("(?s).*<td class=\"state halted\">halted</td><td>([^<]*)</td>.*", "$1"))
                     .contains(canary).contains("unhealthy");
         }
