@@ -28,6 +28,12 @@ public interface PosixOps {
 
     void lsetxattr(Path p, String name, byte[] value) throws IOException;
 
+    /**
+     * Every xattr of {@code p} (any namespace, not following a final symlink), by name; empty on a filesystem without
+     * xattrs.
+     */
+    java.util.SortedMap<String, byte[]> lgetxattrs(Path p) throws IOException;
+
     /** Sets the modification (and access) time of {@code p} without following a final symlink. */
     void lutimes(Path p, long epochSeconds) throws IOException;
 
@@ -53,6 +59,8 @@ public interface PosixOps {
             int lchown(String path, int uid, int gid) throws LastErrorException;
             int mknod(String path, int mode, long dev) throws LastErrorException;
             int lsetxattr(String path, String name, byte[] value, long size, int flags) throws LastErrorException;
+            long llistxattr(String path, byte[] list, long size) throws LastErrorException;
+            long lgetxattr(String path, String name, byte[] value, long size) throws LastErrorException;
             int utimensat(int dirfd, String path, long[] times, int flags) throws LastErrorException;
             int open(String path, int flags) throws LastErrorException;
             int syncfs(int fd) throws LastErrorException;
@@ -92,6 +100,46 @@ public interface PosixOps {
         @Override
         public void lsetxattr(Path p, String name, byte[] value) throws IOException {
             call("lsetxattr " + name, p, () -> c.lsetxattr(p.toString(), name, value, value.length, 0));
+        }
+
+        private static final int ERANGE = 34, ENOTSUP = 95, ENODATA = 61;
+
+        @Override
+        public java.util.SortedMap<String, byte[]> lgetxattrs(Path p) throws IOException {
+            java.util.SortedMap<String, byte[]> out = new java.util.TreeMap<>();
+            String path = p.toString();
+            byte[] names = sized(p, "llistxattr", n -> c.llistxattr(path, n, n == null ? 0 : n.length));
+            if (names == null) return out;
+            int start = 0;
+            for (int i = 0; i < names.length; i++) {
+                if (names[i] != 0) continue;
+                String name = new String(names, start, i - start, java.nio.charset.StandardCharsets.UTF_8);
+                start = i + 1;
+                byte[] v = sized(p, "lgetxattr " + name, b -> c.lgetxattr(path, name, b, b == null ? 0 : b.length));
+                // removed since listed: not there
+                if (v != null) out.put(name, v);
+            }
+            return out;
+        }
+
+        /**
+         * The bytes a size-then-fill call gives: asked for the size first, retried while the value grows in between;
+         * null when the filesystem has no xattrs or the attribute is gone (ENOTSUP, ENODATA).
+         */
+        private static byte[] sized(Path p, String what, java.util.function.Function<byte[], Long> call) throws IOException {
+            while (true) {
+                try {
+                    long n = call.apply(null);
+                    byte[] b = new byte[(int) n];
+                    if (n == 0) return b;
+                    long got = call.apply(b);
+                    return got == n ? b : java.util.Arrays.copyOf(b, (int) got);
+                } catch (LastErrorException e) {
+                    if (e.getErrorCode() == ERANGE) continue;
+                    if (e.getErrorCode() == ENOTSUP || e.getErrorCode() == ENODATA) return null;
+                    throw new IOException(what + " " + p + ": errno " + e.getErrorCode());
+                }
+            }
         }
 
         @Override

@@ -42,8 +42,10 @@ public final class RootScanner {
      * @param rel   relative path without leading slash ("" for the root itself)
      * @param entry the archive member (path {@code ./rel}, owners numeric, size of regular files)
      * @param file  the disk path holding a regular file's content, else null
+     * @param disk  the path's own attributes on disk ({@code unix:mode,uid,gid,size,lastModifiedTime,ino,dev,nlink,rdev},
+     *              not following a symlink), whatever the file table says
      */
-    public record Item(String rel, TarEntry entry, Path file) {}
+    public record Item(String rel, TarEntry entry, Path file, Map<String, Object> disk) {}
 
     /** Takes the items in archive order; its exceptions pass through {@link #scan(Path, List, FileTable, Sink)}. */
     @FunctionalInterface
@@ -214,7 +216,7 @@ public final class RootScanner {
                 if (first != null) {
                     // a further name: tar stores a link to the first name, with that file's attributes
                     return new Item(rel, new TarEntry(name, TarEntry.Type.HARDLINK, first.mode(), first.uid(),
-                            first.gid(), "", "", 0, first.mtime(), 0, first.path(), 0, 0, first.xattrs()), null);
+                            first.gid(), "", "", 0, first.mtime(), 0, first.path(), 0, 0, first.xattrs()), null, a);
                 }
                 size = ((Number) a.get("size")).longValue();
                 content = p;
@@ -226,7 +228,7 @@ public final class RootScanner {
             TarEntry e = new TarEntry(name, type, mode, uid, gid, "", "", size, mtime, 0, link, major, minor,
                     xattrs == null || xattrs.isEmpty() ? null : new java.util.TreeMap<>(xattrs));
             if (type == TarEntry.Type.FILE && ((Number) a.get("nlink")).longValue() > 1) inodes.put(inode, e);
-            return new Item(rel, e, content);
+            return new Item(rel, e, content, a);
         }
     }
 }
