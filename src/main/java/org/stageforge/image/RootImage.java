@@ -146,6 +146,8 @@ public final class RootImage {
             }
             View v = view(base, excludes, work, guess);
             if (v.direct) {
+                // load libcrypto for the image's digest while the tool still runs
+                org.stageforge.util.Hashes.nativeAvailable();
                 guess.await();
             } else {
                 Files.deleteIfExists(tmp);
