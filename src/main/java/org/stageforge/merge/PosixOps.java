@@ -59,8 +59,6 @@ public interface PosixOps {
             int lchown(String path, int uid, int gid) throws LastErrorException;
             int mknod(String path, int mode, long dev) throws LastErrorException;
             int lsetxattr(String path, String name, byte[] value, long size, int flags) throws LastErrorException;
-            long llistxattr(String path, byte[] list, long size) throws LastErrorException;
-            long lgetxattr(String path, String name, byte[] value, long size) throws LastErrorException;
             int utimensat(int dirfd, String path, long[] times, int flags) throws LastErrorException;
             int open(String path, int flags) throws LastErrorException;
             int syncfs(int fd) throws LastErrorException;
@@ -68,6 +66,19 @@ public interface PosixOps {
         }
 
         private final LibC c = Native.load("c", LibC.class);
+
+        /** The xattr reads, mapped directly: a root image's check lists every path's xattrs, a proxy call each would cost more. */
+        static final class Xattr {
+            static {
+                Native.register(Xattr.class, com.sun.jna.NativeLibrary.getInstance("c"));
+            }
+
+            private Xattr() {}
+
+            static native long llistxattr(String path, byte[] list, long size) throws LastErrorException;
+
+            static native long lgetxattr(String path, String name, byte[] value, long size) throws LastErrorException;
+        }
 
         private Native0() {}
 
@@ -108,14 +119,14 @@ public interface PosixOps {
         public java.util.SortedMap<String, byte[]> lgetxattrs(Path p) throws IOException {
             java.util.SortedMap<String, byte[]> out = new java.util.TreeMap<>();
             String path = p.toString();
-            byte[] names = sized(p, "llistxattr", n -> c.llistxattr(path, n, n == null ? 0 : n.length));
+            byte[] names = sized(p, "llistxattr", n -> Xattr.llistxattr(path, n, n == null ? 0 : n.length));
             if (names == null) return out;
             int start = 0;
             for (int i = 0; i < names.length; i++) {
                 if (names[i] != 0) continue;
                 String name = new String(names, start, i - start, java.nio.charset.StandardCharsets.UTF_8);
                 start = i + 1;
-                byte[] v = sized(p, "lgetxattr " + name, b -> c.lgetxattr(path, name, b, b == null ? 0 : b.length));
+                byte[] v = sized(p, "lgetxattr " + name, b -> Xattr.lgetxattr(path, name, b, b == null ? 0 : b.length));
                 // removed since listed: not there
                 if (v != null) out.put(name, v);
             }
