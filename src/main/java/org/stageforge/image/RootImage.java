@@ -198,16 +198,16 @@ public final class RootImage {
                 TarEntry e = it.entry();
                 // a further name of a file shares its inode, already described under the first name
                 if (e.type() == TarEntry.Type.HARDLINK) return;
-                Map<String, Object> a = it.disk();
+                RootScanner.Stat a = it.disk();
                 Path p = it.rel().isEmpty() ? base : base.resolve(it.rel());
                 if (same[0] && !asOnDisk(e, a, p, posix)) {
                     same[0] = false;
                     guess.stop();
                 }
                 // faked's save-file line (faked.c load_database): dev in hex, mode octal with the file type
-                st.write("dev=" + Long.toHexString((Long) a.get("dev")) + ",ino=" + a.get("ino")
+                st.write("dev=" + Long.toHexString(a.dev()) + ",ino=" + a.ino()
                         + ",mode=" + Integer.toOctalString(typeBits(e.type()) | e.mode()) + ",uid=" + e.uid()
-                        + ",gid=" + e.gid() + ",nlink=" + a.get("nlink") + ",rdev=" + makedev(e.devMajor(), e.devMinor()) + "\n");
+                        + ",gid=" + e.gid() + ",nlink=" + a.nlink() + ",rdev=" + makedev(e.devMajor(), e.devMinor()) + "\n");
                 if (e.xattrs() != null && !e.xattrs().isEmpty()) {
                     any[0] = true;
                     xa.write("# file: " + quote(it.rel().isEmpty() ? "." : it.rel()) + "\n");
@@ -226,10 +226,9 @@ public final class RootImage {
      * would fake it: file type, mode, owners, device number, and the same xattrs, at most one (of several, a tool
      * lists them in the filesystem's order, which need not be fakeroot's).
      */
-    private static boolean asOnDisk(TarEntry e, Map<String, Object> a, Path p, PosixOps posix) throws IOException {
-        if ((Integer) a.get("mode") != (typeBits(e.type()) | e.mode())
-                || ((Number) a.get("uid")).longValue() != e.uid() || ((Number) a.get("gid")).longValue() != e.gid()
-                || ((Number) a.get("rdev")).longValue() != makedev(e.devMajor(), e.devMinor())) {
+    private static boolean asOnDisk(TarEntry e, RootScanner.Stat a, Path p, PosixOps posix) throws IOException {
+        if (a.mode() != (typeBits(e.type()) | e.mode()) || a.uid() != e.uid() || a.gid() != e.gid()
+                || a.rdev() != makedev(e.devMajor(), e.devMinor())) {
             return false;
         }
         Map<String, byte[]> want = e.xattrs() == null ? Map.of() : e.xattrs();
