@@ -4,16 +4,17 @@ import org.stageforge.ExitCodes;
 import org.stageforge.StageforgeException;
 import org.stageforge.archive.TarEntry;
 import org.stageforge.merge.FileTable;
+import org.stageforge.merge.PosixOps;
 import org.stageforge.pack.RootScanner;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +30,10 @@ import java.util.UUID;
  * Debian's {@code fakeroot} with a state file ({@code fakeroot -i}) written from the {@link RootScanner} view: one
  * line per inode with its full mode (file type included, so a placeholder file is seen as the device), owner and
  * device number. fakeroot also fakes xattrs, hiding the disk's own: the file table's are set inside the same session
- * by {@code setfattr --restore} before the tool starts. The same is done as root, so a build as root and one as a
- * normal user give the same bytes.
+ * by {@code setfattr --restore} before the tool starts. As root, where a build leaves the disk exactly as the file
+ * table says, the tool reads the root itself, started before the scan that checks that (see
+ * {@link #write(Path, Path, Format, long, UUID, List, boolean)}): what fakeroot would show it is what the disk shows,
+ * so a build as root and one as a normal user give the same bytes.
  *
  * <p>Reproducible: both tools sort directory entries themselves; given SOURCE_DATE_EPOCH in their environment both
  * (mksquashfs 4.5.1, mkfs.erofs 1.5) date the filesystem with it and clamp later mtimes to it, as the tarball does;
@@ -60,7 +63,7 @@ public final class RootImage {
             return null;
         }
 
-        /** The tool's command line (without fakeroot) making {@code image} from {@code root}. */
+        /** The tool's command line (without fakeroot) making {@code image} from {@code root}; a mutable list. */
         List<String> command(Path root, Path image, UUID uuid, Path excludes, List<String> excluded) {
             // SOURCE_DATE_EPOCH in the environment dates the filesystem and clamps mtimes (-T would not clamp)
             List<String> c = new ArrayList<>();
@@ -77,8 +80,11 @@ public final class RootImage {
         }
     }
 
-    /** What was written. */
-    public record Result(Path image, long entries, String sha256) {}
+    /**
+     * What was written; {@code direct}: the tool read the root itself, without fakeroot, its disk already being what
+     * the file table says.
+     */
+    public record Result(Path image, long entries, String sha256, boolean direct) {}
 
     private RootImage() {}
 
@@ -101,6 +107,18 @@ public final class RootImage {
      */
     public static Result write(Path root, Path output, Format format, long sourceDateEpoch, UUID uuid,
                                List<String> excludes) {
+        return write(root, output, format, sourceDateEpoch, uuid, excludes, true);
+    }
+
+    /**
+     * {@link #write(Path, Path, Format, long, UUID, List)}; {@code direct}: as root, start the tool on the root
+     * itself at once, while the root is scanned, and keep its image when the disk shows every path as the file table
+     * does (owners, modes, device numbers, xattrs: a root built as root), so that fakeroot would fake nothing: the
+     * same bytes, without a JVM start and fakeroot's round trip per file before and during the tool's run. Else (and
+     * at the first path that differs) the tool is stopped and run under fakeroot.
+     */
+    static Result write(Path root, Path output, Format format, long sourceDateEpoch, UUID uuid, List<String> excludes,
+                        boolean direct) {
         Path base = root.toAbsolutePath().normalize();
         if (!Files.isDirectory(base)) throw new StageforgeException(root + ": not a directory", ExitCodes.NOT_FOUND, null);
         if (sourceDateEpoch < 0 || sourceDateEpoch > 0xffffffffL) {
@@ -113,30 +131,46 @@ public final class RootImage {
         Path dir = out.getParent();
         Path work = null;
         Path tmp = null;
+        Tools.Running guess = null;
         try {
             Files.createDirectories(dir);
             work = Files.createTempDirectory(dir, "." + out.getFileName() + ".");
             tmp = work.resolve("image");
-            View v = view(base, excludes, work);
             Path ef = work.resolve("excludes");
             Files.write(ef, excludes, StandardCharsets.UTF_8);
-            List<String> cmd = new ArrayList<>(List.of(fakeroot.toString(), "-i", v.state.toString(), "--"));
-            if (v.xattrs) {
-                Path setfattr = Tools.find("setfattr", "attr", format.id + " image of a root with xattrs");
-                // one fakeroot session: the xattrs set here are what the tool then reads
-                cmd.addAll(List.of("/bin/sh", "-c", "\"$0\" -h --restore=\"$1\" && shift && exec \"$@\"",
-                        setfattr.toString(), v.xattrFile.toString()));
+            Map<String, String> env = Map.of("SOURCE_DATE_EPOCH", Long.toString(sourceDateEpoch));
+            List<String> run = format.command(base, tmp, uuid, ef, excludes);
+            run.set(0, tool.toString());
+            if (direct && new com.sun.security.auth.module.UnixSystem().getUid() == 0) {
+                guess = Tools.start(run, base, env, format.tool, out);
             }
-            cmd.addAll(format.command(base, tmp, uuid, ef, excludes));
-            Tools.run(cmd, base, Map.of("SOURCE_DATE_EPOCH", Long.toString(sourceDateEpoch)), format.tool, out);
+            View v = view(base, excludes, work, guess);
+            if (v.direct) {
+                // load libcrypto for the image's digest while the tool still runs
+                org.stageforge.util.Hashes.nativeAvailable();
+                guess.await();
+            } else {
+                Files.deleteIfExists(tmp);
+                List<String> cmd = new ArrayList<>(List.of(fakeroot.toString(), "-i", v.state.toString(), "--"));
+                if (v.xattrs) {
+                    Path setfattr = Tools.find("setfattr", "attr", format.id + " image of a root with xattrs");
+                    // one fakeroot session: the xattrs set here are what the tool then reads
+                    cmd.addAll(List.of("/bin/sh", "-c", "\"$0\" -h --restore=\"$1\" && shift && exec \"$@\"",
+                            setfattr.toString(), v.xattrFile.toString()));
+                }
+                cmd.addAll(run);
+                Tools.run(cmd, base, env, format.tool, out);
+            }
+            guess = null;
             Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
             String sha = org.stageforge.util.Hashes.ofFile(tmp, "SHA-256");
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            return new Result(out, v.entries, sha);
+            return new Result(out, v.entries, sha, v.direct);
         } catch (IOException e) {
             throw new StageforgeException("cannot write " + output + ": " + org.stageforge.util.IoErrors.reason(output, e), e);
         } finally {
             try {
+                if (guess != null) guess.stop();
                 org.stageforge.util.Dirs.deleteTree(work);
             } catch (IOException ignored) {
                 // the original error matters more; a leftover dot-directory is harmless
@@ -144,13 +178,19 @@ public final class RootImage {
         }
     }
 
-    /** The fakeroot state file and the setfattr dump describing the root; {@code xattrs}: any xattr at all. */
-    private record View(Path state, Path xattrFile, boolean xattrs, long entries) {}
+    /**
+     * The fakeroot state file and the setfattr dump describing the root; {@code xattrs}: any xattr at all;
+     * {@code direct}: the disk showed every path as they do.
+     */
+    private record View(Path state, Path xattrFile, boolean xattrs, long entries, boolean direct) {}
 
-    private static View view(Path base, List<String> excludes, Path work) throws IOException {
+    /** Writes the view of the root; with {@code guess}, compares the disk with it, stopping the guess at a difference. */
+    private static View view(Path base, List<String> excludes, Path work, Tools.Running guess) throws IOException {
         Path state = work.resolve("fakeroot.state");
         Path xf = work.resolve("xattrs");
         boolean[] any = {false};
+        boolean[] same = {guess != null};
+        PosixOps posix = guess == null ? null : PosixOps.system();
         long n;
         try (BufferedWriter st = Files.newBufferedWriter(state, StandardCharsets.UTF_8);
              BufferedWriter xa = Files.newBufferedWriter(xf, StandardCharsets.UTF_8)) {
@@ -158,12 +198,16 @@ public final class RootImage {
                 TarEntry e = it.entry();
                 // a further name of a file shares its inode, already described under the first name
                 if (e.type() == TarEntry.Type.HARDLINK) return;
+                RootScanner.Stat a = it.disk();
                 Path p = it.rel().isEmpty() ? base : base.resolve(it.rel());
-                Map<String, Object> a = Files.readAttributes(p, "unix:dev,ino,nlink", LinkOption.NOFOLLOW_LINKS);
+                if (same[0] && !asOnDisk(e, a, p, posix)) {
+                    same[0] = false;
+                    guess.stop();
+                }
                 // faked's save-file line (faked.c load_database): dev in hex, mode octal with the file type
-                st.write("dev=" + Long.toHexString((Long) a.get("dev")) + ",ino=" + a.get("ino")
+                st.write("dev=" + Long.toHexString(a.dev()) + ",ino=" + a.ino()
                         + ",mode=" + Integer.toOctalString(typeBits(e.type()) | e.mode()) + ",uid=" + e.uid()
-                        + ",gid=" + e.gid() + ",nlink=" + a.get("nlink") + ",rdev=" + makedev(e.devMajor(), e.devMinor()) + "\n");
+                        + ",gid=" + e.gid() + ",nlink=" + a.nlink() + ",rdev=" + makedev(e.devMajor(), e.devMinor()) + "\n");
                 if (e.xattrs() != null && !e.xattrs().isEmpty()) {
                     any[0] = true;
                     xa.write("# file: " + quote(it.rel().isEmpty() ? "." : it.rel()) + "\n");
@@ -174,7 +218,24 @@ public final class RootImage {
                 }
             });
         }
-        return new View(state, xf, any[0], n);
+        return new View(state, xf, any[0], n, same[0]);
+    }
+
+    /**
+     * Whether the disk ({@code a}, the lstat of {@code p}) shows {@code e} as the state file and the xattr dump
+     * would fake it: file type, mode, owners, device number, and the same xattrs, at most one (of several, a tool
+     * lists them in the filesystem's order, which need not be fakeroot's).
+     */
+    private static boolean asOnDisk(TarEntry e, RootScanner.Stat a, Path p, PosixOps posix) throws IOException {
+        if (a.mode() != (typeBits(e.type()) | e.mode()) || a.uid() != e.uid() || a.gid() != e.gid()
+                || a.rdev() != makedev(e.devMajor(), e.devMinor())) {
+            return false;
+        }
+        Map<String, byte[]> want = e.xattrs() == null ? Map.of() : e.xattrs();
+        Map<String, byte[]> has = posix.lgetxattrs(p);
+        if (has.size() > 1 || !has.keySet().equals(want.keySet())) return false;
+        for (Map.Entry<String, byte[]> x : has.entrySet()) if (!Arrays.equals(x.getValue(), want.get(x.getKey()))) return false;
+        return true;
     }
 
     private static int typeBits(TarEntry.Type t) {

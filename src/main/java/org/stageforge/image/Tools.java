@@ -48,28 +48,58 @@ final class Tools {
      * {@code subject} and the program's last line of error output.
      */
     static void run(List<String> cmd, Path dir, Map<String, String> env, String program, Path subject) throws IOException {
+        start(cmd, dir, env, program, subject).await();
+    }
+
+    /** Starts what {@link #run(List, Path, Map, String, Path)} runs; the caller awaits or stops it. */
+    static Running start(List<String> cmd, Path dir, Map<String, String> env, String program, Path subject) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().putAll(env);
         Path log = Files.createTempFile(subject.getParent(), "." + program + ".", ".log");
         try {
             pb.redirectErrorStream(true).redirectOutput(log.toFile());
-            Process p = pb.start();
-            int rc;
+            return new Running(pb.start(), log, program, subject);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(log);
+            throw e;
+        }
+    }
+
+    /** A started program with its output file. */
+    record Running(Process process, Path log, String program, Path subject) {
+        /** Waits for the end; a non-zero exit is the error {@link #run(List, Path, Map, String, Path)} describes. */
+        void await() throws IOException {
             try {
-                rc = p.waitFor();
+                int rc;
+                try {
+                    rc = process.waitFor();
+                } catch (InterruptedException e) {
+                    process.destroyForcibly();
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted");
+                }
+                if (rc != 0) {
+                    List<String> lines = new String(Files.readAllBytes(log), StandardCharsets.UTF_8).lines().map(String::strip)
+                            .filter(l -> !l.isEmpty()).toList();
+                    String last = lines.isEmpty() ? "no message" : lines.get(lines.size() - 1);
+                    throw new StageforgeException("cannot write " + subject + ": " + program + " failed (exit " + rc + "): " + last, null);
+                }
+            } finally {
+                Files.deleteIfExists(log);
+            }
+        }
+
+        /** Kills the program and waits until it is gone (its output is of no interest). */
+        void stop() throws IOException {
+            process.destroyForcibly();
+            try {
+                process.waitFor();
             } catch (InterruptedException e) {
-                p.destroyForcibly();
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException("interrupted");
+            } finally {
+                Files.deleteIfExists(log);
             }
-            if (rc != 0) {
-                List<String> lines = new String(Files.readAllBytes(log), StandardCharsets.UTF_8).lines().map(String::strip)
-                        .filter(l -> !l.isEmpty()).toList();
-                String last = lines.isEmpty() ? "no message" : lines.get(lines.size() - 1);
-                throw new StageforgeException("cannot write " + subject + ": " + program + " failed (exit " + rc + "): " + last, null);
-            }
-        } finally {
-            Files.deleteIfExists(log);
         }
     }
 

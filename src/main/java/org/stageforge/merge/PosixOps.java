@@ -28,6 +28,12 @@ public interface PosixOps {
 
     void lsetxattr(Path p, String name, byte[] value) throws IOException;
 
+    /**
+     * Every xattr of {@code p} (any namespace, not following a final symlink), by name; empty on a filesystem without
+     * xattrs.
+     */
+    java.util.SortedMap<String, byte[]> lgetxattrs(Path p) throws IOException;
+
     /** Sets the modification (and access) time of {@code p} without following a final symlink. */
     void lutimes(Path p, long epochSeconds) throws IOException;
 
@@ -61,6 +67,19 @@ public interface PosixOps {
 
         private final LibC c = Native.load("c", LibC.class);
 
+        /** The xattr reads, mapped directly: a root image's check lists every path's xattrs, a proxy call each would cost more. */
+        static final class Xattr {
+            static {
+                Native.register(Xattr.class, com.sun.jna.NativeLibrary.getInstance("c"));
+            }
+
+            private Xattr() {}
+
+            static native long llistxattr(String path, byte[] list, long size) throws LastErrorException;
+
+            static native long lgetxattr(String path, String name, byte[] value, long size) throws LastErrorException;
+        }
+
         private Native0() {}
 
         @Override
@@ -92,6 +111,46 @@ public interface PosixOps {
         @Override
         public void lsetxattr(Path p, String name, byte[] value) throws IOException {
             call("lsetxattr " + name, p, () -> c.lsetxattr(p.toString(), name, value, value.length, 0));
+        }
+
+        private static final int ERANGE = 34, ENOTSUP = 95, ENODATA = 61;
+
+        @Override
+        public java.util.SortedMap<String, byte[]> lgetxattrs(Path p) throws IOException {
+            java.util.SortedMap<String, byte[]> out = new java.util.TreeMap<>();
+            String path = p.toString();
+            byte[] names = sized(p, "llistxattr", n -> Xattr.llistxattr(path, n, n == null ? 0 : n.length));
+            if (names == null) return out;
+            int start = 0;
+            for (int i = 0; i < names.length; i++) {
+                if (names[i] != 0) continue;
+                String name = new String(names, start, i - start, java.nio.charset.StandardCharsets.UTF_8);
+                start = i + 1;
+                byte[] v = sized(p, "lgetxattr " + name, b -> Xattr.lgetxattr(path, name, b, b == null ? 0 : b.length));
+                // removed since listed: not there
+                if (v != null) out.put(name, v);
+            }
+            return out;
+        }
+
+        /**
+         * The bytes a size-then-fill call gives: asked for the size first, retried while the value grows in between;
+         * null when the filesystem has no xattrs or the attribute is gone (ENOTSUP, ENODATA).
+         */
+        private static byte[] sized(Path p, String what, java.util.function.Function<byte[], Long> call) throws IOException {
+            while (true) {
+                try {
+                    long n = call.apply(null);
+                    byte[] b = new byte[(int) n];
+                    if (n == 0) return b;
+                    long got = call.apply(b);
+                    return got == n ? b : java.util.Arrays.copyOf(b, (int) got);
+                } catch (LastErrorException e) {
+                    if (e.getErrorCode() == ERANGE) continue;
+                    if (e.getErrorCode() == ENOTSUP || e.getErrorCode() == ENODATA) return null;
+                    throw new IOException(what + " " + p + ": errno " + e.getErrorCode());
+                }
+            }
         }
 
         @Override

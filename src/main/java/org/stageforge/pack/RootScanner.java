@@ -42,8 +42,18 @@ public final class RootScanner {
      * @param rel   relative path without leading slash ("" for the root itself)
      * @param entry the archive member (path {@code ./rel}, owners numeric, size of regular files)
      * @param file  the disk path holding a regular file's content, else null
+     * @param disk  the path's own lstat, whatever the file table says
      */
-    public record Item(String rel, TarEntry entry, Path file) {}
+    public record Item(String rel, TarEntry entry, Path file, Stat disk) {}
+
+    /** What the disk shows of a path (not following a symlink): {@code st_mode} with the file type, owners, inode. */
+    public record Stat(int mode, long uid, long gid, long rdev, long dev, long ino, long nlink) {
+        static Stat of(Map<String, Object> a) {
+            return new Stat((Integer) a.get("mode"), ((Number) a.get("uid")).longValue(), ((Number) a.get("gid")).longValue(),
+                    ((Number) a.get("rdev")).longValue(), ((Number) a.get("dev")).longValue(), ((Number) a.get("ino")).longValue(),
+                    ((Number) a.get("nlink")).longValue());
+        }
+    }
 
     /** Takes the items in archive order; its exceptions pass through {@link #scan(Path, List, FileTable, Sink)}. */
     @FunctionalInterface
@@ -214,7 +224,7 @@ public final class RootScanner {
                 if (first != null) {
                     // a further name: tar stores a link to the first name, with that file's attributes
                     return new Item(rel, new TarEntry(name, TarEntry.Type.HARDLINK, first.mode(), first.uid(),
-                            first.gid(), "", "", 0, first.mtime(), 0, first.path(), 0, 0, first.xattrs()), null);
+                            first.gid(), "", "", 0, first.mtime(), 0, first.path(), 0, 0, first.xattrs()), null, Stat.of(a));
                 }
                 size = ((Number) a.get("size")).longValue();
                 content = p;
@@ -226,7 +236,7 @@ public final class RootScanner {
             TarEntry e = new TarEntry(name, type, mode, uid, gid, "", "", size, mtime, 0, link, major, minor,
                     xattrs == null || xattrs.isEmpty() ? null : new java.util.TreeMap<>(xattrs));
             if (type == TarEntry.Type.FILE && ((Number) a.get("nlink")).longValue() > 1) inodes.put(inode, e);
-            return new Item(rel, e, content);
+            return new Item(rel, e, content, Stat.of(a));
         }
     }
 }

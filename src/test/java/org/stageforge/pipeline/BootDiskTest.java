@@ -14,10 +14,15 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.stageforge.pipeline.BootPackages.*;
+import static org.stageforge.pipeline.BootPackages.boot;
+import static org.stageforge.pipeline.BootPackages.onPath;
+import static org.stageforge.pipeline.BootPackages.partUuids;
+import static org.stageforge.pipeline.BootPackages.run;
+import static org.stageforge.pipeline.BootPackages.sha256;
+import static org.stageforge.pipeline.BootPackages.tool;
 
 /**
- * A stage that really boots: packages made with {@code stageforge pkg create} (the spec's {@code [[binhost]] sources})
+ * A stage that really boots ({@link BootPackages}): packages made with {@code stageforge pkg create} (the spec's {@code [[binhost]] sources})
  * from Debian's busybox-static, linux-image-amd64 (the kernel and the modules the initramfs needs, a stand-in for a
  * Gentoo kernel package) and systemd-boot-efi, built by a spec into a GPT disk image whose slots A and B hold the
  * release's erofs root image byte for byte ({@code root_fs = "erofs"}); QEMU with
@@ -35,47 +40,11 @@ class BootDiskTest {
 
     @BeforeAll
     static void buildOnce() throws Exception {
-        reason = missing(List.of("apt-get", "dpkg-deb", "mkfs.ext4", "debugfs", "mkfs.vfat", "mcopy", "sfdisk"));
-        if (reason == null) reason = fetch("done", List.of("busybox-static", "linux-image-amd64", "systemd-boot-efi"));
+        reason = BootPackages.stageMissing();
         if (reason != null) return;
         work = Files.createTempDirectory("stageforge-boot");
-        Path sources = work.resolve("packages");
-        kver = debianPackages(sources);
-        writeRepo(work.resolve("repo"));
-        Files.writeString(work.resolve("spec.toml"), """
-                profile = "test"
-                world = ["sys-apps/busybox-boot", "sys-kernel/debian-kernel", "sys-boot/systemd-boot-efi"]
-                system = false
-                phases = false
-
-                [stage]
-                name = "bootme"
-                version = "1.0"
-
-                [repo]
-                path = "repo"
-
-                [[binhost]]
-                sources = "packages"
-
-                [kernel]
-                package = "sys-kernel/debian-kernel"
-                initramfs_init = "/usr/lib/bootme/initramfs-init"
-                initramfs_files = ["/bin"]
-                initramfs_modules = ["virtio_pci", "virtio_blk", "crc32c_generic", "erofs"]
-
-                [output]
-                formats = ["erofs", "disk"]
-
-                [output.disk]
-                root_size = 64
-                state_size = 16
-                esp_size = 64
-                slot_b = "filled"
-                root_fs = "erofs"
-                tries = 1
-                cmdline = "console=ttyS0 panic=-1 loglevel=4 no_timer_check"
-                """);
+        kver = BootPackages.prepare(work);
+        Files.writeString(work.resolve("spec.toml"), BootPackages.spec(""));
         StageSpec s = SpecParser.parse(work.resolve("spec.toml"));
         Build.run(s, BuildOptions.of(work.resolve("build"), work.resolve("out")), Reporter.silent(work.resolve("logs")));
         Build.run(s, BuildOptions.of(work.resolve("build2"), work.resolve("out2")).withUnprivileged(true), Reporter.silent(work.resolve("logs2")));
@@ -120,45 +89,28 @@ class BootDiskTest {
     @Test
     void qemuBootsSlotAThenBThenFallsBackToA() throws Exception {
         Assumptions.assumeTrue(reason == null, reason);
-        Assumptions.assumeTrue(qemuMissing() == null, qemuMissing());
+        Assumptions.assumeTrue(onPath("qemu-system-x86_64"), "qemu-system-x86 not installed");
+        Assumptions.assumeTrue(Files.isRegularFile(Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd")), "ovmf not installed");
         Path d = work.resolve("boot.raw");
         Files.copy(disk, d);
         Path vars = work.resolve("vars.fd");
         Files.copy(Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd"), vars);
         Map<String, String> uuids = partUuids(d);
 
-        String first = boot(d, vars, "1");
+        String first = boot(work, d, vars, "1");
         assertThat(first).contains("root=PARTUUID=" + uuids.get("SYSFS"));
 
         // switch the default to the newest entry: B (with one try left) sorts before A
         Path conf = work.resolve("loader.conf");
         Files.writeString(conf, "default bootme-*\ntimeout 0\neditor no\n");
         run(List.of("mcopy", "-o", "-i", d + "@@1048576", conf.toString(), "::/loader/loader.conf"), 60);
-        String second = boot(d, vars, "2");
+        String second = boot(work, d, vars, "2");
         assertThat(second).contains("root=PARTUUID=" + uuids.get("BACKUPFS"));
         String entries = run(List.of("mdir", "-b", "-i", d + "@@1048576", "::/loader/entries"), 60);
         assertThat(entries).contains("bootme-b+0-1.conf");
 
         // B never blessed its boot: no tries left, so it sorts last and A boots
-        String third = boot(d, vars, "3");
+        String third = boot(work, d, vars, "3");
         assertThat(third).contains("root=PARTUUID=" + uuids.get("SYSFS"));
-    }
-
-    static BootPackages.Qemu qemu;
-
-    /** Boots the disk once (QEMU powers off when the root's init is done); returns the serial console from the marker on. */
-    private static String boot(Path d, Path vars, String n) throws Exception {
-        if (qemu == null) qemu = new BootPackages.Qemu(work, false);
-        String out = qemu.boot(d, vars, work.resolve("serial-" + n + ".log"), 300);
-        assertThat(out).as("serial console of boot " + n).contains(MARKER);
-        return out.substring(out.indexOf(MARKER));
-    }
-
-    /** Unpacks the .debs into package source trees; returns the kernel version. */
-    private static String debianPackages(Path sources) throws Exception {
-        busybox(sources);
-        String kver = kernel(sources, work, DISK_MODULES);
-        systemdBoot(sources);
-        return kver;
     }
 }

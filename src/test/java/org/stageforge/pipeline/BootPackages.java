@@ -233,6 +233,78 @@ final class BootPackages {
         return m;
     }
 
+    /** The tools a boot stage's disk needs, with what fetches the packages. */
+    static final List<String> DISK_TOOLS = List.of("apt-get", "dpkg-deb", "mkfs.ext4", "debugfs", "mkfs.vfat", "mcopy", "sfdisk");
+
+    /**
+     * Why the boot stage cannot be built here (a tool missing, the .debs not fetched), or null once the packages
+     * {@link #prepare} needs are in {@link #DEBS}.
+     */
+    static String stageMissing() throws Exception {
+        String reason = missing(DISK_TOOLS);
+        return reason != null ? reason : fetch("done", List.of("busybox-static", "linux-image-amd64", "systemd-boot-efi"));
+    }
+
+    /** Writes the package sources ({@code work/packages}) and the repository ({@code work/repo}) {@link #spec} names; returns the kernel version. */
+    static String prepare(Path work) throws Exception {
+        Path sources = work.resolve("packages");
+        busybox(sources);
+        String kver = kernel(sources, work, DISK_MODULES);
+        systemdBoot(sources);
+        writeRepo(work.resolve("repo"));
+        return kver;
+    }
+
+    /**
+     * The boot stage's spec (paths relative to the work directory): the three packages, the initramfs stageforge
+     * writes with the busybox init, erofs slots A and B filled, one boot-counting try; {@code kernel} is added to
+     * its {@code [kernel]} section.
+     */
+    static String spec(String kernel) {
+        return """
+                profile = "test"
+                world = ["sys-apps/busybox-boot", "sys-kernel/debian-kernel", "sys-boot/systemd-boot-efi"]
+                system = false
+                phases = false
+
+                [stage]
+                name = "bootme"
+                version = "1.0"
+
+                [repo]
+                path = "repo"
+
+                [[binhost]]
+                sources = "packages"
+
+                [kernel]
+                package = "sys-kernel/debian-kernel"
+                initramfs_init = "/usr/lib/bootme/initramfs-init"
+                initramfs_files = ["/bin"]
+                initramfs_modules = ["virtio_pci", "virtio_blk", "crc32c_generic", "erofs"]
+                %s
+
+                [output]
+                formats = ["erofs", "disk"]
+
+                [output.disk]
+                root_size = 64
+                state_size = 16
+                esp_size = 64
+                slot_b = "filled"
+                root_fs = "erofs"
+                tries = 1
+                cmdline = "console=ttyS0 panic=-1 loglevel=4 no_timer_check"
+                """.formatted(kernel);
+    }
+
+    /** Boots disk {@code d} once without a NIC (console in {@code work/serial-N.log}); returns the console from {@link #MARKER} on. */
+    static String boot(Path work, Path d, Path vars, String n) throws Exception {
+        String out = new Qemu(false).boot(d, vars, work.resolve("serial-" + n + ".log"), 300);
+        assertThat(out).as("serial console of boot " + n).contains(MARKER);
+        return out.substring(out.indexOf(MARKER));
+    }
+
     /** Whether QEMU and OVMF are there (null) or why not. */
     static String qemuMissing() {
         if (!onPath("qemu-system-x86_64")) return "qemu-system-x86 not installed";
@@ -245,19 +317,19 @@ final class BootPackages {
      * on user-mode networking (the host's loopback is 10.0.2.2 for the guest).
      */
     static final class Qemu {
-        private final Path work;
+        /** KVM where /dev/kvm works: null until the first boot (of any test) tried it. */
+        private static Boolean kvm;
         private final boolean nic;
-        /** KVM where /dev/kvm works: null until the first boot tried it. */
-        private Boolean kvm;
 
-        Qemu(Path work, boolean nic) {
-            this.work = work;
+        Qemu(boolean nic) {
             this.nic = nic;
         }
 
         /** Boots until the guest powers off; returns the serial console (also kept in {@code log}). */
         String boot(Path disk, Path vars, Path log, long kvmTimeoutSeconds) throws Exception {
-            if (kvm == null) kvm = Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"));
+            synchronized (Qemu.class) {
+                if (kvm == null) kvm = Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"));
+            }
             if (kvm && !run(disk, vars, log, "kvm", kvmTimeoutSeconds)) {
                 // some nested hosts offer /dev/kvm whose guests never run (the firmware prints nothing): use TCG
                 kvm = false;
@@ -280,7 +352,7 @@ final class BootPackages {
             } else {
                 cmd.addAll(List.of("-drive", "file=" + d + ",format=raw,if=virtio"));
             }
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(work.resolve("qemu.out").toFile()).start();
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.resolveSibling(log.getFileName() + ".qemu").toFile()).start();
             try {
                 boolean silent = accel.equals("kvm") && !p.waitFor(30, TimeUnit.SECONDS) && (!Files.exists(log) || Files.size(log) == 0);
                 if (silent) return false;

@@ -93,7 +93,7 @@ class ControllerQemuTest {
         Path disk = work.resolve("machine.raw");
         Files.copy(out.get(1).resolve("e2e-1.disk.raw"), disk);
         Path vars = Files.copy(Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd"), work.resolve("vars.fd"));
-        Qemu qemu = new Qemu(work, true);
+        Qemu qemu = new Qemu(true);
         String c1 = boot(qemu, disk, vars, 1);
         assertThat(c1).contains("stageforge-controller: info: network: eth0 has 10.0.2.15/24",
                 guestUrl + "/fleet/machines/vm1/release/SHA256SUMS: good signature",

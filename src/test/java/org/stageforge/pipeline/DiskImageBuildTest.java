@@ -1,0 +1,119 @@
+package org.stageforge.pipeline;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.stageforge.archive.SafeExtractor;
+import org.stageforge.build.TestSeed;
+import org.stageforge.image.ImageListing;
+import org.stageforge.spec.SpecParser;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code [output] formats = ["squashfs", "erofs", "disk", "qcow2"]} built twice from a package holding a device node,
+ * a fifo, a setuid file with a capability, a file of another owner and the boot files a disk needs: once as root (this
+ * JVM, whose disk then shows all of that) and once for real as a normal user (a separate JVM as uid 65534 through
+ * setpriv, whose disk shows placeholders and its own owners). The erofs, squashfs, raw disk and qcow2 images are
+ * byte-identical; the qcow2 holds the raw disk ({@code qemu-img compare}).
+ */
+class DiskImageBuildTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aNormalUserBuildsTheDiskImagesRootBuilds() throws Exception {
+        Assumptions.assumeTrue(SafeExtractor.runningAsRoot(), "needs root (mknod for the test package, setpriv to uid 65534)");
+        for (String t : List.of("setpriv", "mknod", "mkfifo", "mksquashfs", "mkfs.erofs", "fakeroot", "setfattr",
+                "mkfs.ext4", "debugfs", "mkfs.vfat", "mcopy", "sfdisk", "qemu-img")) {
+            Assumptions.assumeTrue(ImageListing.onPath(t) || Files.isExecutable(Path.of("/usr/sbin", t)), "needs " + t + " (see .ci/run)");
+        }
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        TestStage t = TestStage.create(tmp.resolve("s"), """
+
+                [output]
+                formats = ["squashfs", "erofs", "disk", "qcow2"]
+
+                [output.disk]
+                esp_size = 33
+                root_size = 8
+                state_size = 8
+                slot_b = "filled"
+                cmdline = "console=ttyS0"
+                """);
+        Path image = tmp.resolve("s/images/devs-1.0");
+        Files.createDirectories(image.resolve("dev"));
+        Files.createDirectories(image.resolve("usr/bin"));
+        ImageListing.run(List.of("mknod", "-m", "0600", "dev/console", "c", "5", "1"), image);
+        ImageListing.run(List.of("mkfifo", "-m", "0600", "dev/initctl"), image);
+        Files.writeString(image.resolve("usr/bin/ping"), "elf ping");
+        Files.writeString(image.resolve("usr/bin/secret"), "for group 456");
+        // what a disk needs from the root: one kernel in /boot, its initramfs, systemd-boot for the ESP
+        Files.createDirectories(image.resolve("boot"));
+        Files.writeString(image.resolve("boot/vmlinuz-6.1.0-test"), "KERNEL");
+        Files.writeString(image.resolve("boot/initramfs-6.1.0-test.img"), "INITRD");
+        Files.createDirectories(image.resolve("usr/lib/systemd/boot/efi"));
+        Files.writeString(image.resolve("usr/lib/systemd/boot/efi/systemd-bootx64.efi"), "MZ systemd-boot");
+        t.addPackage("sys-apps/devs-1.0", image, org.stageforge.binpkg.FileTable.parse("""
+                usr/bin/ping mode=4711 xattr.security.capability=hex:0100000200200000000000000000000000000000
+                usr/bin/secret mode=0640 uid=123 gid=456
+                """, "test"));
+        try (var s = Files.walk(tmp.resolve("s"))) {
+            for (Path p : s.toList()) if (!Files.isSymbolicLink(p)) Files.setAttribute(p, "unix:mode", (Integer) Files.getAttribute(p, "unix:mode") | 0005);
+        }
+
+        Path rootOut = tmp.resolve("root-out");
+        BuildOptions o = BuildOptions.of(tmp.resolve("root-build"), rootOut);
+        Build.run(SpecParser.parse(t.spec), o, Reporter.silent(o.buildDir().resolve("logs")));
+
+        Path home = Files.createDirectories(tmp.resolve("home"));
+        Files.setAttribute(home, "unix:uid", TestSeed.USER);
+        Files.setAttribute(home, "unix:gid", TestSeed.USER);
+        Path userOut = home.resolve("out");
+        String cp = TestSeed.readableClassPath(tmp.resolve("cp"));
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> cmd = new ArrayList<>(TestSeed.asUser(List.of(java.toString(), "-cp", cp, "org.stageforge.cli.Main",
+                "build", t.spec.toString(), "--output", userOut.toString(), "--build-dir", home.resolve("build").toString(),
+                "--cache-dir", home.resolve("cache").toString(), "--quiet")));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().clear();
+        pb.environment().put("HOME", home.toString());
+        pb.environment().put("LC_ALL", "C.UTF-8");
+        // a normal user's PATH: no sbin (mkfs.ext4, sfdisk, mkfs.vfat are found there all the same)
+        pb.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin");
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(log).isZero();
+        // the normal user's disk holds placeholders and its own owners: the truth is in the file table only
+        Path userRoot = home.resolve("build/root");
+        assertThat(Files.isRegularFile(userRoot.resolve("dev/console"))).isTrue();
+        assertThat(Files.getAttribute(userRoot.resolve("usr/bin/secret"), "unix:uid")).isEqualTo(TestSeed.USER);
+        assertThat(Files.getAttribute(tmp.resolve("root-build/root/usr/bin/secret"), "unix:uid")).isEqualTo(123);
+
+        List<String> names = List.of("tiny_1.0.root.squashfs", "tiny_1.0.root.erofs", "tiny-1.0.disk.raw", "tiny-1.0.disk.qcow2");
+        for (String n : names) {
+            assertThat(TestStage.sha256(userOut.resolve(n))).as(n).isEqualTo(TestStage.sha256(rootOut.resolve(n)));
+            assertThat(Files.readString(userOut.resolve("SHA256SUMS"))).contains(TestStage.sha256(userOut.resolve(n)) + "  " + n + "\n");
+        }
+
+        // the qcow2 is the raw disk converted: same virtual size, same content
+        Path raw = rootOut.resolve("tiny-1.0.disk.raw");
+        Path qcow2 = rootOut.resolve("tiny-1.0.disk.qcow2");
+        String info = ImageListing.run(List.of("qemu-img", "info", "--output=json", qcow2.toString()), tmp);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(info);
+        assertThat(json.path("format").asText()).isEqualTo("qcow2");
+        assertThat(json.path("virtual-size").asLong()).isEqualTo(Files.size(raw)).isEqualTo((1 + 33 + 8 + 8 + 8 + 1) << 20);
+        assertThat(ImageListing.run(List.of("qemu-img", "compare", "-f", "raw", "-F", "qcow2", raw.toString(), qcow2.toString()), tmp))
+                .contains("Images are identical.");
+    }
+}
