@@ -136,6 +136,17 @@ class DashboardBrowserTest {
 
     /** Quits the browser however the test ends. */
     record Browser(ChromeDriver driver) implements AutoCloseable {
+        /**
+         * The element {@code by} once the page has it: a click that submits a form returns before the next page
+         * is there, so what follows such a click waits for it (up to 20 s).
+         */
+        org.openqa.selenium.WebElement await(org.openqa.selenium.By by) throws InterruptedException {
+            for (long end = System.nanoTime() + 20_000_000_000L; ; Thread.sleep(50)) {
+                var found = driver.findElements(by);
+                if (!found.isEmpty() || System.nanoTime() > end) return found.isEmpty() ? driver.findElement(by) : found.get(0);
+            }
+        }
+
         @Override
         public void close() {
             driver.quit();

@@ -66,13 +66,14 @@ class ReleaseButtonsBrowserTest {
             d.findElement(By.id("login-link")).click();
             d.findElement(By.id("token")).sendKeys("sf_not-a-token");
             d.findElement(By.id("login")).click();
-            assertThat(d.findElement(By.className("error")).getText()).isEqualTo("unknown token");
+            assertThat(b.await(By.className("error")).getText()).isEqualTo("unknown token");
             assertThat(d.manage().getCookieNamed(Sessions.COOKIE)).isNull();
 
             // log in through the form, then come back to the channel
             d.get(s.uri() + "/ui/login?next=/ui/releases/stable");
             d.findElement(By.id("token")).sendKeys(writer);
             d.findElement(By.id("login")).click();
+            b.await(By.id("current"));
             assertThat(d.getCurrentUrl()).isEqualTo(s.uri() + "/ui/releases/stable");
             assertThat(d.findElement(By.tagName("header")).getText()).contains("release manager");
             var cookie = d.manage().getCookieNamed(Sessions.COOKIE);
