@@ -26,6 +26,8 @@ final class BootPackages {
     static final List<String> DISK_MODULES = List.of("kernel/drivers/virtio", "kernel/drivers/block/virtio_blk.ko",
             "kernel/fs/erofs", "kernel/lib/libcrc32c.ko", "kernel/crypto/crc32c_generic.ko");
 
+    private static String fetchFailed;
+
     /** What the busybox root's init prints first on the serial console. */
     static final String MARKER = "STAGEFORGE-BOOTED";
 
@@ -41,9 +43,11 @@ final class BootPackages {
      * Downloads {@code packages} into {@link #DEBS} unless {@code marker} says it was done; returns null, or why
      * the test must be skipped (no network or no Debian sources).
      */
-    static String fetch(String marker, List<String> packages) throws Exception {
+    static synchronized String fetch(String marker, List<String> packages) throws Exception {
         Files.createDirectories(DEBS);
         if (Files.exists(DEBS.resolve(marker))) return null;
+        // without a network apt-get takes minutes to give up: the boot test classes after the first skip at once
+        if (fetchFailed != null) return fetchFailed;
         try {
             List<String> cmd = new ArrayList<>(List.of("apt-get", "download"));
             cmd.addAll(packages);
@@ -54,7 +58,8 @@ final class BootPackages {
                 run(List.of("apt-get", "download", dep.substring(0, dep.indexOf(' '))), DEBS, 600);
             }
         } catch (AssertionError | IOException e) {
-            return "apt-get download failed (no network or no Debian sources): " + e.getMessage();
+            fetchFailed = "apt-get download failed (no network or no Debian sources): " + e.getMessage();
+            return fetchFailed;
         }
         Files.writeString(DEBS.resolve(marker), "");
         return null;
