@@ -1,6 +1,7 @@
 package org.stageforge.build;
 
 import org.junit.jupiter.api.Assumptions;
+import org.stageforge.testutil.DebianMirror;
 
 import java.io.File;
 import java.io.IOException;
@@ -44,6 +45,7 @@ public final class TestSeed {
             "python3,gcc,libc6-dev,make,zstd,xz-utils,bzip2,patch,gawk,file,pax-utils,wget,dracut-core,dracut-network";
 
     private static Tarball tarball;
+    private static RuntimeException failure;
     private static SeedRoot root;
 
     public static Path tools() {
@@ -54,7 +56,16 @@ public final class TestSeed {
 
     /** The seed tarball, built on first use; skips the test when it cannot be built here. */
     public static synchronized Tarball tarball() {
-        if (tarball == null) tarball = build();
+        // a failed build fails every later caller at once: mmdebstrap takes minutes to fail each time
+        if (failure != null) throw failure;
+        if (tarball == null) {
+            try {
+                tarball = build();
+            } catch (RuntimeException e) {
+                failure = e;
+                throw e;
+            }
+        }
         return tarball;
     }
 
@@ -152,7 +163,7 @@ public final class TestSeed {
         for (String a : argv) md.update((a + "\0").getBytes(StandardCharsets.UTF_8));
         try {
             md.update(Files.readAllBytes(portage));
-            for (Path p : aptSources()) md.update(Files.readAllBytes(p));
+            for (Path p : DebianMirror.sources()) md.update(Files.readAllBytes(p));
         } catch (IOException e) {
             throw new RuntimeException(e);
         }
@@ -164,6 +175,8 @@ public final class TestSeed {
             if (Files.exists(sum)) return;
             Assumptions.assumeTrue(onPath("mmdebstrap"), "mmdebstrap is not installed (.ci/run installs it)");
             Assumptions.assumeTrue(isRoot(), "building the test seed needs root (mmdebstrap --mode=root)");
+            String offline = DebianMirror.unreachable();
+            Assumptions.assumeTrue(offline == null, () -> "mmdebstrap cannot build the test seed: " + offline);
             Path part = dir.resolve("seed.part.tar"); // mmdebstrap picks the output format by the extension
             Files.deleteIfExists(part);
             List<String> cmd = new ArrayList<>(argv);
@@ -194,19 +207,6 @@ public final class TestSeed {
         // precompiled Portage modules save every emerge run compiling them again (only a speedup, hence || true)
         sb.append("chroot \"$r\" python3 -m compileall -q /usr/lib/portage-src/lib >/dev/null || true; ");
         return sb.append("ln -sf tar \"$r/usr/bin/gtar\"").toString();
-    }
-
-    private static List<Path> aptSources() throws IOException {
-        List<Path> l = new ArrayList<>();
-        Path main = Path.of("/etc/apt/sources.list");
-        if (Files.isRegularFile(main)) l.add(main);
-        Path d = Path.of("/etc/apt/sources.list.d");
-        if (Files.isDirectory(d)) {
-            try (Stream<Path> s = Files.list(d)) {
-                s.filter(p -> p.toString().endsWith(".list") || p.toString().endsWith(".sources")).sorted().forEach(l::add);
-            }
-        }
-        return l;
     }
 
     static boolean isRoot() {

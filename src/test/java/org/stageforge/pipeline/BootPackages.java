@@ -1,5 +1,7 @@
 package org.stageforge.pipeline;
 
+import org.stageforge.testutil.DebianMirror;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,6 +50,8 @@ final class BootPackages {
         if (Files.exists(DEBS.resolve(marker))) return null;
         // without a network apt-get takes minutes to give up: the boot test classes after the first skip at once
         if (fetchFailed != null) return fetchFailed;
+        String offline = DebianMirror.unreachable();
+        if (offline != null) return fetchFailed = "apt-get download cannot fetch " + packages + ": " + offline;
         try {
             List<String> cmd = new ArrayList<>(List.of("apt-get", "download"));
             cmd.addAll(packages);

@@ -6,6 +6,7 @@ import org.stageforge.controller.ControllerConfig;
 import org.stageforge.image.RootImage;
 import org.stageforge.spec.SpecParser;
 import org.stageforge.spec.StageSpec;
+import org.stageforge.testutil.DebianMirror;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -144,6 +145,8 @@ class SysupdateTest {
         Files.createDirectories(dir);
         assumeTrue(TestReleases.run(dir, "sh", "-c", "command -v apt-get && command -v dpkg-deb").getKey() == 0,
                 "apt-get or dpkg-deb is not installed (not Debian)");
+        String offline = DebianMirror.unreachable();
+        assumeTrue(offline == null, () -> "cannot download systemd from bookworm-backports: " + offline);
         var dl = TestReleases.run(dir, "apt-get", "download", "-t", "bookworm-backports", "systemd", "libsystemd-shared", "systemd-container");
         assumeTrue(dl.getKey() == 0, "cannot download systemd from bookworm-backports (apt-get download): " + dl.getValue().strip());
         Path root = dir.resolve("root");
