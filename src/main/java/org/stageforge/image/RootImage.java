@@ -141,15 +141,17 @@ public final class RootImage {
             Map<String, String> env = Map.of("SOURCE_DATE_EPOCH", Long.toString(sourceDateEpoch));
             List<String> run = format.command(base, tmp, uuid, ef, excludes);
             run.set(0, tool.toString());
-            if (direct && new com.sun.security.auth.module.UnixSystem().getUid() == 0) {
-                guess = Tools.start(run, base, env, format.tool, out);
+            if (direct && new com.sun.security.auth.module.UnixSystem().getUid() == 0) guess = Tools.start(run, base, env, format.tool, out);
+            View v;
+            try (Yield y = Yield.lowerAll(guess != null)) {
+                v = view(base, excludes, work, guess);
+                if (v.direct) {
+                    // load libcrypto for the image's digest while the tool still runs
+                    org.stageforge.util.Hashes.nativeAvailable();
+                    guess.await();
+                }
             }
-            View v = view(base, excludes, work, guess);
-            if (v.direct) {
-                // load libcrypto for the image's digest while the tool still runs
-                org.stageforge.util.Hashes.nativeAvailable();
-                guess.await();
-            } else {
+            if (!v.direct) {
                 Files.deleteIfExists(tmp);
                 List<String> cmd = new ArrayList<>(List.of(fakeroot.toString(), "-i", v.state.toString(), "--"));
                 if (v.xattrs) {
