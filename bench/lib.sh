@@ -27,14 +27,15 @@ bench_init() {
 # install_xpak ROOT [ARGS...]: the two-step install of the fixture README into an empty ROOT: `USE=build stageforge
 # install sys-apps/baselayout`, then `--noreplace` of bench/xpak-closed-targets.txt (every package of the XPAK
 # binhost that has a file and whose dependencies all have one; the rest need perl, python, glibc, systemd...).
+# BUILD_DIR (default $W/build) is the build directory, emptied first.
 install_xpak() {
-  local root=$1; shift
-  rm -rf "$root" "$W/build"
+  local root=$1 build=${BUILD_DIR:-$W/build}; shift
+  rm -rf "$root" "$build"
   USE=build "$SF" install --quiet --root "$root" --config-root "$W/cfg" --binhost "$XPAK" --cache-dir "$W/cache" \
-    --build-dir "$W/build" --binpkg-respect-use=y "$@" sys-apps/baselayout
+    --build-dir "$build" --binpkg-respect-use=y "$@" sys-apps/baselayout
   # shellcheck disable=SC2046
   "$SF" install --quiet --root "$root" --config-root "$W/cfg" --binhost "$XPAK" --cache-dir "$W/cache" \
-    --build-dir "$W/build" "$@" --noreplace $(cat bench/xpak-closed-targets.txt)
+    --build-dir "$build" "$@" --noreplace $(cat bench/xpak-closed-targets.txt)
 }
 
 now() { date +%s.%N; }

@@ -58,6 +58,8 @@ import java.util.function.Consumer;
  */
 public final class MergeEngine {
     private static final int BUFFER = 1 << 18;
+    /** How much of a package's content planning keeps in memory ({@link Member#content}); the rest is spooled. */
+    private static final long IN_MEMORY = Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 8);
     /** Present while a merge batch runs: env-update and ldconfig are still due (see {@link #unfinished}). */
     static final String PENDING = "var/lib/stageforge/merge-pending";
     private static final Set<String> ACCOUNT_FILES = Set.of("etc/passwd", "etc/group", "etc/shadow", "etc/gshadow");
@@ -359,6 +361,13 @@ public final class MergeEngine {
         Protect protect = Protect.NONE;
         /** For account files merged line-wise: the existing content. */
         byte[] accountBase;
+        /**
+         * The content, read while planning and kept in memory: written straight to its destination, so that its
+         * inode is allocated beside its directory's (ext4 places a file's inode in its parent's block group; spooled
+         * in one journal directory, every file of a batch crowds one group, whose recently freed inodes the
+         * allocator then steps over one by one). Null when {@link #spool} holds it, or for masked files.
+         */
+        byte[] content;
         /** The content, written while planning (in the journal directory): renamed into place. */
         Path spool;
         /** The mode {@link #spool} was created with: when it is the one to set, no chmod is needed. */
@@ -525,6 +534,7 @@ public final class MergeEngine {
                     : image;
             // a masked file's content may be read again (spoolRedirected): then the image must stay as it is
             boolean adopt = imageDir != null && mask.toString().isBlank();
+            long[] inMemory = {0};
             source.accept((e, in) -> {
                 String rel = String.join("/", PathSanitizer.components(e.path(), cpv));
                 TarEntry norm = e.withPath(rel);
@@ -536,15 +546,23 @@ public final class MergeEngine {
                 if (rel.isEmpty()) return;
                 Member m = new Member(rel, e, index);
                 if (e.type() == TarEntry.Type.FILE) {
-                    // a masked file is only hashed (a hard link to it needs its md5; rarely its content: see below)
-                    m.spool = mask.isMasked("/" + rel) ? null : journal.spool();
-                    m.md5 = adopt && m.spool != null && adopt(imageDir.resolve(rel), m) ? hash(in, buf)
-                            : copy(in, m, buf);
+                    if (mask.isMasked("/" + rel) || (adopt && adopt(imageDir.resolve(rel), m))) {
+                        // a masked file is only hashed (a hard link to it needs its md5; rarely its content: see below)
+                        m.md5 = hash(in, buf);
+                    } else if (e.size() <= IN_MEMORY - inMemory[0]) {
+                        m.content = in.readAllBytes();
+                        inMemory[0] += m.content.length;
+                        m.md5 = HexFormat.of().formatHex(md5().digest(m.content));
+                    } else {
+                        m.spool = journal.spool();
+                        m.md5 = copy(in, m, buf);
+                    }
                 }
                 Member old = byRel.put(rel, m);
                 if (old != null) {
                     members.remove(old);
                     if (old.spool != null) Files.delete(old.spool);
+                    if (old.content != null) inMemory[0] -= old.content.length;
                 }
                 members.add(m);
             });
@@ -583,30 +601,25 @@ public final class MergeEngine {
         }
 
         /**
-         * Writes {@code in} to {@code m.spool} (when not null) and returns its MD5. The spool is created with the
-         * permission bits the file will have ({@link #diskMode}), so that when the umask leaves them intact no chmod
-         * is needed once it is in place.
+         * Writes {@code in} to {@code m.spool} and returns its MD5. The spool is created with the permission bits the
+         * file will have ({@link #diskMode}), so that when the umask leaves them intact no chmod is needed once it is
+         * in place.
          */
         private String copy(InputStream in, Member m, byte[] buf) throws IOException {
             MessageDigest md = md5();
-            int n;
-            if (m.spool == null) {
-                while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
-            } else {
-                SpoolDefaults defaults = spoolDefaults();
-                int perms = diskMode(m.mode, false) & 0777;
-                try (OutputStream out = java.nio.channels.Channels.newOutputStream(Files.newByteChannel(m.spool,
-                        Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                        PosixFilePermissions.asFileAttribute(org.stageforge.util.Modes.permissions(perms))))) {
-                    while ((n = in.read(buf)) > 0) {
-                        md.update(buf, 0, n);
-                        out.write(buf, 0, n);
-                    }
+            SpoolDefaults defaults = spoolDefaults();
+            int perms = diskMode(m.mode, false) & 0777;
+            try (OutputStream out = java.nio.channels.Channels.newOutputStream(Files.newByteChannel(m.spool,
+                    Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(org.stageforge.util.Modes.permissions(perms))))) {
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    md.update(buf, 0, n);
+                    out.write(buf, 0, n);
                 }
-                m.spoolMode = perms & ~defaults.umask();
-                m.spoolUid = defaults.uid();
-                m.spoolGid = defaults.gid();
             }
+            m.spoolMode = perms & ~defaults.umask();
+            m.spoolUid = defaults.uid();
+            m.spoolGid = defaults.gid();
             return HexFormat.of().formatHex(md.digest());
         }
 
@@ -633,11 +646,13 @@ public final class MergeEngine {
                 if (!parent.toRealPath().equals(parent)) return false;
                 imageDirsReal.add(parent);
             }
+            Path spool = journal.spool();
             try {
-                Files.move(src, m.spool, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Files.move(src, spool, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             } catch (java.nio.file.AtomicMoveNotSupportedException e) {
                 return false;
             }
+            m.spool = spool;
             m.spoolMode = mode & 07777;
             m.spoolUid = ((Number) a.get("uid")).longValue();
             m.spoolGid = ((Number) a.get("gid")).longValue();
@@ -1141,8 +1156,17 @@ public final class MergeEngine {
             // a spool renamed into place keeps the owner and mode it was created with: set only what differs
             boolean renamed = false;
             if (m.accountBase != null) {
-                Files.write(dest, AccountNames.mergeLines(Files.readAllBytes(m.spool), m.accountBase),
-                        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+                Files.write(dest, AccountNames.mergeLines(m.content != null ? m.content : Files.readAllBytes(m.spool),
+                        m.accountBase), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            } else if (m.content != null) {
+                // created with the permission bits, but a default ACL or setgid directory may change mode and group
+                try (var ch = Files.newByteChannel(dest, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                        LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(
+                        org.stageforge.util.Modes.permissions(diskMode(m.mode, false) & 0777)))) {
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(m.content);
+                    while (b.hasRemaining()) ch.write(b);
+                }
+                m.content = null;
             } else {
                 // a rename (the content was written once, while planning); dest was just moved away if it existed
                 try {
