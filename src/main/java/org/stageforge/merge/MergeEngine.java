@@ -362,10 +362,9 @@ public final class MergeEngine {
         /** For account files merged line-wise: the existing content. */
         byte[] accountBase;
         /**
-         * The content, read while planning and kept in memory: written straight to its destination, so that its
-         * inode is allocated beside its directory's (ext4 places a file's inode in its parent's block group; spooled
-         * in one journal directory, every file of a batch crowds one group, whose recently freed inodes the
-         * allocator then steps over one by one). Null when {@link #spool} holds it, or for masked files.
+         * The content, read while planning and kept in memory (up to {@link #IN_MEMORY} per package): created at its
+         * destination when put in place, one create there instead of a spool file and a rename, as tar does. Null
+         * when {@link #spool} holds it, or for masked files.
          */
         byte[] content;
         /** The content, written while planning (in the journal directory): renamed into place. */
