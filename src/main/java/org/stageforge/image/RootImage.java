@@ -141,7 +141,9 @@ public final class RootImage {
             Map<String, String> env = Map.of("SOURCE_DATE_EPOCH", Long.toString(sourceDateEpoch));
             List<String> run = format.command(base, tmp, uuid, ef, excludes);
             run.set(0, tool.toString());
-            if (direct && new com.sun.security.auth.module.UnixSystem().getUid() == 0) guess = Tools.start(run, base, env, format.tool, out);
+            if (direct && new com.sun.security.auth.module.UnixSystem().getUid() == 0) {
+                guess = Tools.start(run, base, env, format.tool, out);
+            }
             View v;
             try (Yield y = Yield.lowerAll(guess != null)) {
                 v = view(base, excludes, work, guess);

@@ -14,8 +14,8 @@ import java.util.regex.Pattern;
  * Whether a phase function of a saved environment may look at the package image (D, ED): read from the function's
  * text and, transitively, the text of every function of the environment it names. Most pkg_preinst functions only act
  * on ROOT (accounts, config migration), and then the merge need not extract the image for them. Conservative: a
- * function that evaluates code ({@code eval}, indirect expansion, namerefs) or is not written as {@code declare -f}
- * writes it counts as using it.
+ * function that evaluates code ({@code eval}, namerefs, an indirect expansion that may name D or ED: see
+ * {@link #indirectMayReadImage}) or is not written as {@code declare -f} writes it counts as using it.
  * A program the phase starts could still read D from its environment; the runner sets D to an empty directory then.
  * <p>One guard is folded: a statement {@code has FEATURE ${FEATURES} && return} at a function's top level, with
  * FEATURE in the FEATURES the phase sees (the saved environment's, set nowhere else in it), ends the function there,

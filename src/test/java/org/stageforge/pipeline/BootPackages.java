@@ -51,7 +51,7 @@ final class BootPackages {
         // without a network apt-get takes minutes to give up: the boot test classes after the first skip at once
         if (fetchFailed != null) return fetchFailed;
         String offline = DebianMirror.unreachable();
-        if (offline != null) return fetchFailed = "apt-get download cannot fetch " + packages + ": " + offline;
+        if (offline != null) return "apt-get download cannot fetch " + packages + ": " + offline;
         try {
             List<String> cmd = new ArrayList<>(List.of("apt-get", "download"));
             cmd.addAll(packages);
